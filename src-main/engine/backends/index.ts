@@ -1,0 +1,90 @@
+import * as tf from '../tf.js';
+import { registerSegmentSumKernel } from './segment-sum.js';
+
+/** What a run was actually computed on; recorded with every run. */
+export interface BackendInfo {
+  /** The choice as the user names it: node-gpu, node, wasm or cpu. */
+  name: BackendName;
+  /** tfjs's own backend name (both native packages register as "tensorflow"). */
+  tfjsBackend: string;
+  /** Human-readable device, e.g. "CUDA GPU", "CPU (wasm SIMD)". */
+  device: string;
+  /** Why each preferred backend before this one was passed over. */
+  skipped: { name: BackendName; reason: string }[];
+}
+
+export const BACKEND_NAMES = ['node-gpu', 'node', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKEND_NAMES)[number];
+
+export function isBackendName(value: string): value is BackendName {
+  return (BACKEND_NAMES as readonly string[]).includes(value);
+}
+
+type Activation = () => Promise<string>;
+
+/** The native packages are optional: an offline install has neither, and their import throws without the binding. */
+const activations: Record<BackendName, Activation> = {
+  'node-gpu': async () => {
+    await import(/* optional */ '@tensorflow/tfjs-node-gpu' as string);
+    await setBackend('tensorflow');
+    const usesGpu = (tf.backend() as { isUsingGpuDevice?: boolean }).isUsingGpuDevice;
+    if (!usesGpu) throw new Error('libtensorflow loaded but found no CUDA device');
+    return 'CUDA GPU (libtensorflow)';
+  },
+  node: async () => {
+    await import(/* optional */ '@tensorflow/tfjs-node' as string);
+    await setBackend('tensorflow');
+    return 'CPU (libtensorflow)';
+  },
+  wasm: async () => {
+    await import('@tensorflow/tfjs-backend-wasm');
+    await setBackend('wasm');
+    registerSegmentSumKernel('wasm');
+    const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+    return simd ? 'CPU (wasm SIMD)' : 'CPU (wasm)';
+  },
+  cpu: async () => {
+    await setBackend('cpu');
+    registerSegmentSumKernel('cpu');
+    return 'CPU (JavaScript)';
+  },
+};
+
+async function setBackend(name: string): Promise<void> {
+  if (!(await tf.setBackend(name))) throw new Error(`tfjs could not initialise the ${name} backend`);
+  await tf.ready();
+}
+
+let active: BackendInfo | undefined;
+
+/**
+ * Picks the fastest backend this machine can run, in the order node-gpu → node → wasm → cpu, or exactly
+ * `requested` when given (failing loudly if it cannot start, since the user asked for it by name).
+ */
+export async function initBackend(requested?: BackendName): Promise<BackendInfo> {
+  if (active && (!requested || requested === active.name)) return active;
+  const order: readonly BackendName[] = requested ? [requested] : BACKEND_NAMES;
+  const skipped: BackendInfo['skipped'] = [];
+  for (const name of order) {
+    try {
+      const device = await activations[name]();
+      active = { name, tfjsBackend: tf.getBackend(), device, skipped };
+      return active;
+    } catch (error) {
+      const reason = firstLine(error);
+      if (requested) throw new Error(`Backend "${name}" is not available here: ${reason}`, { cause: error });
+      skipped.push({ name, reason });
+    }
+  }
+  throw new Error(`No tfjs backend could start: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`);
+}
+
+export function activeBackend(): BackendInfo {
+  if (!active) throw new Error('initBackend() has not been called');
+  return active;
+}
+
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0];
+}

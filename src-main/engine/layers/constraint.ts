@@ -1,0 +1,53 @@
+import * as tf from '../tf.js';
+import { stopGradient } from './losses.js';
+import type { DenseLayer, Tower } from './mlp.js';
+
+/**
+ * The parameter constraint of ESMC (reconstruction, see docs/models.md): a penalty on the distance between
+ * the in-shop-action tower and the purchase tower, so the dense action signal reaches the sparse purchase
+ * tower through shared structure rather than through a probability product.
+ */
+export interface ConstraintConfig {
+  /** λ: weight of the penalty in the total loss; 0 lets the towers train independently. */
+  lambda: number;
+  /** Which layers are tied: the hidden layers only, or the output layer too. */
+  layers: 'hidden' | 'all';
+  /** Squared L2 (Frobenius) distance, or 1 − cosine similarity per layer. */
+  distance: 'l2' | 'cosine';
+  /** Pull both towers towards each other, or only the purchase tower towards the action tower. */
+  gradient: 'both' | 'cvr-only';
+}
+
+export const DEFAULT_CONSTRAINT: ConstraintConfig = { lambda: 1e-2, layers: 'hidden', distance: 'l2', gradient: 'both' };
+
+export function constrainedLayers(tower: Tower, layers: ConstraintConfig['layers']): DenseLayer[] {
+  return layers === 'all' ? tower.layers() : tower.hidden;
+}
+
+/** Σ over the tied layers of d(anchor, pulled), unweighted (λ is applied with the other loss weights). */
+export function towerDistance(anchor: Tower, pulled: Tower, config: ConstraintConfig): tf.Scalar {
+  const anchorLayers = constrainedLayers(anchor, config.layers);
+  const pulledLayers = constrainedLayers(pulled, config.layers);
+  if (anchorLayers.length === 0)
+    throw new Error('The parameter constraint has no layer to tie: give the towers hidden layers or use layers "all"');
+  const fix = config.gradient === 'cvr-only' ? stopGradient : <T extends tf.Tensor>(x: T) => x;
+  const perLayer = anchorLayers.map((layer, i) => {
+    const a = [fix(layer.kernel), fix(layer.bias)];
+    const b = [pulledLayers[i].kernel, pulledLayers[i].bias];
+    return config.distance === 'l2' ? squaredDistance(a, b) : cosineDistance(a, b);
+  });
+  return tf.addN(perLayer) as tf.Scalar;
+}
+
+function squaredDistance(a: tf.Tensor[], b: tf.Tensor[]): tf.Scalar {
+  return tf.addN(a.map((x, i) => tf.sum(tf.squaredDifference(x, b[i])))) as tf.Scalar;
+}
+
+/** 1 − cos between the layers' flattened kernel+bias vectors; scale-free, so λ means the same for any width. */
+function cosineDistance(a: tf.Tensor[], b: tf.Tensor[]): tf.Scalar {
+  const flat = (xs: tf.Tensor[]) => tf.concat(xs.map((x) => tf.reshape(x, [-1])));
+  const u = flat(a);
+  const v = flat(b);
+  const cosine = tf.div(tf.sum(tf.mul(u, v)), tf.maximum(tf.mul(tf.norm(u), tf.norm(v)), 1e-12));
+  return tf.sub(1, cosine);
+}

@@ -1,0 +1,131 @@
+import * as tf from '../tf.js';
+import type { FeatureSchema } from '../data/dataset.js';
+import { DEFAULT_CONSTRAINT, type ConstraintConfig } from '../layers/constraint.js';
+import { FeatureEmbedding, type BatchInputs } from '../layers/embedding.js';
+import { Tower, type TowerConfig } from '../layers/mlp.js';
+import { ParameterStore } from '../layers/params.js';
+import { Random } from '../random.js';
+
+/**
+ * Per-row probabilities of every stage of exposure → click → in-shop action → purchase that a model has.
+ * ctr = P(c|x), avr = P(a|c,x), cvr = P(b|c,x), ctavr = P(c,a|x), ctcvr = P(c,b|x),
+ * buyGivenAction = P(b|a,c,x), buyGivenNoAction = P(b|¬a,c,x).
+ */
+export interface StageProbabilities<T = tf.Tensor1D> {
+  ctr: T;
+  cvr: T;
+  ctcvr: T;
+  avr?: T;
+  ctavr?: T;
+  buyGivenAction?: T;
+  buyGivenNoAction?: T;
+}
+
+export const STAGES = ['ctr', 'avr', 'cvr', 'ctavr', 'ctcvr', 'buyGivenAction', 'buyGivenNoAction'] as const;
+export type Stage = (typeof STAGES)[number];
+
+export interface LabelTensors {
+  click: tf.Tensor1D;
+  action?: tf.Tensor1D;
+  purchase: tf.Tensor1D;
+}
+
+/** Loss terms by name, unweighted; the model's `lossWeights` say how they add up. */
+export type LossTerms = Record<string, tf.Scalar>;
+
+export interface ModelConfig {
+  embeddingDim: number;
+  tower: TowerConfig;
+  /** Weight of each loss term by name (ctr, ctavr, ctcvr, cvr, constraint…); absent terms weigh 1. */
+  lossWeights: Record<string, number>;
+  /** Used by esmc / esmg; λ is `constraint.lambda`. */
+  constraint: ConstraintConfig;
+  /** Seeds the initial weights (and dropout). */
+  seed: number;
+}
+
+export const DEFAULT_MODEL_CONFIG: ModelConfig = {
+  embeddingDim: 8,
+  tower: { hidden: [64, 32], activation: 'relu', dropout: 0 },
+  lossWeights: {},
+  constraint: DEFAULT_CONSTRAINT,
+  seed: 1,
+};
+
+/** What the CLI, the UI and docs/models.md say about a model. */
+export interface ModelInfo {
+  name: string;
+  title: string;
+  paper: string;
+  formula: string;
+  /** Loss terms, each as "label ~ prediction on rows". */
+  supervision: string[];
+  /** The model cannot train without an in-shop action label. */
+  needsAction: boolean;
+}
+
+/**
+ * The shared bottom of every entire-space model: one feature embedding h shared by all towers. A model file
+ * names its towers, composes their probabilities (`stages`) and says what supervises them (`lossTerms`).
+ */
+export abstract class EntireSpaceModel {
+  readonly params: ParameterStore;
+  protected readonly embedding: FeatureEmbedding;
+  private dropoutSeed = 0;
+
+  constructor(
+    readonly info: ModelInfo,
+    readonly schema: FeatureSchema,
+    readonly config: ModelConfig,
+  ) {
+    if (!(config.embeddingDim >= 1)) throw new Error(`${info.name}: embeddingDim must be ≥ 1`);
+    if (!(config.tower.dropout >= 0 && config.tower.dropout < 1))
+      throw new Error(`${info.name}: dropout must be in [0, 1)`);
+    this.params = new ParameterStore(new Random(config.seed));
+    this.embedding = new FeatureEmbedding(schema, config.embeddingDim, this.params);
+  }
+
+  protected tower(name: string): Tower {
+    return Tower.create(name, this.embedding.outputWidth, this.config.tower, this.params);
+  }
+
+  /** Composes the towers' probabilities from the shared representation h. */
+  protected abstract stages(h: tf.Tensor2D, training: boolean, dropoutSeed: number): StageProbabilities;
+
+  /** The unweighted loss terms of one batch. */
+  protected abstract lossTerms(p: StageProbabilities, y: LabelTensors): LossTerms;
+
+  inputs(...args: Parameters<FeatureEmbedding['inputs']>): BatchInputs {
+    return this.embedding.inputs(...args);
+  }
+
+  /**
+   * What the model serves. Usually the supervised stages themselves; a model whose supervised outputs can
+   * leave the probability space (esmg) maps them back here.
+   */
+  protected served(p: StageProbabilities): StageProbabilities {
+    return p;
+  }
+
+  predict(inputs: BatchInputs, training = false): StageProbabilities {
+    return this.served(this.supervisedStages(inputs, training));
+  }
+
+  private supervisedStages(inputs: BatchInputs, training: boolean): StageProbabilities {
+    if (training) this.dropoutSeed += 1000;
+    return this.stages(this.embedding.apply(inputs), training, this.config.seed * 7919 + this.dropoutSeed);
+  }
+
+  /** Total = Σ weight·term; the terms come back too, for progress and for the parity tests. */
+  loss(inputs: BatchInputs, labels: LabelTensors, training = false): { total: tf.Scalar; terms: LossTerms } {
+    if (this.info.needsAction && !labels.action)
+      throw new Error(`${this.info.name} needs an in-shop action label, and this data has none`);
+    const terms = this.lossTerms(this.supervisedStages(inputs, training), labels);
+    const weighted = Object.entries(terms).map(([name, term]) => tf.mul(term, this.config.lossWeights[name] ?? 1));
+    return { total: tf.addN(weighted) as tf.Scalar, terms };
+  }
+
+  dispose(): void {
+    this.params.dispose();
+  }
+}

@@ -1,0 +1,212 @@
+import * as tf from '../tf.js';
+import { takeRows, type EncodedDataset } from '../data/dataset.js';
+import { evaluateStages, type StageMetrics } from '../metrics/index.js';
+import type { EntireSpaceModel, LabelTensors } from '../models/model.js';
+import { Random } from '../random.js';
+import { predictRows } from './predict.js';
+
+export interface TrainConfig {
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  /** L2 added to every gradient (PyTorch Adam's `weight_decay`); 0 turns it off. */
+  weightDecay: number;
+  /** Seeds the shuffling; the model's own seed fixes initial weights and dropout. */
+  seed: number;
+  /** Stop after this many epochs without a better validation CVR AUC; null trains every epoch. */
+  patience: number | null;
+  /** Minimum time between step events, so a UI over IPC is not flooded. */
+  progressIntervalMs: number;
+}
+
+export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
+  epochs: 5,
+  batchSize: 1024,
+  learningRate: 1e-3,
+  weightDecay: 0,
+  seed: 1,
+  patience: 2,
+  progressIntervalMs: 250,
+};
+
+/** A tagged union so it crosses IPC and worker boundaries as plain data. */
+export type TrainEvent =
+  | {
+      type: 'step';
+      epoch: number;
+      step: number;
+      stepsPerEpoch: number;
+      losses: Record<string, number>;
+      samplesPerSecond: number;
+    }
+  | { type: 'epoch'; epoch: number; trainLoss: Record<string, number>; validation?: StageMetrics; improved: boolean };
+
+export interface EpochSummary {
+  epoch: number;
+  trainLoss: Record<string, number>;
+  validation?: StageMetrics;
+}
+
+export interface TrainResult {
+  status: 'completed' | 'early-stopped' | 'cancelled';
+  epochsRun: number;
+  /** The epoch whose weights the model holds at the end (the best by validation CVR AUC, when validated). */
+  bestEpoch: number | null;
+  /** Mean loss terms over windows of steps, for the loss curves. */
+  curve: { step: number; epoch: number; losses: Record<string, number> }[];
+  epochs: EpochSummary[];
+  samplesPerSecond: number;
+}
+
+export interface TrainOptions {
+  onEvent?: (event: TrainEvent) => void;
+  /** Checked between steps: a step either completes or never starts. */
+  signal?: AbortSignal;
+}
+
+const CURVE_POINTS_PER_EPOCH = 50;
+
+export async function train(
+  model: EntireSpaceModel,
+  data: { train: EncodedDataset; validation?: EncodedDataset },
+  config: TrainConfig,
+  options: TrainOptions = {},
+): Promise<TrainResult> {
+  validateConfig(config);
+  if (data.train.rows === 0) throw new Error('The training split has no rows');
+  if (model.info.needsAction && !data.train.labels.action)
+    throw new Error(`${model.info.name} needs an in-shop action label, and this data has none`);
+  const optimizer = tf.train.adam(config.learningRate);
+  const shuffler = new Random(config.seed);
+  const stepsPerEpoch = Math.ceil(data.train.rows / config.batchSize);
+  const curveWindow = Math.max(1, Math.floor(stepsPerEpoch / CURVE_POINTS_PER_EPOCH));
+  const result: TrainResult = { status: 'completed', epochsRun: 0, bestEpoch: null, curve: [], epochs: [], samplesPerSecond: 0 };
+  let best: { auc: number; epoch: number; weights: Awaited<ReturnType<typeof model.params.read>> } | null = null;
+  let step = 0;
+  let trainedSamples = 0;
+  let trainingMs = 0;
+  let lastEventAt = 0;
+
+  try {
+    for (let epoch = 1; epoch <= config.epochs; epoch++) {
+      const order = shuffler.shuffle(Int32Array.from({ length: data.train.rows }, (_, i) => i));
+      const epochSums: Record<string, number> = {};
+      const windowSums: Record<string, number> = {};
+      let windowSteps = 0;
+      for (let s = 0; s < stepsPerEpoch; s++) {
+        if (options.signal?.aborted) {
+          result.status = 'cancelled';
+          break;
+        }
+        const batch = takeRows(data.train, order.subarray(s * config.batchSize, (s + 1) * config.batchSize));
+        const started = performance.now();
+        const losses = await trainStep(model, optimizer, batch, config.weightDecay);
+        trainingMs += performance.now() - started;
+        trainedSamples += batch.rows;
+        step++;
+        addInto(epochSums, losses);
+        addInto(windowSums, losses);
+        windowSteps++;
+        if (windowSteps === curveWindow || s === stepsPerEpoch - 1) {
+          result.curve.push({ step, epoch, losses: scaled(windowSums, 1 / windowSteps) });
+          for (const key of Object.keys(windowSums)) delete windowSums[key];
+          windowSteps = 0;
+        }
+        const now = performance.now();
+        if (options.onEvent && (now - lastEventAt >= config.progressIntervalMs || s === stepsPerEpoch - 1)) {
+          lastEventAt = now;
+          const samplesPerSecond = (trainedSamples / trainingMs) * 1000;
+          options.onEvent({ type: 'step', epoch, step: s + 1, stepsPerEpoch, losses, samplesPerSecond });
+        }
+      }
+      if (result.status === 'cancelled') break;
+      result.epochsRun = epoch;
+      const trainLoss = scaled(epochSums, 1 / stepsPerEpoch);
+      const validation = data.validation ? await evaluate(model, data.validation) : undefined;
+      const auc = validation?.cvr_auc ?? NaN;
+      const improved = validation !== undefined && !Number.isNaN(auc) && (best === null || auc > best.auc);
+      if (improved) best = { auc, epoch, weights: await model.params.read() };
+      result.epochs.push({ epoch, trainLoss, validation });
+      options.onEvent?.({ type: 'epoch', epoch, trainLoss, validation, improved });
+      if (config.patience !== null && best !== null && epoch - best.epoch >= config.patience) {
+        result.status = 'early-stopped';
+        break;
+      }
+    }
+  } finally {
+    optimizer.dispose();
+  }
+  if (best !== null) {
+    model.params.assign(best.weights);
+    result.bestEpoch = best.epoch;
+  } else if (result.epochsRun > 0) {
+    result.bestEpoch = result.epochsRun;
+  }
+  result.samplesPerSecond = trainingMs > 0 ? (trainedSamples / trainingMs) * 1000 : 0;
+  return result;
+}
+
+/** One optimiser step, atomic with respect to cancellation; returns the batch's loss terms and total. */
+async function trainStep(
+  model: EntireSpaceModel,
+  optimizer: tf.Optimizer,
+  batch: EncodedDataset,
+  weightDecay: number,
+): Promise<Record<string, number>> {
+  let names: string[] = [];
+  const values = tf.tidy(() => {
+    const inputs = model.inputs(batch);
+    const labels = labelTensors(batch);
+    let terms: tf.Scalar[] = [];
+    const variables = [...model.params.variables.values()];
+    const { value, grads } = tf.variableGrads(() => {
+      const loss = model.loss(inputs, labels, true);
+      names = Object.keys(loss.terms);
+      terms = Object.values(loss.terms).map((term) => tf.keep(term));
+      return loss.total;
+    }, variables);
+    if (weightDecay > 0)
+      for (const variable of variables) grads[variable.name] = tf.add(grads[variable.name], tf.mul(variable, weightDecay));
+    optimizer.applyGradients(grads);
+    const stacked = tf.stack([value, ...terms]);
+    tf.dispose(terms);
+    return stacked;
+  });
+  const data = await values.data();
+  values.dispose();
+  const losses: Record<string, number> = { total: data[0] };
+  names.forEach((name, i) => (losses[name] = data[i + 1]));
+  return losses;
+}
+
+export function labelTensors(batch: EncodedDataset): LabelTensors {
+  const { click, action, purchase } = batch.labels;
+  return {
+    click: tf.tensor1d(click),
+    action: action && tf.tensor1d(action),
+    purchase: tf.tensor1d(purchase),
+  };
+}
+
+export async function evaluate(model: EntireSpaceModel, data: EncodedDataset): Promise<StageMetrics> {
+  return evaluateStages(await predictRows(model, data), data.labels, data.userIds);
+}
+
+function validateConfig(config: TrainConfig): void {
+  const problems: string[] = [];
+  if (!(Number.isInteger(config.epochs) && config.epochs >= 1)) problems.push('epochs must be a whole number ≥ 1');
+  if (!(Number.isInteger(config.batchSize) && config.batchSize >= 1)) problems.push('batch size must be a whole number ≥ 1');
+  if (!(config.learningRate > 0)) problems.push('learning rate must be > 0');
+  if (!(config.weightDecay >= 0)) problems.push('weight decay must be ≥ 0');
+  if (config.patience !== null && !(Number.isInteger(config.patience) && config.patience >= 1))
+    problems.push('patience must be a whole number ≥ 1 (or none)');
+  if (problems.length) throw new Error(`Invalid training configuration: ${problems.join('; ')}`);
+}
+
+function addInto(sums: Record<string, number>, values: Record<string, number>): void {
+  for (const [key, value] of Object.entries(values)) sums[key] = (sums[key] ?? 0) + value;
+}
+
+function scaled(values: Record<string, number>, factor: number): Record<string, number> {
+  return Object.fromEntries(Object.entries(values).map(([key, value]) => [key, value * factor]));
+}
