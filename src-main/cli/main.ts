@@ -48,6 +48,7 @@ const commands: Record<string, Command> = {
       'constraint-layers': { type: 'string' },
       'constraint-distance': { type: 'string' },
       'constraint-gradient': { type: 'string' },
+      'loss-weights': { type: 'string' },
       split: { type: 'string' },
       'funnel-violations': { type: 'string' },
       save: { type: 'string' },
@@ -71,6 +72,7 @@ const commands: Record<string, Command> = {
   --constraint-layers L   hidden or all, default ${DEFAULT_MODEL_CONFIG.constraint.layers}
   --constraint-distance D l2 or cosine, default ${DEFAULT_MODEL_CONFIG.constraint.distance}
   --constraint-gradient G both or cvr-only, default ${DEFAULT_MODEL_CONFIG.constraint.gradient}
+  --loss-weights T=W,…    weight of each loss term by name (ctr, cvr, ctavr, ctcvr, constraint), default 1
   --split T,V,T           train/validation/test fractions, default 0.8,0.1,0.1
   --funnel-violations P   rows with a purchase or action but no click: drop (default), keep or fail
   --save PATH             save each trained model; "{model}" in PATH is replaced by the model name
@@ -246,6 +248,7 @@ function modelConfigFrom(values: Record<string, unknown>): Partial<ModelConfig> 
   const d = DEFAULT_MODEL_CONFIG;
   return {
     embeddingDim: integer(values, 'embedding-dim', d.embeddingDim),
+    lossWeights: values['loss-weights'] === undefined ? d.lossWeights : lossWeights(String(values['loss-weights'])),
     seed: integer(values, 'seed', d.seed),
     tower: {
       hidden: values.hidden === undefined ? d.tower.hidden : String(values.hidden).split(',').map((w) => positiveInteger('hidden', w)),
@@ -271,6 +274,17 @@ function trainConfigFrom(values: Record<string, unknown>): Partial<TrainConfig> 
     seed: integer(values, 'seed', d.seed),
     patience: values.patience === 'none' ? null : integer(values, 'patience', d.patience ?? 2),
   };
+}
+
+function lossWeights(text: string): Record<string, number> {
+  const weights: Record<string, number> = {};
+  for (const pair of text.split(',')) {
+    const [term, weight] = pair.split('=');
+    if (!term || weight === undefined || !Number.isFinite(Number(weight)) || Number(weight) < 0)
+      throw new UsageError(`--loss-weights takes term=weight pairs with weights ≥ 0, e.g. ctr=1,ctcvr=2; got "${pair}"`);
+    weights[term.trim()] = Number(weight);
+  }
+  return weights;
 }
 
 function splitFrom(value: unknown) {

@@ -102,6 +102,7 @@ describe('esmc-lab CLI', () => {
       [['train', '--data', sample, '--epochs', 'two'], /--epochs must be a number/],
       [['train', '--data', sample, '--backend', 'tpu'], /--backend must be one of node-gpu, node, wasm, cpu/],
       [['train', '--data', sample, '--frobnicate'], /Unknown option '--frobnicate'/],
+      [['train', '--data', sample, '--loss-weights', 'ctr'], /--loss-weights takes term=weight pairs/],
       [['fly'], /Unknown command "fly"/],
     ];
     for (const [argv, message] of cases) {

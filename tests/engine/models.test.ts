@@ -212,3 +212,22 @@ describe('saved models', () => {
     model.dispose();
   });
 });
+
+describe('loss weights', () => {
+  it('scale the named term and reject names the model does not have', () => {
+    const batch = takeRows(trainRows, order.subarray(0, 128));
+    const totals = [1, 3].map((weight) => {
+      const model = createModel('esmm', data.schema, { ...small, lossWeights: { ctcvr: weight } });
+      const { total, ctcvr } = tf.tidy(() => {
+        const loss = model.loss(model.inputs(batch), labelTensors(batch));
+        return { total: loss.total.dataSync()[0], ctcvr: loss.terms.ctcvr.dataSync()[0] };
+      });
+      model.dispose();
+      return { total, ctcvr };
+    });
+    expect(totals[1].total - totals[0].total).toBeCloseTo(2 * totals[0].ctcvr, 5);
+    const model = createModel('esmm', data.schema, { ...small, lossWeights: { ctavr: 1 } });
+    expect(() => tf.tidy(() => model.loss(model.inputs(batch), labelTensors(batch)))).toThrow(/esmm has no loss term ctavr/);
+    model.dispose();
+  });
+});

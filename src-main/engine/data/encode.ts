@@ -1,0 +1,441 @@
+import type { EncodedDataset } from './dataset.js';
+import { openCsv, type CsvRow, type CsvTable } from './csv.js';
+import { DataError } from './errors.js';
+import { isMissing, suggestRoles, type ColumnRoles } from './roles.js';
+
+/**
+ * How raw cells became model inputs. Saved with a trained model so that a file scored later is encoded the
+ * same way: `vocabulary[i]` is the value with id i + 1 (0 is missing, rare or unseen).
+ */
+export interface FeatureEncoding {
+  version: 1;
+  roles: ColumnRoles;
+  categorical: { name: string; vocabulary: string[] }[];
+  dense: { name: string; mean: number; std: number }[];
+}
+
+export interface Finding {
+  severity: 'info' | 'warning';
+  code: string;
+  message: string;
+  column?: string;
+  count: number;
+  exampleLines: number[];
+}
+
+/** What to do with rows whose purchase or in-shop action has no click before it. */
+export type FunnelPolicy = 'drop' | 'keep' | 'fail';
+
+export interface LoadCsvOptions {
+  /** Replaces the suggested roles field by field. */
+  roles?: Partial<ColumnRoles>;
+  /** Categorical values seen fewer times than this share id 0. Default 1 (keep all). */
+  minCount?: number;
+  /** Default 'drop', as public Ali-CCP loaders do. */
+  funnelPolicy?: FunnelPolicy;
+  /** Encode with this (e.g. a trained model's) encoding instead of fitting one; it fixes the feature columns. */
+  encoding?: FeatureEncoding;
+}
+
+export interface LoadedDataset {
+  dataset: EncodedDataset;
+  encoding: FeatureEncoding;
+  roles: ColumnRoles;
+  findings: Finding[];
+}
+
+const ROLE_SAMPLE_ROWS = 1000;
+const EXAMPLE_LINES = 5;
+
+/** Reads, validates and encodes a CSV/TSV file in one streaming pass; only the encoded columns are kept. */
+export async function loadCsvDataset(path: string, options: LoadCsvOptions = {}): Promise<LoadedDataset> {
+  const minCount = options.minCount ?? 1;
+  if (!Number.isInteger(minCount) || minCount < 1)
+    throw new RangeError(`minCount must be an integer ≥ 1, got ${minCount}`);
+  if (options.encoding && (options.roles?.categorical || options.roles?.dense)) {
+    throw new Error('the reused encoding fixes the categorical and dense columns; leave roles.categorical/dense unset');
+  }
+  const table = await openCsv(path);
+  try {
+    const sample: CsvRow[] = [];
+    while (sample.length < ROLE_SAMPLE_ROWS) {
+      const next = await table.rows.next();
+      if (next.done) break;
+      sample.push(next.value);
+    }
+    const sampleCells = sample.map((row) => row.cells);
+    const suggested = options.encoding?.roles ?? suggestRoles(table.header, sampleCells);
+    const roles: ColumnRoles = { ...suggested, ...options.roles };
+    // The builder pairs the encoding's vocabularies and statistics with feature columns by position.
+    if (options.encoding) {
+      roles.categorical = options.encoding.categorical.map(({ name }) => name);
+      roles.dense = options.encoding.dense.map(({ name }) => name);
+    }
+    const builder = new DatasetBuilder(table, roles, options.funnelPolicy ?? 'drop', options.encoding);
+    for (const row of sample) builder.add(row);
+    for await (const row of table.rows) builder.add(row);
+    return builder.finish(minCount);
+  } finally {
+    await table.rows.return();
+  }
+}
+
+/** Labels are exactly 0/1; the float spellings are what pandas writes for a label column that held a NaN. */
+function parseLabel(cell: string): number | undefined {
+  const value = cell.trim();
+  if (value === '0' || value === '0.0') return 0;
+  if (value === '1' || value === '1.0') return 1;
+  return undefined;
+}
+
+/** How many rows had one kind of problem, and the first few of their lines. */
+class Tally {
+  count = 0;
+  readonly lines: number[] = [];
+
+  note(line: number): void {
+    this.count++;
+    if (this.lines.length < EXAMPLE_LINES) this.lines.push(line);
+  }
+}
+
+type NumberArray = Int32Array | Float32Array | Float64Array;
+
+class GrowableArray<T extends NumberArray> {
+  private data: T;
+  length = 0;
+
+  constructor(private readonly create: (capacity: number) => T) {
+    this.data = create(1024);
+  }
+
+  push(value: number): void {
+    if (this.length === this.data.length) {
+      const grown = this.create(this.data.length * 2);
+      grown.set(this.data);
+      this.data = grown;
+    }
+    this.data[this.length++] = value;
+  }
+
+  get values(): T {
+    return this.data.subarray(0, this.length) as T;
+  }
+}
+
+/**
+ * Ids in order of first appearance, so that the same file always gives the same ids. Rare values can only
+ * be folded into 0 once all counts are known, so ids handed out while reading are provisional until `finish`.
+ * A vocabulary taken from a saved encoding is frozen: it maps unseen values to 0 and never grows.
+ */
+class Vocabulary {
+  private readonly ids: Map<string, number>;
+  private readonly counts: number[] | undefined;
+
+  private constructor(
+    private readonly values: string[],
+    frozen: boolean,
+  ) {
+    this.ids = new Map(values.map((value, index) => [value, index + 1]));
+    this.counts = frozen ? undefined : [0];
+  }
+
+  static growing(): Vocabulary {
+    return new Vocabulary([], false);
+  }
+
+  static frozen(values: string[]): Vocabulary {
+    return new Vocabulary(values, true);
+  }
+
+  id(value: string): number {
+    const known = this.ids.get(value);
+    if (!this.counts) return known ?? 0;
+    if (known !== undefined) {
+      this.counts[known]++;
+      return known;
+    }
+    this.values.push(value);
+    this.ids.set(value, this.values.length);
+    this.counts.push(1);
+    return this.values.length;
+  }
+
+  /** The kept values, and the final id of each provisional one (undefined when ids are already final). */
+  finish(minCount: number): { vocabulary: string[]; finalIds?: Int32Array } {
+    const counts = this.counts;
+    if (!counts || minCount <= 1) return { vocabulary: this.values };
+    const finalIds = new Int32Array(counts.length);
+    const vocabulary: string[] = [];
+    this.values.forEach((value, index) => {
+      if (counts[index + 1] >= minCount) finalIds[index + 1] = vocabulary.push(value);
+    });
+    return { vocabulary, finalIds };
+  }
+}
+
+/** Welford's running mean and variance, stable for columns with a large mean and a small spread. */
+class RunningStats {
+  private n = 0;
+  private mean = 0;
+  private squares = 0;
+
+  add(value: number): void {
+    this.n++;
+    const delta = value - this.mean;
+    this.mean += delta / this.n;
+    this.squares += delta * (value - this.mean);
+  }
+
+  /** A constant (or empty) column gets std 1, so it standardizes to 0 instead of dividing by zero. */
+  result(): { mean: number; std: number } {
+    const std = this.n > 0 ? Math.sqrt(this.squares / this.n) : 0;
+    return { mean: this.mean, std: std > 0 ? std : 1 };
+  }
+}
+
+interface Column {
+  name: string;
+  index: number;
+}
+
+class DatasetBuilder {
+  private readonly file: string;
+  private readonly click: Column;
+  private readonly purchase: Column;
+  private readonly actions: Column[];
+  private readonly user: Column | undefined;
+  private readonly categorical: Column[];
+  private readonly dense: Column[];
+  private readonly truth: Column[];
+  private readonly vocabularies: Vocabulary[];
+  private readonly denseStats: (RunningStats | { mean: number; std: number })[];
+  private readonly categoricalIds = new GrowableArray((n) => new Int32Array(n));
+  private readonly denseValues = new GrowableArray((n) => new Float64Array(n));
+  private readonly clickLabels = new GrowableArray((n) => new Float32Array(n));
+  private readonly actionLabels = new GrowableArray((n) => new Float32Array(n));
+  private readonly purchaseLabels = new GrowableArray((n) => new Float32Array(n));
+  private readonly userIds = new GrowableArray((n) => new Int32Array(n));
+  private readonly userKeys = new Map<string, number>();
+  private readonly truthValues: GrowableArray<Float32Array>[];
+  private readonly missing: Tally[];
+  private readonly funnelViolations = new Tally();
+  private rows = 0;
+
+  constructor(
+    table: CsvTable,
+    private readonly roles: ColumnRoles,
+    private readonly funnelPolicy: FunnelPolicy,
+    private readonly reused: FeatureEncoding | undefined,
+  ) {
+    this.file = table.file;
+    const claimed = new Map<string, string>();
+    const column = (role: string, name: string): Column => {
+      const index = table.header.indexOf(name);
+      if (index === -1) {
+        throw new DataError(
+          table.file,
+          table.headerLine,
+          undefined,
+          `the ${role} column "${name}" is not in the header; the columns are ${table.header.join(', ')}`,
+        );
+      }
+      return { name, index };
+    };
+    // A column may serve one of these roles only: a label that is also a feature would leak into the model.
+    const claim = (role: string, name: string): Column => {
+      const found = column(role, name);
+      const other = claimed.get(name);
+      if (other) {
+        throw new DataError(
+          table.file,
+          table.headerLine,
+          found.index + 1,
+          `column "${name}" cannot be both ${other} and ${role}`,
+        );
+      }
+      claimed.set(name, role);
+      return found;
+    };
+    const required = (role: 'click' | 'purchase'): Column => {
+      if (!roles[role]) {
+        throw new DataError(
+          table.file,
+          table.headerLine,
+          undefined,
+          `no column looks like the ${role} label; name it in roles.${role}`,
+        );
+      }
+      return claim(`the ${role} label`, roles[role]);
+    };
+    this.click = required('click');
+    this.purchase = required('purchase');
+    this.actions = (roles.action ?? []).map((name) => claim('an action label', name));
+    this.categorical = roles.categorical.map((name) => claim('categorical', name));
+    this.dense = roles.dense.map((name) => claim('dense', name));
+    this.truth = roles.truth.map((name) => claim('a truth column', name));
+    // An ignored column that a later file lacks is no problem; one that is also given another role is.
+    roles.ignore.filter((name) => table.header.includes(name)).forEach((name) => claim('ignored', name));
+    this.user = roles.user ? column('user', roles.user) : undefined;
+
+    this.vocabularies = reused
+      ? reused.categorical.map((field) => Vocabulary.frozen(field.vocabulary))
+      : this.categorical.map(() => Vocabulary.growing());
+    this.denseStats = reused
+      ? reused.dense.map(({ mean, std }) => ({ mean, std }))
+      : this.dense.map(() => new RunningStats());
+    this.truthValues = this.truth.map(() => new GrowableArray((n) => new Float32Array(n)));
+    this.missing = [...this.categorical, ...this.dense].map(() => new Tally());
+  }
+
+  add(row: CsvRow): void {
+    const { cells, line } = row;
+    const click = this.label(row, this.click);
+    const purchase = this.label(row, this.purchase);
+    const actionLabels = this.actions.map((column) => this.label(row, column));
+    const actionColumn = this.actions.find((_, a) => actionLabels[a] === 1);
+    const action = actionColumn ? 1 : 0;
+    const offending = click === 1 ? undefined : purchase === 1 ? this.purchase : actionColumn;
+    if (offending) {
+      if (this.funnelPolicy === 'fail') {
+        throw this.error(
+          line,
+          offending,
+          `${offending.name}=1 but ${this.click.name}=0: a purchase or in-shop action needs a click first`,
+        );
+      }
+      this.funnelViolations.note(line);
+      if (this.funnelPolicy === 'drop') return;
+    }
+    this.clickLabels.push(click);
+    this.purchaseLabels.push(purchase);
+    if (this.actions.length > 0) this.actionLabels.push(action);
+
+    this.categorical.forEach((column, c) => {
+      const cell = cells[column.index];
+      if (isMissing(cell)) {
+        this.missing[c].note(line);
+        this.categoricalIds.push(0);
+      } else this.categoricalIds.push(this.vocabularies[c].id(cell));
+    });
+    this.dense.forEach((column, d) => {
+      const cell = cells[column.index];
+      if (isMissing(cell)) {
+        this.missing[this.categorical.length + d].note(line);
+        this.denseValues.push(NaN);
+        return;
+      }
+      const value = this.number(row, column, 'a dense feature');
+      const stats = this.denseStats[d];
+      if (stats instanceof RunningStats) stats.add(value);
+      this.denseValues.push(value);
+    });
+    this.truth.forEach((column, t) => this.truthValues[t].push(this.number(row, column, 'a truth column')));
+    if (this.user) {
+      const key = cells[this.user.index];
+      let id = this.userKeys.get(key);
+      if (id === undefined) {
+        id = this.userKeys.size;
+        this.userKeys.set(key, id);
+      }
+      this.userIds.push(id);
+    }
+    this.rows++;
+  }
+
+  finish(minCount: number): LoadedDataset {
+    const categorical = this.categoricalIds.values.slice();
+    const nCat = this.categorical.length;
+    const vocabularies = this.vocabularies.map((vocabulary, c) => {
+      const { vocabulary: values, finalIds } = vocabulary.finish(minCount);
+      if (finalIds) for (let i = c; i < categorical.length; i += nCat) categorical[i] = finalIds[categorical[i]];
+      return values;
+    });
+    const denseStats = this.denseStats.map((stats) => (stats instanceof RunningStats ? stats.result() : stats));
+    const raw = this.denseValues.values;
+    const nDense = this.dense.length;
+    const dense = new Float32Array(raw.length);
+    for (let i = 0; i < raw.length; i++) {
+      const { mean, std } = denseStats[i % nDense];
+      // A missing value becomes the mean, i.e. 0 once standardized.
+      dense[i] = Number.isNaN(raw[i]) ? 0 : (raw[i] - mean) / std;
+    }
+    const encoding: FeatureEncoding = this.reused ?? {
+      version: 1,
+      roles: this.roles,
+      categorical: this.categorical.map(({ name }, c) => ({ name, vocabulary: vocabularies[c] })),
+      dense: this.dense.map(({ name }, d) => ({ name, ...denseStats[d] })),
+    };
+    const dataset: EncodedDataset = {
+      schema: {
+        categorical: this.categorical.map(({ name }, c) => ({ name, vocabSize: vocabularies[c].length + 1 })),
+        multiHot: [],
+        dense: this.dense.map(({ name }) => ({ name })),
+      },
+      rows: this.rows,
+      categorical,
+      multiHot: [],
+      dense,
+      labels: {
+        click: this.clickLabels.values.slice(),
+        action: this.actions.length > 0 ? this.actionLabels.values.slice() : undefined,
+        purchase: this.purchaseLabels.values.slice(),
+      },
+      userIds: this.user ? this.userIds.values.slice() : undefined,
+      truth:
+        this.truth.length > 0
+          ? Object.fromEntries(this.truth.map(({ name }, t) => [name, this.truthValues[t].values.slice()]))
+          : undefined,
+    };
+    return { dataset, encoding, roles: this.roles, findings: this.findings() };
+  }
+
+  private findings(): Finding[] {
+    const findings: Finding[] = [];
+    const violations = this.funnelViolations;
+    if (violations.count > 0) {
+      const dropped = this.funnelPolicy === 'drop';
+      findings.push({
+        severity: 'warning',
+        code: dropped ? 'funnel-rows-dropped' : 'funnel-rows-kept',
+        message:
+          `${violations.count} rows have a purchase or in-shop action without a click; ` +
+          (dropped ? 'they were dropped' : 'they were kept, so the labels break the funnel click ⇒ action/purchase'),
+        count: violations.count,
+        exampleLines: violations.lines,
+      });
+    }
+    [...this.categorical, ...this.dense].forEach(({ name }, i) => {
+      const tally = this.missing[i];
+      if (tally.count === 0) return;
+      const encodedAs = i < this.categorical.length ? 'id 0' : 'the column mean (0 after standardization)';
+      findings.push({
+        severity: 'info',
+        code: 'missing-values',
+        message: `${tally.count} missing values in "${name}", encoded as ${encodedAs}`,
+        column: name,
+        count: tally.count,
+        exampleLines: tally.lines,
+      });
+    });
+    return findings;
+  }
+
+  private label(row: CsvRow, column: Column): number {
+    const cell = row.cells[column.index];
+    const value = parseLabel(cell);
+    if (value === undefined) throw this.error(row.line, column, `label must be 0 or 1, got "${cell}"`);
+    return value;
+  }
+
+  private number(row: CsvRow, column: Column, role: string): number {
+    const cell = row.cells[column.index];
+    const value = isMissing(cell) ? NaN : Number(cell.trim());
+    if (!Number.isFinite(value)) throw this.error(row.line, column, `${role} must be a number, got "${cell}"`);
+    return value;
+  }
+
+  private error(line: number, column: Column, problem: string): DataError {
+    return new DataError(this.file, line, column.index + 1, `column "${column.name}": ${problem}`);
+  }
+}

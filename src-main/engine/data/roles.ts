@@ -1,0 +1,138 @@
+/**
+ * What each CSV column is for. Suggested from names and sample values, then shown to the user, who may edit
+ * any of it before loading; so it is plain data, and it is saved inside a model's feature encoding.
+ */
+export interface ColumnRoles {
+  /** The click label; '' when no column looked like one and the user still has to pick it. */
+  click: string;
+  /** In-shop action labels (cart, wish-list, …), OR-ed into one; undefined or empty when the data has none. */
+  action?: string[];
+  /** The purchase label on the whole exposure space (CTCVR); '' when still to be picked. */
+  purchase: string;
+  /** Groups rows per user for GAUC and user splits; the column may also be a categorical feature. */
+  user?: string;
+  categorical: string[];
+  dense: string[];
+  /** Known per-row probabilities of simulated data (true_ctr, true_cvr, …), kept for evaluation only. */
+  truth: string[];
+  ignore: string[];
+}
+
+// Names are compared after lower-casing and turning runs of non-alphanumerics into '_'.
+const CLICK_NAMES = ['click', 'clk', 'clicked', 'clicks'];
+const ACTION_NAMES = [
+  'action',
+  'cart',
+  'add_to_cart',
+  'add_cart',
+  'addtocart',
+  'carted',
+  'fav',
+  'favorite',
+  'favourite',
+  'wish',
+  'wishlist',
+  'wish_list',
+  'collect',
+];
+const PURCHASE_NAMES = [
+  'purchase',
+  'purchased',
+  'buy',
+  'bought',
+  'conversion',
+  'conv',
+  'converted',
+  'pay',
+  'paid',
+  'order',
+  'ordered',
+];
+const LABEL_AFFIXES = (name: string) => [
+  name,
+  `is_${name}`,
+  `has_${name}`,
+  `label_${name}`,
+  `y_${name}`,
+  `${name}_label`,
+];
+const USER_NAMES = ['user_id', 'userid', 'user', 'uid'];
+/** Ali-CCP's user-ID field: a feature in its own right, and the user key when nothing else is. */
+const ALI_CCP_USER_FIELD = '101';
+const IGNORE_NAMES = ['sample_id', 'sample_idx', 'search_id', 'idx', 'index', 'row_id', 'request_id', 'impression_id'];
+/** pandas writes its index as an unnamed first column. */
+const PANDAS_INDEX = /^(unnamed_\d+)?$/;
+const DENSE_NAME = /^(d|dense_?|num_?|numerical_?)\d/;
+const INTEGER = /^[+-]?\d+$/;
+/** The spellings pandas writes or reads as NaN, and an empty cell. */
+const MISSING = new Set(['', 'na', 'nan', 'null', 'none']);
+
+export function isMissing(cell: string): boolean {
+  return MISSING.has(cell.trim().toLowerCase());
+}
+
+function normalize(name: string): string {
+  return name
+    .trim()
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_|_$/g, '');
+}
+
+function labelMatcher(names: string[]): (name: string) => boolean {
+  const spellings = new Set(names.flatMap(LABEL_AFFIXES));
+  return (name) => spellings.has(name);
+}
+
+const isClickName = labelMatcher(CLICK_NAMES);
+const isActionName = labelMatcher(ACTION_NAMES);
+const isPurchaseName = labelMatcher(PURCHASE_NAMES);
+
+type ValueKind = 'integer' | 'decimal' | 'text';
+
+function valueKind(cells: Iterable<string>): ValueKind {
+  let kind: ValueKind = 'integer';
+  for (const cell of cells) {
+    if (isMissing(cell)) continue;
+    const value = cell.trim();
+    if (INTEGER.test(value)) continue;
+    if (!Number.isFinite(Number(value))) return 'text';
+    kind = 'decimal';
+  }
+  return kind;
+}
+
+/**
+ * Guesses roles from column names first (labels, user key, truth, row ids) and from sample values for the
+ * rest: integers and text are categorical codes, numbers with decimals are dense. A second column that also
+ * looks like the click or purchase label is ignored rather than used as a feature, since it would leak the label.
+ */
+export function suggestRoles(header: string[], sampleRows: string[][]): ColumnRoles {
+  const roles: ColumnRoles = { click: '', purchase: '', categorical: [], dense: [], truth: [], ignore: [] };
+  const action: string[] = [];
+  let userField: string | undefined;
+  header.forEach((column, index) => {
+    const name = normalize(column);
+    if (name.startsWith('true_')) roles.truth.push(column);
+    else if (isClickName(name)) {
+      if (roles.click) roles.ignore.push(column);
+      else roles.click = column;
+    } else if (isPurchaseName(name)) {
+      if (roles.purchase) roles.ignore.push(column);
+      else roles.purchase = column;
+    } else if (isActionName(name)) action.push(column);
+    else if (USER_NAMES.includes(name)) {
+      if (roles.user) roles.ignore.push(column);
+      else roles.user = column;
+    } else if (IGNORE_NAMES.includes(name) || PANDAS_INDEX.test(name)) roles.ignore.push(column);
+    else if (DENSE_NAME.test(name)) roles.dense.push(column);
+    else {
+      if (name === ALI_CCP_USER_FIELD) userField = column;
+      const kind = valueKind(sampleRows.map((row) => row[index]));
+      (kind === 'decimal' ? roles.dense : roles.categorical).push(column);
+    }
+  });
+  if (action.length > 0) roles.action = action;
+  roles.user ??= userField;
+  return roles;
+}
