@@ -20,7 +20,10 @@ export default tseslint.config(
     files: ['src-main/**/*.ts'],
     ignores: ['src-main/electron/**'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: 'Only src-main/electron/ may import electron.' }] }],
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'electron', message: 'Only src-main/electron/ may import electron.' }] },
+      ],
     },
   },
   {
@@ -29,7 +32,11 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: nodeOnly, message: 'The renderer and shared code run in a browser: no Node or Electron.' }] },
+        {
+          patterns: [
+            { group: nodeOnly, message: 'The renderer and shared code run in a browser: no Node or Electron.' },
+          ],
+        },
       ],
     },
   },

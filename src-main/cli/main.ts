@@ -108,7 +108,9 @@ ${backendHelp}`,
       if (values.json) print(JSON.stringify(infos, null, 2));
       else
         for (const info of infos)
-          print(`${info.name.padEnd(6)} ${info.title} — ${info.paper}\n       ${info.formula}\n       loss: ${info.supervision.join(' + ')}\n`);
+          print(
+            `${info.name.padEnd(6)} ${info.title} — ${info.paper}\n       ${info.formula}\n       loss: ${info.supervision.join(' + ')}\n`,
+          );
       return 0;
     },
   },
@@ -163,7 +165,12 @@ export async function main(argv: string[]): Promise<number> {
 
 async function runTrain(values: Record<string, string | boolean | undefined>): Promise<number> {
   const dataPath = required(values, 'data');
-  const models = String(values.model) === 'all' ? MODEL_NAMES : String(values.model).split(',').map((m) => m.trim());
+  const models =
+    String(values.model) === 'all'
+      ? MODEL_NAMES
+      : String(values.model)
+          .split(',')
+          .map((m) => m.trim());
   for (const model of models)
     if (!(MODEL_NAMES as string[]).includes(model))
       throw new UsageError(`Unknown model "${model}"; choose from ${MODEL_NAMES.join(', ')} or "all"`);
@@ -198,7 +205,12 @@ async function runEvaluate(values: Record<string, string | boolean | undefined>)
     if (values.json) print(JSON.stringify(report, null, 2));
     else {
       print(`${header.model} on ${dataPath} (${dataset.rows} rows, ${backend.device})`);
-      print(table(['metric', 'value'], Object.entries(metrics).map(([k, v]) => [k, v])));
+      print(
+        table(
+          ['metric', 'value'],
+          Object.entries(metrics).map(([k, v]) => [k, v]),
+        ),
+      );
     }
     return 0;
   } finally {
@@ -220,7 +232,13 @@ function runsTable(records: RunRecord[]): string {
   const columns = ['cvr_auc', 'ctr_auc', 'ctcvr_auc', 'ctavr_auc', 'cvr_logloss', 'cvr_gauc'];
   const rows = records.map((r) => {
     const m = r.metrics.test ?? r.metrics.validation ?? {};
-    return [r.model, r.status, r.training.bestEpoch ?? 0, ...columns.map((c) => m[c] ?? NaN), r.training.samplesPerSecond];
+    return [
+      r.model,
+      r.status,
+      r.training.bestEpoch ?? 0,
+      ...columns.map((c) => m[c] ?? NaN),
+      r.training.samplesPerSecond,
+    ];
   });
   const first = records[0];
   const where = first ? `\n${first.data.rows} rows (${first.data.split.test} test), ${first.backend.device}` : '';
@@ -236,10 +254,14 @@ function progressPrinter() {
       for (const finding of event.findings) process.stderr.write(`  ${finding.severity}: ${finding.message}\n`);
     } else if (event.type === 'step' && interactive) {
       const loss = event.losses.total.toFixed(4);
-      process.stderr.write(`\r${model} epoch ${event.epoch} step ${event.step}/${event.stepsPerEpoch} loss ${loss} ${event.samplesPerSecond.toFixed(0)} samples/s   `);
+      process.stderr.write(
+        `\r${model} epoch ${event.epoch} step ${event.step}/${event.stepsPerEpoch} loss ${loss} ${event.samplesPerSecond.toFixed(0)} samples/s   `,
+      );
     } else if (event.type === 'epoch') {
       const auc = event.validation ? ` validation cvr_auc ${event.validation.cvr_auc.toFixed(4)}` : '';
-      process.stderr.write(`${interactive ? '\r' : ''}${model} epoch ${event.epoch} loss ${event.trainLoss.total.toFixed(4)}${auc}${' '.repeat(20)}\n`);
+      process.stderr.write(
+        `${interactive ? '\r' : ''}${model} epoch ${event.epoch} loss ${event.trainLoss.total.toFixed(4)}${auc}${' '.repeat(20)}\n`,
+      );
     }
   };
 }
@@ -251,7 +273,12 @@ function modelConfigFrom(values: Record<string, unknown>): Partial<ModelConfig> 
     lossWeights: values['loss-weights'] === undefined ? d.lossWeights : lossWeights(String(values['loss-weights'])),
     seed: integer(values, 'seed', d.seed),
     tower: {
-      hidden: values.hidden === undefined ? d.tower.hidden : String(values.hidden).split(',').map((w) => positiveInteger('hidden', w)),
+      hidden:
+        values.hidden === undefined
+          ? d.tower.hidden
+          : String(values.hidden)
+              .split(',')
+              .map((w) => positiveInteger('hidden', w)),
       activation: oneOf(values, 'activation', ['relu', 'tanh', 'sigmoid', 'elu', 'linear'], d.tower.activation),
       dropout: number(values, 'dropout', d.tower.dropout),
     },
@@ -281,7 +308,9 @@ function lossWeights(text: string): Record<string, number> {
   for (const pair of text.split(',')) {
     const [term, weight] = pair.split('=');
     if (!term || weight === undefined || !Number.isFinite(Number(weight)) || Number(weight) < 0)
-      throw new UsageError(`--loss-weights takes term=weight pairs with weights ≥ 0, e.g. ctr=1,ctcvr=2; got "${pair}"`);
+      throw new UsageError(
+        `--loss-weights takes term=weight pairs with weights ≥ 0, e.g. ctr=1,ctcvr=2; got "${pair}"`,
+      );
     weights[term.trim()] = Number(weight);
   }
   return weights;
@@ -301,7 +330,8 @@ function funnelPolicy(value: unknown): FunnelPolicy {
 
 function backendName(value: unknown): BackendName | undefined {
   if (value === undefined) return undefined;
-  if (!isBackendName(String(value))) throw new UsageError(`--backend must be one of ${BACKEND_NAMES.join(', ')}; got "${value}"`);
+  if (!isBackendName(String(value)))
+    throw new UsageError(`--backend must be one of ${BACKEND_NAMES.join(', ')}; got "${value}"`);
   return value as BackendName;
 }
 
@@ -326,14 +356,22 @@ function integer(values: Record<string, unknown>, name: string, fallback: number
 
 function positiveInteger(name: string, text: string): number {
   const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) throw new UsageError(`--${name} must list whole numbers ≥ 1; got "${text}"`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new UsageError(`--${name} must list whole numbers ≥ 1; got "${text}"`);
   return value;
 }
 
-function oneOf<T extends string>(values: Record<string, unknown>, name: string, allowed: T[], fallback: T, flag = `--${name}`): T {
+function oneOf<T extends string>(
+  values: Record<string, unknown>,
+  name: string,
+  allowed: T[],
+  fallback: T,
+  flag = `--${name}`,
+): T {
   const value = values[name];
   if (value === undefined) return fallback;
-  if (!allowed.includes(value as T)) throw new UsageError(`${flag} must be one of ${allowed.join(', ')}; got "${value}"`);
+  if (!allowed.includes(value as T))
+    throw new UsageError(`${flag} must be one of ${allowed.join(', ')}; got "${value}"`);
   return value as T;
 }
 
@@ -353,7 +391,9 @@ ${metrics.join('\n')}`;
 
 async function version(): Promise<string> {
   const { readFile } = await import('node:fs/promises');
-  const pkg = JSON.parse(await readFile(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(await readFile(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
   return pkg.version;
 }
 

@@ -6,7 +6,14 @@ import { splitRows, takeSplit, type SplitFractions } from './data/split.js';
 import type { StageMetrics } from './metrics/index.js';
 import { createModel, DEFAULT_MODEL_CONFIG, type ModelConfig } from './models/index.js';
 import { saveModel } from './train/checkpoint.js';
-import { DEFAULT_TRAIN_CONFIG, evaluate, train, type TrainConfig, type TrainEvent, type TrainResult } from './train/trainer.js';
+import {
+  DEFAULT_TRAIN_CONFIG,
+  evaluate,
+  train,
+  type TrainConfig,
+  type TrainEvent,
+  type TrainResult,
+} from './train/trainer.js';
 
 /** Everything needed to reproduce one training run, and everything it produced; plain JSON. */
 export interface RunRecord {
@@ -16,7 +23,13 @@ export interface RunRecord {
   startedAt: string;
   durationMs: number;
   backend: BackendInfo;
-  data: { path: string; sha256: string; rows: number; split: Record<keyof SplitFractions, number>; findings: Finding[] };
+  data: {
+    path: string;
+    sha256: string;
+    rows: number;
+    split: Record<keyof SplitFractions, number>;
+    findings: Finding[];
+  };
   modelConfig: ModelConfig;
   trainConfig: TrainConfig;
   parameters: number;
@@ -46,7 +59,10 @@ export const DEFAULT_SPLIT: SplitFractions = { train: 0.8, validation: 0.1, test
 /** Loads a CSV, splits it once, and trains each model on the same rows: the CLI's `train`, headless. */
 export async function trainRun(options: TrainRunOptions): Promise<RunRecord[]> {
   const backend = await initBackend(options.backend);
-  const [loaded, sha256] = await Promise.all([loadCsvDataset(options.dataPath, options.load), fileSha256(options.dataPath)]);
+  const [loaded, sha256] = await Promise.all([
+    loadCsvDataset(options.dataPath, options.load),
+    fileSha256(options.dataPath),
+  ]);
   options.onEvent?.('', { type: 'loaded', rows: loaded.dataset.rows, findings: loaded.findings });
   const fractions = options.split ?? DEFAULT_SPLIT;
   const parts = takeSplit(loaded.dataset, splitRows(loaded.dataset.rows, fractions, options.splitSeed ?? 1));

@@ -53,12 +53,30 @@ describe('esmc-lab CLI', () => {
 
   it('trains, records the backend and data hash, saves, and scores a file with the saved model', async () => {
     const save = join(workdir, '{model}.esmc');
-    const trained = await cli('train', '--data', sample, '--model', 'esmm,esmc', '--epochs', '1', '--batch-size', '256',
-      '--backend', 'wasm', '--save', save, '--json');
+    const trained = await cli(
+      'train',
+      '--data',
+      sample,
+      '--model',
+      'esmm,esmc',
+      '--epochs',
+      '1',
+      '--batch-size',
+      '256',
+      '--backend',
+      'wasm',
+      '--save',
+      save,
+      '--json',
+    );
     expect(trained.code, trained.stderr).toBe(0);
     const runs = JSON.parse(trained.stdout) as {
-      model: string; backend: { name: string; device: string }; data: { sha256: string; rows: number };
-      metrics: { test: Record<string, number> }; training: { curve: unknown[] }; savedTo: string;
+      model: string;
+      backend: { name: string; device: string };
+      data: { sha256: string; rows: number };
+      metrics: { test: Record<string, number> };
+      training: { curve: unknown[] };
+      savedTo: string;
     }[];
     expect(runs.map((r) => r.model)).toEqual(['esmm', 'esmc']);
     for (const run of runs) {
@@ -72,7 +90,16 @@ describe('esmc-lab CLI', () => {
     expect(runs[1].metrics.test.ctavr_auc).toBeGreaterThan(0);
 
     const predictions = join(workdir, 'predictions.csv');
-    const scored = await cli('evaluate', '--model-file', runs[1].savedTo, '--data', sample, '--predictions', predictions, '--json');
+    const scored = await cli(
+      'evaluate',
+      '--model-file',
+      runs[1].savedTo,
+      '--data',
+      sample,
+      '--predictions',
+      predictions,
+      '--json',
+    );
     expect(scored.code, scored.stderr).toBe(0);
     const report = JSON.parse(scored.stdout) as { rows: number; metrics: Record<string, number> };
     const lines = readFileSync(predictions, 'utf8').trim().split('\n');
@@ -87,7 +114,17 @@ describe('esmc-lab CLI', () => {
   });
 
   it('prints a table for people', async () => {
-    const { code, stdout } = await cli('train', '--data', sample, '--model', 'esm2', '--epochs', '1', '--backend', 'cpu');
+    const { code, stdout } = await cli(
+      'train',
+      '--data',
+      sample,
+      '--model',
+      'esm2',
+      '--epochs',
+      '1',
+      '--backend',
+      'cpu',
+    );
     expect(code).toBe(0);
     expect(stdout).toMatch(/model\s+status\s+best epoch\s+cvr_auc/);
     expect(stdout).toContain('esm2');

@@ -6,14 +6,23 @@ import * as tf from '../../src-main/engine/tf.js';
 import { initBackend } from '../../src-main/engine/backends/index.js';
 import { takeRows } from '../../src-main/engine/data/dataset.js';
 import { towerDistance } from '../../src-main/engine/layers/constraint.js';
-import { createModel, DEFAULT_MODEL_CONFIG, MODEL_NAMES, type ModelConfig } from '../../src-main/engine/models/index.js';
+import {
+  createModel,
+  DEFAULT_MODEL_CONFIG,
+  MODEL_NAMES,
+  type ModelConfig,
+} from '../../src-main/engine/models/index.js';
 import { loadModel, saveModel } from '../../src-main/engine/train/checkpoint.js';
 import { predictRows } from '../../src-main/engine/train/predict.js';
 import { DEFAULT_TRAIN_CONFIG, labelTensors, train, type TrainConfig } from '../../src-main/engine/train/trainer.js';
 import type { Tower } from '../../src-main/engine/layers/mlp.js';
 import { syntheticFunnel } from '../helpers/synthetic.js';
 
-const small: ModelConfig = { ...DEFAULT_MODEL_CONFIG, embeddingDim: 4, tower: { hidden: [16, 8], activation: 'relu', dropout: 0 } };
+const small: ModelConfig = {
+  ...DEFAULT_MODEL_CONFIG,
+  embeddingDim: 4,
+  tower: { hidden: [16, 8], activation: 'relu', dropout: 0 },
+};
 const quick: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, epochs: 8, batchSize: 256, learningRate: 1e-2, patience: null };
 const data = syntheticFunnel(4000, 11);
 const order = Int32Array.from({ length: data.rows }, (_, i) => i);
@@ -38,7 +47,8 @@ describe.each(MODEL_NAMES)('%s', (name) => {
     const result = await train(model, { train: trainRows, validation: validationRows }, quick);
     const after = await predictRows(model, validationRows);
     for (const p of [before, after]) {
-      for (const values of Object.values(p)) for (const v of values as Float32Array) expect(v >= 0 && v <= 1).toBe(true);
+      for (const values of Object.values(p))
+        for (const v of values as Float32Array) expect(v >= 0 && v <= 1).toBe(true);
       for (let i = 0; i < p.ctr.length; i++) {
         expect(p.ctcvr[i]).toBeLessThanOrEqual(p.ctr[i] + 1e-6);
         if (p.ctavr) expect(p.ctavr[i]).toBeLessThanOrEqual(p.ctr[i] + 1e-6);
@@ -66,7 +76,10 @@ describe('model family contracts', () => {
     const cvr = towerOf(model, 'cvrTower');
     expect(cvr.hidden).toBe(action.hidden);
     expect(cvr.output.kernel).not.toBe(action.output.kernel);
-    expect([...model.params.variables.keys()].filter((n) => n.startsWith('cvr.'))).toEqual(['cvr.out.kernel', 'cvr.out.bias']);
+    expect([...model.params.variables.keys()].filter((n) => n.startsWith('cvr.'))).toEqual([
+      'cvr.out.kernel',
+      'cvr.out.bias',
+    ]);
     model.dispose();
   });
 
@@ -97,7 +110,9 @@ describe('model family contracts', () => {
     const config = { ...small, constraint: { ...small.constraint, lambda: 10 } };
     const model = createModel('esmc', data.schema, config);
     const distance = () =>
-      tf.tidy(() => towerDistance(towerOf(model, 'actionTower'), towerOf(model, 'cvrTower'), config.constraint).dataSync()[0]);
+      tf.tidy(
+        () => towerDistance(towerOf(model, 'actionTower'), towerOf(model, 'cvrTower'), config.constraint).dataSync()[0],
+      );
     const initial = distance();
     await train(model, { train: trainRows }, { ...quick, epochs: 3 });
     // Adam's step does not shrink with the gradient, so the towers end within a jitter of lr, not at 0.
@@ -113,13 +128,17 @@ describe('model family contracts', () => {
       model.dispose();
     }
     const esmm = createModel('esmm', noAction.schema, small);
-    await expect(train(esmm, { train: noAction }, { ...quick, epochs: 1 })).resolves.toMatchObject({ status: 'completed' });
+    await expect(train(esmm, { train: noAction }, { ...quick, epochs: 1 })).resolves.toMatchObject({
+      status: 'completed',
+    });
     esmm.dispose();
   });
 
   it('fails in the constructor on a bad configuration', () => {
     expect(() => createModel('nope', data.schema, small)).toThrow(/Unknown model "nope"/);
-    expect(() => createModel('esmm', data.schema, { ...small, tower: { ...small.tower, dropout: 1 } })).toThrow(/dropout/);
+    expect(() => createModel('esmm', data.schema, { ...small, tower: { ...small.tower, dropout: 1 } })).toThrow(
+      /dropout/,
+    );
     expect(() =>
       createModel('esmc', data.schema, { ...small, tower: { ...small.tower, hidden: [] } }).loss(
         createModel('esmm', data.schema, small).inputs(trainRows),
@@ -145,7 +164,11 @@ describe('training', () => {
 
   it('stops early on validation CVR AUC and keeps the best epoch', async () => {
     const model = createModel('esmm', data.schema, small);
-    const result = await train(model, { train: trainRows, validation: validationRows }, { ...quick, epochs: 30, learningRate: 0.05, patience: 1 });
+    const result = await train(
+      model,
+      { train: trainRows, validation: validationRows },
+      { ...quick, epochs: 30, learningRate: 0.05, patience: 1 },
+    );
     expect(result.status).toBe('early-stopped');
     const aucs = result.epochs.map((e) => e.validation!.cvr_auc);
     expect(result.bestEpoch).toBe(aucs.indexOf(Math.max(...aucs)) + 1);
@@ -159,12 +182,17 @@ describe('training', () => {
     const model = createModel('esmc', data.schema, small);
     const controller = new AbortController();
     let steps = 0;
-    const result = await train(model, { train: trainRows }, { ...quick, batchSize: 64, progressIntervalMs: 0 }, {
-      signal: controller.signal,
-      onEvent: (event) => {
-        if (event.type === 'step' && ++steps === 3) controller.abort();
+    const result = await train(
+      model,
+      { train: trainRows },
+      { ...quick, batchSize: 64, progressIntervalMs: 0 },
+      {
+        signal: controller.signal,
+        onEvent: (event) => {
+          if (event.type === 'step' && ++steps === 3) controller.abort();
+        },
       },
-    });
+    );
     expect(result.status).toBe('cancelled');
     expect(result.epochsRun).toBe(0);
     const p = await predictRows(model, validationRows);
@@ -227,7 +255,9 @@ describe('loss weights', () => {
     });
     expect(totals[1].total - totals[0].total).toBeCloseTo(2 * totals[0].ctcvr, 5);
     const model = createModel('esmm', data.schema, { ...small, lossWeights: { ctavr: 1 } });
-    expect(() => tf.tidy(() => model.loss(model.inputs(batch), labelTensors(batch)))).toThrow(/esmm has no loss term ctavr/);
+    expect(() => tf.tidy(() => model.loss(model.inputs(batch), labelTensors(batch)))).toThrow(
+      /esmm has no loss term ctavr/,
+    );
     model.dispose();
   });
 });

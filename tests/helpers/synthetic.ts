@@ -8,7 +8,9 @@ import { Random } from '../../src-main/engine/random.js';
 export function syntheticFunnel(rows: number, seed = 7, withAction = true): EncodedDataset {
   const random = new Random(seed);
   const vocab = [12, 8, 5];
-  const effects = vocab.map((size) => Array.from({ length: size }, () => [random.normal(), random.normal(), random.normal()]));
+  const effects = vocab.map((size) =>
+    Array.from({ length: size }, () => [random.normal(), random.normal(), random.normal()]),
+  );
   const bagVocab = 6;
   const bagLength = 3;
   const categorical = new Int32Array(rows * vocab.length);

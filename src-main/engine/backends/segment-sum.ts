@@ -49,8 +49,11 @@ function segmentSumKernel(makeOutput: MakeOutput): KernelFunc {
 const outputMakers: Record<string, MakeOutput> = {
   cpu: (backend: { makeTensorInfo(s: number[], d: 'float32', v: Float32Array): TensorInfo }, shape, values) =>
     backend.makeTensorInfo(shape, 'float32', values),
-  wasm: (backend: { makeOutput(s: number[], d: 'float32', o: undefined, v: Float32Array): TensorInfo }, shape, values) =>
-    backend.makeOutput(shape, 'float32', undefined, values),
+  wasm: (
+    backend: { makeOutput(s: number[], d: 'float32', o: undefined, v: Float32Array): TensorInfo },
+    shape,
+    values,
+  ) => backend.makeOutput(shape, 'float32', undefined, values),
 };
 
 /** Replaces `UnsortedSegmentSum` on the cpu/wasm backends; others (webgl, webgpu, tensorflow) keep their own. */

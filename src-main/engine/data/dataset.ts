@@ -79,9 +79,7 @@ export function takeRows(data: EncodedDataset, indices: ArrayLike<number>): Enco
     userIds = new Int32Array(n);
     for (let i = 0; i < n; i++) userIds[i] = src[indices[i]];
   }
-  const truth = data.truth
-    ? Object.fromEntries(Object.entries(data.truth).map(([k, v]) => [k, pick(v)]))
-    : undefined;
+  const truth = data.truth ? Object.fromEntries(Object.entries(data.truth).map(([k, v]) => [k, pick(v)])) : undefined;
   return {
     schema: data.schema,
     rows: n,

@@ -18,7 +18,12 @@ export interface ConstraintConfig {
   gradient: 'both' | 'cvr-only';
 }
 
-export const DEFAULT_CONSTRAINT: ConstraintConfig = { lambda: 1e-2, layers: 'hidden', distance: 'l2', gradient: 'both' };
+export const DEFAULT_CONSTRAINT: ConstraintConfig = {
+  lambda: 1e-2,
+  layers: 'hidden',
+  distance: 'l2',
+  gradient: 'both',
+};
 
 export function constrainedLayers(tower: Tower, layers: ConstraintConfig['layers']): DenseLayer[] {
   return layers === 'all' ? tower.layers() : tower.hidden;

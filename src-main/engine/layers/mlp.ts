@@ -61,7 +61,12 @@ export class Tower {
     this.hidden.forEach((layer, i) => {
       x = activations[this.config.activation](tf.add(tf.matMul(x, layer.kernel), layer.bias));
       if (training && this.config.dropout > 0)
-        x = tf.dropout(x, this.config.dropout, undefined, dropoutSeed === undefined ? undefined : dropoutSeed + i) as tf.Tensor2D;
+        x = tf.dropout(
+          x,
+          this.config.dropout,
+          undefined,
+          dropoutSeed === undefined ? undefined : dropoutSeed + i,
+        ) as tf.Tensor2D;
     });
     return tf.reshape(tf.add(tf.matMul(x, this.output.kernel), this.output.bias), [-1]);
   }

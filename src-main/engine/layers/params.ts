@@ -63,7 +63,8 @@ export class ParameterStore {
   /** Re-keys what tfjs returns by variable (e.g. `variableGrads`'s grads) to the stable names. */
   byStableName<T>(byTfjsName: Record<string, T>): Record<string, T> {
     const out: Record<string, T> = {};
-    for (const [name, variable] of this.variables) if (variable.name in byTfjsName) out[name] = byTfjsName[variable.name];
+    for (const [name, variable] of this.variables)
+      if (variable.name in byTfjsName) out[name] = byTfjsName[variable.name];
     return out;
   }
 

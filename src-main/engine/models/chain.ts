@@ -1,6 +1,12 @@
 import * as tf from '../tf.js';
 import { bce } from '../layers/losses.js';
-import { EntireSpaceModel, type LabelTensors, type LossTerms, type ModelInfo, type StageProbabilities } from './model.js';
+import {
+  EntireSpaceModel,
+  type LabelTensors,
+  type LossTerms,
+  type ModelInfo,
+  type StageProbabilities,
+} from './model.js';
 
 /**
  * The pure chain rule on exposure → click → in-shop action → purchase: every purchase is forced through the

@@ -1,6 +1,12 @@
 import * as tf from '../tf.js';
 import { bce } from '../layers/losses.js';
-import { EntireSpaceModel, type LabelTensors, type LossTerms, type ModelInfo, type StageProbabilities } from './model.js';
+import {
+  EntireSpaceModel,
+  type LabelTensors,
+  type LossTerms,
+  type ModelInfo,
+  type StageProbabilities,
+} from './model.js';
 
 /**
  * ESM² — Wen et al., "Entire Space Multi-Task Modeling via Post-Click Behavior Decomposition", SIGIR 2020

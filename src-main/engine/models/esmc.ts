@@ -1,7 +1,13 @@
 import * as tf from '../tf.js';
 import { towerDistance } from '../layers/constraint.js';
 import { bce } from '../layers/losses.js';
-import { EntireSpaceModel, type LabelTensors, type LossTerms, type ModelInfo, type StageProbabilities } from './model.js';
+import {
+  EntireSpaceModel,
+  type LabelTensors,
+  type LossTerms,
+  type ModelInfo,
+  type StageProbabilities,
+} from './model.js';
 
 /**
  * ESMC — Jiang et al., "Entire Space Multi-Task Model via Parameter Constraint", arXiv 2307.09193. RECONSTRUCTED from the abstract (docs/models.md): the path

@@ -1,7 +1,13 @@
 import * as tf from '../tf.js';
 import { towerDistance } from '../layers/constraint.js';
 import { bce, PROBABILITY_EPSILON } from '../layers/losses.js';
-import { EntireSpaceModel, type LabelTensors, type LossTerms, type ModelInfo, type StageProbabilities } from './model.js';
+import {
+  EntireSpaceModel,
+  type LabelTensors,
+  type LossTerms,
+  type ModelInfo,
+  type StageProbabilities,
+} from './model.js';
 
 /**
  * ESMG — the "global domain" variant of ESMC (arXiv 2307.09193), RECONSTRUCTED and the least certain: the

@@ -1,6 +1,12 @@
 import * as tf from '../tf.js';
 import { bce } from '../layers/losses.js';
-import { EntireSpaceModel, type LabelTensors, type LossTerms, type ModelInfo, type StageProbabilities } from './model.js';
+import {
+  EntireSpaceModel,
+  type LabelTensors,
+  type LossTerms,
+  type ModelInfo,
+  type StageProbabilities,
+} from './model.js';
 
 /**
  * ESMM — Ma et al., "Entire Space Multi-Task Model", SIGIR 2018 (arXiv 1804.07931).

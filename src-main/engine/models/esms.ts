@@ -1,7 +1,13 @@
 import * as tf from '../tf.js';
 import { bce } from '../layers/losses.js';
 import { Tower } from '../layers/mlp.js';
-import { EntireSpaceModel, type LabelTensors, type LossTerms, type ModelInfo, type StageProbabilities } from './model.js';
+import {
+  EntireSpaceModel,
+  type LabelTensors,
+  type LossTerms,
+  type ModelInfo,
+  type StageProbabilities,
+} from './model.js';
 
 /**
  * ESMS — the siamese variant of ESMC (arXiv 2307.09193), RECONSTRUCTED: the action and purchase towers share

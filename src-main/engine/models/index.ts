@@ -38,4 +38,12 @@ export function createModel(name: string, schema: FeatureSchema, config: ModelCo
   return new Model(info, schema, config);
 }
 
-export { DEFAULT_MODEL_CONFIG, STAGES, type EntireSpaceModel, type ModelConfig, type ModelInfo, type Stage, type StageProbabilities } from './model.js';
+export {
+  DEFAULT_MODEL_CONFIG,
+  STAGES,
+  type EntireSpaceModel,
+  type ModelConfig,
+  type ModelInfo,
+  type Stage,
+  type StageProbabilities,
+} from './model.js';

@@ -123,7 +123,9 @@ export abstract class EntireSpaceModel {
     const terms = this.lossTerms(this.supervisedStages(inputs, training), labels);
     const unknown = Object.keys(this.config.lossWeights).filter((name) => !(name in terms));
     if (unknown.length)
-      throw new Error(`${this.info.name} has no loss term ${unknown.join(', ')}; its terms are ${Object.keys(terms).join(', ')}`);
+      throw new Error(
+        `${this.info.name} has no loss term ${unknown.join(', ')}; its terms are ${Object.keys(terms).join(', ')}`,
+      );
     const weighted = Object.entries(terms).map(([name, term]) => tf.mul(term, this.config.lossWeights[name] ?? 1));
     return { total: tf.addN(weighted) as tf.Scalar, terms };
   }

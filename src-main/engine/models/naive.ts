@@ -1,6 +1,12 @@
 import * as tf from '../tf.js';
 import { bce, maskedBce } from '../layers/losses.js';
-import { EntireSpaceModel, type LabelTensors, type LossTerms, type ModelInfo, type StageProbabilities } from './model.js';
+import {
+  EntireSpaceModel,
+  type LabelTensors,
+  type LossTerms,
+  type ModelInfo,
+  type StageProbabilities,
+} from './model.js';
 
 /**
  * The baseline every entire-space paper starts from: pCVR trained on clicked rows only, so it learns the

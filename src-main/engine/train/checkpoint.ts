@@ -50,7 +50,8 @@ export async function saveModel<E, M>(path: string, model: EntireSpaceModel, enc
   try {
     await file.write(prefix);
     await file.write(Buffer.concat([headerBytes, Buffer.alloc(padding, 0x20)]));
-    for (const { data } of Object.values(weights)) await file.write(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    for (const { data } of Object.values(weights))
+      await file.write(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     await file.sync();
     await file.close();
     await rename(temporary, path);
@@ -61,7 +62,9 @@ export async function saveModel<E, M>(path: string, model: EntireSpaceModel, enc
   }
 }
 
-export async function loadModel<E, M>(path: string): Promise<{ model: EntireSpaceModel; header: SavedModelHeader<E, M> }> {
+export async function loadModel<E, M>(
+  path: string,
+): Promise<{ model: EntireSpaceModel; header: SavedModelHeader<E, M> }> {
   const bytes = await readFile(path);
   if (bytes.length < MAGIC.length + 4 || bytes.toString('latin1', 0, MAGIC.length) !== MAGIC)
     throw new Error(`${path} is not an ESMC Lab model file`);
@@ -70,7 +73,9 @@ export async function loadModel<E, M>(path: string): Promise<{ model: EntireSpac
   const header = JSON.parse(bytes.toString('utf8', headerStart, headerStart + headerLength)) as SavedModelHeader<E, M>;
   if (header.format !== 'esmc-lab-model') throw new Error(`${path} is not an ESMC Lab model file`);
   if (header.version > FORMAT_VERSION)
-    throw new Error(`${path} was written by a newer ESMC Lab (model format ${header.version}); this version reads ${FORMAT_VERSION}`);
+    throw new Error(
+      `${path} was written by a newer ESMC Lab (model format ${header.version}); this version reads ${FORMAT_VERSION}`,
+    );
   const dataStart = headerStart + headerLength;
   const floats = new Float32Array(bytes.buffer.slice(bytes.byteOffset + dataStart, bytes.byteOffset + bytes.length));
   const values: Record<string, { shape: number[]; data: Float32Array }> = {};

@@ -5,7 +5,11 @@ import { STAGES, type EntireSpaceModel, type StageProbabilities } from '../model
 export type StageArrays = StageProbabilities<Float32Array>;
 
 /** Every stage the model has, for every row, in batches so memory stays flat on any dataset size. */
-export async function predictRows(model: EntireSpaceModel, data: EncodedDataset, batchSize = 4096): Promise<StageArrays> {
+export async function predictRows(
+  model: EntireSpaceModel,
+  data: EncodedDataset,
+  batchSize = 4096,
+): Promise<StageArrays> {
   const out: Partial<Record<(typeof STAGES)[number], Float32Array>> = {};
   for (let start = 0; start < data.rows; start += batchSize) {
     const end = Math.min(start + batchSize, data.rows);

@@ -80,7 +80,14 @@ export async function train(
   const shuffler = new Random(config.seed);
   const stepsPerEpoch = Math.ceil(data.train.rows / config.batchSize);
   const curveWindow = Math.max(1, Math.floor(stepsPerEpoch / CURVE_POINTS_PER_EPOCH));
-  const result: TrainResult = { status: 'completed', epochsRun: 0, bestEpoch: null, curve: [], epochs: [], samplesPerSecond: 0 };
+  const result: TrainResult = {
+    status: 'completed',
+    epochsRun: 0,
+    bestEpoch: null,
+    curve: [],
+    epochs: [],
+    samplesPerSecond: 0,
+  };
   let best: { auc: number; epoch: number; weights: Awaited<ReturnType<typeof model.params.read>> } | null = null;
   let step = 0;
   let trainedSamples = 0;
@@ -166,7 +173,8 @@ async function trainStep(
       return loss.total;
     }, variables);
     if (weightDecay > 0)
-      for (const variable of variables) grads[variable.name] = tf.add(grads[variable.name], tf.mul(variable, weightDecay));
+      for (const variable of variables)
+        grads[variable.name] = tf.add(grads[variable.name], tf.mul(variable, weightDecay));
     optimizer.applyGradients(grads);
     const stacked = tf.stack([value, ...terms]);
     tf.dispose(terms);
@@ -195,7 +203,8 @@ export async function evaluate(model: EntireSpaceModel, data: EncodedDataset): P
 function validateConfig(config: TrainConfig): void {
   const problems: string[] = [];
   if (!(Number.isInteger(config.epochs) && config.epochs >= 1)) problems.push('epochs must be a whole number ≥ 1');
-  if (!(Number.isInteger(config.batchSize) && config.batchSize >= 1)) problems.push('batch size must be a whole number ≥ 1');
+  if (!(Number.isInteger(config.batchSize) && config.batchSize >= 1))
+    problems.push('batch size must be a whole number ≥ 1');
   if (!(config.learningRate > 0)) problems.push('learning rate must be > 0');
   if (!(config.weightDecay >= 0)) problems.push('weight decay must be ≥ 0');
   if (config.patience !== null && !(Number.isInteger(config.patience) && config.patience >= 1))
