@@ -43,6 +43,11 @@ describe('esmc-lab CLI', () => {
     expect((await cli('train', '--help')).stdout).toContain('--lambda');
   });
 
+  it('knows its version', async () => {
+    const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+    expect((await cli('--version')).stdout.trim()).toBe(version);
+  });
+
   it('lists every model with its formula', async () => {
     const { code, stdout } = await cli('models', '--json');
     expect(code).toBe(0);
