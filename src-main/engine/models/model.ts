@@ -107,6 +107,7 @@ export abstract class EntireSpaceModel {
     return p;
   }
 
+  /** Creates intermediate tensors it does not dispose: call it inside `tf.tidy` (as `predictRows` does). */
   predict(inputs: BatchInputs, training = false): StageProbabilities {
     return this.served(this.supervisedStages(inputs, training));
   }

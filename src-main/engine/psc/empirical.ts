@@ -1,0 +1,233 @@
+/**
+ * What the labels themselves say about Probability Space Confusion, and what each model implies for the same
+ * quantity, overall and per slice of a categorical field.
+ *
+ * - PSC share  P(a=0 | b=1, c=1): of the clicked purchases, the share made without an in-shop action. ≈ 0 means
+ *   the chain rule holds and ESMC should reduce to the chained model; large means PSC matters (reference §4).
+ * - Empirical gap  P(b=1, a=0 | c=1): the PSC gap Δ = P(b, ¬a, c) divided by P(c), i.e. on the click space
+ *   where pCVR lives, so that it compares directly with each model's implied gap below.
+ */
+import type { FunnelLabelsLike } from '../metrics/index.js';
+import type { StageArrays } from '../train/predict.js';
+
+/** Two-sided 95% normal quantile, Φ⁻¹(0.975). */
+export const Z_95 = 1.959963984540054;
+
+export type Proportion =
+  | { available: true; estimate: number; ci95: [number, number]; successes: number; trials: number }
+  | { available: false; reason: string };
+
+/**
+ * Wilson score interval. Unlike the Wald interval it stays inside [0, 1] and keeps its coverage when the
+ * proportion is near 0 or the slice is small, which is exactly the regime of purchase rates.
+ */
+export function wilsonInterval(successes: number, trials: number, z = Z_95): [number, number] {
+  if (trials <= 0) return [NaN, NaN];
+  const p = successes / trials;
+  const z2n = (z * z) / trials;
+  const center = (p + z2n / 2) / (1 + z2n);
+  const halfWidth = (z / (1 + z2n)) * Math.sqrt((p * (1 - p)) / trials + z2n / (4 * trials));
+  return [Math.max(0, center - halfWidth), Math.min(1, center + halfWidth)];
+}
+
+function proportion(successes: number, trials: number, emptyReason: string): Proportion {
+  if (trials === 0) return { available: false, reason: emptyReason };
+  return { available: true, estimate: successes / trials, ci95: wilsonInterval(successes, trials), successes, trials };
+}
+
+const NO_ACTION_LABEL = 'the data has no in-shop action label (cart / wish-list), so purchases cannot be split by it';
+
+interface FunnelCounts {
+  rows: number;
+  clicks: number;
+  actions: number;
+  purchases: number;
+  purchasesWithoutAction: number;
+}
+
+function emptyCounts(): FunnelCounts {
+  return { rows: 0, clicks: 0, actions: 0, purchases: 0, purchasesWithoutAction: 0 };
+}
+
+/** Counts on the clicked rows only: purchases and actions without a click violate the funnel and are ignored. */
+function countRow(counts: FunnelCounts, labels: FunnelLabelsLike, i: number): void {
+  counts.rows++;
+  if (!(labels.click[i] > 0.5)) return;
+  counts.clicks++;
+  const acted = labels.action ? labels.action[i] > 0.5 : false;
+  if (acted) counts.actions++;
+  if (labels.purchase[i] > 0.5) {
+    counts.purchases++;
+    if (!acted) counts.purchasesWithoutAction++;
+  }
+}
+
+function shareOf(counts: FunnelCounts, hasAction: boolean): Proportion {
+  if (!hasAction) return { available: false, reason: NO_ACTION_LABEL };
+  return proportion(counts.purchasesWithoutAction, counts.purchases, 'no purchase among the clicked rows');
+}
+
+function gapOf(counts: FunnelCounts, hasAction: boolean): Proportion {
+  if (!hasAction) return { available: false, reason: NO_ACTION_LABEL };
+  return proportion(counts.purchasesWithoutAction, counts.clicks, 'no clicked rows');
+}
+
+function countAll(labels: FunnelLabelsLike): FunnelCounts {
+  const counts = emptyCounts();
+  for (let i = 0; i < labels.click.length; i++) countRow(counts, labels, i);
+  return counts;
+}
+
+/** P(a=0 | b=1, c=1) with a Wilson 95% interval: successes = clicked purchases without action, trials = clicked purchases. */
+export function pscShare(labels: FunnelLabelsLike): Proportion {
+  return shareOf(countAll(labels), labels.action !== undefined);
+}
+
+/** P(b=1, a=0 | c=1) with a Wilson 95% interval: successes = clicked purchases without action, trials = clicks. */
+export function empiricalGap(labels: FunnelLabelsLike): Proportion {
+  return gapOf(countAll(labels), labels.action !== undefined);
+}
+
+/**
+ * How a model's implied gap P(b, ¬a | c) is obtained:
+ * - 'decomposed': the model has P(b|¬a,c) (esm2, chain, the truth): mean of (1 − pAVR)·P(b|¬a,c). For chain
+ *   that tower is identically 0, so its implied gap is exactly 0: the chain rule assumes PSC away.
+ * - 'lower-bound': the model has pCVR and pAVR but no purchase split (esmc, esms, esmg). Since
+ *   P(b,a|c) ≤ P(a|c), P(b,¬a|c) = P(b|c) − P(b,a|c) ≥ max(0, pCVR − pAVR): value is the mean of that per-row
+ *   lower bound; upperBound is the mean of min(pCVR, 1 − pAVR), from P(b,¬a|c) ≤ P(b|c) and ≤ P(¬a|c).
+ * - 'none': no pAVR (naive, esmm): the model says nothing about the action.
+ */
+export type ImpliedGapKind = 'decomposed' | 'lower-bound' | 'none';
+
+export interface ImpliedGap {
+  kind: ImpliedGapKind;
+  /** Mean over the clicked rows; NaN for 'none' or when there are no clicked rows. */
+  value: number;
+  /** Only for 'lower-bound'. */
+  upperBound?: number;
+}
+
+export function impliedGapKind(stages: StageArrays): ImpliedGapKind {
+  if (stages.avr && stages.buyGivenNoAction) return 'decomposed';
+  if (stages.avr) return 'lower-bound';
+  return 'none';
+}
+
+/** Implied gap per group: group[i] is row i's group, −1 leaves the row out. */
+function impliedGapByGroup(stages: StageArrays, group: Int32Array, groups: number): ImpliedGap[] {
+  const kind = impliedGapKind(stages);
+  const { avr, cvr, buyGivenNoAction } = stages;
+  const sums = new Float64Array(groups);
+  const upperSums = new Float64Array(groups);
+  const counts = new Float64Array(groups);
+  for (let i = 0; i < group.length; i++) {
+    const g = group[i];
+    if (g < 0) continue;
+    counts[g]++;
+    if (kind === 'decomposed') {
+      sums[g] += (1 - avr![i]) * buyGivenNoAction![i];
+    } else if (kind === 'lower-bound') {
+      sums[g] += Math.max(0, cvr[i] - avr![i]);
+      upperSums[g] += Math.min(cvr[i], 1 - avr![i]);
+    }
+  }
+  return Array.from({ length: groups }, (_, g) => {
+    if (kind === 'none') return { kind, value: NaN };
+    const value = sums[g] / counts[g];
+    return kind === 'lower-bound' ? { kind, value, upperBound: upperSums[g] / counts[g] } : { kind, value };
+  });
+}
+
+/** The model's implied P(b, ¬a | c), averaged over the clicked rows (click label as the mask). */
+export function impliedGap(stages: StageArrays, clickMask: ArrayLike<number>): ImpliedGap {
+  const group = new Int32Array(clickMask.length);
+  for (let i = 0; i < group.length; i++) group[i] = clickMask[i] > 0.5 ? 0 : -1;
+  return impliedGapByGroup(stages, group, 1)[0];
+}
+
+export interface SliceOptions {
+  /** Keep the K values with the most clicks; default 10. */
+  topK?: number;
+  /** A value with fewer clicks is merged into "other" even when it is in the top K; default 30. */
+  minClicks?: number;
+  /** Label of the merged slice; default "other". */
+  otherLabel?: string;
+}
+
+export interface SliceGap {
+  value: string;
+  /** The merged slice: id 0 (missing / out of vocabulary), values beyond the top K and values under minClicks. */
+  isOther: boolean;
+  /** Distinct ids in the slice (1 for a kept value). */
+  distinctValues: number;
+  rows: number;
+  clicks: number;
+  /** Clicked rows with an action; NaN without an action label. */
+  actions: number;
+  /** Clicked rows with a purchase. */
+  purchases: number;
+  empiricalGap: Proportion;
+  pscShare: Proportion;
+  /** Each model's implied P(b, ¬a | c) on this slice's clicked rows. */
+  models: Record<string, ImpliedGap>;
+}
+
+/**
+ * Empirical vs implied PSC gap per value of one categorical field. sliceIds[i] is row i's id, vocabulary[id − 1]
+ * names id ≥ 1 and id 0 is other/missing. Values are ranked by clicks because the gap is a click-space
+ * proportion: a value with many exposures but few clicks would give a uselessly wide interval.
+ */
+export function gapBySlice(
+  labels: FunnelLabelsLike,
+  sliceIds: Int32Array,
+  vocabulary: readonly string[],
+  modelStages: Record<string, StageArrays>,
+  options: SliceOptions = {},
+): SliceGap[] {
+  const { topK = 10, minClicks = 30, otherLabel = 'other' } = options;
+  const rows = labels.click.length;
+  if (sliceIds.length !== rows) throw new Error(`sliceIds has ${sliceIds.length} rows, expected ${rows}`);
+
+  const clicksById = new Map<number, number>();
+  for (let i = 0; i < rows; i++) {
+    const id = sliceIds[i];
+    clicksById.set(id, (clicksById.get(id) ?? 0) + (labels.click[i] > 0.5 ? 1 : 0));
+  }
+  const kept = [...clicksById]
+    .filter(([id, clicks]) => id > 0 && clicks >= minClicks)
+    .sort(([idA, clicksA], [idB, clicksB]) => clicksB - clicksA || idA - idB)
+    .slice(0, topK)
+    .map(([id]) => id);
+  const groupOfId = new Map(kept.map((id, g) => [id, g]));
+  const otherGroup = kept.length;
+
+  const group = new Int32Array(rows);
+  const clickedGroup = new Int32Array(rows);
+  const counts = Array.from({ length: kept.length + 1 }, emptyCounts);
+  for (let i = 0; i < rows; i++) {
+    group[i] = groupOfId.get(sliceIds[i]) ?? otherGroup;
+    clickedGroup[i] = labels.click[i] > 0.5 ? group[i] : -1;
+    countRow(counts[group[i]], labels, i);
+  }
+  const implied = Object.fromEntries(
+    Object.entries(modelStages).map(([name, stages]) => [
+      name,
+      impliedGapByGroup(stages, clickedGroup, kept.length + 1),
+    ]),
+  );
+  const hasAction = labels.action !== undefined;
+  const mergedIds = clicksById.size - kept.length;
+  const slices = counts.map((count, g): SliceGap => ({
+    value: g === otherGroup ? otherLabel : (vocabulary[kept[g] - 1] ?? `#${kept[g]}`),
+    isOther: g === otherGroup,
+    distinctValues: g === otherGroup ? mergedIds : 1,
+    rows: count.rows,
+    clicks: count.clicks,
+    actions: hasAction ? count.actions : NaN,
+    purchases: count.purchases,
+    empiricalGap: gapOf(count, hasAction),
+    pscShare: shareOf(count, hasAction),
+    models: Object.fromEntries(Object.entries(implied).map(([name, gaps]) => [name, gaps[g]])),
+  }));
+  return slices.filter((slice) => !slice.isOther || slice.rows > 0);
+}

@@ -1,0 +1,52 @@
+export {
+  DELTA_QUANTILES,
+  compareEstimates,
+  decompose,
+  isChainedModel,
+  isConstrainedModel,
+  isSimulationTruth,
+  missingTruthColumns,
+  truthStages,
+} from './decomposition.js';
+export type {
+  Decomposition,
+  DeltaDistribution,
+  EstimateComparison,
+  EstimateOptions,
+  Histogram,
+  ScatterSample,
+  SimulationTruth,
+} from './decomposition.js';
+export { Z_95, empiricalGap, gapBySlice, impliedGap, impliedGapKind, pscShare, wilsonInterval } from './empirical.js';
+export type { ImpliedGap, ImpliedGapKind, Proportion, SliceGap, SliceOptions } from './empirical.js';
+export { oracleAuc, truthErrors } from './truth.js';
+export type { OracleAuc, ProbabilityErrors, TruthErrors } from './truth.js';
+export {
+  compareModels,
+  delongComponents,
+  delongFromComponents,
+  delongTest,
+  pairedBootstrap,
+  twoSidedNormalPValue,
+} from './compare.js';
+export type {
+  BootstrapOptions,
+  BootstrapResult,
+  ComparedMetric,
+  ComparisonProtocol,
+  DelongComponents,
+  DelongResult,
+  ModelComparison,
+  PairedMetric,
+  PairwiseComparison,
+} from './compare.js';
+export { PSC_DEFINITIONS, analysePsc } from './report.js';
+export type {
+  DecompositionSummary,
+  EstimatePair,
+  ModelPsc,
+  ModelRole,
+  PscAnalysis,
+  PscInput,
+  SliceField,
+} from './report.js';
