@@ -13,7 +13,9 @@ export interface Command {
   usage: string;
   options: Options;
   help: string;
-  run(values: Values): Promise<number>;
+  /** Whether the command takes words after its name (e.g. `experiment psc-sweep`). */
+  positionals?: boolean;
+  run(values: Values, positionals: string[]): Promise<number>;
 }
 
 export const backendOption: Options = { backend: { type: 'string' } };

@@ -3,13 +3,19 @@ import { DataError } from '../engine/data/errors.js';
 import { METRIC_DESCRIPTIONS } from '../engine/metrics/index.js';
 import { print, printError, UsageError, type Command, type Values } from './command.js';
 import { evaluateCommand } from './commands/evaluate.js';
+import { experimentCommand } from './commands/experiment.js';
 import { backendsCommand, modelsCommand } from './commands/info.js';
+import { pscCommand } from './commands/psc.js';
+import { simulateCommand } from './commands/simulate.js';
 import { trainCommand } from './commands/train.js';
 
 /** Every command, in the order `esmc-lab --help` lists them. */
 const commands: Record<string, Command> = {
   train: trainCommand,
   evaluate: evaluateCommand,
+  simulate: simulateCommand,
+  psc: pscCommand,
+  experiment: experimentCommand,
   models: modelsCommand,
   backends: backendsCommand,
 };
@@ -34,8 +40,13 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   try {
-    const { values } = parseArgs({ args: rest, options: command.options, strict: true, allowPositionals: false });
-    return await command.run(values as Values);
+    const { values, positionals } = parseArgs({
+      args: rest,
+      options: command.options,
+      strict: true,
+      allowPositionals: command.positionals ?? false,
+    });
+    return await command.run(values as Values, positionals);
   } catch (error) {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       printError(`${(error as Error).message}\n\nUsage: ${command.usage}\nSee: esmc-lab ${name} --help`);

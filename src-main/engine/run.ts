@@ -1,10 +1,17 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { activeBackend, initBackend, type BackendInfo, type BackendName } from './backends/index.js';
-import { loadCsvDataset, type FeatureEncoding, type Finding, type LoadCsvOptions } from './data/encode.js';
+import type { EncodedDataset } from './data/dataset.js';
+import {
+  loadCsvDataset,
+  type FeatureEncoding,
+  type Finding,
+  type LoadCsvOptions,
+  type LoadedDataset,
+} from './data/encode.js';
 import { splitRows, takeSplit, type SplitFractions } from './data/split.js';
 import type { StageMetrics } from './metrics/index.js';
-import { createModel, DEFAULT_MODEL_CONFIG, type ModelConfig } from './models/index.js';
+import { createModel, DEFAULT_MODEL_CONFIG, type EntireSpaceModel, type ModelConfig } from './models/index.js';
 import { saveModel } from './train/checkpoint.js';
 import {
   DEFAULT_TRAIN_CONFIG,
@@ -51,6 +58,12 @@ export interface TrainRunOptions {
   /** Where to save each trained model; "{model}" is replaced by the model's name. */
   savePath?: string;
   onEvent?: (model: string, event: TrainEvent | { type: 'loaded'; rows: number; findings: Finding[] }) => void;
+  /** Called with each trained model (best weights) before it is disposed, e.g. to predict for an analysis. */
+  onTrained?: (
+    model: EntireSpaceModel,
+    parts: Record<keyof SplitFractions, EncodedDataset>,
+    loaded: LoadedDataset,
+  ) => Promise<void>;
   signal?: AbortSignal;
 }
 
@@ -103,6 +116,7 @@ export async function trainRun(options: TrainRunOptions): Promise<RunRecord[]> {
         training,
         metrics,
       };
+      if (status !== 'cancelled') await options.onTrained?.(model, parts, loaded);
       if (options.savePath && status !== 'cancelled') {
         record.savedTo = options.savePath.replaceAll('{model}', name);
         await saveModel<FeatureEncoding, Omit<RunRecord, 'savedTo'>>(record.savedTo, model, loaded.encoding, record);

@@ -20,10 +20,10 @@ export const evaluateCommand: Command = {
     ...backendOption,
   },
   help: `Options:
---model-file FILE     a model saved by \`esmc-lab train --save\`
---data FILE           CSV/TSV to score; encoded with the model's own encoding (unseen values → id 0)
---predictions OUT     write every stage's probability per row as CSV
---json                print the metrics as JSON
+  --model-file FILE     a model saved by \`esmc-lab train --save\`
+  --data FILE           CSV/TSV to score; encoded with the model's own encoding (unseen values → id 0)
+  --predictions OUT     write every stage's probability per row as CSV
+  --json                print the metrics as JSON
 ${backendHelp}`,
   run: runEvaluate,
 };

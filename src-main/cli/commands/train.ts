@@ -14,9 +14,45 @@ import {
   required,
   UsageError,
   type Command,
+  type Options,
   type Values,
 } from '../command.js';
 import { table } from '../format.js';
+
+/** Model and training options, shared by every command that trains (train, experiment). */
+export const trainOptions: Options = {
+  epochs: { type: 'string' },
+  'batch-size': { type: 'string' },
+  lr: { type: 'string' },
+  'weight-decay': { type: 'string' },
+  patience: { type: 'string' },
+  seed: { type: 'string' },
+  'embedding-dim': { type: 'string' },
+  hidden: { type: 'string' },
+  activation: { type: 'string' },
+  dropout: { type: 'string' },
+  lambda: { type: 'string' },
+  'constraint-layers': { type: 'string' },
+  'constraint-distance': { type: 'string' },
+  'constraint-gradient': { type: 'string' },
+  'loss-weights': { type: 'string' },
+};
+
+export const trainOptionsHelp = `  --epochs N              default ${DEFAULT_TRAIN_CONFIG.epochs}
+  --batch-size N          default ${DEFAULT_TRAIN_CONFIG.batchSize}
+  --lr X                  Adam learning rate, default ${DEFAULT_TRAIN_CONFIG.learningRate}
+  --weight-decay X        L2 added to gradients, default ${DEFAULT_TRAIN_CONFIG.weightDecay}
+  --patience N|none       early stopping on validation CVR AUC, default ${DEFAULT_TRAIN_CONFIG.patience}
+  --seed N                initial weights, dropout and shuffling, default ${DEFAULT_TRAIN_CONFIG.seed}
+  --embedding-dim N       default ${DEFAULT_MODEL_CONFIG.embeddingDim}
+  --hidden W,W,…          tower hidden widths, default ${DEFAULT_MODEL_CONFIG.tower.hidden.join(',')}
+  --activation NAME       relu, tanh, sigmoid, elu or linear, default ${DEFAULT_MODEL_CONFIG.tower.activation}
+  --dropout X             default ${DEFAULT_MODEL_CONFIG.tower.dropout}
+  --lambda X              esmc/esmg parameter-constraint weight λ, default ${DEFAULT_MODEL_CONFIG.constraint.lambda}
+  --constraint-layers L   hidden or all, default ${DEFAULT_MODEL_CONFIG.constraint.layers}
+  --constraint-distance D l2 or cosine, default ${DEFAULT_MODEL_CONFIG.constraint.distance}
+  --constraint-gradient G both or cvr-only, default ${DEFAULT_MODEL_CONFIG.constraint.gradient}
+  --loss-weights T=W,…    weight of each loss term by name (ctr, cvr, ctavr, ctcvr, constraint), default 1`;
 
 export const trainCommand: Command = {
   summary: 'train one or more models on a CSV file and report their metrics',
@@ -24,21 +60,7 @@ export const trainCommand: Command = {
   options: {
     data: { type: 'string' },
     model: { type: 'string', default: 'esmc' },
-    epochs: { type: 'string' },
-    'batch-size': { type: 'string' },
-    lr: { type: 'string' },
-    'weight-decay': { type: 'string' },
-    patience: { type: 'string' },
-    seed: { type: 'string' },
-    'embedding-dim': { type: 'string' },
-    hidden: { type: 'string' },
-    activation: { type: 'string' },
-    dropout: { type: 'string' },
-    lambda: { type: 'string' },
-    'constraint-layers': { type: 'string' },
-    'constraint-distance': { type: 'string' },
-    'constraint-gradient': { type: 'string' },
-    'loss-weights': { type: 'string' },
+    ...trainOptions,
     split: { type: 'string' },
     'funnel-violations': { type: 'string' },
     save: { type: 'string' },
@@ -46,27 +68,13 @@ export const trainCommand: Command = {
     ...backendOption,
   },
   help: `Options:
---data FILE             CSV/TSV with click, purchase and (for most models) in-shop action label columns
---model NAMES           comma-separated: ${MODEL_NAMES.join(', ')} (default esmc); "all" for every model
---epochs N              default ${DEFAULT_TRAIN_CONFIG.epochs}
---batch-size N          default ${DEFAULT_TRAIN_CONFIG.batchSize}
---lr X                  Adam learning rate, default ${DEFAULT_TRAIN_CONFIG.learningRate}
---weight-decay X        L2 added to gradients, default ${DEFAULT_TRAIN_CONFIG.weightDecay}
---patience N|none       early stopping on validation CVR AUC, default ${DEFAULT_TRAIN_CONFIG.patience}
---seed N                initial weights, dropout and shuffling, default ${DEFAULT_TRAIN_CONFIG.seed}
---embedding-dim N       default ${DEFAULT_MODEL_CONFIG.embeddingDim}
---hidden W,W,…          tower hidden widths, default ${DEFAULT_MODEL_CONFIG.tower.hidden.join(',')}
---activation NAME       relu, tanh, sigmoid, elu or linear, default ${DEFAULT_MODEL_CONFIG.tower.activation}
---dropout X             default ${DEFAULT_MODEL_CONFIG.tower.dropout}
---lambda X              esmc/esmg parameter-constraint weight λ, default ${DEFAULT_MODEL_CONFIG.constraint.lambda}
---constraint-layers L   hidden or all, default ${DEFAULT_MODEL_CONFIG.constraint.layers}
---constraint-distance D l2 or cosine, default ${DEFAULT_MODEL_CONFIG.constraint.distance}
---constraint-gradient G both or cvr-only, default ${DEFAULT_MODEL_CONFIG.constraint.gradient}
---loss-weights T=W,…    weight of each loss term by name (ctr, cvr, ctavr, ctcvr, constraint), default 1
---split T,V,T           train/validation/test fractions, default 0.8,0.1,0.1
---funnel-violations P   rows with a purchase or action but no click: drop (default), keep or fail
---save PATH             save each trained model; "{model}" in PATH is replaced by the model name
---json                  print the runs as one JSON document (progress still goes to stderr)
+  --data FILE             CSV/TSV with click, purchase and (for most models) in-shop action label columns
+  --model NAMES           comma-separated: ${MODEL_NAMES.join(', ')} (default esmc); "all" for every model
+${trainOptionsHelp}
+  --split T,V,T           train/validation/test fractions, default 0.8,0.1,0.1
+  --funnel-violations P   rows with a purchase or action but no click: drop (default), keep or fail
+  --save PATH             save each trained model; "{model}" in PATH is replaced by the model name
+  --json                  print the runs as one JSON document (progress still goes to stderr)
 ${backendHelp}`,
   run: runTrain,
 };
@@ -117,7 +125,7 @@ function runsTable(records: RunRecord[]): string {
   return `${table(['model', 'status', 'best epoch', ...columns, 'samples/s'], rows)}${where}; metrics on the ${metricSpace}`;
 }
 
-function progressPrinter() {
+export function progressPrinter() {
   const interactive = process.stderr.isTTY;
   return (model: string, event: Parameters<NonNullable<Parameters<typeof trainRun>[0]['onEvent']>>[1]) => {
     if (event.type === 'loaded') {
@@ -137,8 +145,7 @@ function progressPrinter() {
   };
 }
 
-export function modelConfigFrom(values: Record<string, unknown>): Partial<ModelConfig> {
-  const d = DEFAULT_MODEL_CONFIG;
+export function modelConfigFrom(values: Record<string, unknown>, d = DEFAULT_MODEL_CONFIG): ModelConfig {
   return {
     embeddingDim: integer(values, 'embedding-dim', d.embeddingDim),
     lossWeights: values['loss-weights'] === undefined ? d.lossWeights : lossWeights(String(values['loss-weights'])),
@@ -162,8 +169,7 @@ export function modelConfigFrom(values: Record<string, unknown>): Partial<ModelC
   };
 }
 
-export function trainConfigFrom(values: Record<string, unknown>): Partial<TrainConfig> {
-  const d = DEFAULT_TRAIN_CONFIG;
+export function trainConfigFrom(values: Record<string, unknown>, d = DEFAULT_TRAIN_CONFIG): TrainConfig {
   return {
     epochs: integer(values, 'epochs', d.epochs),
     batchSize: integer(values, 'batch-size', d.batchSize),
@@ -171,6 +177,7 @@ export function trainConfigFrom(values: Record<string, unknown>): Partial<TrainC
     weightDecay: number(values, 'weight-decay', d.weightDecay),
     seed: integer(values, 'seed', d.seed),
     patience: values.patience === 'none' ? null : integer(values, 'patience', d.patience ?? 2),
+    progressIntervalMs: d.progressIntervalMs,
   };
 }
 

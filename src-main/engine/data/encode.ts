@@ -1,7 +1,7 @@
 import type { EncodedDataset } from './dataset.js';
 import { openCsv, type CsvRow, type CsvTable } from './csv.js';
 import { DataError } from './errors.js';
-import { isMissing, suggestRoles, type ColumnRoles } from './roles.js';
+import { isMissing, splitTokens, suggestRoles, type ColumnRoles } from './roles.js';
 
 /**
  * How raw cells became model inputs. Saved with a trained model so that a file scored later is encoded the
@@ -11,8 +11,16 @@ export interface FeatureEncoding {
   version: 1;
   roles: ColumnRoles;
   categorical: { name: string; vocabulary: string[] }[];
+  /** Absent in encodings saved before multi-hot support, which had no bags. */
+  multiHot?: { name: string; vocabulary: string[]; maxLength: number }[];
   dense: { name: string; mean: number; std: number }[];
 }
+
+/**
+ * Tokens kept per multi-hot cell; the rest are dropped with a warning. Every row is padded to the longest bag,
+ * so one runaway cell would otherwise blow up memory and the embedding gather for the whole dataset.
+ */
+export const MAX_MULTI_HOT_LENGTH = 32;
 
 export interface Finding {
   severity: 'info' | 'warning';
@@ -52,8 +60,10 @@ export async function loadCsvDataset(path: string, options: LoadCsvOptions = {})
   const minCount = options.minCount ?? 1;
   if (!Number.isInteger(minCount) || minCount < 1)
     throw new RangeError(`minCount must be an integer ≥ 1, got ${minCount}`);
-  if (options.encoding && (options.roles?.categorical || options.roles?.dense)) {
-    throw new Error('the reused encoding fixes the categorical and dense columns; leave roles.categorical/dense unset');
+  if (options.encoding && (options.roles?.categorical || options.roles?.multiHot || options.roles?.dense)) {
+    throw new Error(
+      'the reused encoding fixes the categorical, multi-hot and dense columns; leave roles.categorical/multiHot/dense unset',
+    );
   }
   const table = await openCsv(path);
   try {
@@ -69,6 +79,7 @@ export async function loadCsvDataset(path: string, options: LoadCsvOptions = {})
     // The builder pairs the encoding's vocabularies and statistics with feature columns by position.
     if (options.encoding) {
       roles.categorical = options.encoding.categorical.map(({ name }) => name);
+      roles.multiHot = options.encoding.multiHot?.map(({ name }) => name);
       roles.dense = options.encoding.dense.map(({ name }) => name);
     }
     const builder = new DatasetBuilder(table, roles, options.funnelPolicy ?? 'drop', options.encoding);
@@ -174,6 +185,45 @@ class Vocabulary {
   }
 }
 
+/** One multi-hot column's tokens, row by row, kept unpadded until the longest bag is known. */
+class BagColumn {
+  private readonly ids = new GrowableArray((n) => new Int32Array(n));
+  private readonly lengths = new GrowableArray((n) => new Int32Array(n));
+  longest = 0;
+  readonly missing = new Tally();
+  readonly truncated = new Tally();
+
+  constructor(
+    readonly name: string,
+    readonly index: number,
+    readonly vocabulary: Vocabulary,
+    readonly limit: number,
+  ) {}
+
+  add(cell: string, line: number): void {
+    const tokens = splitTokens(cell);
+    if (tokens.length === 0) this.missing.note(line);
+    if (tokens.length > this.limit) this.truncated.note(line);
+    const kept = Math.min(tokens.length, this.limit);
+    for (let t = 0; t < kept; t++) this.ids.push(this.vocabulary.id(tokens[t]));
+    this.lengths.push(kept);
+    if (kept > this.longest) this.longest = kept;
+  }
+
+  /** Row-major [rows × maxLength], -1 = padding; `finalIds` folds rare tokens into 0 as for categoricals. */
+  padded(maxLength: number, finalIds: Int32Array | undefined): Int32Array {
+    const ids = this.ids.values;
+    const lengths = this.lengths.values;
+    const bags = new Int32Array(lengths.length * maxLength).fill(-1);
+    let next = 0;
+    for (let row = 0; row < lengths.length; row++) {
+      const start = row * maxLength;
+      for (let t = 0; t < lengths[row]; t++, next++) bags[start + t] = finalIds ? finalIds[ids[next]] : ids[next];
+    }
+    return bags;
+  }
+}
+
 /** Welford's running mean and variance, stable for columns with a large mean and a small spread. */
 class RunningStats {
   private n = 0;
@@ -206,6 +256,7 @@ class DatasetBuilder {
   private readonly actions: Column[];
   private readonly user: Column | undefined;
   private readonly categorical: Column[];
+  private readonly bags: BagColumn[];
   private readonly dense: Column[];
   private readonly truth: Column[];
   private readonly vocabularies: Vocabulary[];
@@ -272,6 +323,7 @@ class DatasetBuilder {
     this.purchase = required('purchase');
     this.actions = (roles.action ?? []).map((name) => claim('an action label', name));
     this.categorical = roles.categorical.map((name) => claim('categorical', name));
+    const multiHot = (roles.multiHot ?? []).map((name) => claim('multi-hot', name));
     this.dense = roles.dense.map((name) => claim('dense', name));
     this.truth = roles.truth.map((name) => claim('a truth column', name));
     // An ignored column that a later file lacks is no problem; one that is also given another role is.
@@ -281,6 +333,12 @@ class DatasetBuilder {
     this.vocabularies = reused
       ? reused.categorical.map((field) => Vocabulary.frozen(field.vocabulary))
       : this.categorical.map(() => Vocabulary.growing());
+    this.bags = multiHot.map(({ name, index }, f) => {
+      const field = reused?.multiHot?.[f];
+      return field
+        ? new BagColumn(name, index, Vocabulary.frozen(field.vocabulary), field.maxLength)
+        : new BagColumn(name, index, Vocabulary.growing(), MAX_MULTI_HOT_LENGTH);
+    });
     this.denseStats = reused
       ? reused.dense.map(({ mean, std }) => ({ mean, std }))
       : this.dense.map(() => new RunningStats());
@@ -318,6 +376,7 @@ class DatasetBuilder {
         this.categoricalIds.push(0);
       } else this.categoricalIds.push(this.vocabularies[c].id(cell));
     });
+    for (const bag of this.bags) bag.add(cells[bag.index], line);
     this.dense.forEach((column, d) => {
       const cell = cells[column.index];
       if (isMissing(cell)) {
@@ -351,6 +410,12 @@ class DatasetBuilder {
       if (finalIds) for (let i = c; i < categorical.length; i += nCat) categorical[i] = finalIds[categorical[i]];
       return values;
     });
+    const bags = this.bags.map((bag, f) => {
+      const { vocabulary, finalIds } = bag.vocabulary.finish(minCount);
+      // A reused encoding fixes the width, so the model trained with it gets the input shape it expects.
+      const maxLength = this.reused?.multiHot?.[f].maxLength ?? Math.max(bag.longest, 1);
+      return { name: bag.name, vocabulary, maxLength, ids: bag.padded(maxLength, finalIds) };
+    });
     const denseStats = this.denseStats.map((stats) => (stats instanceof RunningStats ? stats.result() : stats));
     const raw = this.denseValues.values;
     const nDense = this.dense.length;
@@ -364,17 +429,23 @@ class DatasetBuilder {
       version: 1,
       roles: this.roles,
       categorical: this.categorical.map(({ name }, c) => ({ name, vocabulary: vocabularies[c] })),
+      multiHot: bags.map(({ name, vocabulary, maxLength }) => ({ name, vocabulary, maxLength })),
       dense: this.dense.map(({ name }, d) => ({ name, ...denseStats[d] })),
     };
     const dataset: EncodedDataset = {
       schema: {
         categorical: this.categorical.map(({ name }, c) => ({ name, vocabSize: vocabularies[c].length + 1 })),
-        multiHot: [],
+        multiHot: bags.map(({ name, vocabulary, maxLength }) => ({
+          name,
+          vocabSize: vocabulary.length + 1,
+          maxLength,
+          pooling: 'mean' as const,
+        })),
         dense: this.dense.map(({ name }) => ({ name })),
       },
       rows: this.rows,
       categorical,
-      multiHot: [],
+      multiHot: bags.map(({ ids }) => ids),
       dense,
       labels: {
         click: this.clickLabels.values.slice(),
@@ -418,6 +489,28 @@ class DatasetBuilder {
         exampleLines: tally.lines,
       });
     });
+    for (const { name, missing, truncated, limit } of this.bags) {
+      if (missing.count > 0) {
+        findings.push({
+          severity: 'info',
+          code: 'missing-values',
+          message: `${missing.count} missing values in "${name}", encoded as an empty bag`,
+          column: name,
+          count: missing.count,
+          exampleLines: missing.lines,
+        });
+      }
+      if (truncated.count > 0) {
+        findings.push({
+          severity: 'warning',
+          code: 'multi-hot-truncated',
+          message: `${truncated.count} cells of "${name}" have more than ${limit} tokens; only the first ${limit} were kept`,
+          column: name,
+          count: truncated.count,
+          exampleLines: truncated.lines,
+        });
+      }
+    }
     return findings;
   }
 

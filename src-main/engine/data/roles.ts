@@ -12,6 +12,11 @@ export interface ColumnRoles {
   /** Groups rows per user for GAUC and user splits; the column may also be a categorical feature. */
   user?: string;
   categorical: string[];
+  /**
+   * Bags of tokens in one cell joined by `|` (e.g. interest tags "3|17|42"), pooled into one embedding.
+   * Undefined or empty when the data has none; roles saved before multi-hot support lack it.
+   */
+  multiHot?: string[];
   dense: string[];
   /** Known per-row probabilities of simulated data (true_ctr, true_cvr, …), kept for evaluation only. */
   truth: string[];
@@ -64,11 +69,22 @@ const IGNORE_NAMES = ['sample_id', 'sample_idx', 'search_id', 'idx', 'index', 'r
 const PANDAS_INDEX = /^(unnamed_\d+)?$/;
 const DENSE_NAME = /^(d|dense_?|num_?|numerical_?)\d/;
 const INTEGER = /^[+-]?\d+$/;
+/** Joins the tokens of a multi-hot cell; a comma would clash with the CSV delimiter. */
+export const MULTI_HOT_SEPARATOR = '|';
 /** The spellings pandas writes or reads as NaN, and an empty cell. */
 const MISSING = new Set(['', 'na', 'nan', 'null', 'none']);
 
 export function isMissing(cell: string): boolean {
   return MISSING.has(cell.trim().toLowerCase());
+}
+
+/** The tokens of a multi-hot cell, blanks dropped; a missing cell is an empty bag. */
+export function splitTokens(cell: string): string[] {
+  if (isMissing(cell)) return [];
+  return cell
+    .split(MULTI_HOT_SEPARATOR)
+    .map((token) => token.trim())
+    .filter((token) => token !== '');
 }
 
 function normalize(name: string): string {
@@ -88,6 +104,12 @@ const isClickName = labelMatcher(CLICK_NAMES);
 const isActionName = labelMatcher(ACTION_NAMES);
 const isPurchaseName = labelMatcher(PURCHASE_NAMES);
 
+// One sampled cell with two tokens is enough: bags of one token look like plain values.
+function looksMultiHot(cells: Iterable<string>): boolean {
+  for (const cell of cells) if (cell.includes(MULTI_HOT_SEPARATOR) && splitTokens(cell).length > 1) return true;
+  return false;
+}
+
 type ValueKind = 'integer' | 'decimal' | 'text';
 
 function valueKind(cells: Iterable<string>): ValueKind {
@@ -104,12 +126,14 @@ function valueKind(cells: Iterable<string>): ValueKind {
 
 /**
  * Guesses roles from column names first (labels, user key, truth, row ids) and from sample values for the
- * rest: integers and text are categorical codes, numbers with decimals are dense. A second column that also
- * looks like the click or purchase label is ignored rather than used as a feature, since it would leak the label.
+ * rest: `|`-separated tokens are multi-hot bags, integers and text are categorical codes, numbers with
+ * decimals are dense. A second column that also looks like the click or purchase label is ignored rather than
+ * used as a feature, since it would leak the label.
  */
 export function suggestRoles(header: string[], sampleRows: string[][]): ColumnRoles {
   const roles: ColumnRoles = { click: '', purchase: '', categorical: [], dense: [], truth: [], ignore: [] };
   const action: string[] = [];
+  const multiHot: string[] = [];
   let userField: string | undefined;
   header.forEach((column, index) => {
     const name = normalize(column);
@@ -128,11 +152,13 @@ export function suggestRoles(header: string[], sampleRows: string[][]): ColumnRo
     else if (DENSE_NAME.test(name)) roles.dense.push(column);
     else {
       if (name === ALI_CCP_USER_FIELD) userField = column;
-      const kind = valueKind(sampleRows.map((row) => row[index]));
-      (kind === 'decimal' ? roles.dense : roles.categorical).push(column);
+      const cells = sampleRows.map((row) => row[index]);
+      if (looksMultiHot(cells)) multiHot.push(column);
+      else (valueKind(cells) === 'decimal' ? roles.dense : roles.categorical).push(column);
     }
   });
   if (action.length > 0) roles.action = action;
+  if (multiHot.length > 0) roles.multiHot = multiHot;
   roles.user ??= userField;
   return roles;
 }

@@ -1,0 +1,137 @@
+import { rename, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { isModelName, MODEL_NAMES, type ModelName } from '../../engine/models/index.js';
+import {
+  DEFAULT_SWEEP,
+  runPscSweep,
+  type PscSweepConfig,
+  type PscSweepResult,
+  type SweepSummaryRow,
+} from '../../engine/experiments/psc-sweep.js';
+import { SIMULATOR_PRESETS } from '../../engine/simulate/simulator.js';
+import {
+  backendHelp,
+  backendName,
+  backendOption,
+  integer,
+  oneOf,
+  print,
+  UsageError,
+  type Command,
+  type Values,
+} from '../command.js';
+import { table } from '../format.js';
+import { modelConfigFrom, trainConfigFrom, trainOptions, trainOptionsHelp } from './train.js';
+
+export const experimentCommand: Command = {
+  summary: 'run a named experiment: psc-sweep (PSC share × models × seeds on simulated data)',
+  usage:
+    'esmc-lab experiment psc-sweep [--shares 0,0.2,…] [--models …] [--seeds 1,2,3] [--out FILE.json|.csv] [--json]',
+  positionals: true,
+  options: {
+    shares: { type: 'string' },
+    models: { type: 'string' },
+    seeds: { type: 'string' },
+    preset: { type: 'string' },
+    rows: { type: 'string' },
+    workers: { type: 'string' },
+    out: { type: 'string' },
+    json: { type: 'boolean', default: false },
+    ...trainOptions,
+    ...backendOption,
+  },
+  help: `psc-sweep: simulate each PSC share (the fraction of click→purchase without an in-shop action) with each
+seed, train every model on the same split, and report CVR AUC (clicked rows), CTCVR AUC (all rows) and the
+RMSE of pCVR against the true CVR (all exposures, and clicked rows), mean ± std over seeds.
+
+Options:
+  --shares X,…          PSC shares, default ${DEFAULT_SWEEP.shares.join(',')}
+  --models NAMES        default ${DEFAULT_SWEEP.models.join(',')}
+  --seeds N,…           default ${DEFAULT_SWEEP.seeds.join(',')}
+  --preset NAME         simulator preset: ${Object.keys(SIMULATOR_PRESETS).join(', ')}; default ${DEFAULT_SWEEP.preset}
+  --rows N              simulated rows per cell, default ${DEFAULT_SWEEP.rows}
+  --workers N           worker threads, default ${Math.min(availableParallelism(), 2)} (cores here: ${availableParallelism()})
+  --out FILE            write every run (.csv) or the whole result (.json)
+  --json                print the whole result as JSON
+Training options (defaults differ from train: epochs ${DEFAULT_SWEEP.trainConfig.epochs}, batch ${DEFAULT_SWEEP.trainConfig.batchSize}, lr ${DEFAULT_SWEEP.trainConfig.learningRate}):
+${trainOptionsHelp}
+${backendHelp}`,
+  run: runExperiment,
+};
+
+async function runExperiment(values: Values, positionals: string[]): Promise<number> {
+  const [name, ...extra] = positionals;
+  if (name !== 'psc-sweep' || extra.length > 0)
+    throw new UsageError(
+      name ? `Unknown experiment "${[name, ...extra].join(' ')}"` : 'Name the experiment: psc-sweep',
+    );
+  const config: PscSweepConfig = {
+    shares: list(values, 'shares', DEFAULT_SWEEP.shares, (x) => x >= 0 && x <= 0.95, 'fractions in [0, 0.95]'),
+    seeds: list(values, 'seeds', DEFAULT_SWEEP.seeds, Number.isInteger, 'whole numbers'),
+    models: models(values.models),
+    preset: oneOf(values, 'preset', Object.keys(SIMULATOR_PRESETS) as PscSweepConfig['preset'][], DEFAULT_SWEEP.preset),
+    rows: integer(values, 'rows', DEFAULT_SWEEP.rows),
+    modelConfig: modelConfigFrom(values, DEFAULT_SWEEP.modelConfig),
+    trainConfig: trainConfigFrom(values, DEFAULT_SWEEP.trainConfig),
+    split: DEFAULT_SWEEP.split,
+    backend: backendName(values.backend),
+  };
+  const workers = integer(values, 'workers', Math.min(availableParallelism(), 2));
+  const result = await runPscSweep(config, {
+    workers,
+    onCell: (rows, done, total) =>
+      process.stderr.write(`cell ${done}/${total}: share ${rows[0]?.pscShare} seed ${rows[0]?.seed} done\n`),
+  });
+  if (typeof values.out === 'string') await writeResult(values.out, result);
+  if (values.json) print(JSON.stringify(result, null, 2));
+  else print(sweepTable(result));
+  return 0;
+}
+
+export function sweepTable(result: PscSweepResult): string {
+  const cell = (row: SweepSummaryRow, metric: keyof SweepSummaryRow['mean']) =>
+    Number.isNaN(row.std[metric])
+      ? row.mean[metric].toFixed(4)
+      : `${row.mean[metric].toFixed(4)} ± ${row.std[metric].toFixed(4)}`;
+  const rows = result.summary.map((row) => [
+    `${(row.pscShare * 100).toFixed(0)}%`,
+    row.model,
+    cell(row, 'cvr_auc'),
+    cell(row, 'ctcvr_auc'),
+    cell(row, 'cvr_rmse'),
+    cell(row, 'cvr_rmse_clicked'),
+  ]);
+  const seconds = (result.durationMs / 1000).toFixed(0);
+  return `${table(['psc share', 'model', 'cvr_auc', 'ctcvr_auc', 'cvr_rmse (all)', 'cvr_rmse (clicked)'], rows)}
+mean ± std over seeds ${result.config.seeds.join(',')}; ${result.config.rows} simulated rows per cell (${result.config.preset}); ${result.backend.device}; ${seconds} s`;
+}
+
+async function writeResult(path: string, result: PscSweepResult): Promise<void> {
+  let text: string;
+  if (path.endsWith('.json')) text = JSON.stringify(result, null, 2);
+  else if (path.endsWith('.csv')) {
+    const columns = Object.keys(result.rows[0] ?? {}) as (keyof (typeof result.rows)[number])[];
+    text = [columns.join(','), ...result.rows.map((row) => columns.map((c) => String(row[c])).join(','))].join('\n');
+  } else throw new UsageError(`--out must end in .json or .csv; got "${path}"`);
+  const temporary = `${path}.partial-${process.pid}`;
+  await writeFile(temporary, `${text}\n`);
+  await rename(temporary, path);
+}
+
+function list(values: Values, name: string, fallback: number[], valid: (x: number) => boolean, what: string): number[] {
+  if (values[name] === undefined) return fallback;
+  const parts = String(values[name]).split(',').map(Number);
+  if (parts.length === 0 || parts.some((x) => !Number.isFinite(x) || !valid(x)))
+    throw new UsageError(`--${name} must be a comma-separated list of ${what}; got "${values[name]}"`);
+  return parts;
+}
+
+function models(value: unknown): ModelName[] {
+  if (value === undefined) return DEFAULT_SWEEP.models;
+  const names = String(value)
+    .split(',')
+    .map((m) => m.trim());
+  for (const name of names)
+    if (!isModelName(name)) throw new UsageError(`Unknown model "${name}"; choose from ${MODEL_NAMES.join(', ')}`);
+  return names as ModelName[];
+}
