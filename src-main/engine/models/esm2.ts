@@ -1,5 +1,5 @@
 import * as tf from '../tf.js';
-import { bce } from '../layers/losses.js';
+import { entireSpaceTerms } from '../layers/losses.js';
 import {
   EntireSpaceModel,
   type LabelTensors,
@@ -39,10 +39,6 @@ export class Esm2 extends EntireSpaceModel {
   }
 
   protected lossTerms(p: Required<StageProbabilities>, y: Required<LabelTensors>): LossTerms {
-    return {
-      ctr: bce(y.click, p.ctr),
-      ctavr: bce(tf.mul(y.click, y.action), p.ctavr),
-      ctcvr: bce(tf.mul(y.click, y.purchase), p.ctcvr),
-    };
+    return entireSpaceTerms(p, y);
   }
 }

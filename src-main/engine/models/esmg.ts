@@ -1,6 +1,6 @@
 import * as tf from '../tf.js';
 import { towerDistance } from '../layers/constraint.js';
-import { bce, PROBABILITY_EPSILON } from '../layers/losses.js';
+import { entireSpaceTerms, PROBABILITY_EPSILON } from '../layers/losses.js';
 import {
   EntireSpaceModel,
   type LabelTensors,
@@ -47,9 +47,7 @@ export class Esmg extends EntireSpaceModel {
   protected lossTerms(p: Required<StageProbabilities>, y: Required<LabelTensors>): LossTerms {
     const { constraint } = this.config;
     return {
-      ctr: bce(y.click, p.ctr),
-      ctavr: bce(tf.mul(y.click, y.action), p.ctavr),
-      ctcvr: bce(tf.mul(y.click, y.purchase), p.ctcvr),
+      ...entireSpaceTerms(p, y),
       constraint: tf.mul(constraint.lambda, towerDistance(this.actionTower, this.cvrTower, constraint)),
     };
   }
