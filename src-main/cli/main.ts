@@ -4,6 +4,7 @@ import { METRIC_DESCRIPTIONS } from '../engine/metrics/index.js';
 import { print, printError, UsageError, type Command, type Values } from './command.js';
 import { evaluateCommand } from './commands/evaluate.js';
 import { experimentCommand } from './commands/experiment.js';
+import { importCommand } from './commands/import.js';
 import { backendsCommand, modelsCommand } from './commands/info.js';
 import { pscCommand } from './commands/psc.js';
 import { simulateCommand } from './commands/simulate.js';
@@ -11,6 +12,7 @@ import { trainCommand } from './commands/train.js';
 
 /** Every command, in the order `esmc-lab --help` lists them. */
 const commands: Record<string, Command> = {
+  import: importCommand,
   train: trainCommand,
   evaluate: evaluateCommand,
   simulate: simulateCommand,

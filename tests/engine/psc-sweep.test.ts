@@ -31,6 +31,7 @@ describe('psc-sweep experiment', () => {
       }
       expect(row.cvr_rmse).toBeGreaterThan(0);
       expect(row.cvr_rmse).toBeLessThan(0.5);
+      expect(Math.abs(row.cvr_bias)).toBeLessThan(row.cvr_rmse + 1e-9);
     }
     expect(result.rows[0].achievedPscShare).toBe(0);
     expect(result.rows[2].achievedPscShare).toBeGreaterThan(0.45);
@@ -50,6 +51,7 @@ describe('psc-sweep experiment', () => {
       ctcvr_auc: 0.7,
       cvr_rmse: 0.1,
       cvr_rmse_clicked: 0.2,
+      cvr_bias: -0.01,
       oracle_cvr_auc: 0.8,
       oracle_ctcvr_auc: 0.9,
     });

@@ -42,7 +42,8 @@ export const experimentCommand: Command = {
   },
   help: `psc-sweep: simulate each PSC share (the fraction of click→purchase without an in-shop action) with each
 seed, train every model on the same split, and report CVR AUC (clicked rows), CTCVR AUC (all rows) and the
-RMSE of pCVR against the true CVR (all exposures, and clicked rows), mean ± std over seeds.
+RMSE of pCVR against the true CVR (all exposures, and clicked rows) and its bias (mean pCVR − mean true CVR
+over all exposures), mean ± std over seeds.
 
 Options:
   --shares X,…          PSC shares, default ${DEFAULT_SWEEP.shares.join(',')}
@@ -100,9 +101,10 @@ export function sweepTable(result: PscSweepResult): string {
     cell(row, 'ctcvr_auc'),
     cell(row, 'cvr_rmse'),
     cell(row, 'cvr_rmse_clicked'),
+    cell(row, 'cvr_bias'),
   ]);
   const seconds = (result.durationMs / 1000).toFixed(0);
-  return `${table(['psc share', 'model', 'cvr_auc', 'ctcvr_auc', 'cvr_rmse (all)', 'cvr_rmse (clicked)'], rows)}
+  return `${table(['psc share', 'model', 'cvr_auc', 'ctcvr_auc', 'cvr_rmse (all)', 'cvr_rmse (clicked)', 'cvr_bias (all)'], rows)}
 mean ± std over seeds ${result.config.seeds.join(',')}; ${result.config.rows} simulated rows per cell (${result.config.preset}); ${result.backend.device}; ${seconds} s`;
 }
 

@@ -121,7 +121,7 @@ function describeOpenError(file: string, error: unknown): unknown {
 }
 
 /** Picks the candidate that occurs most often outside quotes; ties go to the earlier one in DELIMITERS. */
-function detectDelimiter(headerLine: string): CsvDelimiter {
+export function detectDelimiter(headerLine: string): CsvDelimiter {
   const counts = new Map<string, number>();
   let quoted = false;
   for (const char of headerLine) {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { EncodedDataset } from './dataset.js';
 import { openCsv, type CsvRow, type CsvTable } from './csv.js';
 import { DataError } from './errors.js';
@@ -10,10 +11,24 @@ import { isMissing, splitTokens, suggestRoles, type ColumnRoles } from './roles.
 export interface FeatureEncoding {
   version: 1;
   roles: ColumnRoles;
-  categorical: { name: string; vocabulary: string[] }[];
+  /**
+   * With `hashBuckets` the vocabulary is empty and a value's id is `hashBucket(value, hashBuckets)`: huge
+   * vocabularies (user or item ids of a full log) then need no list of values. Encodings without it predate hashing.
+   */
+  categorical: { name: string; vocabulary: string[]; hashBuckets?: number }[];
   /** Absent in encodings saved before multi-hot support, which had no bags. */
   multiHot?: { name: string; vocabulary: string[]; maxLength: number }[];
-  dense: { name: string; mean: number; std: number }[];
+  /** With `log`, values are log1p-transformed before the mean and std apply (skewed counts, prices). */
+  dense: { name: string; mean: number; std: number; log?: boolean }[];
+}
+
+/**
+ * The id of `value` among `buckets` hashed ids, 1..buckets (0 stays missing). MD5 rather than a runtime's own
+ * hash, so that the project store's SQL (`('0x' || left(md5(v), 15))::BIGINT`) and this code agree forever.
+ */
+export function hashBucket(value: string, buckets: number): number {
+  const digest = createHash('md5').update(value, 'utf8').digest('hex');
+  return Number(BigInt(`0x${digest.slice(0, 15)}`) % BigInt(buckets)) + 1;
 }
 
 /**
@@ -23,7 +38,8 @@ export interface FeatureEncoding {
 export const MAX_MULTI_HOT_LENGTH = 32;
 
 export interface Finding {
-  severity: 'info' | 'warning';
+  /** 'error' findings stop an import; the CSV loader throws a DataError instead of reporting them. */
+  severity: 'info' | 'warning' | 'error';
   code: string;
   message: string;
   column?: string;
@@ -60,6 +76,9 @@ export async function loadCsvDataset(path: string, options: LoadCsvOptions = {})
   const minCount = options.minCount ?? 1;
   if (!Number.isInteger(minCount) || minCount < 1)
     throw new RangeError(`minCount must be an integer ≥ 1, got ${minCount}`);
+  if (options.encoding?.categorical.some((field) => field.hashBuckets !== undefined)) {
+    throw new Error('this encoding hashes categorical values; score the file through its project (esmc-lab import)');
+  }
   if (options.encoding && (options.roles?.categorical || options.roles?.multiHot || options.roles?.dense)) {
     throw new Error(
       'the reused encoding fixes the categorical, multi-hot and dense columns; leave roles.categorical/multiHot/dense unset',
@@ -384,7 +403,8 @@ class DatasetBuilder {
         this.denseValues.push(NaN);
         return;
       }
-      const value = this.number(row, column, 'a dense feature');
+      const parsed = this.number(row, column, 'a dense feature');
+      const value = this.reused?.dense[d].log ? Math.log1p(parsed) : parsed;
       const stats = this.denseStats[d];
       if (stats instanceof RunningStats) stats.add(value);
       this.denseValues.push(value);

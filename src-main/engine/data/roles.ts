@@ -21,6 +21,10 @@ export interface ColumnRoles {
   /** Known per-row probabilities of simulated data (true_ctr, true_cvr, …), kept for evaluation only. */
   truth: string[];
   ignore: string[];
+  /** Orders rows for time splits; not a feature. Undefined when the data has no time column. */
+  timestamp?: string;
+  /** The item key, for per-item slices; like the user column it may also be a categorical feature. */
+  item?: string;
 }
 
 // Names are compared after lower-casing and turning runs of non-alphanumerics into '_'.
@@ -64,6 +68,7 @@ const LABEL_AFFIXES = (name: string) => [
 const USER_NAMES = ['user_id', 'userid', 'user', 'uid'];
 /** Ali-CCP's user-ID field: a feature in its own right, and the user key when nothing else is. */
 const ALI_CCP_USER_FIELD = '101';
+const TIMESTAMP_NAMES = ['timestamp', 'ts', 'time', 'event_time', 'datetime', 'unix_time', 'time_stamp'];
 const IGNORE_NAMES = ['sample_id', 'sample_idx', 'search_id', 'idx', 'index', 'row_id', 'request_id', 'impression_id'];
 /** pandas writes its index as an unnamed first column. */
 const PANDAS_INDEX = /^(unnamed_\d+)?$/;
@@ -125,7 +130,7 @@ function valueKind(cells: Iterable<string>): ValueKind {
 }
 
 /**
- * Guesses roles from column names first (labels, user key, truth, row ids) and from sample values for the
+ * Guesses roles from column names first (labels, user key, timestamp, truth, row ids) and from sample values for the
  * rest: `|`-separated tokens are multi-hot bags, integers and text are categorical codes, numbers with
  * decimals are dense. A second column that also looks like the click or purchase label is ignored rather than
  * used as a feature, since it would leak the label.
@@ -148,7 +153,8 @@ export function suggestRoles(header: string[], sampleRows: string[][]): ColumnRo
     else if (USER_NAMES.includes(name)) {
       if (roles.user) roles.ignore.push(column);
       else roles.user = column;
-    } else if (IGNORE_NAMES.includes(name) || PANDAS_INDEX.test(name)) roles.ignore.push(column);
+    } else if (TIMESTAMP_NAMES.includes(name) && !roles.timestamp) roles.timestamp = column;
+    else if (IGNORE_NAMES.includes(name) || PANDAS_INDEX.test(name)) roles.ignore.push(column);
     else if (DENSE_NAME.test(name)) roles.dense.push(column);
     else {
       if (name === ALI_CCP_USER_FIELD) userField = column;

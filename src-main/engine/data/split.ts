@@ -16,7 +16,7 @@ export interface SplitIndices {
 
 type Part = keyof SplitIndices;
 
-function checkFractions(fractions: SplitFractions): void {
+export function checkFractions(fractions: SplitFractions): void {
   const { train, validation, test } = fractions;
   const valid = [train, validation, test].every((f) => Number.isFinite(f) && f >= 0);
   if (!valid || Math.abs(train + validation + test - 1) > 1e-6) {

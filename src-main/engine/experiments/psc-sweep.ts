@@ -58,6 +58,8 @@ export interface SweepRow {
   cvr_rmse: number;
   /** The same on clicked test rows only. */
   cvr_rmse_clicked: number;
+  /** Mean pCVR − mean true CVR over every test exposure: a chain that forces purchases through the action underestimates. */
+  cvr_bias: number;
   /** The ceilings: AUC of the true probabilities on the same rows. */
   oracle_cvr_auc: number;
   oracle_ctcvr_auc: number;
@@ -71,7 +73,7 @@ export interface PscSweepResult {
   durationMs: number;
 }
 
-export const SWEEP_METRICS = ['cvr_auc', 'ctcvr_auc', 'cvr_rmse', 'cvr_rmse_clicked'] as const;
+export const SWEEP_METRICS = ['cvr_auc', 'ctcvr_auc', 'cvr_rmse', 'cvr_rmse_clicked', 'cvr_bias'] as const;
 
 export interface SweepSummaryRow {
   pscShare: number;
@@ -107,6 +109,7 @@ export async function runSweepTask({ pscShare, seed, config }: SweepTask): Promi
         ctcvr_auc: metrics.ctcvr_auc,
         cvr_rmse: rmse(predictions.cvr, truth.true_cvr),
         cvr_rmse_clicked: rmse(predictions.cvr, truth.true_cvr, clicked),
+        cvr_bias: mean(predictions.cvr) - mean(truth.true_cvr),
         oracle_cvr_auc: auc(test.labels.purchase, truth.true_cvr, clicked),
         oracle_ctcvr_auc: auc(purchasedAfterClick, truth.true_ctcvr),
       });
@@ -150,6 +153,12 @@ export async function runPscSweep(
   }
   const rows = cells.filter(Boolean).flat();
   return { config, backend, rows, summary: summarise(rows), durationMs: Date.now() - started };
+}
+
+function mean(values: Float32Array): number {
+  let sum = 0;
+  for (const value of values) sum += value;
+  return sum / values.length;
 }
 
 export function summarise(rows: SweepRow[]): SweepSummaryRow[] {

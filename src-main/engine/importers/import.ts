@@ -1,0 +1,179 @@
+import { basename, extname, resolve } from 'node:path';
+import type { FeatureEncoding, Finding, FunnelPolicy } from '../data/encode.js';
+import { suggestRoles, type ColumnRoles } from '../data/roles.js';
+import { fileSha256 } from '../run.js';
+import { profileRelation, type DatasetProfile } from '../store/profile.js';
+import { ProjectError, type DatasetInfo, type Project } from '../store/project.js';
+import { ident } from '../store/sql.js';
+import { encodeBags, encodedSelect, fitEncoding, loadEncoding, KEPT } from './encoding.js';
+import { stageSource, type ResolvedFormat, type SourceOptions } from './formats.js';
+import { STAGE } from './stage.js';
+import { applyFunnelPolicy, checkRoles, findColumnIssues, findErrors, throwIfErrors } from './validate.js';
+
+const ROLE_SAMPLE_ROWS = 1000;
+
+/** Points an import passes; `onStep` may throw (or the signal abort) at any of them, and nothing is kept. */
+export type ImportStep = 'staged' | 'validated' | 'encoded' | 'profiled' | 'written';
+
+export interface ImportOptions extends SourceOptions {
+  /** The dataset's name in the project; default the file name without its extension. */
+  name?: string;
+  /** Replaces a dataset of the same name (in the same transaction); otherwise that name is refused. */
+  replace?: boolean;
+  /** Replaces the suggested roles field by field. */
+  roles?: Partial<ColumnRoles>;
+  /** Categorical values and bag tokens seen fewer times than this share id 0. Default 1. */
+  minCount?: number;
+  /** Hash these categorical columns into this many buckets (1..n, 0 missing) instead of listing their values. */
+  hashBuckets?: Record<string, number>;
+  /** Dense columns to log1p before standardizing. */
+  logDense?: string[];
+  /** Default 'drop', as public Ali-CCP loaders do. */
+  funnelPolicy?: FunnelPolicy;
+  /** Encode with this (e.g. another dataset's) encoding instead of fitting one; it fixes the feature columns. */
+  encoding?: FeatureEncoding;
+  /** Top values per column in the profile. Default 5. */
+  topK?: number;
+  signal?: AbortSignal;
+  onStep?: (step: ImportStep) => void | Promise<void>;
+}
+
+export interface ImportResult {
+  dataset: DatasetInfo;
+  format: ResolvedFormat;
+  findings: Finding[];
+  profile: DatasetProfile;
+  seconds: number;
+}
+
+/**
+ * Imports a file into the project: stage it as text in DuckDB, suggest and apply roles, validate, encode and
+ * profile it, and write the dataset row and its table in one transaction. The rows never pass through
+ * JavaScript. Bad data throws a DataError (an ImportError with every finding when validation found it);
+ * an error or abort at any point leaves the project as it was.
+ */
+export async function importDataset(
+  project: Project,
+  file: string,
+  options: ImportOptions = {},
+): Promise<ImportResult> {
+  const started = Date.now();
+  const { signal } = options;
+  const minCount = options.minCount ?? 1;
+  if (!Number.isInteger(minCount) || minCount < 1)
+    throw new RangeError(`minCount must be an integer ≥ 1, got ${minCount}`);
+  for (const [name, buckets] of Object.entries(options.hashBuckets ?? {}))
+    if (!Number.isInteger(buckets) || buckets < 1)
+      throw new RangeError(`hashBuckets.${name} must be an integer ≥ 1, got ${buckets}`);
+  if (options.encoding && (options.roles?.categorical || options.roles?.multiHot || options.roles?.dense))
+    throw new Error('the reused encoding fixes the categorical, multi-hot and dense columns; leave those roles unset');
+  const name = options.name ?? basename(file, extname(file));
+  const existing = await project.findDataset(name);
+  if (existing && !options.replace)
+    throw new ProjectError(`the project already has a dataset "${name}"; choose another name or replace it`);
+  const step = async (reached: ImportStep) => {
+    signal?.throwIfAborted();
+    await options.onStep?.(reached);
+    signal?.throwIfAborted();
+  };
+  const interrupt = () => project.connection.interrupt();
+  signal?.addEventListener('abort', interrupt);
+  try {
+    signal?.throwIfAborted();
+    await dropImportTables(project);
+    const [source, sha256] = await Promise.all([stageSource(project, file, options), fileSha256(file)]);
+    await step('staged');
+
+    const columns = (await project.all(`DESCRIBE ${STAGE}`))
+      .map((row) => String(row.column_name))
+      .filter((column) => column !== '__line');
+    const sample = await project.all(
+      `SELECT ${columns.map(ident).join(', ')} FROM ${STAGE} ORDER BY __line LIMIT ${ROLE_SAMPLE_ROWS}`,
+    );
+    const cells = sample.map((row) => columns.map((column) => (row[column] === null ? '' : String(row[column]))));
+    const suggested = options.encoding?.roles ?? source.refineRoles(suggestRoles(columns, cells));
+    const roles: ColumnRoles = { ...suggested, ...options.roles };
+    // A column the user names as a label or timestamp leaves the suggested feature lists it was guessed into.
+    const named = [
+      options.roles?.click,
+      options.roles?.purchase,
+      options.roles?.timestamp,
+      ...(options.roles?.action ?? []),
+    ];
+    const unnamed = (columns: string[]) => columns.filter((column) => !named.includes(column));
+    for (const list of ['categorical', 'dense', 'truth', 'ignore'] as const)
+      if (!options.roles?.[list]) roles[list] = unnamed(roles[list]);
+    if (!options.roles?.multiHot && roles.multiHot) roles.multiHot = unnamed(roles.multiHot);
+    if (options.encoding) {
+      roles.categorical = options.encoding.categorical.map((field) => field.name);
+      roles.multiHot = options.encoding.multiHot?.map((field) => field.name);
+      roles.dense = options.encoding.dense.map((field) => field.name);
+    }
+    const context = { project, file, columns, roles };
+    checkRoles(context);
+    const logDense = options.encoding
+      ? options.encoding.dense.filter((field) => field.log).map((field) => field.name)
+      : (options.logDense ?? []);
+    const findings: Finding[] = [...source.findings, ...(await findErrors(context, logDense))];
+    throwIfErrors(file, columns, findings);
+    await applyFunnelPolicy(context, options.funnelPolicy ?? 'drop', findings);
+    findings.push(...(await findColumnIssues(project, roles)));
+    await step('validated');
+
+    const hasAction = (roles.action ?? []).length > 0;
+    let encoding: FeatureEncoding;
+    if (options.encoding) {
+      encoding = options.encoding;
+      await loadEncoding(project, encoding);
+    } else encoding = await fitEncoding(project, roles, { minCount, hashBuckets: options.hashBuckets, logDense });
+    await encodeBags(project, encoding);
+    await step('encoded');
+
+    const profile = await profileRelation(project, KEPT, roles, hasAction, { topK: options.topK });
+    await step('profiled');
+
+    const dataset = await project.transaction(async () => {
+      if (existing) {
+        await project.run(`DROP TABLE ${ident(existing.tableName)}`);
+        await project.run('DELETE FROM splits WHERE dataset = $1', [name]);
+        await project.run('DELETE FROM split_info WHERE dataset = $1', [name]);
+        await project.run('DELETE FROM datasets WHERE id = $1', [existing.id]);
+      }
+      const id = Number((await project.one(`SELECT nextval('dataset_ids')::INTEGER AS id`))!.id);
+      const tableName = `dataset_${id}`;
+      await project.run(`CREATE TABLE ${ident(tableName)} AS ${encodedSelect(encoding, hasAction)}`);
+      await project.run(`INSERT INTO datasets VALUES ($1, $2, $3, $4, $5, $6, $7, $8::TIMESTAMP, $9, $10, $11, $12)`, [
+        id,
+        name,
+        tableName,
+        resolve(file),
+        source.format,
+        sha256,
+        profile.rows,
+        new Date().toISOString(),
+        JSON.stringify(roles),
+        JSON.stringify(encoding),
+        JSON.stringify(findings),
+        JSON.stringify(profile),
+      ]);
+      await step('written');
+      return project.dataset(name);
+    }, signal);
+    return { dataset, format: source.format, findings, profile, seconds: (Date.now() - started) / 1000 };
+  } finally {
+    signal?.removeEventListener('abort', interrupt);
+    await dropImportTables(project);
+  }
+}
+
+/** Drops every connection-local table and view an import made (they all start with esmc_). */
+async function dropImportTables(project: Project): Promise<void> {
+  const temporary = await project.all(
+    `SELECT table_name AS name, 'TABLE' AS kind FROM duckdb_tables() WHERE temporary AND table_name LIKE 'esmc\\_%' ESCAPE '\\'
+     UNION ALL
+     SELECT view_name, 'VIEW' FROM duckdb_views() WHERE temporary AND view_name LIKE 'esmc\\_%' ESCAPE '\\'`,
+  );
+  // Views first: a view over a table blocks dropping it.
+  for (const { name, kind } of temporary.sort((a, b) => (a.kind === 'VIEW' ? -1 : b.kind === 'VIEW' ? 1 : 0)))
+    await project.run(`DROP ${String(kind)} IF EXISTS ${ident(String(name))}`);
+}

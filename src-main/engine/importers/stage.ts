@@ -1,0 +1,212 @@
+import { open, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { detectDelimiter } from '../data/csv.js';
+import { DataError } from '../data/errors.js';
+import { suggestRoles } from '../data/roles.js';
+import { firstLine, type Project } from '../store/project.js';
+import { ident, literal } from '../store/sql.js';
+
+/**
+ * Every format is first copied, as text, into one connection-local table: `STAGE` has a `__line` column
+ * (where the row came from, for messages) and one VARCHAR column per source column, multi-hot bags written
+ * as tokens joined by `|`. Validation, encoding and profiling then need only one code path, and run in DuckDB
+ * without the rows passing through JavaScript. Text, not typed columns, so that ids and vocabularies are the
+ * same strings the CSV loader sees and an encoding made by one path encodes files in the other.
+ */
+export const RAW = 'esmc_raw';
+export const STAGE = 'esmc_stage';
+
+export interface StagedFile {
+  /** The source's column names, in file order (without __line). */
+  columns: string[];
+  /** Columns that held lists (Parquet / JSON arrays): multi-hot bags, whatever the sample shows. */
+  listColumns: string[];
+  /** What `__line` counts in messages. */
+  rowsAre: 'lines' | 'rows';
+  /** Whether the text file had a header line; false for Parquet and JSON. */
+  header: boolean;
+}
+
+/** Turns a missing, unreadable or empty path into the same errors the CSV loader gives. */
+export async function checkReadable(file: string): Promise<number> {
+  try {
+    const info = await stat(file);
+    if (info.isDirectory())
+      throw new DataError(file, 0, undefined, `expected a file, got a directory: ${resolve(file)}`);
+    return info.size;
+  } catch (error) {
+    if (error instanceof DataError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new DataError(file, 0, undefined, `file not found: ${resolve(file)}`);
+    if (code === 'EACCES') throw new DataError(file, 0, undefined, `no permission to read ${resolve(file)}`);
+    throw error;
+  }
+}
+
+async function columnsOf(project: Project, relation: string): Promise<{ name: string; type: string }[]> {
+  const rows = await project.all(`DESCRIBE ${relation}`);
+  return rows.map((row) => ({ name: String(row.column_name), type: String(row.column_type) }));
+}
+
+/** Stages RAW as STAGE, numbering rows in file order (a table keeps insertion order, so rowid is it). */
+async function finishStaging(project: Project, file: string, header: boolean): Promise<string[]> {
+  const firstRow = header ? 2 : 1;
+  await project.run(`CREATE TEMP VIEW ${STAGE} AS SELECT rowid + ${firstRow} AS __line, * FROM ${RAW}`);
+  const columns = (await columnsOf(project, RAW)).map((c) => c.name);
+  const count = await project.one(`SELECT count(*)::DOUBLE AS n FROM ${RAW}`);
+  if (Number(count?.n) === 0)
+    throw new DataError(
+      file,
+      firstRow,
+      undefined,
+      header ? 'the file has a header but no data rows' : 'the file has no data rows',
+    );
+  return columns;
+}
+
+/** DuckDB's CSV errors carry the line; say it the way the CSV loader does. */
+export function csvError(file: string, error: unknown): unknown {
+  const message = String((error as Error).message ?? '');
+  const line = /CSV Error on Line: (\d+)/.exec(message);
+  if (!line) return error;
+  const lines = message.split('\n').map((l) => l.trim());
+  const columns = /Expected Number of Columns: (\d+) Found: (\d+)/.exec(message);
+  let problem: string;
+  if (columns) problem = `expected ${columns[1]} cells as in the header, got ${columns[2]} (ragged row)`;
+  else if (/Invalid unicode/.test(message))
+    problem = 'the file is not UTF-8 (invalid byte sequence on this line); save it as UTF-8';
+  else problem = lines.find((l, i) => i > 0 && l !== '' && !l.startsWith('Original Line')) ?? lines[0];
+  return new DataError(file, Number(line[1]), undefined, problem);
+}
+
+async function firstTextLine(file: string): Promise<string> {
+  const handle = await open(file, 'r');
+  try {
+    const buffer = Buffer.alloc(1 << 16);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    return (
+      buffer
+        .subarray(0, bytesRead)
+        .toString('utf8')
+        .replace(/^\uFEFF/, '')
+        .split(/\r?\n/)[0] ?? ''
+    );
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Splits a header line on the delimiter, honouring quotes; header names are rarely more than that. */
+function headerNames(line: string, delimiter: string): string[] {
+  const names: string[] = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const char = line[i];
+    if (char === '"') {
+      if (quoted && line[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else quoted = !quoted;
+    } else if (char === delimiter && !quoted) {
+      names.push(cell.trim());
+      cell = '';
+    } else cell += char;
+  }
+  names.push(cell.trim());
+  return names;
+}
+
+export interface DelimitedOptions {
+  /** Column names of a header-less file; the sniffer's guess when undefined. */
+  columns?: string[];
+  delimiter?: string;
+}
+
+/**
+ * Stages a CSV/TSV file. DuckDB's sniffer finds the delimiter, quoting and header; when it cannot (a ragged
+ * row makes every dialect look inconsistent, so it settles on one column), the header line's delimiter is used
+ * with sniffing off, and DuckDB then names the offending line.
+ */
+export async function stageDelimited(
+  project: Project,
+  file: string,
+  options: DelimitedOptions = {},
+): Promise<StagedFile> {
+  const size = await checkReadable(file);
+  if (size === 0)
+    throw new DataError(file, 1, undefined, 'the file is empty; expected a header line with column names');
+  const path = literal(file);
+  let source: string;
+  let header: boolean;
+  if (options.columns) {
+    const columns = options.columns.map((name) => `${literal(name)}: 'VARCHAR'`).join(', ');
+    const delimiter = literal(options.delimiter ?? ',');
+    source = `read_csv(${path}, auto_detect = false, header = false, delim = ${delimiter}, quote = '"', escape = '"', columns = {${columns}})`;
+    header = false;
+  } else {
+    const sniffed = await project
+      .one(`SELECT len(Columns)::INTEGER AS width, HasHeader AS header FROM sniff_csv(${path})`)
+      .catch(() => undefined);
+    const headerLine = await firstTextLine(file);
+    const delimiter = detectDelimiter(headerLine);
+    const width = headerNames(headerLine, delimiter).length;
+    if (sniffed && (Number(sniffed.width) > 1 || width === 1)) {
+      // The sniffer decides on a header by types; with numeric column names (Ali-CCP's "101", "205", …) and
+      // 0/1 labels it can miss one. A first line naming a label is a header.
+      const named = suggestRoles(headerNames(headerLine, delimiter), []);
+      header = Boolean(sniffed.header) || Boolean(named.click || named.purchase);
+      source = `read_csv(${path}, all_varchar = true, header = ${header})`;
+    } else {
+      const names = headerNames(headerLine, delimiter);
+      const columns = names.map((name) => `${literal(name)}: 'VARCHAR'`).join(', ');
+      source = `read_csv(${path}, auto_detect = false, header = true, delim = ${literal(delimiter)}, quote = '"', escape = '"', columns = {${columns}})`;
+      header = true;
+    }
+  }
+  try {
+    await project.run(`CREATE TEMP TABLE ${RAW} AS SELECT * FROM ${source}`);
+  } catch (error) {
+    throw csvError(file, error);
+  }
+  const columns = await finishStaging(project, file, header);
+  return { columns, listColumns: [], rowsAre: 'lines', header };
+}
+
+/** Parquet and JSON columns arrive typed: lists become `|`-joined bags, booleans 0/1, everything else text. */
+function asText(column: { name: string; type: string }): string {
+  const name = ident(column.name);
+  if (column.type.endsWith('[]')) return `array_to_string(${name}, '|') AS ${name}`;
+  if (column.type === 'BOOLEAN') return `CAST(${name}::INTEGER AS VARCHAR) AS ${name}`;
+  return `CAST(${name} AS VARCHAR) AS ${name}`;
+}
+
+export async function stageTyped(project: Project, file: string, format: 'parquet' | 'jsonl'): Promise<StagedFile> {
+  const size = await checkReadable(file);
+  if (size === 0) throw new DataError(file, 1, undefined, 'the file is empty');
+  const source =
+    format === 'parquet'
+      ? `read_parquet(${literal(file)})`
+      : `read_json(${literal(file)}, format = 'newline_delimited', records = true)`;
+  let typed: { name: string; type: string }[];
+  try {
+    typed = await columnsOf(project, `SELECT * FROM ${source}`);
+    await project.run(`CREATE TEMP TABLE ${RAW} AS SELECT ${typed.map(asText).join(', ')} FROM ${source}`);
+  } catch (error) {
+    throw typedError(file, format, error);
+  }
+  const columns = await finishStaging(project, file, false);
+  const listColumns = typed.filter((c) => c.type.endsWith('[]')).map((c) => c.name);
+  return { columns, listColumns, rowsAre: format === 'jsonl' ? 'lines' : 'rows', header: false };
+}
+
+function typedError(file: string, format: 'parquet' | 'jsonl', error: unknown): unknown {
+  const message = firstLine(error);
+  const record = /record\/value (\d+)/.exec(message);
+  if (record) return new DataError(file, Number(record[1]), undefined, `not valid JSON on this line (${message})`);
+  if (/magic bytes|to be a Parquet file/i.test(message))
+    return new DataError(file, 0, undefined, `not a Parquet file (${message})`);
+  if (format === 'jsonl' && /JSON|json/.test(message))
+    return new DataError(file, 0, undefined, `cannot read as JSON lines: ${message}`);
+  return new DataError(file, 0, undefined, message);
+}

@@ -1,0 +1,285 @@
+import { DataError } from '../data/errors.js';
+import { MAX_MULTI_HOT_LENGTH, type Finding, type FunnelPolicy } from '../data/encode.js';
+import type { ColumnRoles } from '../data/roles.js';
+import type { Project } from '../store/project.js';
+import { ident, isMissingSql, labelSql } from '../store/sql.js';
+import { denseValueSql, KEPT, tokensSql } from './encoding.js';
+import { STAGE } from './stage.js';
+
+const EXAMPLES = 5;
+/** A categorical column with at least this many values, nearly one per row, is an id, not a feature. */
+const NEAR_UNIQUE_MIN_VALUES = 50;
+const NEAR_UNIQUE_SHARE = 0.9;
+
+/** An import that stopped on bad data: the message names the first bad line; `findings` has all the counts. */
+export class ImportError extends DataError {
+  readonly findings: Finding[];
+
+  constructor(file: string, line: number, column: number | undefined, problem: string, findings: Finding[]) {
+    super(file, line, column, problem);
+    this.findings = findings;
+  }
+}
+
+export interface ValidationContext {
+  project: Project;
+  file: string;
+  columns: string[];
+  roles: ColumnRoles;
+}
+
+const lines = (value: unknown) => ((value as bigint[] | null) ?? []).map(Number);
+
+/** Each column serves one role; labels must exist. The same rules the CSV loader's builder enforces. */
+export function checkRoles({ file, columns, roles }: ValidationContext): void {
+  const claimed = new Map<string, string>();
+  const claim = (role: string, name: string) => {
+    if (!columns.includes(name))
+      throw new DataError(
+        file,
+        1,
+        undefined,
+        `the ${role} column "${name}" is not in the data; the columns are ${columns.join(', ')}`,
+      );
+    const other = claimed.get(name);
+    if (other)
+      throw new DataError(file, 1, columns.indexOf(name) + 1, `column "${name}" cannot be both ${other} and ${role}`);
+    claimed.set(name, role);
+  };
+  for (const role of ['click', 'purchase'] as const) {
+    if (!roles[role])
+      throw new DataError(
+        file,
+        1,
+        undefined,
+        `no column looks like the ${role} label; name it in roles.${role} (--roles ${role}=COLUMN)`,
+      );
+    claim(`the ${role} label`, roles[role]);
+  }
+  for (const name of roles.action ?? []) claim('an action label', name);
+  for (const name of roles.categorical) claim('categorical', name);
+  for (const name of roles.multiHot ?? []) claim('multi-hot', name);
+  for (const name of roles.dense) claim('dense', name);
+  for (const name of roles.truth) claim('a truth column', name);
+  for (const name of roles.ignore.filter((n) => columns.includes(n))) claim('ignored', name);
+  if (roles.user && !columns.includes(roles.user)) claim('user', roles.user);
+  if (roles.timestamp) claim('the timestamp', roles.timestamp);
+}
+
+/** Errors that make the rows unusable: labels that are not 0/1, numbers that are not numbers. */
+export async function findErrors(context: ValidationContext, logDense: string[]): Promise<Finding[]> {
+  const { project, roles } = context;
+  const findings: Finding[] = [];
+  const check = async (name: string, badWhen: string, code: string, problem: (value: string) => string) => {
+    const row = await project.one(
+      `SELECT count(*)::DOUBLE AS n, min(__line, ${EXAMPLES}) AS lines, arg_min(${ident(name)}, __line) AS value
+       FROM ${STAGE} WHERE ${badWhen}`,
+    );
+    const count = Number(row?.n ?? 0);
+    if (count === 0) return;
+    findings.push({
+      severity: 'error',
+      code,
+      column: name,
+      count,
+      exampleLines: lines(row!.lines),
+      message: `column "${name}": ${problem(String(row!.value ?? ''))} (${count} rows)`,
+    });
+  };
+  for (const name of [roles.click, ...(roles.action ?? []), roles.purchase])
+    await check(
+      name,
+      `${labelSql(ident(name))} IS NULL`,
+      'label-not-binary',
+      (v) => `label must be 0 or 1, got "${v}"`,
+    );
+  for (const name of roles.dense) {
+    const value = denseValueSql(name, logDense.includes(name));
+    await check(
+      name,
+      `NOT ${isMissingSql(ident(name))} AND (${value} IS NULL OR NOT isfinite(${value}))`,
+      'dense-not-number',
+      (v) => `a dense feature must be a number${logDense.includes(name) ? ' > -1 (log1p)' : ''}, got "${v}"`,
+    );
+  }
+  for (const name of roles.truth) {
+    const value = denseValueSql(name, false);
+    await check(
+      name,
+      `${value} IS NULL OR NOT isfinite(${value})`,
+      'truth-not-number',
+      (v) => `a truth column must be a number, got "${v}"`,
+    );
+  }
+  return findings;
+}
+
+/** Throws the first error finding as an ImportError that carries them all. */
+export function throwIfErrors(file: string, columns: string[], findings: Finding[]): void {
+  const error = findings.find((f) => f.severity === 'error');
+  if (!error) return;
+  const column = error.column === undefined ? undefined : columns.indexOf(error.column) + 1 || undefined;
+  throw new ImportError(file, error.exampleLines[0] ?? 0, column, error.message, findings);
+}
+
+export function labelsSql(roles: ColumnRoles): { click: string; action?: string; purchase: string } {
+  const actions = (roles.action ?? []).map((name) => labelSql(ident(name)));
+  return {
+    click: labelSql(ident(roles.click)),
+    action: actions.length === 0 ? undefined : actions.length === 1 ? actions[0] : `greatest(${actions.join(', ')})`,
+    purchase: labelSql(ident(roles.purchase)),
+  };
+}
+
+/**
+ * Rows with a purchase or action but no click, handled by `policy`; then KEPT holds the rows to encode with
+ * labels as __click / __action / __purchase and the role columns as text.
+ */
+export async function applyFunnelPolicy(
+  context: ValidationContext,
+  policy: FunnelPolicy,
+  findings: Finding[],
+): Promise<void> {
+  const { project, file, columns, roles } = context;
+  const labels = labelsSql(roles);
+  const violation = `(${labels.click} = 0 AND (${labels.purchase} = 1${labels.action ? ` OR ${labels.action} = 1` : ''}))`;
+  const row = await project.one(
+    `SELECT count(*)::DOUBLE AS n, min(__line, ${EXAMPLES}) AS lines FROM ${STAGE} WHERE ${violation}`,
+  );
+  const count = Number(row?.n ?? 0);
+  if (count > 0) {
+    const examples = lines(row!.lines);
+    if (policy === 'fail') {
+      findings.push({
+        severity: 'error',
+        code: 'funnel-violation',
+        message: `${count} rows have a purchase or in-shop action without a click`,
+        count,
+        exampleLines: examples,
+      });
+      throw new ImportError(
+        file,
+        examples[0],
+        columns.indexOf(roles.purchase) + 1,
+        `${roles.purchase} or an action is 1 but ${roles.click}=0: a purchase or in-shop action needs a click first ` +
+          `(${count} such rows; --funnel-violations drop or keep)`,
+        findings,
+      );
+    }
+    const dropped = policy === 'drop';
+    findings.push({
+      severity: 'warning',
+      code: dropped ? 'funnel-rows-dropped' : 'funnel-rows-kept',
+      message:
+        `${count} rows have a purchase or in-shop action without a click; ` +
+        (dropped ? 'they were dropped' : 'they were kept, so the labels break the funnel click ⇒ action/purchase'),
+      count,
+      exampleLines: examples,
+    });
+  }
+  const used = [
+    ...new Set([
+      ...roles.categorical,
+      ...(roles.multiHot ?? []),
+      ...roles.dense,
+      ...roles.truth,
+      ...(roles.user ? [roles.user] : []),
+      ...(roles.timestamp ? [roles.timestamp] : []),
+    ]),
+  ];
+  await project.run(
+    `CREATE TEMP TABLE ${KEPT} AS
+     SELECT __line, ${labels.click}::INTEGER AS __click, ${labels.action ? `${labels.action}::INTEGER AS __action, ` : ''}
+            ${labels.purchase}::INTEGER AS __purchase${used.map((name) => `, ${ident(name)}`).join('')}
+     FROM ${STAGE} ${policy === 'drop' && count > 0 ? `WHERE NOT ${violation}` : ''}`,
+  );
+}
+
+/** Warnings and notes about the rows that will be encoded: missing values, constant and id-like columns. */
+export async function findColumnIssues(project: Project, roles: ColumnRoles): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  const total = Number((await project.one(`SELECT count(*)::DOUBLE AS n FROM ${KEPT}`))?.n ?? 0);
+  const describe = async (name: string, missing: string, distinct: string) =>
+    (await project.one(
+      `SELECT count(*) FILTER (WHERE ${missing})::DOUBLE AS missing,
+              min(__line, ${EXAMPLES}) FILTER (WHERE ${missing}) AS lines,
+              count(DISTINCT ${distinct}) FILTER (WHERE NOT ${missing})::DOUBLE AS distinct_values,
+              min(${distinct}) FILTER (WHERE NOT ${missing})::VARCHAR AS some_value
+       FROM ${KEPT}`,
+    ))!;
+  const features = [
+    ...roles.categorical.map((name) => ({ name, kind: 'categorical' as const })),
+    ...roles.dense.map((name) => ({ name, kind: 'dense' as const })),
+    ...(roles.multiHot ?? []).map((name) => ({ name, kind: 'multiHot' as const })),
+  ];
+  for (const { name, kind } of features) {
+    const column = ident(name);
+    const stats =
+      kind === 'multiHot'
+        ? await describe(name, `len(${tokensSql(name)}) = 0`, `${tokensSql(name)}::VARCHAR`)
+        : await describe(name, isMissingSql(column), kind === 'dense' ? denseValueSql(name, false) : column);
+    const missing = Number(stats.missing);
+    if (missing > 0) {
+      const encodedAs =
+        kind === 'categorical'
+          ? 'id 0'
+          : kind === 'dense'
+            ? 'the column mean (0 after standardization)'
+            : 'an empty bag';
+      findings.push({
+        severity: 'info',
+        code: 'missing-values',
+        message: `${missing} missing values in "${name}", encoded as ${encodedAs}`,
+        column: name,
+        count: missing,
+        exampleLines: lines(stats.lines),
+      });
+    }
+    const distinct = Number(stats.distinct_values);
+    if (distinct <= 1 && total > 1)
+      findings.push({
+        severity: 'warning',
+        code: 'constant-column',
+        message:
+          distinct === 0
+            ? `"${name}" has no values at all; it cannot help any model (set its role to ignore)`
+            : `"${name}" has the same value (${String(stats.some_value)}) in all ${total - missing} rows that have one; ` +
+              'it cannot help any model (set its role to ignore)',
+        column: name,
+        count: total,
+        exampleLines: [],
+      });
+    if (
+      kind === 'categorical' &&
+      distinct >= NEAR_UNIQUE_MIN_VALUES &&
+      distinct >= NEAR_UNIQUE_SHARE * (total - missing)
+    )
+      findings.push({
+        severity: 'warning',
+        code: 'near-unique-column',
+        message:
+          `"${name}" has ${distinct} distinct values in ${total - missing} rows: as a categorical feature almost every ` +
+          'value is seen once, so it cannot generalize (ignore it, hash it, or raise --min-count)',
+        column: name,
+        count: distinct,
+        exampleLines: [],
+      });
+  }
+  for (const name of roles.multiHot ?? []) {
+    const row = await project.one(
+      `SELECT count(*)::DOUBLE AS n, min(__line, ${EXAMPLES}) AS lines FROM ${KEPT}
+       WHERE len(${tokensSql(name)}) > ${MAX_MULTI_HOT_LENGTH}`,
+    );
+    const count = Number(row?.n ?? 0);
+    if (count > 0)
+      findings.push({
+        severity: 'warning',
+        code: 'multi-hot-truncated',
+        message: `${count} cells of "${name}" have more than ${MAX_MULTI_HOT_LENGTH} tokens; only the first ${MAX_MULTI_HOT_LENGTH} were kept`,
+        column: name,
+        count,
+        exampleLines: lines(row!.lines),
+      });
+  }
+  return findings;
+}

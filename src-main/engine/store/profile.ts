@@ -1,0 +1,203 @@
+import type { ColumnRoles } from '../data/roles.js';
+import type { Project, Row } from './project.js';
+import { ident, isMissingSql } from './sql.js';
+
+/**
+ * Counts along exposure → click → in-shop action → purchase. Actions and purchases count only clicked rows,
+ * the space the models' CVR lives in; rows that break the funnel (kept by policy) are counted apart.
+ */
+export interface FunnelCounts {
+  exposures: number;
+  clicks: number;
+  /** Null when the data has no in-shop action label. */
+  actions: number | null;
+  purchases: number;
+  purchasesWithAction: number | null;
+  purchasesWithoutAction: number | null;
+  /** Rows with a purchase or action but no click; 0 unless the import kept them. */
+  funnelViolations: number;
+}
+
+export interface FunnelRates {
+  /** clicks / exposures */
+  ctr: number | null;
+  /** actions / clicks */
+  avr: number | null;
+  /** purchases / clicks */
+  cvr: number | null;
+  /** actions / exposures */
+  ctavr: number | null;
+  /** purchases / exposures */
+  ctcvr: number | null;
+  /** P(purchase | action, click) */
+  buyGivenAction: number | null;
+  /** P(purchase | no action, click) */
+  buyGivenNoAction: number | null;
+  /** P(no action | purchase, click): the share of purchases the chain rule cannot explain (PSC). */
+  pscShare: number | null;
+}
+
+export interface Funnel {
+  counts: FunnelCounts;
+  rates: FunnelRates;
+}
+
+export type ColumnKind = 'categorical' | 'multiHot' | 'dense' | 'truth';
+
+export interface ColumnStats {
+  name: string;
+  kind: ColumnKind;
+  missing: number;
+  /** Distinct values (categorical) or tokens (multi-hot). */
+  distinct?: number;
+  /** The most frequent values with their row counts (categorical) or token counts (multi-hot). */
+  top?: { value: string; count: number }[];
+  mean?: number | null;
+  std?: number | null;
+  min?: number | null;
+  max?: number | null;
+  /** Mean tokens per bag (multi-hot). */
+  meanLength?: number | null;
+}
+
+/** The funnel among the rows holding one of a categorical column's most frequent values. */
+export interface SliceFunnel {
+  column: string;
+  value: string;
+  funnel: Funnel;
+}
+
+/** What the dataset view shows; plain JSON, stored in `datasets.profile`. */
+export interface DatasetProfile {
+  rows: number;
+  funnel: Funnel;
+  columns: ColumnStats[];
+  slices: SliceFunnel[];
+}
+
+export interface ProfileOptions {
+  /** Most frequent values listed per column and sliced per categorical column. Default 5. */
+  topK?: number;
+}
+
+const ratio = (numerator: number | null, denominator: number | null) =>
+  numerator === null || denominator === null || denominator === 0 ? null : numerator / denominator;
+
+/** Aggregates (as SQL select items) over label columns __click, __action (optional) and __purchase. */
+function funnelSelect(hasAction: boolean): string {
+  const action = hasAction
+    ? `sum(__click * __action)::DOUBLE AS actions,
+       sum(__click * __action * __purchase)::DOUBLE AS purchases_with_action,
+       sum(__click * (1 - __action) * __purchase)::DOUBLE AS purchases_without_action,`
+    : '';
+  const violation = hasAction ? `(__purchase = 1 OR __action = 1)` : `__purchase = 1`;
+  return `count(*)::DOUBLE AS exposures, sum(__click)::DOUBLE AS clicks, ${action}
+    sum(__click * __purchase)::DOUBLE AS purchases,
+    count(*) FILTER (WHERE __click = 0 AND ${violation})::DOUBLE AS violations`;
+}
+
+function funnelOf(row: Row, hasAction: boolean): Funnel {
+  const value = (name: string) => (row[name] === null || row[name] === undefined ? 0 : Number(row[name]));
+  const counts: FunnelCounts = {
+    exposures: value('exposures'),
+    clicks: value('clicks'),
+    actions: hasAction ? value('actions') : null,
+    purchases: value('purchases'),
+    purchasesWithAction: hasAction ? value('purchases_with_action') : null,
+    purchasesWithoutAction: hasAction ? value('purchases_without_action') : null,
+    funnelViolations: value('violations'),
+  };
+  const { exposures, clicks, actions, purchases, purchasesWithAction, purchasesWithoutAction } = counts;
+  return {
+    counts,
+    rates: {
+      ctr: ratio(clicks, exposures),
+      avr: ratio(actions, clicks),
+      cvr: ratio(purchases, clicks),
+      ctavr: ratio(actions, exposures),
+      ctcvr: ratio(purchases, exposures),
+      buyGivenAction: ratio(purchasesWithAction, actions),
+      buyGivenNoAction: ratio(purchasesWithoutAction, actions === null ? null : clicks - actions),
+      pscShare: ratio(purchasesWithoutAction, purchases),
+    },
+  };
+}
+
+/**
+ * Profiles a relation of raw (VARCHAR) feature columns beside 0/1 label columns __click, __action and
+ * __purchase, so the statistics show the values people know, not the ids the models see.
+ */
+export async function profileRelation(
+  project: Project,
+  relation: string,
+  roles: ColumnRoles,
+  hasAction: boolean,
+  options: ProfileOptions = {},
+): Promise<DatasetProfile> {
+  const topK = options.topK ?? 5;
+  const totals = (await project.one(`SELECT ${funnelSelect(hasAction)} FROM ${relation}`))!;
+  const funnel = funnelOf(totals, hasAction);
+  const columns: ColumnStats[] = [];
+  const slices: SliceFunnel[] = [];
+  for (const name of roles.categorical) {
+    const column = ident(name);
+    const stats = (await project.one(
+      `SELECT count(*) FILTER (WHERE ${isMissingSql(column)})::DOUBLE AS missing,
+              count(DISTINCT ${column}) FILTER (WHERE NOT ${isMissingSql(column)})::DOUBLE AS distinct_values
+       FROM ${relation}`,
+    ))!;
+    const top = await project.all(
+      `SELECT ${column} AS value, ${funnelSelect(hasAction)} FROM ${relation}
+       WHERE NOT ${isMissingSql(column)} GROUP BY 1 ORDER BY exposures DESC, value LIMIT ${topK}`,
+    );
+    columns.push({
+      name,
+      kind: 'categorical',
+      missing: Number(stats.missing),
+      distinct: Number(stats.distinct_values),
+      top: top.map((row) => ({ value: String(row.value), count: Number(row.exposures) })),
+    });
+    for (const row of top) slices.push({ column: name, value: String(row.value), funnel: funnelOf(row, hasAction) });
+  }
+  for (const name of roles.multiHot ?? []) {
+    const tokens = `list_filter(list_transform(string_split(coalesce(${ident(name)}, ''), '|'), t -> trim(t)), t -> t <> '')`;
+    const stats = (await project.one(
+      `SELECT count(*) FILTER (WHERE len(tokens) = 0)::DOUBLE AS missing, avg(len(tokens)) AS mean_length
+       FROM (SELECT ${tokens} AS tokens FROM ${relation})`,
+    ))!;
+    const top = await project.all(
+      `SELECT token AS value, count(*)::DOUBLE AS n, count(*) OVER ()::DOUBLE AS distinct_values
+       FROM (SELECT unnest(${tokens}) AS token FROM ${relation}) GROUP BY 1 ORDER BY n DESC, value LIMIT ${topK}`,
+    );
+    columns.push({
+      name,
+      kind: 'multiHot',
+      missing: Number(stats.missing),
+      distinct: top.length > 0 ? Number(top[0].distinct_values) : 0,
+      meanLength: stats.mean_length === null ? null : Number(stats.mean_length),
+      top: top.map((row) => ({ value: String(row.value), count: Number(row.n) })),
+    });
+  }
+  const numeric = [
+    ...roles.dense.map((name) => ({ name, kind: 'dense' as const })),
+    ...roles.truth.map((name) => ({ name, kind: 'truth' as const })),
+  ];
+  for (const { name, kind } of numeric) {
+    const value = `TRY_CAST(trim(${ident(name)}) AS DOUBLE)`;
+    const stats = (await project.one(
+      `SELECT count(*) FILTER (WHERE ${isMissingSql(ident(name))})::DOUBLE AS missing, avg(${value}) AS mean,
+              stddev_pop(${value}) AS std, min(${value}) AS min, max(${value}) AS max FROM ${relation}`,
+    ))!;
+    const number = (key: string) => (stats[key] === null ? null : Number(stats[key]));
+    columns.push({
+      name,
+      kind,
+      missing: Number(stats.missing),
+      mean: number('mean'),
+      std: number('std'),
+      min: number('min'),
+      max: number('max'),
+    });
+  }
+  return { rows: funnel.counts.exposures, funnel, columns, slices };
+}

@@ -1,0 +1,148 @@
+import { INTEGER, VARCHAR, DuckDBDataChunk } from '@duckdb/node-api';
+import { checkFractions, splitByUser, splitRows, type SplitFractions, type SplitIndices } from '../data/split.js';
+import { DEFAULT_SPLIT } from '../run.js';
+import type { Project } from './project.js';
+import { ident } from './sql.js';
+
+export type SplitKind = 'random' | 'time' | 'user';
+export const SPLIT_KINDS: SplitKind[] = ['random', 'time', 'user'];
+
+export interface SplitOptions {
+  kind: SplitKind;
+  /** Default the kind ('random', 'time', 'user'); a split of the same name is replaced. */
+  name?: string;
+  fractions?: SplitFractions;
+  /** Random and user splits; default 1, the seed `esmc-lab train` splits with. */
+  seed?: number;
+  signal?: AbortSignal;
+}
+
+export interface SplitSummary {
+  dataset: string;
+  split: string;
+  kind: SplitKind;
+  seed: number | null;
+  fractions: SplitFractions;
+  counts: Record<keyof SplitFractions, number>;
+}
+
+const PARTS = ['train', 'validation', 'test'] as const;
+const CHUNK_ROWS = 2048;
+
+/** Appends (dataset, split, row_id, part) rows in DuckDB-sized chunks; far faster than one INSERT per row. */
+async function appendParts(project: Project, dataset: string, split: string, parts: SplitIndices): Promise<void> {
+  const appender = await project.connection.createAppender('splits');
+  try {
+    for (const part of PARTS) {
+      const rows = parts[part];
+      for (let start = 0; start < rows.length; start += CHUNK_ROWS) {
+        const n = Math.min(CHUNK_ROWS, rows.length - start);
+        const chunk = DuckDBDataChunk.create([VARCHAR, VARCHAR, INTEGER, VARCHAR], n);
+        chunk.setColumns([
+          new Array<string>(n).fill(dataset),
+          new Array<string>(n).fill(split),
+          Array.from(rows.subarray(start, start + n)),
+          new Array<string>(n).fill(part),
+        ]);
+        appender.appendDataChunk(chunk);
+      }
+    }
+    appender.flushSync();
+  } finally {
+    appender.closeSync();
+  }
+}
+
+/**
+ * Splits a dataset's rows into train / validation / test and stores the assignment, so every model of a
+ * comparison trains and is scored on the same rows. Random splits use the engine's seeded `splitRows` (the
+ * same parts `esmc-lab train` makes for the same seed and row count); user splits keep each user in one part
+ * (`splitByUser`); time splits put the earliest rows in train and the latest in test.
+ */
+export async function createSplit(project: Project, dataset: string, options: SplitOptions): Promise<SplitSummary> {
+  const info = await project.dataset(dataset);
+  const fractions = options.fractions ?? DEFAULT_SPLIT;
+  const seed = options.seed ?? 1;
+  const split = options.name ?? options.kind;
+  const table = ident(info.tableName);
+  let parts: SplitIndices | undefined;
+  if (options.kind === 'random') parts = splitRows(info.rows, fractions, seed);
+  else if (options.kind === 'user') {
+    if (!info.roles.user)
+      throw new Error(`dataset "${dataset}" has no user column; a user split needs one (roles.user)`);
+    const keys = await project.all(`SELECT user_key FROM ${table} ORDER BY row_id`);
+    parts = splitByUser(
+      Int32Array.from(keys, (row) => Number(row.user_key)),
+      fractions,
+      seed,
+    );
+  } else if (!info.roles.timestamp)
+    throw new Error(`dataset "${dataset}" has no timestamp column; a time split needs one (roles.timestamp)`);
+  else checkFractions(fractions);
+
+  await project.transaction(async () => {
+    await project.run('DELETE FROM splits WHERE dataset = $1 AND split = $2', [dataset, split]);
+    await project.run('DELETE FROM split_info WHERE dataset = $1 AND split = $2', [dataset, split]);
+    if (parts) await appendParts(project, dataset, split, parts);
+    else {
+      const n = info.rows;
+      const trainEnd = Math.round(n * fractions.train);
+      const validationEnd = Math.round(n * (fractions.train + fractions.validation));
+      // Rows without a time go last: they cannot be placed, and test is where the latest rows are.
+      await project.run(
+        `INSERT INTO splits
+         SELECT $1, $2, row_id, CASE WHEN position < ${trainEnd} THEN 'train' WHEN position < ${validationEnd} THEN 'validation' ELSE 'test' END
+         FROM (SELECT row_id, row_number() OVER (ORDER BY time NULLS LAST, row_id) - 1 AS position FROM ${table})`,
+        [dataset, split],
+      );
+    }
+    const counts = await project.all(
+      `SELECT part, count(*)::DOUBLE AS n FROM splits WHERE dataset = $1 AND split = $2 GROUP BY part`,
+      [dataset, split],
+    );
+    const countOf = Object.fromEntries(PARTS.map((part) => [part, 0])) as Record<keyof SplitFractions, number>;
+    for (const row of counts) countOf[String(row.part) as keyof SplitFractions] = Number(row.n);
+    await project.run(`INSERT INTO split_info VALUES ($1, $2, $3, $4, $5, $6, $7::TIMESTAMP)`, [
+      dataset,
+      split,
+      options.kind,
+      options.kind === 'time' ? null : seed,
+      JSON.stringify(fractions),
+      JSON.stringify(countOf),
+      new Date().toISOString(),
+    ]);
+  }, options.signal);
+  return summary(await splitInfo(project, dataset, split));
+}
+
+type SplitRow = Record<string, unknown>;
+
+async function splitInfo(project: Project, dataset: string, split: string): Promise<SplitRow> {
+  const row = await project.one(
+    `SELECT dataset, split, kind, seed, fractions::VARCHAR AS fractions, counts::VARCHAR AS counts FROM split_info
+     WHERE dataset = $1 AND split = $2`,
+    [dataset, split],
+  );
+  if (!row) throw new Error(`dataset "${dataset}" has no split "${split}"`);
+  return row;
+}
+
+function summary(row: SplitRow): SplitSummary {
+  return {
+    dataset: String(row.dataset),
+    split: String(row.split),
+    kind: String(row.kind) as SplitKind,
+    seed: row.seed === null ? null : Number(row.seed),
+    fractions: JSON.parse(String(row.fractions)) as SplitFractions,
+    counts: JSON.parse(String(row.counts)) as Record<keyof SplitFractions, number>,
+  };
+}
+
+export async function listSplits(project: Project, dataset: string): Promise<SplitSummary[]> {
+  const rows = await project.all(
+    `SELECT dataset, split, kind, seed, fractions::VARCHAR AS fractions, counts::VARCHAR AS counts FROM split_info
+     WHERE dataset = $1 ORDER BY split`,
+    [dataset],
+  );
+  return rows.map(summary);
+}

@@ -1,0 +1,28 @@
+/**
+ * SQL text helpers. Column names come from users' files (Ali-CCP's are numbers like "101", others have spaces),
+ * so every identifier is quoted; values that cannot be bound as parameters (file paths inside table functions,
+ * option lists) are quoted as literals.
+ */
+
+export function ident(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+export function literal(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
+/** A cell that the CSV loader treats as missing (roles.ts `isMissing`), written as a SQL predicate. */
+export function isMissingSql(expression: string): string {
+  return `(${expression} IS NULL OR lower(trim(${expression})) IN ('', 'na', 'nan', 'null', 'none'))`;
+}
+
+/** A 0/1 label the CSV loader accepts ('0', '1', and pandas' '0.0' / '1.0'); NULL for anything else. */
+export function labelSql(expression: string): string {
+  return `(CASE trim(${expression}) WHEN '0' THEN 0 WHEN '0.0' THEN 0 WHEN '1' THEN 1 WHEN '1.0' THEN 1 END)`;
+}
+
+/** The SQL twin of `hashBucket` in data/encode.ts; both must give the same id for every value. */
+export function hashBucketSql(expression: string, buckets: number): string {
+  return `((('0x' || left(md5(${expression}), 15))::BIGINT % ${buckets}) + 1)::INTEGER`;
+}
