@@ -1,18 +1,17 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { activeBackend, initBackend, type BackendInfo, type BackendName } from './backends/index.js';
-import type { EncodedDataset } from './data/dataset.js';
-import {
-  loadCsvDataset,
-  type FeatureEncoding,
-  type Finding,
-  type LoadCsvOptions,
-  type LoadedDataset,
-} from './data/encode.js';
-import { splitRows, takeSplit, type SplitFractions } from './data/split.js';
+import type { EncodedDataset, FeatureSchema } from './data/dataset.js';
+import { loadCsvDataset, type FeatureEncoding, type Finding, type LoadCsvOptions } from './data/encode.js';
+import { DEFAULT_SPLIT, splitRows, takeSplit, type SplitFractions } from './data/split.js';
 import type { StageMetrics } from './metrics/index.js';
 import { createModel, DEFAULT_MODEL_CONFIG, type EntireSpaceModel, type ModelConfig } from './models/index.js';
+import type { Project } from './store/project.js';
+import { readDataset } from './store/read.js';
+import { saveRun, type RunPredictions } from './store/runs.js';
+import { createSplit, listSplits } from './store/splits.js';
 import { saveModel } from './train/checkpoint.js';
+import { predictRows, type StageArrays } from './train/predict.js';
 import {
   DEFAULT_TRAIN_CONFIG,
   evaluate,
@@ -21,6 +20,8 @@ import {
   type TrainEvent,
   type TrainResult,
 } from './train/trainer.js';
+
+export { DEFAULT_SPLIT };
 
 /** Everything needed to reproduce one training run, and everything it produced; plain JSON. */
 export interface RunRecord {
@@ -44,47 +45,60 @@ export interface RunRecord {
   /** Metrics on the held-out splits, with the weights of the best epoch. */
   metrics: { validation?: StageMetrics; test?: StageMetrics };
   savedTo?: string;
+  /** Set when the data came from a project: the run and every row's predictions are stored there. */
+  storedIn?: { project: string; dataset: string; split: string };
+}
+
+/** A file read directly, or a dataset imported into a project (whose stored split every model shares). */
+export type DataSource =
+  | { kind: 'file'; path: string; load?: LoadCsvOptions }
+  | { kind: 'project'; project: Project; dataset: string; split?: string };
+
+/** The rows of one comparison, split once, with what describes where they came from. */
+export interface LoadedSource {
+  parts: Record<keyof SplitFractions, EncodedDataset>;
+  schema: FeatureSchema;
+  encoding: FeatureEncoding;
+  findings: Finding[];
+  path: string;
+  sha256: string;
+  rows: number;
+  store?: { project: Project; dataset: string; split: string };
 }
 
 export interface TrainRunOptions {
-  dataPath: string;
+  source: DataSource;
   models: string[];
   modelConfig?: Partial<ModelConfig>;
   trainConfig?: Partial<TrainConfig>;
   split?: SplitFractions;
   splitSeed?: number;
-  load?: LoadCsvOptions;
   backend?: BackendName;
   /** Where to save each trained model; "{model}" is replaced by the model's name. */
   savePath?: string;
   onEvent?: (model: string, event: TrainEvent | { type: 'loaded'; rows: number; findings: Finding[] }) => void;
   /** Called with each trained model (best weights) before it is disposed, e.g. to predict for an analysis. */
-  onTrained?: (
-    model: EntireSpaceModel,
-    parts: Record<keyof SplitFractions, EncodedDataset>,
-    loaded: LoadedDataset,
-  ) => Promise<void>;
+  onTrained?: (model: EntireSpaceModel, source: LoadedSource) => Promise<void>;
   signal?: AbortSignal;
 }
 
-export const DEFAULT_SPLIT: SplitFractions = { train: 0.8, validation: 0.1, test: 0.1 };
-
-/** Loads a CSV, splits it once, and trains each model on the same rows: the CLI's `train`, headless. */
+/** Loads the data, splits it once, and trains each model on the same rows: the CLI's `train`, headless. */
 export async function trainRun(options: TrainRunOptions): Promise<RunRecord[]> {
   const backend = await initBackend(options.backend);
-  const [loaded, sha256] = await Promise.all([
-    loadCsvDataset(options.dataPath, options.load),
-    fileSha256(options.dataPath),
-  ]);
-  options.onEvent?.('', { type: 'loaded', rows: loaded.dataset.rows, findings: loaded.findings });
   const fractions = options.split ?? DEFAULT_SPLIT;
-  const parts = takeSplit(loaded.dataset, splitRows(loaded.dataset.rows, fractions, options.splitSeed ?? 1));
+  const seed = options.splitSeed ?? 1;
+  const source =
+    options.source.kind === 'file'
+      ? await loadFile(options.source.path, options.source.load, fractions, seed)
+      : await loadFromProject(options.source, fractions, seed);
+  options.onEvent?.('', { type: 'loaded', rows: source.rows, findings: source.findings });
+  const { parts } = source;
   const records: RunRecord[] = [];
   for (const name of options.models) {
     if (options.signal?.aborted) break;
     const modelConfig: ModelConfig = { ...DEFAULT_MODEL_CONFIG, ...options.modelConfig };
     const trainConfig: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, ...options.trainConfig };
-    const model = createModel(name, loaded.dataset.schema, modelConfig);
+    const model = createModel(name, source.schema, modelConfig);
     try {
       const startedAt = new Date();
       const validation = parts.validation.rows > 0 ? parts.validation : undefined;
@@ -104,11 +118,11 @@ export async function trainRun(options: TrainRunOptions): Promise<RunRecord[]> {
         durationMs: Date.now() - startedAt.getTime(),
         backend: activeBackend() ?? backend,
         data: {
-          path: options.dataPath,
-          sha256,
-          rows: loaded.dataset.rows,
+          path: source.path,
+          sha256: source.sha256,
+          rows: source.rows,
           split: { train: parts.train.rows, validation: parts.validation.rows, test: parts.test.rows },
-          findings: loaded.findings,
+          findings: source.findings,
         },
         modelConfig,
         trainConfig,
@@ -116,10 +130,16 @@ export async function trainRun(options: TrainRunOptions): Promise<RunRecord[]> {
         training,
         metrics,
       };
-      if (status !== 'cancelled') await options.onTrained?.(model, parts, loaded);
+      if (status !== 'cancelled') await options.onTrained?.(model, source);
+      if (source.store) {
+        const { project, dataset, split } = source.store;
+        const predictions = status === 'cancelled' ? undefined : await predictParts(model, parts);
+        record.storedIn = { project: project.path, dataset, split };
+        await saveRun(project, record, { dataset, split }, predictions);
+      }
       if (options.savePath && status !== 'cancelled') {
         record.savedTo = options.savePath.replaceAll('{model}', name);
-        await saveModel<FeatureEncoding, Omit<RunRecord, 'savedTo'>>(record.savedTo, model, loaded.encoding, record);
+        await saveModel<FeatureEncoding, Omit<RunRecord, 'savedTo'>>(record.savedTo, model, source.encoding, record);
       }
       records.push(record);
     } finally {
@@ -127,6 +147,77 @@ export async function trainRun(options: TrainRunOptions): Promise<RunRecord[]> {
     }
   }
   return records;
+}
+
+async function loadFile(
+  path: string,
+  load: LoadCsvOptions | undefined,
+  fractions: SplitFractions,
+  seed: number,
+): Promise<LoadedSource> {
+  const [loaded, sha256] = await Promise.all([loadCsvDataset(path, load), fileSha256(path)]);
+  return {
+    parts: takeSplit(loaded.dataset, splitRows(loaded.dataset.rows, fractions, seed)),
+    schema: loaded.dataset.schema,
+    encoding: loaded.encoding,
+    findings: loaded.findings,
+    path,
+    sha256,
+    rows: loaded.dataset.rows,
+  };
+}
+
+/** Reads the three parts of a stored split, creating the seeded random split first if the dataset has none. */
+async function loadFromProject(
+  source: Extract<DataSource, { kind: 'project' }>,
+  fractions: SplitFractions,
+  seed: number,
+): Promise<LoadedSource> {
+  const { project, dataset } = source;
+  const info = await project.dataset(dataset);
+  const split = source.split ?? 'random';
+  const splits = await listSplits(project, dataset);
+  if (!splits.some((s) => s.split === split)) {
+    if (source.split !== undefined)
+      throw new Error(
+        `dataset "${dataset}" has no split "${split}"; its splits are ${splits.map((s) => s.split).join(', ') || 'none'}`,
+      );
+    await createSplit(project, dataset, { kind: 'random', name: split, fractions, seed });
+  }
+  const read = (part: keyof SplitFractions) => readDataset(project, dataset, { part, split });
+  const parts = { train: await read('train'), validation: await read('validation'), test: await read('test') };
+  return {
+    parts,
+    schema: parts.train.schema,
+    encoding: info.encoding,
+    findings: info.findings,
+    path: info.sourcePath,
+    sha256: info.sha256,
+    rows: info.rows,
+    store: { project, dataset, split },
+  };
+}
+
+/** Every row of every part, so the project holds each stage's probability for any row an analyst opens. */
+async function predictParts(
+  model: EntireSpaceModel,
+  parts: Record<keyof SplitFractions, EncodedDataset>,
+): Promise<RunPredictions> {
+  const all = [parts.train, parts.validation, parts.test].filter((part) => part.rows > 0);
+  const predicted = await Promise.all(all.map((part) => predictRows(model, part)));
+  const rows = all.reduce((sum, part) => sum + part.rows, 0);
+  const rowIds = new Int32Array(rows);
+  const stages: Partial<Record<keyof StageArrays, Float32Array>> = {};
+  let offset = 0;
+  all.forEach((part, p) => {
+    rowIds.set(part.rowIds!, offset);
+    for (const [stage, values] of Object.entries(predicted[p]) as [keyof StageArrays, Float32Array][]) {
+      stages[stage] ??= new Float32Array(rows);
+      stages[stage].set(values, offset);
+    }
+    offset += part.rows;
+  });
+  return { rowIds, stages: stages as StageArrays };
 }
 
 export function fileSha256(path: string): Promise<string> {

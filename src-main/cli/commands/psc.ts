@@ -58,22 +58,22 @@ async function runPsc(values: Values): Promise<number> {
   let test: EncodedDataset | undefined;
   let slices: SliceField[] = [];
   await trainRun({
-    dataPath,
+    source: { kind: 'file', path: dataPath },
     models,
     modelConfig: modelConfigFrom(values),
     trainConfig: trainConfigFrom(values),
     backend: backendName(values.backend),
     onEvent: progressPrinter(),
-    onTrained: async (model, parts, loaded) => {
+    onTrained: async (model, { parts, encoding }) => {
       test = parts.test;
       stagesByModel[model.info.name] = await predictRows(model, parts.test);
       slices = sliceFields.map((field) => {
-        const index = loaded.encoding.categorical.findIndex((c) => c.name === field);
+        const index = encoding.categorical.findIndex((c) => c.name === field);
         if (index < 0)
           throw new UsageError(
-            `--slice: "${field}" is not a categorical column of ${dataPath}; those are ${loaded.encoding.categorical.map((c) => c.name).join(', ')}`,
+            `--slice: "${field}" is not a categorical column of ${dataPath}; those are ${encoding.categorical.map((c) => c.name).join(', ')}`,
           );
-        return { field, ids: column(parts.test, index), vocabulary: loaded.encoding.categorical[index].vocabulary };
+        return { field, ids: column(parts.test, index), vocabulary: encoding.categorical[index].vocabulary };
       });
     },
   });

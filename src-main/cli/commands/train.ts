@@ -1,6 +1,8 @@
+import { existsSync } from 'node:fs';
 import { DEFAULT_MODEL_CONFIG, MODEL_NAMES, type ModelConfig } from '../../engine/models/index.js';
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../../engine/train/trainer.js';
-import { trainRun, type RunRecord } from '../../engine/run.js';
+import { trainRun, type DataSource, type RunRecord } from '../../engine/run.js';
+import { openProject } from '../../engine/store/project.js';
 import type { FunnelPolicy } from '../../engine/data/encode.js';
 import {
   backendHelp,
@@ -59,6 +61,9 @@ export const trainCommand: Command = {
   usage: 'esmc-lab train --data FILE --model NAME[,NAME…] [options]',
   options: {
     data: { type: 'string' },
+    project: { type: 'string' },
+    dataset: { type: 'string' },
+    'stored-split': { type: 'string' },
     model: { type: 'string', default: 'esmc' },
     ...trainOptions,
     split: { type: 'string' },
@@ -69,6 +74,9 @@ export const trainCommand: Command = {
   },
   help: `Options:
   --data FILE             CSV/TSV with click, purchase and (for most models) in-shop action label columns
+  --project P --dataset N a dataset imported with \`esmc-lab import\`; runs and every row's predictions are
+                          stored in the project
+  --stored-split NAME     with --project: the stored split to use (default "random", created if missing)
   --model NAMES           comma-separated: ${MODEL_NAMES.join(', ')} (default esmc); "all" for every model
 ${trainOptionsHelp}
   --split T,V,T           train/validation/test fractions, default 0.8,0.1,0.1
@@ -80,7 +88,7 @@ ${backendHelp}`,
 };
 
 async function runTrain(values: Values): Promise<number> {
-  const dataPath = required(values, 'data');
+  const source = await dataSource(values);
   const models =
     String(values.model) === 'all'
       ? MODEL_NAMES
@@ -91,20 +99,44 @@ async function runTrain(values: Values): Promise<number> {
     if (!(MODEL_NAMES as string[]).includes(model))
       throw new UsageError(`Unknown model "${model}"; choose from ${MODEL_NAMES.join(', ')} or "all"`);
   const json = Boolean(values.json);
-  const records = await trainRun({
-    dataPath,
-    models,
-    modelConfig: modelConfigFrom(values),
-    trainConfig: trainConfigFrom(values),
-    split: splitFrom(values.split),
-    load: { funnelPolicy: funnelPolicy(values['funnel-violations']) },
-    backend: backendName(values.backend),
-    savePath: values.save as string | undefined,
-    onEvent: progressPrinter(),
-  });
+  let records: RunRecord[];
+  try {
+    records = await trainRun({
+      source,
+      models,
+      modelConfig: modelConfigFrom(values),
+      trainConfig: trainConfigFrom(values),
+      split: splitFrom(values.split),
+      backend: backendName(values.backend),
+      savePath: values.save as string | undefined,
+      onEvent: progressPrinter(),
+    });
+  } finally {
+    if (source.kind === 'project') source.project.close();
+  }
   if (json) print(JSON.stringify(records.length === 1 ? records[0] : records, null, 2));
   else print(runsTable(records));
   return records.some((r) => r.status === 'cancelled') ? 130 : 0;
+}
+
+/** --data FILE, or --project P --dataset NAME: exactly one. */
+async function dataSource(values: Values): Promise<DataSource> {
+  if (values.project !== undefined) {
+    if (values.data !== undefined) throw new UsageError('give --data or --project, not both');
+    const dataset = required(values, 'dataset');
+    if (!existsSync(String(values.project)))
+      throw new UsageError(
+        `no project at ${values.project}; create one with esmc-lab import --project ${values.project}`,
+      );
+    const project = await openProject(String(values.project));
+    const split = values['stored-split'] === undefined ? undefined : String(values['stored-split']);
+    return { kind: 'project', project, dataset, split };
+  }
+  return {
+    kind: 'file',
+    path: required(values, 'data'),
+    load: { funnelPolicy: funnelPolicy(values['funnel-violations']) },
+  };
 }
 
 function runsTable(records: RunRecord[]): string {

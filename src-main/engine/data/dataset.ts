@@ -49,6 +49,8 @@ export interface EncodedDataset {
   userIds?: Int32Array;
   /** True per-row probabilities carried by simulated data, keyed by column name (true_ctr, true_cvr, …). */
   truth?: Record<string, Float32Array>;
+  /** Each row's id in the project store, so results computed on a batch or split can be written back to it. */
+  rowIds?: Int32Array;
 }
 
 /** Picks rows (in the given order) out of a dataset; batches and splits are both views made this way. */
@@ -73,12 +75,12 @@ export function takeRows(data: EncodedDataset, indices: ArrayLike<number>): Enco
       multiHot[f].set(bag.subarray(r * len, (r + 1) * len), i * len);
     });
   }
-  let userIds: Int32Array | undefined;
-  if (data.userIds) {
-    const src = data.userIds;
-    userIds = new Int32Array(n);
-    for (let i = 0; i < n; i++) userIds[i] = src[indices[i]];
-  }
+  const pickIds = (src: Int32Array | undefined) => {
+    if (!src) return undefined;
+    const out = new Int32Array(n);
+    for (let i = 0; i < n; i++) out[i] = src[indices[i]];
+    return out;
+  };
   const truth = data.truth ? Object.fromEntries(Object.entries(data.truth).map(([k, v]) => [k, pick(v)])) : undefined;
   return {
     schema: data.schema,
@@ -91,7 +93,8 @@ export function takeRows(data: EncodedDataset, indices: ArrayLike<number>): Enco
       action: data.labels.action && pick(data.labels.action),
       purchase: pick(data.labels.purchase),
     },
-    userIds,
+    userIds: pickIds(data.userIds),
     truth,
+    rowIds: pickIds(data.rowIds),
   };
 }

@@ -7,6 +7,9 @@ export interface SplitFractions {
   test: number;
 }
 
+/** The split every comparison uses unless told otherwise. */
+export const DEFAULT_SPLIT: SplitFractions = { train: 0.8, validation: 0.1, test: 0.1 };
+
 /** Row indices of each part, ascending, so every part keeps the file's order. */
 export interface SplitIndices {
   train: Int32Array;

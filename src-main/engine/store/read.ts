@@ -45,6 +45,7 @@ function readQuery(info: DatasetInfo, selector?: PartSelector): string {
       items.push(`coalesce(d.${ident(datasetColumn.multiHot(field.name))}[${slot}], -1)`);
   for (const field of encoding.dense) items.push(`d.${ident(datasetColumn.dense(field.name))}`);
   for (const name of roles.truth) items.push(`d.${ident(datasetColumn.truth(name))}`);
+  items.push('d.row_id');
   const part = selector
     ? `JOIN splits s ON s.row_id = d.row_id AND s.dataset = ${literal(info.name)} AND s.split = ${literal(selector.split ?? 'random')} AND s.part = ${literal(selector.part)}`
     : '';
@@ -78,6 +79,7 @@ class DatasetFiller {
         roles.truth.length > 0
           ? Object.fromEntries(roles.truth.map((name) => [name, new Float32Array(capacity)]))
           : undefined,
+      rowIds: new Int32Array(capacity),
     };
   }
 
@@ -108,6 +110,7 @@ class DatasetFiller {
       });
       for (let f = 0; f < nDense; f++) dataset.dense[row * nDense + f] = next();
       for (const name of info.roles.truth) dataset.truth![name][row] = next();
+      dataset.rowIds![row] = next();
     }
     this.filled += count;
     dataset.rows = this.filled;
@@ -134,6 +137,7 @@ class DatasetFiller {
       },
       userIds: d.userIds?.subarray(0, n),
       truth: d.truth && Object.fromEntries(Object.entries(d.truth).map(([k, v]) => [k, v.subarray(0, n)])),
+      rowIds: d.rowIds?.subarray(0, n),
     };
   }
 }

@@ -1,6 +1,12 @@
 import { INTEGER, VARCHAR, DuckDBDataChunk } from '@duckdb/node-api';
-import { checkFractions, splitByUser, splitRows, type SplitFractions, type SplitIndices } from '../data/split.js';
-import { DEFAULT_SPLIT } from '../run.js';
+import {
+  checkFractions,
+  DEFAULT_SPLIT,
+  splitByUser,
+  splitRows,
+  type SplitFractions,
+  type SplitIndices,
+} from '../data/split.js';
 import type { Project } from './project.js';
 import { ident } from './sql.js';
 

@@ -1,0 +1,85 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { importDataset } from '../../src-main/engine/importers/import.js';
+import { trainRun } from '../../src-main/engine/run.js';
+import { openProject, type Project } from '../../src-main/engine/store/project.js';
+import { readDataset } from '../../src-main/engine/store/read.js';
+import { listRuns, readPredictions } from '../../src-main/engine/store/runs.js';
+import { listSplits } from '../../src-main/engine/store/splits.js';
+import { main } from '../../src-main/cli/main.js';
+
+const sample = fileURLToPath(new URL('../../assets/samples/funnel-sample.csv', import.meta.url));
+let workdir: string;
+let path: string;
+let project: Project;
+
+beforeAll(async () => {
+  workdir = mkdtempSync(join(tmpdir(), 'esmc-runs-'));
+  path = join(workdir, 'lab.duckdb');
+  project = await openProject(path);
+  await importDataset(project, sample, { name: 'funnel' });
+});
+afterAll(() => {
+  project.close();
+  rmSync(workdir, { recursive: true, force: true });
+});
+
+describe('runs in the project store', () => {
+  it('trains from a stored dataset on one stored split and keeps every row’s predictions', async () => {
+    const records = await trainRun({
+      source: { kind: 'project', project, dataset: 'funnel' },
+      models: ['esmm', 'esm2'],
+      trainConfig: { epochs: 1, batchSize: 512 },
+      backend: 'wasm',
+    });
+    expect((await listSplits(project, 'funnel')).map((s) => s.split)).toEqual(['random']);
+    expect(records.map((r) => r.storedIn?.dataset)).toEqual(['funnel', 'funnel']);
+    expect(records[0].data.split).toEqual(records[1].data.split);
+
+    const runs = await listRuns(project);
+    expect(runs.map((r) => [r.id, r.model, r.dataset, r.split])).toEqual(
+      records.map((r) => [r.id, r.model, 'funnel', 'random']),
+    );
+    expect(runs[1].metrics.test?.cvr_auc).toBeCloseTo(records[1].metrics.test!.cvr_auc, 10);
+    expect(runs[1].backend.name).toBe('wasm');
+
+    const all = await readDataset(project, 'funnel');
+    const stored = await readPredictions(project, records[1].id);
+    expect(Array.from(stored.rowIds)).toEqual(Array.from(all.rowIds!));
+    expect(stored.stages.buyGivenNoAction).toBeDefined();
+    for (let i = 0; i < stored.rowIds.length; i += 97) {
+      expect(stored.stages.ctcvr[i]).toBeCloseTo(stored.stages.ctr[i] * stored.stages.cvr[i], 6);
+    }
+    const esmmStored = await readPredictions(project, records[0].id);
+    expect(esmmStored.stages.avr).toBeUndefined();
+  });
+
+  it('is what `esmc-lab train --project` uses, and refuses a project that does not exist', async () => {
+    project.close();
+    try {
+      const code = await main([
+        'train',
+        '--project',
+        path,
+        '--dataset',
+        'funnel',
+        '--model',
+        'esmc',
+        '--epochs',
+        '1',
+        '--backend',
+        'wasm',
+        '--json',
+      ]);
+      expect(code).toBe(0);
+      const missing = join(workdir, 'nope.duckdb');
+      expect(await main(['train', '--project', missing, '--dataset', 'funnel'])).toBe(2);
+    } finally {
+      project = await openProject(path);
+    }
+    expect((await listRuns(project)).map((r) => r.model)).toEqual(['esmm', 'esm2', 'esmc']);
+  });
+});
