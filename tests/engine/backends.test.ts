@@ -59,3 +59,32 @@ describe('segment sum (the gradient of every embedding lookup)', () => {
     tf.dispose([table, weights, indices, gradient, expected]);
   });
 });
+
+describe('matMul with transposed operands on wasm (explicit transpose, then the plain kernel)', () => {
+  it.each([
+    [false, false],
+    [true, false],
+    [false, true],
+    [true, true],
+  ])('transposeA=%s transposeB=%s equals the cpu backend, for plain and batched products', async (ta, tb) => {
+    const random = new Random(11);
+    const cases = [
+      { a: [37, 19], b: [19, 23] },
+      { a: [3, 7, 5], b: [3, 5, 4] },
+    ];
+    for (const { a, b } of cases) {
+      const shapeA = ta ? [...a.slice(0, -2), a.at(-1)!, a.at(-2)!] : a;
+      const shapeB = tb ? [...b.slice(0, -2), b.at(-1)!, b.at(-2)!] : b;
+      const valuesA = Float32Array.from({ length: shapeA.reduce((x, y) => x * y, 1) }, () => random.normal());
+      const valuesB = Float32Array.from({ length: shapeB.reduce((x, y) => x * y, 1) }, () => random.normal());
+      const product = async (backend: 'cpu' | 'wasm') => {
+        await initBackend(backend);
+        return tf.tidy(() => tf.matMul(tf.tensor(valuesA, shapeA), tf.tensor(valuesB, shapeB), ta, tb).dataSync());
+      };
+      const [expected, actual] = [await product('cpu'), await product('wasm')];
+      expect(actual.length).toBe(expected.length);
+      for (let i = 0; i < expected.length; i++) expect(actual[i]).toBeCloseTo(expected[i], 4);
+    }
+    expect((tf.getKernel(tf.BatchMatMul, 'wasm') as { wrapped?: boolean }).wrapped).toBe(true);
+  });
+});

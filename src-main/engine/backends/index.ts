@@ -1,4 +1,5 @@
 import * as tf from '../tf.js';
+import { registerExplicitTransposeMatMul } from './matmul-transpose.js';
 import { registerSegmentSumKernel } from './segment-sum.js';
 
 /** What a run was actually computed on; recorded with every run. */
@@ -40,6 +41,7 @@ const activations: Record<BackendName, Activation> = {
     await import('@tensorflow/tfjs-backend-wasm');
     await setBackend('wasm');
     registerSegmentSumKernel('wasm');
+    registerExplicitTransposeMatMul('wasm');
     const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
     return simd ? 'CPU (wasm SIMD)' : 'CPU (wasm)';
   },
