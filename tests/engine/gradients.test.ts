@@ -15,6 +15,7 @@ import { createModel, type EntireSpaceModel, type ModelConfig } from '../../src-
 import type { LabelTensors } from '../../src-main/engine/models/model.js';
 import { Random } from '../../src-main/engine/random.js';
 import * as tf from '../../src-main/engine/tf.js';
+import { disposeInputs } from '../../src-main/engine/layers/embedding.js';
 
 /** Steps tried in turn while a ReLU kink lies within the step (see `finiteDifference`). */
 const STEPS = [1e-3, 2.5e-4, 6e-5];
@@ -172,7 +173,7 @@ function setup(c: Case): Setup {
     labels,
     data,
     dispose() {
-      tf.dispose([inputs.categoricalRows, inputs.dense, ...inputs.bags.flatMap((b) => [b.rows, b.mask])]);
+      disposeInputs(inputs);
       tf.dispose(Object.values(labels));
       model.dispose();
     },

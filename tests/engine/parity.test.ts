@@ -13,6 +13,7 @@ import type { EncodedDataset, FeatureSchema } from '../../src-main/engine/data/d
 import { createModel, type EntireSpaceModel, type ModelConfig } from '../../src-main/engine/models/index.js';
 import type { LabelTensors } from '../../src-main/engine/models/model.js';
 import * as tf from '../../src-main/engine/tf.js';
+import { disposeInputs } from '../../src-main/engine/layers/embedding.js';
 
 const TOLERANCE = 1e-5;
 const BACKENDS = ['cpu', 'wasm'] as const;
@@ -81,7 +82,7 @@ function build(fixture: ParityFixture) {
     purchase: tf.tensor1d(data.labels.purchase),
   };
   const dispose = () => {
-    tf.dispose([inputs.categoricalRows, inputs.dense, ...inputs.bags.flatMap((b) => [b.rows, b.mask])]);
+    disposeInputs(inputs);
     tf.dispose(Object.values(labels));
     model.dispose();
   };

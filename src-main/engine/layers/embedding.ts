@@ -1,15 +1,41 @@
 import * as tf from '../tf.js';
 import type { EncodedDataset, FeatureSchema } from '../data/dataset.js';
-import type { ParameterStore } from './params.js';
+import type { ParameterStore, ParameterValue } from './params.js';
+
+/**
+ * How the embedding table lives and learns. 'dense': a tfjs variable, gathered in the graph, updated whole by
+ * the optimiser (the plain path, kept as the reference). 'sparse': a host array gathered on the host, and only
+ * the rows a batch touches are updated (lazy Adam) — a step no longer costs the size of the vocabulary.
+ */
+export type EmbeddingMode = 'dense' | 'sparse';
 
 /** The tensors of one batch, built once and shared by every tower. */
 export interface BatchInputs {
-  /** [batch × categoricalFields] row ids into the fused table (field offsets already added). */
-  categoricalRows: tf.Tensor2D;
-  /** Per multi-hot field: [batch × maxLength] row ids (padding points at the field's row 0) and a 0/1 mask. */
-  bags: { rows: tf.Tensor2D; mask: tf.Tensor2D }[];
-  dense: tf.Tensor2D;
   size: number;
+  dense: tf.Tensor2D;
+  /** Dense mode: [batch × categoricalFields] row ids into the fused table (field offsets already added). */
+  categoricalRows?: tf.Tensor2D;
+  /** Dense mode, per multi-hot field: [batch × maxLength] row ids (padding → the field's row 0) and a 0/1 mask. */
+  bags?: { rows: tf.Tensor2D; mask: tf.Tensor2D }[];
+  /** Sparse mode: the looked-up (and pooled) embeddings, [batch × (fields · dim)]; gradients are taken here. */
+  embedded?: tf.Tensor2D;
+  /** Sparse mode: which table rows fed each slot of `embedded`, to route its gradient back to them. */
+  lookup?: SparseLookup;
+}
+
+export interface SparseLookup {
+  /** [batch × categoricalFields] table rows. */
+  categoricalRows: Int32Array;
+  /** Per multi-hot field: [batch × maxLength] table rows, −1 = padding. */
+  bagRows: Int32Array[];
+  /** Per multi-hot field: [batch] the factor each present id's gradient gets (1, or 1/count for mean pooling). */
+  bagScale: Float32Array[];
+}
+
+/** The rows one batch touched and the gradient of each, [rows × dim]. */
+export interface RowGradients {
+  rows: Int32Array;
+  gradients: Float32Array;
 }
 
 /**
@@ -18,74 +44,181 @@ export interface BatchInputs {
  */
 export class FeatureEmbedding {
   readonly outputWidth: number;
-  private readonly table: tf.Variable;
+  readonly tableRows: number;
+  private readonly table?: tf.Variable;
+  private readonly hostTable?: ParameterValue;
   private readonly offsets: number[];
   private readonly bagOffsets: number[];
+  /** Scratch: table row → its slot among the rows a batch touched, −1 when untouched. */
+  private slotOfRow?: Int32Array;
 
   constructor(
     private readonly schema: FeatureSchema,
     readonly dim: number,
     params: ParameterStore,
+    readonly mode: EmbeddingMode = 'dense',
     initStd = 0.05,
   ) {
     let rows = 0;
     this.offsets = schema.categorical.map((field) => ((rows += field.vocabSize), rows - field.vocabSize));
     this.bagOffsets = schema.multiHot.map((field) => ((rows += field.vocabSize), rows - field.vocabSize));
     if (rows === 0) throw new Error('The feature schema has no categorical or multi-hot field to embed');
-    this.table = params.normal('embedding', [rows, dim], initStd);
+    this.tableRows = rows;
+    if (mode === 'dense') this.table = params.normal('embedding', [rows, dim], initStd);
+    else this.hostTable = params.normalHost('embedding', [rows, dim], initStd);
     this.outputWidth = (schema.categorical.length + schema.multiHot.length) * dim + schema.dense.length;
+  }
+
+  /** The host table of a sparse embedding, for its optimiser. */
+  get hostValues(): Float32Array {
+    if (!this.hostTable) throw new Error('Only a sparse embedding keeps its table on the host');
+    return this.hostTable.data;
   }
 
   /** Turns encoded rows into input tensors (caller disposes, or builds them inside a tidy). */
   inputs(data: EncodedDataset): BatchInputs {
     const n = data.rows;
     const fields = this.schema.categorical.length;
-    const rows = new Int32Array(n * fields);
+    const categoricalRows = new Int32Array(n * fields);
     for (let i = 0; i < n * fields; i++) {
       const field = i % fields;
-      rows[i] = this.offsets[field] + clampId(data.categorical[i], this.schema.categorical[field].vocabSize);
+      categoricalRows[i] = this.offsets[field] + clampId(data.categorical[i], this.schema.categorical[field].vocabSize);
     }
-    const bags = this.schema.multiHot.map((field, f) => {
+    const bagRows = this.schema.multiHot.map((field, f) => {
       const ids = data.multiHot[f];
-      const bagRows = new Int32Array(ids.length);
-      const mask = new Float32Array(ids.length);
-      for (let i = 0; i < ids.length; i++) {
-        const present = ids[i] >= 0;
-        bagRows[i] = this.bagOffsets[f] + (present ? clampId(ids[i], field.vocabSize) : 0);
-        mask[i] = present ? 1 : 0;
-      }
-      return {
-        rows: tf.tensor2d(bagRows, [n, field.maxLength], 'int32'),
-        mask: tf.tensor2d(mask, [n, field.maxLength], 'float32'),
-      };
+      const rows = new Int32Array(ids.length);
+      for (let i = 0; i < ids.length; i++)
+        rows[i] = ids[i] >= 0 ? this.bagOffsets[f] + clampId(ids[i], field.vocabSize) : -1;
+      return rows;
     });
+    const dense = tf.tensor2d(data.dense, [n, this.schema.dense.length], 'float32');
+    if (this.mode === 'sparse') return this.lookUp(n, categoricalRows, bagRows, dense);
     return {
-      categoricalRows: tf.tensor2d(rows, [n, fields], 'int32'),
-      bags,
-      dense: tf.tensor2d(data.dense, [n, this.schema.dense.length], 'float32'),
       size: n,
+      dense,
+      categoricalRows: tf.tensor2d(categoricalRows, [n, fields], 'int32'),
+      bags: this.schema.multiHot.map((field, f) => {
+        const rows = bagRows[f];
+        const mask = rows.map((row) => (row >= 0 ? 1 : 0));
+        const padded = rows.map((row) => (row >= 0 ? row : this.bagOffsets[f]));
+        return {
+          rows: tf.tensor2d(padded, [n, field.maxLength], 'int32'),
+          mask: tf.tensor2d(Float32Array.from(mask), [n, field.maxLength], 'float32'),
+        };
+      }),
     };
   }
 
   apply(inputs: BatchInputs): tf.Tensor2D {
+    const parts: tf.Tensor2D[] = [];
+    if (inputs.embedded) parts.push(inputs.embedded);
+    else parts.push(...this.gather(inputs));
+    if (this.schema.dense.length > 0) parts.push(inputs.dense);
+    return parts.length === 1 ? parts[0] : tf.concat(parts, 1);
+  }
+
+  /** Sums the gradient of `embedded` into the table rows that fed it (the gradient of a gather). */
+  rowGradients(lookup: SparseLookup, dEmbedded: Float32Array): RowGradients {
+    const { dim } = this;
+    const fields = this.schema.categorical.length;
+    const width = (fields + this.schema.multiHot.length) * dim;
+    const n = dEmbedded.length / width;
+    const slotOfRow = (this.slotOfRow ??= new Int32Array(this.tableRows).fill(-1));
+    const touched: number[] = [];
+    let gradients = new Float32Array(Math.min(this.tableRows, 1024) * dim);
+    const add = (row: number, from: number, scale: number) => {
+      let slot = slotOfRow[row];
+      if (slot < 0) {
+        slot = slotOfRow[row] = touched.length;
+        touched.push(row);
+        if ((slot + 1) * dim > gradients.length) {
+          const grown = new Float32Array(Math.min(this.tableRows, 2 * touched.length) * dim);
+          grown.set(gradients);
+          gradients = grown;
+        }
+      }
+      const to = slot * dim;
+      for (let k = 0; k < dim; k++) gradients[to + k] += scale * dEmbedded[from + k];
+    };
+    for (let i = 0; i < n; i++) {
+      for (let f = 0; f < fields; f++) add(lookup.categoricalRows[i * fields + f], i * width + f * dim, 1);
+      this.schema.multiHot.forEach((field, b) => {
+        const from = i * width + (fields + b) * dim;
+        for (let k = 0; k < field.maxLength; k++) {
+          const row = lookup.bagRows[b][i * field.maxLength + k];
+          if (row >= 0) add(row, from, lookup.bagScale[b][i]);
+        }
+      });
+    }
+    for (const row of touched) slotOfRow[row] = -1;
+    return { rows: Int32Array.from(touched), gradients: gradients.subarray(0, touched.length * dim) };
+  }
+
+  private gather(inputs: BatchInputs): tf.Tensor2D[] {
     const n = inputs.size;
+    const table = this.table!;
     const parts: tf.Tensor2D[] = [];
     if (this.schema.categorical.length > 0) {
-      const flat = tf.reshape(inputs.categoricalRows, [-1]);
-      parts.push(tf.reshape(tf.gather(this.table, flat), [n, this.schema.categorical.length * this.dim]));
+      const flat = tf.reshape(inputs.categoricalRows!, [-1]);
+      parts.push(tf.reshape(tf.gather(table, flat), [n, this.schema.categorical.length * this.dim]));
     }
     this.schema.multiHot.forEach((field, f) => {
-      const { rows, mask } = inputs.bags[f];
-      const vectors = tf.reshape(tf.gather(this.table, tf.reshape(rows, [-1])), [n, field.maxLength, this.dim]);
+      const { rows, mask } = inputs.bags![f];
+      const vectors = tf.reshape(tf.gather(table, tf.reshape(rows, [-1])), [n, field.maxLength, this.dim]);
       const summed = tf.sum(tf.mul(vectors, tf.expandDims(mask, 2)), 1) as tf.Tensor2D;
       parts.push(field.pooling === 'mean' ? tf.div(summed, tf.maximum(tf.sum(mask, 1, true), 1)) : summed);
     });
-    if (this.schema.dense.length > 0) parts.push(inputs.dense);
-    return parts.length === 1 ? parts[0] : tf.concat(parts, 1);
+    return parts;
+  }
+
+  private lookUp(n: number, categoricalRows: Int32Array, bagRows: Int32Array[], dense: tf.Tensor2D): BatchInputs {
+    const { dim } = this;
+    const table = this.hostTable!.data;
+    const fields = this.schema.categorical.length;
+    const width = (fields + this.schema.multiHot.length) * dim;
+    const embedded = new Float32Array(n * width);
+    const bagScale = this.schema.multiHot.map(() => new Float32Array(n));
+    for (let i = 0; i < n; i++) {
+      for (let f = 0; f < fields; f++) {
+        const from = categoricalRows[i * fields + f] * dim;
+        embedded.set(table.subarray(from, from + dim), i * width + f * dim);
+      }
+      this.schema.multiHot.forEach((field, b) => {
+        const to = i * width + (fields + b) * dim;
+        let count = 0;
+        for (let k = 0; k < field.maxLength; k++) {
+          const row = bagRows[b][i * field.maxLength + k];
+          if (row < 0) continue;
+          count++;
+          for (let d = 0; d < dim; d++) embedded[to + d] += table[row * dim + d];
+        }
+        const scale = field.pooling === 'mean' && count > 0 ? 1 / count : 1;
+        if (scale !== 1) for (let d = 0; d < dim; d++) embedded[to + d] *= scale;
+        bagScale[b][i] = scale;
+      });
+    }
+    return {
+      size: n,
+      dense,
+      embedded: tf.tensor2d(embedded, [n, width], 'float32'),
+      lookup: { categoricalRows, bagRows, bagScale },
+    };
   }
 }
 
 /** Ids outside the vocabulary (a file scored against an older encoding) fall into the OOV row 0. */
 function clampId(id: number, vocabSize: number): number {
   return id >= 0 && id < vocabSize ? id : 0;
+}
+
+/** Frees every tensor of a batch built outside a tidy. */
+export function disposeInputs(inputs: BatchInputs): void {
+  tf.dispose(
+    [
+      inputs.dense,
+      inputs.categoricalRows,
+      inputs.embedded,
+      ...(inputs.bags ?? []).flatMap((b) => [b.rows, b.mask]),
+    ].filter((t) => t !== undefined),
+  );
 }

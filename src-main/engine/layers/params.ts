@@ -1,13 +1,20 @@
 import * as tf from '../tf.js';
 import type { Random } from '../random.js';
 
+export interface ParameterValue {
+  shape: number[];
+  data: Float32Array;
+}
+
 /**
  * Every trainable tensor of a model, by stable name ("embedding", "ctr.0.kernel", …). Names are the contract
- * with saved models and with the PyTorch reference fixtures, so they never depend on creation order.
+ * with saved models and with the PyTorch reference fixtures, so they never depend on creation order. Most are
+ * tfjs variables; a sparse embedding table is a host array (`hostArrays`), updated row by row.
  */
 export class ParameterStore {
   /** By stable name; the tfjs variable's own name carries a per-store prefix, since tfjs names are global. */
   readonly variables = new Map<string, tf.Variable>();
+  readonly hostArrays = new Map<string, ParameterValue>();
   private static stores = 0;
   private readonly scope = `params${ParameterStore.stores++}`;
 
@@ -26,12 +33,17 @@ export class ParameterStore {
     return this.add(name, shape, () => std * this.random.normal());
   }
 
+  /** The same draws as `normal`, kept in host memory. */
+  normalHost(name: string, shape: number[], std: number): ParameterValue {
+    this.checkNew(name);
+    const value = { shape, data: this.draw(shape, () => std * this.random.normal()) };
+    this.hostArrays.set(name, value);
+    return value;
+  }
+
   add(name: string, shape: number[], draw: () => number): tf.Variable {
-    if (this.variables.has(name)) throw new Error(`Parameter "${name}" is defined twice`);
-    const size = shape.reduce((a, b) => a * b, 1);
-    const values = new Float32Array(size);
-    for (let i = 0; i < size; i++) values[i] = draw();
-    const variable = tf.variable(tf.tensor(values, shape, 'float32'), true, `${this.scope}/${name}`);
+    this.checkNew(name);
+    const variable = tf.variable(tf.tensor(this.draw(shape, draw), shape, 'float32'), true, `${this.scope}/${name}`);
     this.variables.set(name, variable);
     return variable;
   }
@@ -42,21 +54,28 @@ export class ParameterStore {
     return variable;
   }
 
-  /** Copies values in (loading a model, restoring the best epoch); shapes must match exactly. */
-  assign(values: Record<string, { shape: number[]; data: Float32Array }>): void {
-    for (const [name, variable] of this.variables) {
+  /** Copies values in (loading a model, restoring the best epoch); names and shapes must match exactly. */
+  assign(values: Record<string, ParameterValue>): void {
+    const check = (name: string, shape: readonly number[]) => {
       const value = values[name];
       if (!value) throw new Error(`Missing parameter "${name}"`);
-      if (value.shape.join('x') !== variable.shape.join('x'))
-        throw new Error(`Parameter "${name}" has shape [${value.shape}] but the model expects [${variable.shape}]`);
+      if (value.shape.join('x') !== shape.join('x'))
+        throw new Error(`Parameter "${name}" has shape [${value.shape}] but the model expects [${shape}]`);
+      return value;
+    };
+    for (const [name, variable] of this.variables) {
+      const value = check(name, variable.shape);
       tf.tidy(() => variable.assign(tf.tensor(value.data, value.shape, 'float32')));
     }
+    for (const [name, host] of this.hostArrays) host.data.set(check(name, host.shape).data);
   }
 
-  async read(): Promise<Record<string, { shape: number[]; data: Float32Array }>> {
-    const out: Record<string, { shape: number[]; data: Float32Array }> = {};
+  /** A copy of every parameter's values. */
+  async read(): Promise<Record<string, ParameterValue>> {
+    const out: Record<string, ParameterValue> = {};
     for (const [name, variable] of this.variables)
       out[name] = { shape: [...variable.shape], data: (await variable.data()) as Float32Array };
+    for (const [name, host] of this.hostArrays) out[name] = { shape: [...host.shape], data: host.data.slice() };
     return out;
   }
 
@@ -71,11 +90,23 @@ export class ParameterStore {
   count(): number {
     let total = 0;
     for (const variable of this.variables.values()) total += variable.size;
+    for (const host of this.hostArrays.values()) total += host.data.length;
     return total;
   }
 
   dispose(): void {
     for (const variable of this.variables.values()) variable.dispose();
     this.variables.clear();
+    this.hostArrays.clear();
+  }
+
+  private checkNew(name: string): void {
+    if (this.variables.has(name) || this.hostArrays.has(name)) throw new Error(`Parameter "${name}" is defined twice`);
+  }
+
+  private draw(shape: number[], draw: () => number): Float32Array {
+    const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
+    for (let i = 0; i < values.length; i++) values[i] = draw();
+    return values;
   }
 }

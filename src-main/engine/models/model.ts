@@ -1,7 +1,7 @@
 import * as tf from '../tf.js';
 import type { FeatureSchema } from '../data/dataset.js';
 import { DEFAULT_CONSTRAINT, type ConstraintConfig } from '../layers/constraint.js';
-import { FeatureEmbedding, type BatchInputs } from '../layers/embedding.js';
+import { FeatureEmbedding, type BatchInputs, type EmbeddingMode } from '../layers/embedding.js';
 import { Tower, type TowerConfig } from '../layers/mlp.js';
 import { ParameterStore } from '../layers/params.js';
 import { Random } from '../random.js';
@@ -42,6 +42,11 @@ export interface ModelConfig {
   constraint: ConstraintConfig;
   /** Seeds the initial weights (and dropout). */
   seed: number;
+  /**
+   * 'sparse' (default for new models) keeps the embedding table on the host and updates only the rows a batch
+   * touches; 'dense' is the plain tfjs path, and what configs without this field (older saved models) mean.
+   */
+  embedding?: EmbeddingMode;
 }
 
 export const DEFAULT_MODEL_CONFIG: ModelConfig = {
@@ -50,6 +55,7 @@ export const DEFAULT_MODEL_CONFIG: ModelConfig = {
   lossWeights: {},
   constraint: DEFAULT_CONSTRAINT,
   seed: 1,
+  embedding: 'sparse',
 };
 
 /** What the CLI, the UI and docs/models.md say about a model. */
@@ -82,7 +88,12 @@ export abstract class EntireSpaceModel {
     if (!(config.tower.dropout >= 0 && config.tower.dropout < 1))
       throw new Error(`${info.name}: dropout must be in [0, 1)`);
     this.params = new ParameterStore(new Random(config.seed));
-    this.embedding = new FeatureEmbedding(schema, config.embeddingDim, this.params);
+    this.embedding = new FeatureEmbedding(schema, config.embeddingDim, this.params, config.embedding ?? 'dense');
+  }
+
+  /** The embedding when its table is updated sparsely by the trainer rather than by the tfjs optimiser. */
+  get sparseEmbedding(): FeatureEmbedding | undefined {
+    return this.embedding.mode === 'sparse' ? this.embedding : undefined;
   }
 
   protected tower(name: string): Tower {

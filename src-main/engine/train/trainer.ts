@@ -4,6 +4,8 @@ import { evaluateStages, type StageMetrics } from '../metrics/index.js';
 import type { EntireSpaceModel, LabelTensors } from '../models/model.js';
 import { Random } from '../random.js';
 import { predictRows } from './predict.js';
+import { SparseAdam, TFJS_ADAM } from './sparse-adam.js';
+import type { SparseLookup } from '../layers/embedding.js';
 
 export interface TrainConfig {
   epochs: number;
@@ -77,6 +79,14 @@ export async function train(
   if (model.info.needsAction && !data.train.labels.action)
     throw new Error(`${model.info.name} needs an in-shop action label, and this data has none`);
   const optimizer = tf.train.adam(config.learningRate);
+  const embedding = model.sparseEmbedding;
+  const sparse =
+    embedding &&
+    new SparseAdam(embedding.hostValues, embedding.dim, {
+      learningRate: config.learningRate,
+      ...TFJS_ADAM,
+      weightDecay: config.weightDecay,
+    });
   const shuffler = new Random(config.seed);
   const stepsPerEpoch = Math.ceil(data.train.rows / config.batchSize);
   const curveWindow = Math.max(1, Math.floor(stepsPerEpoch / CURVE_POINTS_PER_EPOCH));
@@ -107,7 +117,7 @@ export async function train(
         }
         const batch = takeRows(data.train, order.subarray(s * config.batchSize, (s + 1) * config.batchSize));
         const started = performance.now();
-        const losses = await trainStep(model, optimizer, batch, config.weightDecay);
+        const losses = await trainStep(model, optimizer, sparse, batch, config.weightDecay);
         trainingMs += performance.now() - started;
         trainedSamples += batch.rows;
         step++;
@@ -153,35 +163,58 @@ export async function train(
   return result;
 }
 
-/** One optimiser step, atomic with respect to cancellation; returns the batch's loss terms and total. */
+/**
+ * One optimiser step, atomic with respect to cancellation; returns the batch's loss terms and total. tfjs's
+ * Adam updates the variables; a sparse embedding's touched rows get their gradient from `embedded`, the
+ * looked-up rows, and are updated on the host by lazy Adam.
+ */
 async function trainStep(
   model: EntireSpaceModel,
   optimizer: tf.Optimizer,
+  sparse: SparseAdam | undefined,
   batch: EncodedDataset,
   weightDecay: number,
 ): Promise<Record<string, number>> {
   let names: string[] = [];
+  let embeddingGradient: tf.Tensor | undefined;
+  let lookup: SparseLookup | undefined;
   const values = tf.tidy(() => {
     const inputs = model.inputs(batch);
     const labels = labelTensors(batch);
     let terms: tf.Scalar[] = [];
     const variables = [...model.params.variables.values()];
-    const { value, grads } = tf.variableGrads(() => {
-      const loss = model.loss(inputs, labels, true);
-      names = Object.keys(loss.terms);
-      terms = Object.values(loss.terms).map((term) => tf.keep(term));
-      return loss.total;
-    }, variables);
-    if (weightDecay > 0)
-      for (const variable of variables)
-        grads[variable.name] = tf.add(grads[variable.name], tf.mul(variable, weightDecay));
-    optimizer.applyGradients(grads);
+    const xs: tf.Tensor[] = inputs.embedded ? [...variables, inputs.embedded] : variables;
+    const { value, grads } = tf.engine().gradients(
+      () => {
+        const loss = model.loss(inputs, labels, true);
+        names = Object.keys(loss.terms);
+        terms = Object.values(loss.terms).map((term) => tf.keep(term));
+        return loss.total;
+      },
+      xs,
+      undefined,
+      true,
+    );
+    const named: tf.NamedTensorMap = {};
+    variables.forEach((variable, i) => {
+      if (grads[i]) named[variable.name] = weightDecay > 0 ? tf.add(grads[i], tf.mul(variable, weightDecay)) : grads[i];
+    });
+    optimizer.applyGradients(named);
+    if (inputs.embedded) {
+      embeddingGradient = tf.keep(grads[variables.length]);
+      lookup = inputs.lookup;
+    }
     const stacked = tf.stack([value, ...terms]);
     tf.dispose(terms);
     return stacked;
   });
   const data = await values.data();
   values.dispose();
+  if (embeddingGradient) {
+    const dEmbedded = (await embeddingGradient.data()) as Float32Array;
+    embeddingGradient.dispose();
+    sparse!.step(model.sparseEmbedding!.rowGradients(lookup!, dEmbedded));
+  }
   const losses: Record<string, number> = { total: data[0] };
   names.forEach((name, i) => (losses[name] = data[i + 1]));
   return losses;
