@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '../../src-main/engine/tf.js';
+import { disposeInputs } from '../../src-main/engine/layers/embedding.js';
 import { initBackend } from '../../src-main/engine/backends/index.js';
 import { takeRows } from '../../src-main/engine/data/dataset.js';
 import { createModel, DEFAULT_MODEL_CONFIG, type ModelConfig } from '../../src-main/engine/models/index.js';
@@ -63,13 +64,14 @@ describe.each(['esmm', 'esm2', 'esmc', 'esms'])('%s fast path', (name) => {
       const { grads } = tf.variableGrads(() => plain.loss(inputs, labelTensors(batch)).total);
       return plain.params.byStableName(grads).embedding.dataSync().slice();
     });
-    const sparse = tf.tidy(() => {
-      const inputs = fast.inputs(batch);
-      const gradient = tf.grad(
-        (embedded: tf.Tensor) => fast.loss({ ...inputs, embedded: embedded as tf.Tensor2D }, labelTensors(batch)).total,
-      )(inputs.embedded!);
-      return fast.sparseEmbedding!.rowGradients(inputs.lookup!, gradient.dataSync() as Float32Array);
-    });
+    const scope = tf.engine();
+    scope.startScope();
+    const inputs = fast.inputs(batch);
+    const gradient = tf.grad(
+      (embedded: tf.Tensor) => fast.loss({ ...inputs, embedded: embedded as tf.Tensor2D }, labelTensors(batch)).total,
+    )(inputs.embedded!);
+    const sparse = fast.sparseEmbedding!.rowGradients(inputs.lookup!, gradient.dataSync() as Float32Array);
+    scope.endScope();
     const dim = 4;
     const materialized = new Float32Array(dense.length);
     sparse.rows.forEach((row, r) => materialized.set(sparse.gradients.subarray(r * dim, (r + 1) * dim), row * dim));
@@ -98,12 +100,12 @@ describe.each(['esmm', 'esm2', 'esmc', 'esms'])('%s fast path', (name) => {
     const [a, b] = [await plain.params.read(), await fast.params.read()];
     for (const key of Object.keys(a))
       if (key !== 'embedding') expect(maxDifference(b[key].data, a[key].data), key).toBeLessThan(1e-5);
+    const inputs = fast.inputs(batch);
+    const width = (data.schema.categorical.length + data.schema.multiHot.length) * 4;
     const touched = new Set(
-      fast.sparseEmbedding!.rowGradients(
-        tf.tidy(() => fast.inputs(batch)).lookup!,
-        new Float32Array(batch.rows * (data.schema.categorical.length + data.schema.multiHot.length) * 4),
-      ).rows,
+      fast.sparseEmbedding!.rowGradients(inputs.lookup!, new Float32Array(batch.rows * width)).rows,
     );
+    disposeInputs(inputs);
     for (const row of touched) {
       const slice = (values: Float32Array) => values.subarray(row * 4, row * 4 + 4);
       expect(maxDifference(slice(b.embedding.data), slice(a.embedding.data))).toBeLessThan(1e-5);

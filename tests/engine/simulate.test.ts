@@ -172,6 +172,24 @@ describe('simulateDataset', () => {
     expect(clickedBias(0.8)).toBeGreaterThan(positive);
   });
 
+  it("correlates the action and purchase-after-action effects as asked (κ, ESMC's premise)", () => {
+    const logit = (p: number) => Math.log(p / (1 - p));
+    const effectCorrelation = (kappa: number) => {
+      const { truth } = simulateDataset(paperLike({ rows: 20_000, actionPurchaseCorrelation: kappa })).dataset;
+      const a = Array.from(truth!.true_avr, logit);
+      const b = Array.from(truth!.true_buy_given_action, logit);
+      const mean = (x: number[]) => x.reduce((s, v) => s + v, 0) / x.length;
+      const [ma, mb] = [mean(a), mean(b)];
+      const cov = mean(a.map((v, i) => (v - ma) * (b[i] - mb)));
+      return cov / Math.sqrt(mean(a.map((v) => (v - ma) ** 2)) * mean(b.map((v) => (v - mb) ** 2)));
+    };
+    const [none, strong] = [effectCorrelation(0), effectCorrelation(0.8)];
+    // Only a few values per field: the drawn correlation of independent effects is not exactly 0.
+    expect(Math.abs(none)).toBeLessThan(0.25);
+    expect(strong).toBeGreaterThan(none + 0.4);
+    expect(() => simulateDataset(paperLike({ actionPurchaseCorrelation: -1.5 }))).toThrow(RangeError);
+  });
+
   it('is deterministic by seed, and the first rows do not depend on how many follow', () => {
     const small = (seed: number, rows = 3000) => simulateDataset(paperLike({ rows, seed })).dataset;
     expectSameDataset(small(7), small(7));

@@ -21,6 +21,7 @@ import {
   type Values,
 } from '../command.js';
 import { table } from '../format.js';
+import { correlation } from './simulate.js';
 import { modelConfigFrom, trainConfigFrom, trainOptions, trainOptionsHelp } from './train.js';
 
 export const experimentCommand: Command = {
@@ -34,6 +35,7 @@ export const experimentCommand: Command = {
     seeds: { type: 'string' },
     preset: { type: 'string' },
     rows: { type: 'string' },
+    'action-purchase-correlation': { type: 'string' },
     workers: { type: 'string' },
     out: { type: 'string' },
     json: { type: 'boolean', default: false },
@@ -51,6 +53,8 @@ Options:
   --seeds N,…           default ${DEFAULT_SWEEP.seeds.join(',')}
   --preset NAME         simulator preset: ${Object.keys(SIMULATOR_PRESETS).join(', ')}; default ${DEFAULT_SWEEP.preset}
   --rows N              simulated rows per cell, default ${DEFAULT_SWEEP.rows}
+  --action-purchase-correlation K
+                        replaces the preset's correlation of action and purchase effects (ESMC's premise)
   --workers N           worker threads, default ${Math.min(availableParallelism(), 2)} (cores here: ${availableParallelism()})
   --out FILE            write every run (.csv) or the whole result (.json)
   --json                print the whole result as JSON
@@ -72,6 +76,10 @@ async function runExperiment(values: Values, positionals: string[]): Promise<num
     models: models(values.models),
     preset: oneOf(values, 'preset', Object.keys(SIMULATOR_PRESETS) as PscSweepConfig['preset'][], DEFAULT_SWEEP.preset),
     rows: integer(values, 'rows', DEFAULT_SWEEP.rows),
+    simulator:
+      values['action-purchase-correlation'] === undefined
+        ? undefined
+        : { actionPurchaseCorrelation: correlation(values, 'action-purchase-correlation', 0) },
     modelConfig: modelConfigFrom(values, DEFAULT_SWEEP.modelConfig),
     trainConfig: trainConfigFrom(values, DEFAULT_SWEEP.trainConfig),
     split: DEFAULT_SWEEP.split,

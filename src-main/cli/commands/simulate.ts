@@ -24,6 +24,7 @@ export const simulateCommand = {
     out: { type: 'string' },
     format: { type: 'string' },
     'psc-share': { type: 'string' },
+    'action-purchase-correlation': { type: 'string' },
     seed: { type: 'string' },
     users: { type: 'string' },
     items: { type: 'string' },
@@ -35,15 +36,18 @@ true_ctr, true_avr, true_cvr, true_buy_given_action, true_buy_given_no_action, t
 true_chained_ctcvr (what the pure chain rule gives) and true_psc_gap (what it misses).
 
 Options:
---out FILE         where to write; the file appears only once it is complete
---preset NAME      ${PRESETS.join(', ')} (default ${DEFAULT_PRESET}); PSC share ${PRESETS.map((p) => `${p} ${SIMULATOR_PRESETS[p].pscShare}`).join(', ')}
---rows N           default ${SIMULATOR_PRESETS[DEFAULT_PRESET].rows}; any number, written in chunks with flat memory
---format F         csv or parquet; default from the extension (.parquet/.pq → parquet, otherwise csv)
---psc-share X      share of click→purchase without an in-shop action, in [0, ${MAX_PSC_SHARE}]; default the preset's
---seed N           default ${SIMULATOR_PRESETS[DEFAULT_PRESET].seed}; the same seed and options give a byte-identical file
---users N          default ${SIMULATOR_PRESETS[DEFAULT_PRESET].users}
---items N          default ${SIMULATOR_PRESETS[DEFAULT_PRESET].items}
---json             print the stats as JSON (progress still goes to stderr)`,
+  --out FILE         where to write; the file appears only once it is complete
+  --preset NAME      ${PRESETS.join(', ')} (default ${DEFAULT_PRESET}); PSC share ${PRESETS.map((p) => `${p} ${SIMULATOR_PRESETS[p].pscShare}`).join(', ')}
+  --rows N           default ${SIMULATOR_PRESETS[DEFAULT_PRESET].rows}; any number, written in chunks with flat memory
+  --format F         csv or parquet; default from the extension (.parquet/.pq → parquet, otherwise csv)
+  --psc-share X      share of click→purchase without an in-shop action, in [0, ${MAX_PSC_SHARE}]; default the preset's
+  --action-purchase-correlation K
+                     correlation of the in-shop action's and the purchase's feature effects, in [-1, 1];
+                     default the preset's (${SIMULATOR_PRESETS[DEFAULT_PRESET].actionPurchaseCorrelation})
+  --seed N           default ${SIMULATOR_PRESETS[DEFAULT_PRESET].seed}; the same seed and options give a byte-identical file
+  --users N          default ${SIMULATOR_PRESETS[DEFAULT_PRESET].users}
+  --items N          default ${SIMULATOR_PRESETS[DEFAULT_PRESET].items}
+  --json             print the stats as JSON (progress still goes to stderr)`,
   run: runSimulate,
 } satisfies Command;
 
@@ -96,7 +100,18 @@ function configFrom(values: Values, preset: SimulatorConfig): SimulatorConfig {
     items: atLeastOne('items', preset.items),
     seed,
     pscShare,
+    actionPurchaseCorrelation: correlation(
+      values,
+      'action-purchase-correlation',
+      preset.actionPurchaseCorrelation ?? 0,
+    ),
   };
+}
+
+export function correlation(values: Values, name: string, fallback: number): number {
+  const value = number(values, name, fallback);
+  if (value < -1 || value > 1) throw new UsageError(`--${name} must be in [-1, 1]; got ${value}`);
+  return value;
 }
 
 /** A live counter on a terminal; a line per tenth otherwise, so logs stay short. */

@@ -18,6 +18,8 @@ export interface PscSweepConfig {
   models: ModelName[];
   seeds: number[];
   preset: keyof typeof SIMULATOR_PRESETS;
+  /** Replaces the preset's knobs (e.g. actionPurchaseCorrelation) in every cell. */
+  simulator?: Partial<SimulatorConfig>;
   rows: number;
   modelConfig: ModelConfig;
   trainConfig: TrainConfig;
@@ -85,7 +87,13 @@ export interface SweepSummaryRow {
 
 export async function runSweepTask({ pscShare, seed, config }: SweepTask): Promise<SweepRow[]> {
   await initBackend(config.backend);
-  const simulation: SimulatorConfig = { ...SIMULATOR_PRESETS[config.preset], rows: config.rows, seed, pscShare };
+  const simulation: SimulatorConfig = {
+    ...SIMULATOR_PRESETS[config.preset],
+    ...config.simulator,
+    rows: config.rows,
+    seed,
+    pscShare,
+  };
   const { dataset, stats } = simulateDataset(simulation);
   const { train: trainRows, validation, test } = takeSplit(dataset, splitRows(dataset.rows, config.split, seed));
   const truth = test.truth!;

@@ -24,6 +24,11 @@ export interface SimulatorConfig {
   interactionStrength: number;
   /** In [-1, 1]: correlation of every value's click effect with its purchase effects (sample selection bias). */
   clickPurchaseCorrelation: number;
+  /**
+   * In [-1, 1]: correlation of every value's in-shop-action effect with its purchase-after-action effect (what
+   * makes people add to cart also makes them buy). 0 when absent, as in configs written before it existed.
+   */
+  actionPurchaseCorrelation?: number;
   /** In [0, 0.95]: the expected share of click→buy that happens without an in-shop action. */
   pscShare: number;
 }
@@ -55,6 +60,9 @@ const SHAPE = {
  * paper-like, 0.92–0.95 for taobao-like; beyond it the simulator refuses with the maximum in the message).
  * - `paper-like`: 40% of purchases skip the action, a moderate PSC, with a clear selection bias (ρ = 0.5)
  *   as in the ESMM/ESMC setting.
+ * - Every preset: the action and purchase-after-action effects correlate (κ = 0.5): what makes people add to
+ *   cart also makes them buy. ESMC's constraint between the two towers rests on that; with κ = 0 the action
+ *   tower knows nothing about purchases and there is nothing for the constraint to pass on.
  * - `no-psc`: the same world with every purchase passing through the action, so the chain rule is exact
  *   and chained and constrained models should agree; compare it with `paper-like`.
  * - `taobao-like`: 78% of purchases skip cart/wish-list and the action is rare (base rate 10% of clicks), as
@@ -67,18 +75,21 @@ export const SIMULATOR_PRESETS: Record<SimulatorPreset, SimulatorConfig> = {
     ...SHAPE,
     baseRates: { ctr: 0.15, avr: 0.15, buyGivenAction: 0.25 },
     clickPurchaseCorrelation: 0.5,
+    actionPurchaseCorrelation: 0.5,
     pscShare: 0,
   },
   'paper-like': {
     ...SHAPE,
     baseRates: { ctr: 0.15, avr: 0.15, buyGivenAction: 0.25 },
     clickPurchaseCorrelation: 0.5,
+    actionPurchaseCorrelation: 0.5,
     pscShare: 0.4,
   },
   'taobao-like': {
     ...SHAPE,
     baseRates: { ctr: 0.15, avr: 0.1, buyGivenAction: 0.3 },
     clickPurchaseCorrelation: 0.3,
+    actionPurchaseCorrelation: 0.5,
     pscShare: 0.78,
   },
 };
@@ -113,6 +124,7 @@ export function validateConfig(config: SimulatorConfig): void {
   within('effectStrength', config.effectStrength, 0, 10);
   within('interactionStrength', config.interactionStrength, 0, 10);
   within('clickPurchaseCorrelation', config.clickPurchaseCorrelation, -1, 1);
+  within('actionPurchaseCorrelation', config.actionPurchaseCorrelation ?? 0, -1, 1);
   within('pscShare', config.pscShare, 0, MAX_PSC_SHARE);
   const names = new Set(RESERVED_NAMES);
   const checkName = (kind: string, name: string) => {

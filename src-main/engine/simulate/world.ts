@@ -162,15 +162,29 @@ function standardize(values: Float64Array, others: Float64Array[], centered: boo
   else for (let i = 0; i < n; i++) values[i] /= rootMeanSquare;
 }
 
+/** ρ: click effect ↔ purchase effects (selection bias); κ: action effect ↔ purchase-after-action effect. */
+interface EffectCorrelations {
+  rho: number;
+  kappa: number;
+}
+
 /**
  * Effects of `entries` values on the four heads, [entries × 4]. A shared component z gives every value's
  * click effect correlation ρ with both purchase effects (ρ > 0: what attracts clicks also sells, so clicked
  * rows buy more than exposures do, the sample selection bias ESMM is about). The two purchase heads share
- * half their own variance, since buying with and without a cart step are related tastes. Id effects are
+ * half their own variance, since buying with and without a cart step are related tastes. The action effect
+ * has correlation κ with the purchase-after-action effect: what makes people add to cart also makes them buy,
+ * the premise under which ESMC's constraint between the two towers can transfer anything. Id effects are
  * `centered`, so the base rates stay the rates of a typical row; dense weights multiply zero-mean features
  * and are not.
  */
-function effectTable(random: Random, entries: number, std: number, rho: number, centered = true): Float64Array {
+function effectTable(
+  random: Random,
+  entries: number,
+  std: number,
+  { rho, kappa }: EffectCorrelations,
+  centered = true,
+): Float64Array {
   const draw = () => Float64Array.from({ length: entries }, () => random.normal());
   const shared = draw();
   const action = draw();
@@ -181,12 +195,14 @@ function effectTable(random: Random, entries: number, std: number, rho: number, 
   standardize(purchase, [shared], centered);
   standardize(noActionPurchase, [shared, purchase], centered);
   const own = Math.sqrt(1 - rho * rho);
+  const actionOwn = Math.sqrt(1 - kappa * kappa);
   const half = Math.SQRT1_2;
   const table = new Float64Array(entries * HEADS);
   for (let v = 0; v < entries; v++) {
+    const buyAfterAction = rho * shared[v] + own * purchase[v];
     table[v * HEADS + CLICK] = std * shared[v];
-    table[v * HEADS + ACTION] = std * action[v];
-    table[v * HEADS + BUY_AFTER_ACTION] = std * (rho * shared[v] + own * purchase[v]);
+    table[v * HEADS + ACTION] = std * (kappa * buyAfterAction + actionOwn * action[v]);
+    table[v * HEADS + BUY_AFTER_ACTION] = std * buyAfterAction;
     table[v * HEADS + BUY_WITHOUT_ACTION] =
       std * (rho * shared[v] + own * (half * purchase[v] + half * noActionPurchase[v]));
   }
@@ -263,7 +279,11 @@ export class FunnelSimulation {
     const pilot = seeds.fork();
     this.rowRandom = seeds.fork();
 
-    const { users, items, effectStrength: std, interactionStrength, clickPurchaseCorrelation: rho } = config;
+    const { users, items, effectStrength: std, interactionStrength } = config;
+    const rho: EffectCorrelations = {
+      rho: config.clickPurchaseCorrelation,
+      kappa: config.actionPurchaseCorrelation ?? 0,
+    };
     this.categories = categoryCount(items);
     this.users = popularity(world, users, USER_ACTIVITY_SPREAD);
     this.items = popularity(world, items, ITEM_POPULARITY_SPREAD);
