@@ -7,11 +7,12 @@ import { DEFAULT_SPLIT, splitRows, takeSplit, type SplitFractions } from './data
 import type { StageMetrics } from './metrics/index.js';
 import { createModel, DEFAULT_MODEL_CONFIG, type EntireSpaceModel, type ModelConfig } from './models/index.js';
 import type { Project } from './store/project.js';
-import { readDataset } from './store/read.js';
+import { readDataset, schemaOf, storedRows } from './store/read.js';
 import { saveRun, type RunPredictions } from './store/runs.js';
 import { createSplit, listSplits } from './store/splits.js';
 import { saveModel } from './train/checkpoint.js';
 import { predictRows, type StageArrays } from './train/predict.js';
+import { isTrainingRows, type TrainingRows } from './train/rows.js';
 import {
   DEFAULT_TRAIN_CONFIG,
   evaluate,
@@ -56,7 +57,8 @@ export type DataSource =
 
 /** The rows of one comparison, split once, with what describes where they came from. */
 export interface LoadedSource {
-  parts: Record<keyof SplitFractions, EncodedDataset>;
+  /** The training part is streamed from the store when it is too large to hold (see `streamAbove`). */
+  parts: { train: EncodedDataset | TrainingRows; validation: EncodedDataset; test: EncodedDataset };
   schema: FeatureSchema;
   encoding: FeatureEncoding;
   findings: Finding[];
@@ -73,6 +75,8 @@ export interface TrainRunOptions {
   trainConfig?: Partial<TrainConfig>;
   split?: SplitFractions;
   splitSeed?: number;
+  /** A project's training part with more rows than this is streamed batch by batch instead of loaded. */
+  streamAbove?: number;
   backend?: BackendName;
   /** Where to save each trained model; "{model}" is replaced by the model's name. */
   savePath?: string;
@@ -90,7 +94,7 @@ export async function trainRun(options: TrainRunOptions): Promise<RunRecord[]> {
   const source =
     options.source.kind === 'file'
       ? await loadFile(options.source.path, options.source.load, fractions, seed)
-      : await loadFromProject(options.source, fractions, seed);
+      : await loadFromProject(options.source, fractions, seed, options.streamAbove ?? STREAM_ABOVE_ROWS);
   options.onEvent?.('', { type: 'loaded', rows: source.rows, findings: source.findings });
   const { parts } = source;
   const records: RunRecord[] = [];
@@ -167,11 +171,15 @@ async function loadFile(
   };
 }
 
+/** Beyond this many training rows, holding them (≈ 100 bytes a row with 20 fields) stops being cheap. */
+const STREAM_ABOVE_ROWS = 2_000_000;
+
 /** Reads the three parts of a stored split, creating the seeded random split first if the dataset has none. */
 async function loadFromProject(
   source: Extract<DataSource, { kind: 'project' }>,
   fractions: SplitFractions,
   seed: number,
+  streamAbove: number,
 ): Promise<LoadedSource> {
   const { project, dataset } = source;
   const info = await project.dataset(dataset);
@@ -185,10 +193,15 @@ async function loadFromProject(
     await createSplit(project, dataset, { kind: 'random', name: split, fractions, seed });
   }
   const read = (part: keyof SplitFractions) => readDataset(project, dataset, { part, split });
-  const parts = { train: await read('train'), validation: await read('validation'), test: await read('test') };
+  const streamed = await storedRows(project, dataset, { part: 'train', split }, seed);
+  const parts = {
+    train: streamed.rows > streamAbove ? streamed : await read('train'),
+    validation: await read('validation'),
+    test: await read('test'),
+  };
   return {
     parts,
-    schema: parts.train.schema,
+    schema: schemaOf(info.encoding),
     encoding: info.encoding,
     findings: info.findings,
     path: info.sourcePath,
@@ -198,26 +211,33 @@ async function loadFromProject(
   };
 }
 
-/** Every row of every part, so the project holds each stage's probability for any row an analyst opens. */
-async function predictParts(
-  model: EntireSpaceModel,
-  parts: Record<keyof SplitFractions, EncodedDataset>,
-): Promise<RunPredictions> {
-  const all = [parts.train, parts.validation, parts.test].filter((part) => part.rows > 0);
-  const predicted = await Promise.all(all.map((part) => predictRows(model, part)));
-  const rows = all.reduce((sum, part) => sum + part.rows, 0);
+/**
+ * Every row of every part, so the project holds each stage's probability for any row an analyst opens. A
+ * streamed training part is predicted batch by batch: only the outputs are held, never its rows.
+ */
+async function predictParts(model: EntireSpaceModel, parts: LoadedSource['parts']): Promise<RunPredictions> {
+  const rows = parts.train.rows + parts.validation.rows + parts.test.rows;
   const rowIds = new Int32Array(rows);
   const stages: Partial<Record<keyof StageArrays, Float32Array>> = {};
   let offset = 0;
-  all.forEach((part, p) => {
-    rowIds.set(part.rowIds!, offset);
-    for (const [stage, values] of Object.entries(predicted[p]) as [keyof StageArrays, Float32Array][]) {
+  for await (const chunk of partChunks(parts)) {
+    if (chunk.rows === 0) continue;
+    const predicted = await predictRows(model, chunk);
+    rowIds.set(chunk.rowIds!, offset);
+    for (const [stage, values] of Object.entries(predicted) as [keyof StageArrays, Float32Array][]) {
       stages[stage] ??= new Float32Array(rows);
       stages[stage].set(values, offset);
     }
-    offset += part.rows;
-  });
+    offset += chunk.rows;
+  }
   return { rowIds, stages: stages as StageArrays };
+}
+
+async function* partChunks(parts: LoadedSource['parts']): AsyncGenerator<EncodedDataset> {
+  if (isTrainingRows(parts.train)) yield* parts.train.epoch(0, 65_536);
+  else yield parts.train;
+  yield parts.validation;
+  yield parts.test;
 }
 
 export function fileSha256(path: string): Promise<string> {

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { importDataset } from '../../src-main/engine/importers/import.js';
 import { trainRun } from '../../src-main/engine/run.js';
 import { openProject, type Project } from '../../src-main/engine/store/project.js';
-import { readDataset } from '../../src-main/engine/store/read.js';
+import { readDataset, storedRows } from '../../src-main/engine/store/read.js';
 import { listRuns, readPredictions } from '../../src-main/engine/store/runs.js';
 import { listSplits } from '../../src-main/engine/store/splits.js';
 import { main } from '../../src-main/cli/main.js';
@@ -57,6 +57,37 @@ describe('runs in the project store', () => {
     expect(esmmStored.stages.avr).toBeUndefined();
   });
 
+  it('streams a training part too large to hold: every row once per epoch, a new seeded order each epoch', async () => {
+    const streamed = await storedRows(project, 'funnel', { part: 'train', split: 'random' }, 5);
+    const held = await readDataset(project, 'funnel', { part: 'train', split: 'random' });
+    expect(streamed.rows).toBe(held.rows);
+    expect(streamed.hasActionLabel).toBe(true);
+    const order = async (epoch: number) => {
+      const ids: number[] = [];
+      for await (const batch of streamed.epoch(epoch, 1000)) {
+        expect(batch.rows).toBeLessThanOrEqual(1000);
+        ids.push(...batch.rowIds!);
+      }
+      return ids;
+    };
+    const [first, second, firstAgain] = [await order(1), await order(2), await order(1)];
+    expect([...first].sort((a, b) => a - b)).toEqual(Array.from(held.rowIds!));
+    expect(second).not.toEqual(first);
+    expect(firstAgain).toEqual(first);
+
+    const [record] = await trainRun({
+      source: { kind: 'project', project, dataset: 'funnel' },
+      models: ['esmc'],
+      trainConfig: { epochs: 1, batchSize: 512 },
+      streamAbove: 0,
+      backend: 'wasm',
+    });
+    expect(record.status).toBe('completed');
+    expect(record.data.split.train).toBe(held.rows);
+    const stored = await readPredictions(project, record.id);
+    expect(stored.rowIds.length).toBe((await readDataset(project, 'funnel')).rows);
+  });
+
   it('is what `esmc-lab train --project` uses, and refuses a project that does not exist', async () => {
     project.close();
     try {
@@ -80,6 +111,6 @@ describe('runs in the project store', () => {
     } finally {
       project = await openProject(path);
     }
-    expect((await listRuns(project)).map((r) => r.model)).toEqual(['esmm', 'esm2', 'esmc']);
+    expect((await listRuns(project)).map((r) => r.model)).toEqual(['esmm', 'esm2', 'esmc', 'esmc']);
   });
 });

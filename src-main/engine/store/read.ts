@@ -3,6 +3,7 @@ import type { EncodedDataset, FeatureSchema } from '../data/dataset.js';
 import type { FeatureEncoding } from '../data/encode.js';
 import { datasetColumn } from '../importers/encoding.js';
 import type { DatasetInfo, Project } from './project.js';
+import type { TrainingRows } from '../train/rows.js';
 import { ident, literal } from './sql.js';
 
 export type SplitPart = 'train' | 'validation' | 'test';
@@ -30,7 +31,7 @@ export function schemaOf(encoding: FeatureEncoding): FeatureSchema {
 }
 
 /** Column layout of one read: labels, user key, features (bags as one column per slot), truth. */
-function readQuery(info: DatasetInfo, selector?: PartSelector): string {
+function readQuery(info: DatasetInfo, selector?: PartSelector, shuffleSeed?: number): string {
   const { encoding, roles } = info;
   const hasAction = (roles.action ?? []).length > 0;
   const items = [
@@ -49,7 +50,9 @@ function readQuery(info: DatasetInfo, selector?: PartSelector): string {
   const part = selector
     ? `JOIN splits s ON s.row_id = d.row_id AND s.dataset = ${literal(info.name)} AND s.split = ${literal(selector.split ?? 'random')} AND s.part = ${literal(selector.part)}`
     : '';
-  return `SELECT ${items.join(', ')} FROM ${ident(info.tableName)} d ${part} ORDER BY d.row_id`;
+  // A seeded hash of the row id orders an epoch at random without reading the rows into memory to shuffle them.
+  const order = shuffleSeed === undefined ? 'd.row_id' : `hash(d.row_id, ${Math.trunc(shuffleSeed)}), d.row_id`;
+  return `SELECT ${items.join(', ')} FROM ${ident(info.tableName)} d ${part} ORDER BY ${order}`;
 }
 
 /** Fills EncodedDataset arrays from result chunks; one instance per output dataset (a whole read or a batch). */
@@ -195,12 +198,13 @@ export async function* batches(
   name: string,
   selector: PartSelector | undefined,
   batchSize: number,
+  shuffleSeed?: number,
 ): AsyncGenerator<EncodedDataset, void, undefined> {
   if (!Number.isInteger(batchSize) || batchSize < 1)
     throw new RangeError(`batchSize must be an integer ≥ 1, got ${batchSize}`);
   const info = await project.dataset(name);
   const total = await countRows(project, info, selector);
-  const result = await project.connection.stream(readQuery(info, selector));
+  const result = await project.connection.stream(readQuery(info, selector, shuffleSeed));
   let remaining = total;
   let filler = new DatasetFiller(info, Math.min(batchSize, remaining));
   for await (const columns of chunkColumns(result)) {
@@ -216,4 +220,22 @@ export async function* batches(
     }
   }
   if (filler.dataset.rows > 0) yield filler.finish();
+}
+
+/**
+ * A split part as training rows streamed from the store, in a new seeded random order every epoch: memory
+ * holds one batch and one chunk, so a training split of any size trains.
+ */
+export async function storedRows(
+  project: Project,
+  name: string,
+  selector: PartSelector,
+  seed: number,
+): Promise<TrainingRows> {
+  const info = await project.dataset(name);
+  return {
+    rows: await countRows(project, info, selector),
+    hasActionLabel: (info.roles.action ?? []).length > 0,
+    epoch: (epoch, batchSize) => batches(project, name, selector, batchSize, seed * 100_003 + epoch),
+  };
 }

@@ -1,9 +1,9 @@
 import * as tf from '../tf.js';
-import { takeRows, type EncodedDataset } from '../data/dataset.js';
+import type { EncodedDataset } from '../data/dataset.js';
 import { evaluateStages, type StageMetrics } from '../metrics/index.js';
 import type { EntireSpaceModel, LabelTensors } from '../models/model.js';
-import { Random } from '../random.js';
 import { predictRows } from './predict.js';
+import { inMemoryRows, isTrainingRows, type TrainingRows } from './rows.js';
 import { SparseAdam, TFJS_ADAM } from './sparse-adam.js';
 import type { SparseLookup } from '../layers/embedding.js';
 
@@ -70,13 +70,14 @@ const CURVE_POINTS_PER_EPOCH = 50;
 
 export async function train(
   model: EntireSpaceModel,
-  data: { train: EncodedDataset; validation?: EncodedDataset },
+  data: { train: EncodedDataset | TrainingRows; validation?: EncodedDataset },
   config: TrainConfig,
   options: TrainOptions = {},
 ): Promise<TrainResult> {
   validateConfig(config);
-  if (data.train.rows === 0) throw new Error('The training split has no rows');
-  if (model.info.needsAction && !data.train.labels.action)
+  const rows = isTrainingRows(data.train) ? data.train : inMemoryRows(data.train, config.seed);
+  if (rows.rows === 0) throw new Error('The training split has no rows');
+  if (model.info.needsAction && !rows.hasActionLabel)
     throw new Error(`${model.info.name} needs an in-shop action label, and this data has none`);
   const optimizer = tf.train.adam(config.learningRate);
   const embedding = model.sparseEmbedding;
@@ -87,8 +88,7 @@ export async function train(
       ...TFJS_ADAM,
       weightDecay: config.weightDecay,
     });
-  const shuffler = new Random(config.seed);
-  const stepsPerEpoch = Math.ceil(data.train.rows / config.batchSize);
+  const stepsPerEpoch = Math.ceil(rows.rows / config.batchSize);
   const curveWindow = Math.max(1, Math.floor(stepsPerEpoch / CURVE_POINTS_PER_EPOCH));
   const result: TrainResult = {
     status: 'completed',
@@ -106,16 +106,15 @@ export async function train(
 
   try {
     for (let epoch = 1; epoch <= config.epochs; epoch++) {
-      const order = shuffler.shuffle(Int32Array.from({ length: data.train.rows }, (_, i) => i));
       const epochSums: Record<string, number> = {};
       const windowSums: Record<string, number> = {};
       let windowSteps = 0;
-      for (let s = 0; s < stepsPerEpoch; s++) {
+      let s = 0;
+      for await (const batch of rows.epoch(epoch, config.batchSize)) {
         if (options.signal?.aborted) {
           result.status = 'cancelled';
           break;
         }
-        const batch = takeRows(data.train, order.subarray(s * config.batchSize, (s + 1) * config.batchSize));
         const started = performance.now();
         const losses = await trainStep(model, optimizer, sparse, batch, config.weightDecay);
         trainingMs += performance.now() - started;
@@ -135,6 +134,7 @@ export async function train(
           const samplesPerSecond = (trainedSamples / trainingMs) * 1000;
           options.onEvent({ type: 'step', epoch, step: s + 1, stepsPerEpoch, losses, samplesPerSecond });
         }
+        s++;
       }
       if (result.status === 'cancelled') break;
       result.epochsRun = epoch;
