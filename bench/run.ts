@@ -1,0 +1,313 @@
+/**
+ * `npm run bench`: training and inference throughput and peak RSS of the reference config of issue 8, for esmm,
+ * esm2 and esmc, on every tfjs backend that starts here, side by side with the PyTorch reference
+ * (bench/reference/bench_torch.py, Debian's python3-torch, one thread) with a dense and a sparse embedding.
+ * Prints a table and writes bench/results.md. `npm run bench -- --help` lists the options.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { BACKEND_NAMES, isBackendName, type BackendName } from '../src-main/engine/backends/index.js';
+import { DEFAULT_MODEL_CONFIG, isModelName } from '../src-main/engine/models/index.js';
+import { generateData, median, REFERENCE, RESULT_TAG, UNAVAILABLE_TAG, writeData, type WorkerResult } from './data.js';
+import { consoleTable, markdown, summarize, TORCH_RUNTIME, type Row } from './report.js';
+
+/**
+ * glibc tuning given to every worker, tfjs and PyTorch alike. With the defaults, each PyTorch Adam step mmaps and
+ * unmaps its 6 MiB temporaries (the dense embedding update) and takes ~1,700 page faults, which cost ~17 µs each
+ * in this VM: Adam alone then takes ~30 ms instead of ~3 ms and PyTorch trains ~4× slower. tfjs is unaffected
+ * (wasm memory only grows). Keeping such buffers on the heap is ordinary deployment tuning, so the comparison
+ * uses it; --default-malloc shows the other figure.
+ */
+export const MALLOC_ENV = { MALLOC_MMAP_THRESHOLD_: '33554432', MALLOC_TRIM_THRESHOLD_: '268435456' };
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = resolve(HERE, '..');
+
+const ENGINE_EMBEDDING = DEFAULT_MODEL_CONFIG.embedding ?? 'dense';
+const EMBEDDINGS = ['sparse', 'dense'];
+
+const USAGE = `npm run bench -- [options]
+
+  --models a,b,…          models to run (default esmm,esm2,esmc)
+  --backends a,b,…        tfjs backends (default ${BACKEND_NAMES.join(',')}; those that cannot start are skipped)
+  --embedding a,b         tfjs embedding modes: sparse, dense (default: the engine's default, ${ENGINE_EMBEDDING})
+  --torch-embedding a,b   PyTorch embedding modes (default dense,sparse); ratios compare the same mode
+  --steps N               timed steps per window, wasm/native and PyTorch (default 30)
+  --warmup N              untimed steps first (default 5)
+  --repeats N             timed windows per process; the figures are their medians (default 3)
+  --rounds N              run every (model, runtime) process N times, interleaved (default 1)
+  --infer-batches N       inference rows = N × 4096 (default 16)
+  --cpu-steps N           timed steps per window on the slow tfjs cpu backend (default 3)
+  --cpu-infer-batches N   inference batches on the cpu backend (default 2)
+  --default-malloc        keep glibc's default malloc thresholds (see MALLOC_ENV below; PyTorch runs ~4× slower)
+  --python PATH           the python with torch (default /usr/bin/python3)
+  --no-torch              skip the PyTorch side
+  --quick                 smoke run: 1 warm-up step, 2 timed steps, 1 window, 1 inference batch; writes no
+                          results.md unless --out is given
+  --out FILE              where to write the report (default bench/results.md)
+  --json FILE             also write every raw measurement as JSON
+  --verbose               pass the workers' stderr through
+`;
+
+const { values: opts } = parseArgs({
+  options: {
+    models: { type: 'string', default: 'esmm,esm2,esmc' },
+    backends: { type: 'string', default: BACKEND_NAMES.join(',') },
+    embedding: { type: 'string', default: ENGINE_EMBEDDING },
+    'torch-embedding': { type: 'string', default: 'dense,sparse' },
+    steps: { type: 'string' },
+    warmup: { type: 'string' },
+    repeats: { type: 'string' },
+    rounds: { type: 'string' },
+    'infer-batches': { type: 'string' },
+    'cpu-steps': { type: 'string' },
+    'cpu-infer-batches': { type: 'string' },
+    python: { type: 'string', default: '/usr/bin/python3' },
+    'no-torch': { type: 'boolean', default: false },
+    'default-malloc': { type: 'boolean', default: false },
+    quick: { type: 'boolean', default: false },
+    out: { type: 'string' },
+    json: { type: 'string' },
+    verbose: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (opts.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+
+function whole(name: keyof typeof opts, fallback: number, quick: number): number {
+  const raw = opts[name];
+  if (raw === undefined) return opts.quick ? quick : fallback;
+  const value = Number(raw);
+  if (!(Number.isInteger(value) && value >= 1)) fail(`--${name} must be a whole number ≥ 1, not "${raw}"`);
+  return value;
+}
+
+function fail(message: string): never {
+  process.stderr.write(`bench: ${message}\n`);
+  process.exit(2);
+}
+
+const list = (raw: string) =>
+  raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+const models = list(opts.models);
+for (const m of models) if (!isModelName(m)) fail(`unknown model "${m}"`);
+const backends = list(opts.backends);
+for (const b of backends)
+  if (!isBackendName(b)) fail(`unknown backend "${b}"; choose from ${BACKEND_NAMES.join(', ')}`);
+const embeddings = list(opts.embedding);
+const torchEmbeddings = list(opts['torch-embedding']);
+for (const e of [...embeddings, ...torchEmbeddings])
+  if (!EMBEDDINGS.includes(e)) fail(`unknown embedding mode "${e}"; choose from ${EMBEDDINGS.join(', ')}`);
+
+interface Plan {
+  warmup: number;
+  steps: number;
+  repeats: number;
+  inferBatches: number;
+}
+const main: Plan = {
+  warmup: whole('warmup', 5, 1),
+  steps: whole('steps', 30, 2),
+  repeats: whole('repeats', 3, 1),
+  inferBatches: whole('infer-batches', 16, 1),
+};
+/** The JavaScript cpu backend is an order of magnitude slower: fewer steps and rows, same method. */
+const slow: Plan = {
+  warmup: 1,
+  steps: whole('cpu-steps', 3, 1),
+  repeats: main.repeats,
+  inferBatches: whole('cpu-infer-batches', 2, 1),
+};
+const rounds = whole('rounds', 1, 1);
+const planFor = (backend: BackendName) => (backend === 'cpu' ? slow : main);
+const outFile = opts.out ?? (opts.quick ? undefined : join(HERE, 'results.md'));
+
+// ------------------------------------------------------------------------------------------------------------
+
+const torch = torchAvailability();
+const loadBefore = os.loadavg();
+if (loadBefore[0] > 0.5)
+  process.stderr.write(
+    `bench: warning: load average is ${loadBefore.map((x) => x.toFixed(2)).join(' ')}; figures will be low\n`,
+  );
+
+const rows = Math.max(
+  ...[main, slow].flatMap((p) => [(p.warmup + p.repeats * p.steps) * REFERENCE.batchSize, p.inferBatches * 4096]),
+);
+const dataDir = mkdtempSync(join(os.tmpdir(), 'esmc-bench-'));
+const { data, meta } = generateData(rows);
+writeData(dataDir, data, meta);
+
+const results = new Map<string, Row>();
+const unavailable = new Map<string, string>();
+const failed: string[] = [];
+try {
+  for (let round = 1; round <= rounds; round++) {
+    for (const model of models) {
+      for (const backend of backends as BackendName[]) {
+        if (unavailable.has(backend)) continue;
+        for (const embedding of embeddings) {
+          if (unavailable.has(backend)) continue;
+          const worker = [join(HERE, 'worker.ts'), '--backend', backend, '--model', model, '--embedding', embedding];
+          const args = ['--import', 'tsx', ...worker, ...planArgs(planFor(backend))];
+          await measure(`${model} · tfjs ${backend} · ${embedding}`, process.execPath, args, backend);
+        }
+      }
+      if (torch.ok) {
+        for (const embedding of torchEmbeddings) {
+          const script = join(HERE, 'reference', 'bench_torch.py');
+          const args = [script, '--model', model, '--embedding', embedding, ...planArgs(main)];
+          await measure(`${model} · ${TORCH_RUNTIME} · ${embedding}`, opts.python, args);
+        }
+      }
+    }
+  }
+} finally {
+  rmSync(dataDir, { recursive: true, force: true });
+}
+const loadAfter = os.loadavg();
+
+const summaries = summarize([...results.values()]);
+process.stdout.write(`\n${consoleTable(summaries)}\n`);
+const skipped = [...unavailable].map(([b, reason]) => `${b} (${reason})`);
+if (skipped.length) process.stdout.write(`\nSkipped backends: ${skipped.join('; ')}\n`);
+if (torch.note) process.stdout.write(`\n${torch.note}\n`);
+const cpus = os.cpus();
+const context = {
+  date: new Date().toISOString(),
+  command: commandLine(),
+  machine: {
+    cpu: cpus[0]?.model ?? 'unknown CPU',
+    cores: cpus.length,
+    memoryGiB: os.totalmem() / 2 ** 30,
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+  },
+  loadBefore,
+  loadAfter,
+  meta,
+  rounds,
+  torchNote: torch.note,
+  malloc: opts['default-malloc']
+    ? "glibc's default malloc thresholds (--default-malloc)"
+    : Object.entries(MALLOC_ENV)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' '),
+  skipped,
+  failed,
+};
+process.stdout.write(
+  `\nLoad average ${loadBefore.map((x) => x.toFixed(2)).join(' ')} before, ${loadAfter.map((x) => x.toFixed(2)).join(' ')} after.\n`,
+);
+if (outFile) {
+  writeFileSync(outFile, markdown(summaries, context));
+  process.stdout.write(`Wrote ${outFile.startsWith(ROOT) ? relative(process.cwd(), outFile) : outFile}\n`);
+}
+if (opts.json) writeFileSync(opts.json, JSON.stringify({ ...context, results: [...results.values()] }, null, 2));
+if (failed.length) {
+  process.stderr.write(`bench: ${failed.length} run(s) failed: ${failed.join('; ')}\n`);
+  process.exit(1);
+}
+
+// ------------------------------------------------------------------------------------------------------------
+
+function planArgs(plan: Plan): string[] {
+  return [
+    '--data',
+    dataDir,
+    '--warmup',
+    String(plan.warmup),
+    '--steps',
+    String(plan.steps),
+    '--repeats',
+    String(plan.repeats),
+    '--infer-batches',
+    String(plan.inferBatches),
+  ];
+}
+
+/** Runs one worker process to completion and files its WorkerResult. */
+async function measure(label: string, command: string, args: string[], backend?: string) {
+  process.stderr.write(`${label} … `);
+  const started = performance.now();
+  const env = {
+    ...process.env,
+    OMP_NUM_THREADS: '1',
+    MKL_NUM_THREADS: '1',
+    ...(opts['default-malloc'] ? {} : MALLOC_ENV),
+  };
+  const { code, stdout, stderr } = await run(command, args, env);
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  const lines = stdout.split('\n');
+  const unavailableLine = lines.find((l) => l.startsWith(UNAVAILABLE_TAG));
+  if (backend && code === 0 && unavailableLine) {
+    // Only the first sentence: the rest is usually an install path.
+    unavailable.set(backend, unavailableLine.slice(UNAVAILABLE_TAG.length).replace(/ at path: .*$/, ''));
+    process.stderr.write(`not available here (${unavailableLine.slice(UNAVAILABLE_TAG.length)})\n`);
+    return;
+  }
+  const resultLine = lines.find((l) => l.startsWith(RESULT_TAG));
+  if (code !== 0 || !resultLine) {
+    failed.push(label);
+    process.stderr.write(`FAILED (exit ${code}, ${seconds} s)\n${tail(stderr || stdout)}\n`);
+    return;
+  }
+  const result = JSON.parse(resultLine.slice(RESULT_TAG.length)) as WorkerResult;
+  const { model, runtime, embedding } = result;
+  const key = `${model}\u0000${runtime}\u0000${embedding}`;
+  if (!results.has(key)) results.set(key, { model, runtime, embedding, results: [] });
+  results.get(key)!.results.push(result);
+  const fmt = (x: number[]) => Math.round(median(x)).toLocaleString('en-US');
+  process.stderr.write(
+    `train ${fmt(result.trainSamplesPerSecond)}/s, infer ${fmt(result.inferSamplesPerSecond)}/s, ` +
+      `peak RSS ${Math.round(result.peakRssMiB)} MiB (${seconds} s)\n`,
+  );
+}
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
+    const child = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (opts.verbose) process.stderr.write(chunk);
+    });
+    child.on('error', (error) => done({ code: -1, stdout, stderr: `${stderr}${error.message}` }));
+    child.on('close', (code) => done({ code, stdout, stderr }));
+  });
+}
+
+function tail(text: string, lines = 15): string {
+  return text.trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+function torchAvailability(): { ok: boolean; note?: string } {
+  if (opts['no-torch']) return { ok: false, note: 'PyTorch side skipped (--no-torch); no ratios.' };
+  const probe = spawnSync(opts.python, ['-c', 'import torch, numpy'], { encoding: 'utf8', timeout: 120_000 });
+  if (probe.status === 0) return { ok: true };
+  const why = probe.error?.message ?? probe.stderr.trim().split('\n').pop() ?? `exit ${probe.status}`;
+  const note =
+    `PyTorch side skipped: \`${opts.python} -c "import torch, numpy"\` failed (${why}). ` +
+    `Install Debian's python3-torch and python3-numpy, or pass --python; no ratios.`;
+  process.stderr.write(`bench: ${note}\n`);
+  return { ok: false, note };
+}
+
+function commandLine(): string {
+  const args = process.argv.slice(2).map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`));
+  if (process.env.npm_lifecycle_event === 'bench')
+    return ['npm run bench', ...(args.length ? ['--', ...args] : [])].join(' ');
+  return ['npx tsx bench/run.ts', ...args].join(' ');
+}
