@@ -74,6 +74,8 @@ export interface WorkerResult {
 }
 
 export const RESULT_TAG = 'BENCH_RESULT ';
+/** What bench/import-worker.ts prints as one JSON line. */
+export const IMPORT_TAG = 'IMPORT_RESULT ';
 /** A worker whose backend cannot start here prints this and the reason, and exits 0. */
 export const UNAVAILABLE_TAG = 'BENCH_UNAVAILABLE ';
 

@@ -12,7 +12,16 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BACKEND_NAMES, isBackendName, type BackendName } from '../src-main/engine/backends/index.js';
 import { DEFAULT_MODEL_CONFIG, isModelName } from '../src-main/engine/models/index.js';
-import { generateData, median, REFERENCE, RESULT_TAG, UNAVAILABLE_TAG, writeData, type WorkerResult } from './data.js';
+import {
+  generateData,
+  IMPORT_TAG,
+  median,
+  REFERENCE,
+  RESULT_TAG,
+  UNAVAILABLE_TAG,
+  writeData,
+  type WorkerResult,
+} from './data.js';
 import { consoleTable, markdown, summarize, TORCH_RUNTIME, type Row } from './report.js';
 
 /**
@@ -50,6 +59,8 @@ const USAGE = `npm run bench -- [options]
                           results.md unless --out is given
   --out FILE              where to write the report (default bench/results.md)
   --json FILE             also write every raw measurement as JSON
+  --import-rows N         rows of the import benchmark (simulated CSV → project), default 1000000 (quick: 50000)
+  --no-import             skip the import benchmark
   --verbose               pass the workers' stderr through
 `;
 
@@ -73,6 +84,8 @@ const { values: opts } = parseArgs({
     out: { type: 'string' },
     json: { type: 'string' },
     verbose: { type: 'boolean', default: false },
+    'import-rows': { type: 'string' },
+    'no-import': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
@@ -175,6 +188,7 @@ try {
 } finally {
   rmSync(dataDir, { recursive: true, force: true });
 }
+const importResult = opts['no-import'] ? undefined : await measureImport(whole('import-rows', 1_000_000, 50_000));
 const loadAfter = os.loadavg();
 
 const summaries = summarize([...results.values()]);
@@ -210,16 +224,57 @@ process.stdout.write(
   `\nLoad average ${loadBefore.map((x) => x.toFixed(2)).join(' ')} before, ${loadAfter.map((x) => x.toFixed(2)).join(' ')} after.\n`,
 );
 if (outFile) {
-  writeFileSync(outFile, markdown(summaries, context));
+  writeFileSync(outFile, markdown(summaries, context) + importMarkdown(importResult));
   process.stdout.write(`Wrote ${outFile.startsWith(ROOT) ? relative(process.cwd(), outFile) : outFile}\n`);
 }
 if (opts.json) writeFileSync(opts.json, JSON.stringify({ ...context, results: [...results.values()] }, null, 2));
+if (importResult)
+  process.stdout.write(
+    `\nImport: ${importResult.rows} rows (${importResult.megabytes.toFixed(0)} MB CSV) in ${importResult.importSeconds.toFixed(1)} s = ${importResult.rowsPerSecond.toFixed(0)} rows/s, peak RSS ${importResult.peakRssMiB.toFixed(0)} MiB\n`,
+  );
 if (failed.length) {
   process.stderr.write(`bench: ${failed.length} run(s) failed: ${failed.join('; ')}\n`);
   process.exit(1);
 }
 
 // ------------------------------------------------------------------------------------------------------------
+
+interface ImportResult {
+  rows: number;
+  megabytes: number;
+  importSeconds: number;
+  splitSeconds: number;
+  rowsPerSecond: number;
+  peakRssMiB: number;
+}
+
+/** The import benchmark of issue 4, in its own process so its peak RSS is its own. */
+async function measureImport(rowCount: number): Promise<ImportResult | undefined> {
+  process.stderr.write(`bench: import of ${rowCount} simulated rows…\n`);
+  const { code, stdout, stderr } = await run(
+    process.execPath,
+    ['--import', 'tsx', join(HERE, 'import-worker.ts'), '--rows', String(rowCount)],
+    process.env,
+  );
+  const line = stdout.split('\n').find((l) => l.startsWith(IMPORT_TAG));
+  if (code !== 0 || !line) {
+    failed.push(`import (exit ${code}): ${tail(stderr, 3)}`);
+    return undefined;
+  }
+  return JSON.parse(line.slice(IMPORT_TAG.length)) as ImportResult;
+}
+
+function importMarkdown(result: ImportResult | undefined): string {
+  if (!result) return '';
+  return `
+## Import (issue 4)
+
+A simulated CSV (paper-like preset, ${result.rows.toLocaleString('en')} rows, ${result.megabytes.toFixed(0)} MB) imported into a new project
+(validation, encoding, profile, one transaction), then a random split stored: ${result.importSeconds.toFixed(1)} s for the
+import (${Math.round(result.rowsPerSecond).toLocaleString('en')} rows/s), ${result.splitSeconds.toFixed(1)} s for the split; peak RSS of
+the importing process ${result.peakRssMiB.toFixed(0)} MiB (DuckDB's buffers: the rows never enter the JavaScript heap).
+`;
+}
 
 function planArgs(plan: Plan): string[] {
   return [
