@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+// A smoke run keeps the benchmark harness working; it asserts what it reports, never how fast anything was.
+describe('npm run bench', () => {
+  it('measures training, inference and import and writes its report', () => {
+    const root = fileURLToPath(new URL('../', import.meta.url));
+    const dir = mkdtempSync(join(tmpdir(), 'esmc-bench-test-'));
+    try {
+      const out = join(dir, 'results.md');
+      const args = [
+        '--import',
+        'tsx',
+        'bench/run.ts',
+        '--quick',
+        '--models',
+        'esmm',
+        '--backends',
+        'wasm',
+        '--no-torch',
+        '--import-rows',
+        '5000',
+        '--out',
+        out,
+      ];
+      const stdout = execFileSync(process.execPath, args, {
+        cwd: root,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      expect(stdout).toMatch(/esmm\s+tfjs wasm\s+sparse\s+[\d,]+/);
+      expect(stdout).toMatch(/Import: 5000 rows/);
+      const report = readFileSync(out, 'utf8');
+      expect(report).toContain('## Results');
+      expect(report).toContain('## Import (issue 4)');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
