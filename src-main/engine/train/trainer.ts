@@ -138,7 +138,7 @@ export async function train(
       }
       if (result.status === 'cancelled') break;
       result.epochsRun = epoch;
-      const trainLoss = scaled(epochSums, 1 / stepsPerEpoch);
+      const trainLoss = scaled(epochSums, 1 / Math.max(s, 1));
       const validation = data.validation ? await evaluate(model, data.validation) : undefined;
       const auc = validation?.cvr_auc ?? NaN;
       const improved = validation !== undefined && !Number.isNaN(auc) && (best === null || auc > best.auc);
