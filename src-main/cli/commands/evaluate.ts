@@ -1,4 +1,4 @@
-import { rename, writeFile } from 'node:fs/promises';
+import { writeTextAtomically } from '../../engine/files.js';
 import { initBackend } from '../../engine/backends/index.js';
 import { loadCsvDataset, type FeatureEncoding } from '../../engine/data/encode.js';
 import { evaluateStages } from '../../engine/metrics/index.js';
@@ -55,12 +55,10 @@ async function runEvaluate(values: Values): Promise<number> {
   }
 }
 
-/** Per-row stage probabilities, written beside the target and renamed into place, so a failure leaves nothing half-written. */
+/** Per-row stage probabilities; a failure leaves nothing half-written where the user asked. */
 async function writePredictions(path: string, predictions: StageArrays, rows: number) {
   const stages = STAGES.filter((stage) => predictions[stage]);
   const lines = [stages.map((s) => `p_${s}`).join(',')];
   for (let r = 0; r < rows; r++) lines.push(stages.map((s) => predictions[s]![r].toPrecision(7)).join(','));
-  const temporary = `${path}.partial-${process.pid}`;
-  await writeFile(temporary, lines.join('\n') + '\n');
-  await rename(temporary, path);
+  await writeTextAtomically(path, lines.join('\n') + '\n');
 }

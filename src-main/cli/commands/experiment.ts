@@ -1,4 +1,4 @@
-import { rename, writeFile } from 'node:fs/promises';
+import { writeTextAtomically } from '../../engine/files.js';
 import { availableParallelism } from 'node:os';
 import { isModelName, MODEL_NAMES, type ModelName } from '../../engine/models/index.js';
 import {
@@ -123,9 +123,7 @@ async function writeResult(path: string, result: PscSweepResult): Promise<void> 
     const columns = Object.keys(result.rows[0] ?? {}) as (keyof (typeof result.rows)[number])[];
     text = [columns.join(','), ...result.rows.map((row) => columns.map((c) => String(row[c])).join(','))].join('\n');
   } else throw new UsageError(`--out must end in .json or .csv; got "${path}"`);
-  const temporary = `${path}.partial-${process.pid}`;
-  await writeFile(temporary, `${text}\n`);
-  await rename(temporary, path);
+  await writeTextAtomically(path, `${text}\n`);
 }
 
 function list(values: Values, name: string, fallback: number[], valid: (x: number) => boolean, what: string): number[] {

@@ -2,6 +2,7 @@
  * Ranking metrics. Labels are 0/1 per row; an optional 0/1 mask restricts the evaluation to rows where it is 1,
  * which is how post-click metrics are computed on clicked rows only without copying the columns.
  */
+import { assertAligned } from './aligned.js';
 
 export interface GaucResult {
   /** Row-weighted mean of per-group AUCs; NaN when no group has both classes. */
@@ -22,12 +23,6 @@ export interface PrCurve {
   recall: number[];
   precision: number[];
   thresholds: number[];
-}
-
-function assertAligned(n: number, columns: Record<string, ArrayLike<number> | undefined>): void {
-  for (const [name, column] of Object.entries(columns)) {
-    if (column && column.length !== n) throw new Error(`${name} has ${column.length} rows, expected ${n}`);
-  }
 }
 
 function isPositive(label: number): boolean {

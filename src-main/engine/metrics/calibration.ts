@@ -2,6 +2,7 @@
  * Calibration and error metrics. An optional 0/1 mask restricts each metric to rows where it is 1; a metric
  * over no rows is NaN.
  */
+import { assertAligned } from './aligned.js';
 
 /** Keeps log-loss finite for a confidently wrong prediction, as a float32 model output can hit exactly 0 or 1. */
 export const PROBABILITY_CLIP = 1e-7;
@@ -20,12 +21,6 @@ export interface Reliability {
   bins: ReliabilityBin[];
   /** Expected calibration error: Σ_b (n_b/N)·|meanPredicted_b − observedRate_b| over non-empty bins. */
   ece: number;
-}
-
-function assertAligned(n: number, columns: Record<string, ArrayLike<number> | undefined>): void {
-  for (const [name, column] of Object.entries(columns)) {
-    if (column && column.length !== n) throw new Error(`${name} has ${column.length} rows, expected ${n}`);
-  }
 }
 
 /** Mean binary cross-entropy with probabilities clipped to [PROBABILITY_CLIP, 1 − PROBABILITY_CLIP]. */

@@ -3,6 +3,7 @@
  * same labels), so their standard errors cannot be combined as if independent: DeLong's test accounts for it,
  * the paired bootstrap is the assumption-light cross-check.
  */
+import { assertAligned } from '../metrics/aligned.js';
 import { auc, type FunnelLabelsLike } from '../metrics/index.js';
 import { Random } from '../random.js';
 import type { StageArrays } from '../train/predict.js';
@@ -104,12 +105,6 @@ function componentsOf(scores: ArrayLike<number>, { positives, negatives }: Class
   return { auc: sum / m, positive, negative };
 }
 
-function checkAligned(n: number, columns: Record<string, ArrayLike<number> | undefined>): void {
-  for (const [name, column] of Object.entries(columns)) {
-    if (column && column.length !== n) throw new Error(`${name} has ${column.length} rows, expected ${n}`);
-  }
-}
-
 /** Why the comparison is undefined on these rows, or null when it is defined. */
 function undefinedReason(classes: Classes, scores: ArrayLike<number>[]): string | null {
   const { positives, negatives } = classes;
@@ -127,7 +122,7 @@ export function delongComponents(
   scores: ArrayLike<number>,
   mask?: ArrayLike<number>,
 ): DelongComponents | { reason: string } {
-  checkAligned(labels.length, { scores, mask });
+  assertAligned(labels.length, { scores, mask });
   const classes = splitClasses(labels, mask);
   const reason = undefinedReason(classes, [scores]);
   return reason ? { reason } : componentsOf(scores, classes);
@@ -213,7 +208,7 @@ export function delongTest(
   scoresB: ArrayLike<number>,
   mask?: ArrayLike<number>,
 ): DelongResult {
-  checkAligned(labels.length, { scoresA, scoresB, mask });
+  assertAligned(labels.length, { scoresA, scoresB, mask });
   const classes = splitClasses(labels, mask);
   const reason = undefinedReason(classes, [scoresA, scoresB]);
   if (reason) return undefinedResult(reason, classes.positives.length, classes.negatives.length);
@@ -256,7 +251,7 @@ export function pairedBootstrap(
   options: BootstrapOptions = {},
 ): BootstrapResult {
   const { resamples = 1000, seed = 1, mask, metric = auc } = options;
-  checkAligned(labels.length, { scoresA, scoresB, mask });
+  assertAligned(labels.length, { scoresA, scoresB, mask });
   const classes = splitClasses(labels, mask);
   const reason = undefinedReason(classes, [scoresA, scoresB]);
   if (reason) return { difference: NaN, ci95: [NaN, NaN], pValue: NaN, standardError: NaN, resamples: 0, reason };

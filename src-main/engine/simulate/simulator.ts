@@ -5,7 +5,7 @@
  * `simulateDataset` builds the engine's dataset in memory; `writeSimulation` streams any number of rows to a
  * CSV or Parquet file with flat memory. Both sample the same rows for the same config.
  */
-import { open, rename, rm } from 'node:fs/promises';
+import { writeAtomically } from '../files.js';
 import type { EncodedDataset } from '../data/dataset.js';
 import type { FeatureEncoding } from '../data/encode.js';
 import { validateConfig, type SimulatorConfig } from './config.js';
@@ -181,10 +181,7 @@ export async function writeSimulation(
   // Calibration can fail (a share out of reach): find out before creating any file.
   const simulation = new FunnelSimulation(config);
   const { layout } = simulation;
-  const partial = `${path}.partial-${process.pid}`;
-  const handle = await open(partial, 'w');
-  let handleOpen = true;
-  try {
+  return writeAtomically(path, async (handle) => {
     const sink: BlockSink =
       options.format === 'parquet' ? new ParquetSink(handle, layout) : new CsvSink(handle, layout);
     const block = new RowBlock(layout, Math.min(chunkRows, config.rows));
@@ -199,13 +196,6 @@ export async function writeSimulation(
     options.signal?.throwIfAborted();
     const stats = statsOf(simulation);
     await sink.finish({ 'esmc-lab.simulator.config': config, 'esmc-lab.simulator.stats': stats });
-    handleOpen = false;
-    await handle.close();
-    await rename(partial, path);
     return stats;
-  } catch (error) {
-    if (handleOpen) await handle.close().catch(() => undefined);
-    await rm(partial, { force: true });
-    throw error;
-  }
+  });
 }

@@ -1,12 +1,13 @@
-import { open, readFile, rename, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { writeAtomically } from '../files.js';
 import type { FeatureSchema } from '../data/dataset.js';
 import { createModel, type EntireSpaceModel, type ModelConfig } from '../models/index.js';
 
 /**
  * A trained model in one file: "ESMCLAB1", a little-endian u32 header length, the JSON header (model name,
  * config, feature schema, the encoding that turns raw files into its inputs, run metadata, tensor index),
- * zero padding to 4 bytes, then every parameter as float32. One file, written to a temporary name and renamed,
- * so a crash or cancel never leaves a half-written model where the user asked for one.
+ * zero padding to 4 bytes, then every parameter as float32. One file, written atomically, so a crash or cancel
+ * never leaves a half-written model where the user asked for one.
  */
 const MAGIC = 'ESMCLAB1';
 const FORMAT_VERSION = 1;
@@ -45,21 +46,12 @@ export async function saveModel<E, M>(path: string, model: EntireSpaceModel, enc
   const prefix = Buffer.alloc(MAGIC.length + 4);
   prefix.write(MAGIC, 0, 'latin1');
   prefix.writeUInt32LE(headerBytes.length + padding, MAGIC.length);
-  const temporary = `${path}.partial-${process.pid}`;
-  const file = await open(temporary, 'w');
-  try {
+  await writeAtomically(path, async (file) => {
     await file.write(prefix);
     await file.write(Buffer.concat([headerBytes, Buffer.alloc(padding, 0x20)]));
     for (const { data } of Object.values(weights))
       await file.write(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-    await file.sync();
-    await file.close();
-    await rename(temporary, path);
-  } catch (error) {
-    await file.close().catch(() => {});
-    await rm(temporary, { force: true });
-    throw error;
-  }
+  });
 }
 
 export async function loadModel<E, M>(
