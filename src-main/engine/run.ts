@@ -1,10 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { activeBackend, initBackend, type BackendInfo, type BackendName } from './backends/index.js';
+import { activeBackend, initBackend, type BackendName } from './backends/index.js';
 import type { EncodedDataset, FeatureSchema } from './data/dataset.js';
 import { loadCsvDataset, type FeatureEncoding, type Finding, type LoadCsvOptions } from './data/encode.js';
 import { DEFAULT_SPLIT, splitRows, takeSplit, type SplitFractions } from './data/split.js';
-import type { StageMetrics } from './metrics/index.js';
 import { createModel, DEFAULT_MODEL_CONFIG, type EntireSpaceModel, type ModelConfig } from './models/index.js';
 import type { Project } from './store/project.js';
 import { readDataset, schemaOf, storedRows } from './store/read.js';
@@ -13,42 +12,12 @@ import { createSplit, listSplits } from './store/splits.js';
 import { saveModel } from './train/checkpoint.js';
 import { predictRows, type StageArrays } from './train/predict.js';
 import { isTrainingRows, type TrainingRows } from './train/rows.js';
-import {
-  DEFAULT_TRAIN_CONFIG,
-  evaluate,
-  train,
-  type TrainConfig,
-  type TrainEvent,
-  type TrainResult,
-} from './train/trainer.js';
+import { DEFAULT_TRAIN_CONFIG, evaluate, train, type TrainConfig, type TrainEvent } from './train/trainer.js';
+import type { RunRecord } from '../../src-shared/types/training.js';
+
+export type { RunRecord } from '../../src-shared/types/training.js';
 
 export { DEFAULT_SPLIT };
-
-/** Everything needed to reproduce one training run, and everything it produced; plain JSON. */
-export interface RunRecord {
-  id: string;
-  model: string;
-  status: TrainResult['status'];
-  startedAt: string;
-  durationMs: number;
-  backend: BackendInfo;
-  data: {
-    path: string;
-    sha256: string;
-    rows: number;
-    split: Record<keyof SplitFractions, number>;
-    findings: Finding[];
-  };
-  modelConfig: ModelConfig;
-  trainConfig: TrainConfig;
-  parameters: number;
-  training: Omit<TrainResult, 'status'>;
-  /** Metrics on the held-out splits, with the weights of the best epoch. */
-  metrics: { validation?: StageMetrics; test?: StageMetrics };
-  savedTo?: string;
-  /** Set when the data came from a project: the run and every row's predictions are stored there. */
-  storedIn?: { project: string; dataset: string; split: string };
-}
 
 /** A file read directly, or a dataset imported into a project (whose stored split every model shares). */
 export type DataSource =

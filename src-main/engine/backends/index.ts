@@ -1,25 +1,10 @@
 import * as tf from '../tf.js';
 import { registerExplicitTransposeMatMul } from './matmul-transpose.js';
 import { registerSegmentSumKernel } from './segment-sum.js';
+import { BACKEND_NAMES, type BackendInfo, type BackendName } from '../../../src-shared/types/training.js';
 
-/** What a run was actually computed on; recorded with every run. */
-export interface BackendInfo {
-  /** The choice as the user names it: node-gpu, node, wasm or cpu. */
-  name: BackendName;
-  /** tfjs's own backend name (both native packages register as "tensorflow"). */
-  tfjsBackend: string;
-  /** Human-readable device, e.g. "CUDA GPU", "CPU (wasm SIMD)". */
-  device: string;
-  /** Why each preferred backend before this one was passed over. */
-  skipped: { name: BackendName; reason: string }[];
-}
-
-export const BACKEND_NAMES = ['node-gpu', 'node', 'wasm', 'cpu'] as const;
-export type BackendName = (typeof BACKEND_NAMES)[number];
-
-export function isBackendName(value: string): value is BackendName {
-  return (BACKEND_NAMES as readonly string[]).includes(value);
-}
+export type { BackendInfo, BackendName } from '../../../src-shared/types/training.js';
+export { BACKEND_NAMES, isBackendName } from '../../../src-shared/types/training.js';
 
 type Activation = () => Promise<string>;
 

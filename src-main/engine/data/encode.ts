@@ -3,6 +3,9 @@ import type { EncodedDataset } from './dataset.js';
 import { openCsv, type CsvRow, type CsvTable } from './csv.js';
 import { DataError } from './errors.js';
 import { isMissing, splitTokens, suggestRoles, type ColumnRoles } from './roles.js';
+import type { Finding, FunnelPolicy } from '../../../src-shared/types/data.js';
+
+export type { Finding, FunnelPolicy } from '../../../src-shared/types/data.js';
 
 /**
  * How raw cells became model inputs. Saved with a trained model so that a file scored later is encoded the
@@ -36,19 +39,6 @@ export function hashBucket(value: string, buckets: number): number {
  * so one runaway cell would otherwise blow up memory and the embedding gather for the whole dataset.
  */
 export const MAX_MULTI_HOT_LENGTH = 32;
-
-export interface Finding {
-  /** 'error' findings stop an import; the CSV loader throws a DataError instead of reporting them. */
-  severity: 'info' | 'warning' | 'error';
-  code: string;
-  message: string;
-  column?: string;
-  count: number;
-  exampleLines: number[];
-}
-
-/** What to do with rows whose purchase or in-shop action has no click before it. */
-export type FunnelPolicy = 'drop' | 'keep' | 'fail';
 
 export interface LoadCsvOptions {
   /** Replaces the suggested roles field by field. */

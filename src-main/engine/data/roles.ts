@@ -1,31 +1,6 @@
-/**
- * What each CSV column is for. Suggested from names and sample values, then shown to the user, who may edit
- * any of it before loading; so it is plain data, and it is saved inside a model's feature encoding.
- */
-export interface ColumnRoles {
-  /** The click label; '' when no column looked like one and the user still has to pick it. */
-  click: string;
-  /** In-shop action labels (cart, wish-list, …), OR-ed into one; undefined or empty when the data has none. */
-  action?: string[];
-  /** The purchase label on the whole exposure space (CTCVR); '' when still to be picked. */
-  purchase: string;
-  /** Groups rows per user for GAUC and user splits; the column may also be a categorical feature. */
-  user?: string;
-  categorical: string[];
-  /**
-   * Bags of tokens in one cell joined by `|` (e.g. interest tags "3|17|42"), pooled into one embedding.
-   * Undefined or empty when the data has none; roles saved before multi-hot support lack it.
-   */
-  multiHot?: string[];
-  dense: string[];
-  /** Known per-row probabilities of simulated data (true_ctr, true_cvr, …), kept for evaluation only. */
-  truth: string[];
-  ignore: string[];
-  /** Orders rows for time splits; not a feature. Undefined when the data has no time column. */
-  timestamp?: string;
-  /** The item key, for per-item slices; like the user column it may also be a categorical feature. */
-  item?: string;
-}
+import type { ColumnRoles } from '../../../src-shared/types/data.js';
+
+export type { ColumnRoles } from '../../../src-shared/types/data.js';
 
 // Names are compared after lower-casing and turning runs of non-alphanumerics into '_'.
 const CLICK_NAMES = ['click', 'clk', 'clicked', 'clicks'];

@@ -1,14 +1,9 @@
 import { takeRows, type EncodedDataset } from './dataset.js';
 import { Random } from '../random.js';
+import type { SplitFractions } from '../../../src-shared/types/data.js';
 
-export interface SplitFractions {
-  train: number;
-  validation: number;
-  test: number;
-}
-
-/** The split every comparison uses unless told otherwise. */
-export const DEFAULT_SPLIT: SplitFractions = { train: 0.8, validation: 0.1, test: 0.1 };
+export type { SplitFractions } from '../../../src-shared/types/data.js';
+export { DEFAULT_SPLIT } from '../../../src-shared/types/data.js';
 
 /** Row indices of each part, ascending, so every part keeps the file's order. */
 export interface SplitIndices {

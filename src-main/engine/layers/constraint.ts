@@ -1,29 +1,10 @@
 import * as tf from '../tf.js';
 import { stopGradient } from './losses.js';
 import type { DenseLayer, Tower } from './mlp.js';
+import type { ConstraintConfig } from '../../../src-shared/types/training.js';
 
-/**
- * The parameter constraint of ESMC (reconstruction, see docs/models.md): a penalty on the distance between
- * the in-shop-action tower and the purchase tower, so the dense action signal reaches the sparse purchase
- * tower through shared structure rather than through a probability product.
- */
-export interface ConstraintConfig {
-  /** λ: weight of the penalty in the total loss; 0 lets the towers train independently. */
-  lambda: number;
-  /** Which layers are tied: the hidden layers only, or the output layer too. */
-  layers: 'hidden' | 'all';
-  /** Squared L2 (Frobenius) distance, or 1 − cosine similarity per layer. */
-  distance: 'l2' | 'cosine';
-  /** Pull both towers towards each other, or only the purchase tower towards the action tower. */
-  gradient: 'both' | 'cvr-only';
-}
-
-export const DEFAULT_CONSTRAINT: ConstraintConfig = {
-  lambda: 1e-2,
-  layers: 'hidden',
-  distance: 'l2',
-  gradient: 'both',
-};
+export type { ConstraintConfig } from '../../../src-shared/types/training.js';
+export { DEFAULT_CONSTRAINT } from '../../../src-shared/types/training.js';
 
 export function constrainedLayers(tower: Tower, layers: ConstraintConfig['layers']): DenseLayer[] {
   return layers === 'all' ? tower.layers() : tower.hidden;

@@ -1,13 +1,9 @@
 import * as tf from '../tf.js';
 import type { EncodedDataset, FeatureSchema } from '../data/dataset.js';
 import type { ParameterStore, ParameterValue } from './params.js';
+import type { EmbeddingMode } from '../../../src-shared/types/training.js';
 
-/**
- * How the embedding table lives and learns. 'dense': a tfjs variable, gathered in the graph, updated whole by
- * the optimiser (the plain path, kept as the reference). 'sparse': a host array gathered on the host, and only
- * the rows a batch touches are updated (lazy Adam) — a step no longer costs the size of the vocabulary.
- */
-export type EmbeddingMode = 'dense' | 'sparse';
+export type { EmbeddingMode } from '../../../src-shared/types/training.js';
 
 /** The tensors of one batch, built once and shared by every tower. */
 export interface BatchInputs {

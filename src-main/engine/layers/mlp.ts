@@ -1,14 +1,8 @@
 import * as tf from '../tf.js';
 import type { ParameterStore } from './params.js';
+import type { Activation, TowerConfig } from '../../../src-shared/types/training.js';
 
-export type Activation = 'relu' | 'tanh' | 'sigmoid' | 'elu' | 'linear';
-
-export interface TowerConfig {
-  /** Hidden widths; the output layer (width 1, a logit) is added after them. */
-  hidden: number[];
-  activation: Activation;
-  dropout: number;
-}
+export type { Activation, TowerConfig } from '../../../src-shared/types/training.js';
 
 export interface DenseLayer {
   kernel: tf.Variable;

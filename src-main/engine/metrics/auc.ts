@@ -3,27 +3,9 @@
  * which is how post-click metrics are computed on clicked rows only without copying the columns.
  */
 import { assertAligned } from './aligned.js';
+import type { GaucResult, RocCurve, PrCurve } from '../../../src-shared/types/metrics.js';
 
-export interface GaucResult {
-  /** Row-weighted mean of per-group AUCs; NaN when no group has both classes. */
-  value: number;
-  /** Groups that contributed (both classes present among their evaluated rows). */
-  groups: number;
-  /** Groups left out because all their evaluated rows have the same label. */
-  skipped: number;
-}
-
-export interface RocCurve {
-  fpr: number[];
-  tpr: number[];
-  thresholds: number[];
-}
-
-export interface PrCurve {
-  recall: number[];
-  precision: number[];
-  thresholds: number[];
-}
+export type { GaucResult, RocCurve, PrCurve } from '../../../src-shared/types/metrics.js';
 
 function isPositive(label: number): boolean {
   return label > 0.5;

@@ -3,25 +3,12 @@
  * over no rows is NaN.
  */
 import { assertAligned } from './aligned.js';
+import type { ReliabilityBin, Reliability } from '../../../src-shared/types/metrics.js';
+
+export type { ReliabilityBin, Reliability } from '../../../src-shared/types/metrics.js';
 
 /** Keeps log-loss finite for a confidently wrong prediction, as a float32 model output can hit exactly 0 or 1. */
 export const PROBABILITY_CLIP = 1e-7;
-
-export interface ReliabilityBin {
-  lower: number;
-  upper: number;
-  count: number;
-  /** NaN for an empty bin. */
-  meanPredicted: number;
-  /** NaN for an empty bin. */
-  observedRate: number;
-}
-
-export interface Reliability {
-  bins: ReliabilityBin[];
-  /** Expected calibration error: Σ_b (n_b/N)·|meanPredicted_b − observedRate_b| over non-empty bins. */
-  ece: number;
-}
 
 /** Mean binary cross-entropy with probabilities clipped to [PROBABILITY_CLIP, 1 − PROBABILITY_CLIP]. */
 export function logloss(labels: ArrayLike<number>, probs: ArrayLike<number>, mask?: ArrayLike<number>): number {

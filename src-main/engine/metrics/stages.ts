@@ -6,6 +6,10 @@
  */
 import { auc, gauc } from './auc.js';
 import { logloss, reliability } from './calibration.js';
+import type { StageMetrics } from '../../../src-shared/types/metrics.js';
+
+export type { StageMetrics } from '../../../src-shared/types/metrics.js';
+export { METRIC_DESCRIPTIONS } from '../../../src-shared/types/metrics.js';
 
 export interface StagePredictions {
   ctr: Float32Array;
@@ -20,30 +24,6 @@ export interface FunnelLabelsLike {
   action?: Float32Array;
   purchase: Float32Array;
 }
-
-/** Flat so that it prints as a table row and serializes as-is; NaN where a metric is undefined for the data. */
-export type StageMetrics = Record<string, number>;
-
-export const METRIC_DESCRIPTIONS: Record<string, string> = {
-  ctr_auc: 'AUC of click vs pCTR, all exposures',
-  ctr_logloss: 'log-loss of click vs pCTR, all exposures',
-  ctr_ece: 'expected calibration error (10 bins) of click vs pCTR, all exposures',
-  ctr_gauc: 'user-weighted GAUC of click vs pCTR, all exposures (needs user ids)',
-  cvr_auc: 'AUC of purchase vs pCVR, clicked rows only',
-  cvr_logloss: 'log-loss of purchase vs pCVR, clicked rows only',
-  cvr_ece: 'expected calibration error (10 bins) of purchase vs pCVR, clicked rows only',
-  cvr_gauc: 'user-weighted GAUC of purchase vs pCVR, clicked rows only (needs user ids)',
-  ctcvr_auc: 'AUC of click·purchase vs pCTCVR, all exposures',
-  ctcvr_logloss: 'log-loss of click·purchase vs pCTCVR, all exposures',
-  ctcvr_gauc: 'user-weighted GAUC of click·purchase vs pCTCVR, all exposures (needs user ids)',
-  avr_auc: 'AUC of action vs pAVR, clicked rows only (needs action label and pAVR)',
-  ctavr_auc: 'AUC of click·action vs pCTAVR, all exposures (needs action label and pCTAVR)',
-  ctavr_logloss: 'log-loss of click·action vs pCTAVR, all exposures (needs action label and pCTAVR)',
-  rows: 'number of exposures evaluated',
-  clicks: 'number of clicked exposures',
-  actions: 'number of exposures with an in-shop action (NaN without an action label)',
-  purchases: 'number of exposures with a purchase',
-};
 
 function product(a: Float32Array, b: Float32Array): Float32Array {
   const out = new Float32Array(a.length);

@@ -1,10 +1,13 @@
 import * as tf from '../tf.js';
 import type { FeatureSchema } from '../data/dataset.js';
-import { DEFAULT_CONSTRAINT, type ConstraintConfig } from '../layers/constraint.js';
-import { FeatureEmbedding, type BatchInputs, type EmbeddingMode } from '../layers/embedding.js';
-import { Tower, type TowerConfig } from '../layers/mlp.js';
+import { FeatureEmbedding, type BatchInputs } from '../layers/embedding.js';
+import { Tower } from '../layers/mlp.js';
 import { ParameterStore } from '../layers/params.js';
 import { Random } from '../random.js';
+import type { ModelConfig, ModelInfo } from '../../../src-shared/types/training.js';
+
+export type { Stage, ModelConfig, ModelInfo } from '../../../src-shared/types/training.js';
+export { STAGES, DEFAULT_MODEL_CONFIG } from '../../../src-shared/types/training.js';
 
 /**
  * Per-row probabilities of every stage of exposure → click → in-shop action → purchase that a model has.
@@ -21,9 +24,6 @@ export interface StageProbabilities<T = tf.Tensor1D> {
   buyGivenNoAction?: T;
 }
 
-export const STAGES = ['ctr', 'avr', 'cvr', 'ctavr', 'ctcvr', 'buyGivenAction', 'buyGivenNoAction'] as const;
-export type Stage = (typeof STAGES)[number];
-
 export interface LabelTensors {
   click: tf.Tensor1D;
   action?: tf.Tensor1D;
@@ -32,43 +32,6 @@ export interface LabelTensors {
 
 /** Loss terms by name, unweighted; the model's `lossWeights` say how they add up. */
 export type LossTerms = Record<string, tf.Scalar>;
-
-export interface ModelConfig {
-  embeddingDim: number;
-  tower: TowerConfig;
-  /** Weight of each loss term by name (ctr, ctavr, ctcvr, cvr, constraint…); absent terms weigh 1. */
-  lossWeights: Record<string, number>;
-  /** Used by esmc / esmg; λ is `constraint.lambda`. */
-  constraint: ConstraintConfig;
-  /** Seeds the initial weights (and dropout). */
-  seed: number;
-  /**
-   * 'sparse' (default for new models) keeps the embedding table on the host and updates only the rows a batch
-   * touches; 'dense' is the plain tfjs path, and what configs without this field (older saved models) mean.
-   */
-  embedding?: EmbeddingMode;
-}
-
-export const DEFAULT_MODEL_CONFIG: ModelConfig = {
-  embeddingDim: 8,
-  tower: { hidden: [64, 32], activation: 'relu', dropout: 0 },
-  lossWeights: {},
-  constraint: DEFAULT_CONSTRAINT,
-  seed: 1,
-  embedding: 'sparse',
-};
-
-/** What the CLI, the UI and docs/models.md say about a model. */
-export interface ModelInfo {
-  name: string;
-  title: string;
-  paper: string;
-  formula: string;
-  /** Loss terms, each as "label ~ prediction on rows". */
-  supervision: string[];
-  /** The model cannot train without an in-shop action label. */
-  needsAction: boolean;
-}
 
 /**
  * The shared bottom of every entire-space model: one feature embedding h shared by all towers. A model file

@@ -9,6 +9,16 @@ import { Random } from '../random.js';
 import type { StageArrays } from '../train/predict.js';
 import { quantileOfSorted } from './decomposition.js';
 import { Z_95 } from './empirical.js';
+import type {
+  DelongResult,
+  BootstrapResult,
+  ComparedMetric,
+  ComparisonProtocol,
+  PairwiseComparison,
+  ModelComparison,
+} from '../../../src-shared/types/psc.js';
+
+export type { DelongResult, BootstrapResult, ComparedMetric, ComparisonProtocol, PairwiseComparison, ModelComparison };
 
 /**
  * erfc to near double precision: the power series of erf where it converges fast, the continued fraction of
@@ -128,22 +138,6 @@ export function delongComponents(
   return reason ? { reason } : componentsOf(scores, classes);
 }
 
-export interface DelongResult {
-  aucA: number;
-  aucB: number;
-  /** aucA − aucB. */
-  difference: number;
-  standardError: number;
-  z: number;
-  /** Two-sided. */
-  pValue: number;
-  ci95: [number, number];
-  positives: number;
-  negatives: number;
-  /** Set when the test is undefined on these rows; every number is then NaN. */
-  reason?: string;
-}
-
 function sampleCovariance(a: Float64Array, meanA: number, b: Float64Array, meanB: number): number {
   let sum = 0;
   for (let i = 0; i < a.length; i++) sum += (a[i] - meanA) * (b[i] - meanB);
@@ -225,20 +219,6 @@ export interface BootstrapOptions {
   metric?: PairedMetric;
 }
 
-export interface BootstrapResult {
-  /** metric(A) − metric(B) on the rows themselves. */
-  difference: number;
-  /** Percentile interval of the resampled differences. */
-  ci95: [number, number];
-  /** Two-sided: 2·min(share of differences ≤ 0, share ≥ 0), at most 1. */
-  pValue: number;
-  /** Standard deviation of the resampled differences. */
-  standardError: number;
-  /** Resamples whose difference was defined. */
-  resamples: number;
-  reason?: string;
-}
-
 /**
  * Paired bootstrap: the same resampled rows score both models, which keeps their correlation. Resampling is
  * stratified by label (positives from positives, negatives from negatives, as pROC does by default) so every
@@ -298,40 +278,6 @@ export function pairedBootstrap(
     standardError: count > 1 ? Math.sqrt(squares / (count - 1)) : NaN,
     resamples: count,
   };
-}
-
-export type ComparedMetric = 'cvr_auc' | 'ctcvr_auc';
-
-export interface ComparisonProtocol {
-  /** Default both, under the protocol of evaluateStages: cvr_auc on clicked rows, ctcvr_auc on all rows. */
-  metrics?: ComparedMetric[];
-  /** Significance level of the flag; default 0.05, per pair and not adjusted for the number of pairs. */
-  alpha?: number;
-  /** 'delong' (default) or the stratified paired 'bootstrap'. */
-  method?: 'delong' | 'bootstrap';
-  bootstrap?: Pick<BootstrapOptions, 'resamples' | 'seed'>;
-}
-
-export interface PairwiseComparison {
-  metric: ComparedMetric;
-  modelA: string;
-  modelB: string;
-  aucA: number;
-  aucB: number;
-  /** aucA − aucB. */
-  difference: number;
-  standardError: number;
-  pValue: number;
-  ci95: [number, number];
-  /** pValue < alpha. */
-  significant: boolean;
-  reason?: string;
-}
-
-export interface ModelComparison {
-  method: 'delong' | 'bootstrap';
-  alpha: number;
-  pairs: PairwiseComparison[];
 }
 
 function product(a: ArrayLike<number>, b: ArrayLike<number>): Float32Array {

@@ -10,6 +10,9 @@
 import { Random } from '../random.js';
 import { TRUTH_COLUMNS, type TruthColumn } from '../simulate/world.js';
 import type { StageArrays } from '../train/predict.js';
+import type { Histogram, DeltaDistribution, ScatterSample } from '../../../src-shared/types/psc.js';
+
+export type { Histogram, DeltaDistribution, ScatterSample } from '../../../src-shared/types/psc.js';
 
 /** The per-row true probabilities of simulated data, keyed by their CSV column names. */
 export type SimulationTruth = Record<TruthColumn, Float32Array>;
@@ -94,34 +97,6 @@ export function isChainedModel(stages: StageArrays): boolean {
 /** Models pAVR but not purchase through the action: the parameter-constrained family (esmc, esms, esmg). */
 export function isConstrainedModel(stages: StageArrays): boolean {
   return stages.avr !== undefined && stages.buyGivenAction === undefined;
-}
-
-export interface Histogram {
-  /** bins + 1 ascending edges; bin k is [edges[k], edges[k+1]), the last one closed. */
-  edges: number[];
-  counts: number[];
-}
-
-export interface DeltaDistribution {
-  rows: number;
-  mean: number;
-  std: number;
-  min: number;
-  max: number;
-  median: number;
-  quantiles: { levels: number[]; values: number[] };
-  /** Share of rows with Δ > 0, i.e. where the constrained model puts more purchase mass than the chain. */
-  positiveShare: number;
-  meanChained: number;
-  meanConstrained: number;
-  histogram: Histogram;
-}
-
-export interface ScatterSample {
-  /** Row indices of the sampled points, ascending. */
-  rows: number[];
-  chained: number[];
-  constrained: number[];
 }
 
 export interface EstimateComparison {

@@ -9,13 +9,12 @@
  */
 import type { FunnelLabelsLike } from '../metrics/index.js';
 import type { StageArrays } from '../train/predict.js';
+import type { Proportion, ImpliedGapKind, ImpliedGap, SliceGap } from '../../../src-shared/types/psc.js';
+
+export type { Proportion, ImpliedGapKind, ImpliedGap, SliceGap } from '../../../src-shared/types/psc.js';
 
 /** Two-sided 95% normal quantile, Φ⁻¹(0.975). */
 export const Z_95 = 1.959963984540054;
-
-export type Proportion =
-  | { available: true; estimate: number; ci95: [number, number]; successes: number; trials: number }
-  | { available: false; reason: string };
 
 /**
  * Wilson score interval. Unlike the Wald interval it stays inside [0, 1] and keeps its coverage when the
@@ -88,25 +87,6 @@ export function empiricalGap(labels: FunnelLabelsLike): Proportion {
   return gapOf(countAll(labels), labels.action !== undefined);
 }
 
-/**
- * How a model's implied gap P(b, ¬a | c) is obtained:
- * - 'decomposed': the model has P(b|¬a,c) (esm2, chain, the truth): mean of (1 − pAVR)·P(b|¬a,c). For chain
- *   that tower is identically 0, so its implied gap is exactly 0: the chain rule assumes PSC away.
- * - 'lower-bound': the model has pCVR and pAVR but no purchase split (esmc, esms, esmg). Since
- *   P(b,a|c) ≤ P(a|c), P(b,¬a|c) = P(b|c) − P(b,a|c) ≥ max(0, pCVR − pAVR): value is the mean of that per-row
- *   lower bound; upperBound is the mean of min(pCVR, 1 − pAVR), from P(b,¬a|c) ≤ P(b|c) and ≤ P(¬a|c).
- * - 'none': no pAVR (naive, esmm): the model says nothing about the action.
- */
-export type ImpliedGapKind = 'decomposed' | 'lower-bound' | 'none';
-
-export interface ImpliedGap {
-  kind: ImpliedGapKind;
-  /** Mean over the clicked rows; NaN for 'none' or when there are no clicked rows. */
-  value: number;
-  /** Only for 'lower-bound'. */
-  upperBound?: number;
-}
-
 export function impliedGapKind(stages: StageArrays): ImpliedGapKind {
   if (stages.avr && stages.buyGivenNoAction) return 'decomposed';
   if (stages.avr) return 'lower-bound';
@@ -152,24 +132,6 @@ export interface SliceOptions {
   minClicks?: number;
   /** Label of the merged slice; default "other". */
   otherLabel?: string;
-}
-
-export interface SliceGap {
-  value: string;
-  /** The merged slice: id 0 (missing / out of vocabulary), values beyond the top K and values under minClicks. */
-  isOther: boolean;
-  /** Distinct ids in the slice (1 for a kept value). */
-  distinctValues: number;
-  rows: number;
-  clicks: number;
-  /** Clicked rows with an action; NaN without an action label. */
-  actions: number;
-  /** Clicked rows with a purchase. */
-  purchases: number;
-  empiricalGap: Proportion;
-  pscShare: Proportion;
-  /** Each model's implied P(b, ¬a | c) on this slice's clicked rows. */
-  models: Record<string, ImpliedGap>;
 }
 
 /**

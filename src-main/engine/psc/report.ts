@@ -6,29 +6,28 @@
  */
 import type { FunnelLabelsLike } from '../metrics/index.js';
 import type { StageArrays } from '../train/predict.js';
-import { compareModels, type ComparisonProtocol, type ModelComparison } from './compare.js';
+import { compareModels, type ComparisonProtocol } from './compare.js';
 import {
   compareEstimates,
   decompose,
   isChainedModel,
   isConstrainedModel,
   truthStages,
-  type DeltaDistribution,
   type EstimateOptions,
-  type ScatterSample,
   type SimulationTruth,
 } from './decomposition.js';
-import {
-  empiricalGap,
-  gapBySlice,
-  impliedGap,
-  pscShare,
-  type ImpliedGap,
-  type Proportion,
-  type SliceGap,
-  type SliceOptions,
-} from './empirical.js';
-import { oracleAuc, truthErrors, type OracleAuc, type TruthErrors } from './truth.js';
+import { empiricalGap, gapBySlice, impliedGap, pscShare, type SliceOptions } from './empirical.js';
+import { oracleAuc, truthErrors } from './truth.js';
+import type {
+  DecompositionSummary,
+  ModelRole,
+  ModelPsc,
+  EstimatePair,
+  PscAnalysis,
+} from '../../../src-shared/types/psc.js';
+
+export type { DecompositionSummary, ModelRole, ModelPsc, EstimatePair, PscAnalysis };
+export { PSC_DEFINITIONS } from '../../../src-shared/types/psc.js';
 
 /** One categorical field to slice by: ids[i] of row i, vocabulary[id − 1] names id ≥ 1, id 0 = other/missing. */
 export interface SliceField {
@@ -47,78 +46,6 @@ export interface PscInput {
   slices?: SliceField[];
   options?: { estimates?: EstimateOptions; comparison?: ComparisonProtocol };
 }
-
-/** Means of the per-row decomposition (decompose), for a model that has all of pAVR, P(b|a,c), P(b|¬a,c). */
-export interface DecompositionSummary {
-  /** Mean P(a|c)·P(b|a,c) over the clicked rows. */
-  actionPath: number;
-  /** Mean (1 − P(a|c))·P(b|¬a,c) over the clicked rows: the implied gap P(b, ¬a | c). */
-  noActionPath: number;
-  /** Mean of their sum over the clicked rows. */
-  cvr: number;
-  /** noActionPath / cvr: the implied share of purchases without an action, to set against the empirical PSC share. */
-  impliedShare: number;
-  /** Mean P(c)·P(a|c)·P(b|a,c) over all exposures. */
-  chained: number;
-  /** Mean P(c)·P(¬a|c)·P(b|¬a,c) over all exposures: the PSC gap Δ. */
-  gap: number;
-  /** Largest per-row |action path + no-action path − pCVR|. */
-  cvrMismatch: number;
-}
-
-/**
- * chained: has pAVR and P(b|a,c), purchase goes through the action (chain, esm2); constrained: has pAVR but no
- * purchase-after-action tower (esmc, esms, esmg); other: no action stage at all (naive, esmm). Decided from the
- * stages, so renamed or new models fall in the right group.
- */
-export type ModelRole = 'chained' | 'constrained' | 'other';
-
-export interface ModelPsc {
-  role: ModelRole;
-  impliedGap: ImpliedGap;
-  decomposition: DecompositionSummary | null;
-}
-
-export interface EstimatePair {
-  chained: string;
-  constrained: string;
-  clicked: DeltaDistribution & { scatter: ScatterSample };
-  exposure: DeltaDistribution;
-}
-
-export interface PscAnalysis {
-  rows: number;
-  clicks: number;
-  /** Clicked rows with an action; NaN without an action label. */
-  actions: number;
-  /** Clicked rows with a purchase. */
-  purchases: number;
-  empirical: { pscShare: Proportion; gap: Proportion };
-  models: Record<string, ModelPsc>;
-  /** Every (chained, constrained) pair present: constrained pCVR − chained pAVR·P(b|a,c). */
-  estimates: EstimatePair[];
-  slices: { field: string; slices: SliceGap[] }[];
-  truth: {
-    psc: Omit<ModelPsc, 'role'>;
-    errors: Record<string, TruthErrors>;
-    oracleAuc: OracleAuc;
-  } | null;
-  comparison: ModelComparison;
-}
-
-/** What each definition in the analysis means, for the UI's tooltips and the PDF's glossary. */
-export const PSC_DEFINITIONS: Record<string, string> = {
-  pscShare: 'P(a=0 | b=1, c=1): share of clicked purchases made without an in-shop action (Wilson 95% CI)',
-  gap: 'P(b=1, a=0 | c=1): clicked rows with a purchase and no in-shop action, per click (Wilson 95% CI)',
-  impliedGap:
-    "a model's P(b, ¬a | c) averaged over clicked rows: (1 − pAVR)·P(b|¬a,c) when it has that tower (0 for chain); " +
-    'for esmc/esms/esmg the lower bound max(0, pCVR − pAVR) and upper bound min(pCVR, 1 − pAVR); none without pAVR',
-  estimates: 'Δ = constrained pCVR − chained pAVR·P(b|a,c) on clicked rows; on exposures pCTCVR − pCTR·pAVR·P(b|a,c)',
-  decomposition: 'pCVR = pAVR·P(b|a,c) + (1 − pAVR)·P(b|¬a,c); pCTCVR = chained P(c)·P(a|c)·P(b|a,c) + gap',
-  truthErrors: 'RMSE, MAE and 10-bin calibration error of each stage against the true probability',
-  oracleAuc: 'AUC of the true probabilities under the same protocol: the ceiling for any model',
-  comparison: 'DeLong test of two correlated AUCs on the same rows; significant at p < alpha, unadjusted',
-};
 
 function meanOver(values: ArrayLike<number>, mask?: ArrayLike<number>): number {
   let sum = 0;

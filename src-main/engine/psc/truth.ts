@@ -6,21 +6,9 @@
 import { evaluateStages, mae, reliability, rmse, type FunnelLabelsLike } from '../metrics/index.js';
 import type { StageArrays } from '../train/predict.js';
 import { decompose, truthStages, type SimulationTruth } from './decomposition.js';
+import type { ProbabilityErrors, TruthErrors, OracleAuc } from '../../../src-shared/types/psc.js';
 
-export interface ProbabilityErrors {
-  rows: number;
-  rmse: number;
-  mae: number;
-  /**
-   * ECE-style calibration error against the true probability instead of the label: over 10 equal-width bins of
-   * the model's probability, Σ_b (n_b/N)·|mean model probability − mean true probability|. 0 when the model is
-   * calibrated in the mean per bin, even if it ranks badly (which RMSE then shows).
-   */
-  ece: number;
-}
-
-/** Keyed by stage (ctr, avr, cvr, ctavr, ctcvr, buyGivenAction, buyGivenNoAction, chainedCtcvr, pscGap). */
-export type TruthErrors = Record<string, { exposure: ProbabilityErrors; clicked: ProbabilityErrors }>;
+export type { ProbabilityErrors, TruthErrors, OracleAuc } from '../../../src-shared/types/psc.js';
 
 function errors(model: ArrayLike<number>, truth: ArrayLike<number>, mask?: ArrayLike<number>): ProbabilityErrors {
   let rows = 0;
@@ -58,14 +46,6 @@ export function truthErrors(stages: StageArrays, truth: SimulationTruth, clickMa
     result[stage] = { exposure: errors(model, trueValues), clicked: errors(model, trueValues, clickMask) };
   }
   return result;
-}
-
-export interface OracleAuc {
-  ctr_auc: number;
-  cvr_auc: number;
-  ctcvr_auc: number;
-  avr_auc: number;
-  ctavr_auc: number;
 }
 
 /**

@@ -1,79 +1,17 @@
 import type { ColumnRoles } from '../data/roles.js';
 import type { Project, Row } from './project.js';
 import { ident, isMissingSql } from './sql.js';
+import type { FunnelCounts, Funnel, ColumnStats, SliceFunnel, DatasetProfile } from '../../../src-shared/types/data.js';
 
-/**
- * Counts along exposure → click → in-shop action → purchase. Actions and purchases count only clicked rows,
- * the space the models' CVR lives in; rows that break the funnel (kept by policy) are counted apart.
- */
-export interface FunnelCounts {
-  exposures: number;
-  clicks: number;
-  /** Null when the data has no in-shop action label. */
-  actions: number | null;
-  purchases: number;
-  purchasesWithAction: number | null;
-  purchasesWithoutAction: number | null;
-  /** Rows with a purchase or action but no click; 0 unless the import kept them. */
-  funnelViolations: number;
-}
-
-export interface FunnelRates {
-  /** clicks / exposures */
-  ctr: number | null;
-  /** actions / clicks */
-  avr: number | null;
-  /** purchases / clicks */
-  cvr: number | null;
-  /** actions / exposures */
-  ctavr: number | null;
-  /** purchases / exposures */
-  ctcvr: number | null;
-  /** P(purchase | action, click) */
-  buyGivenAction: number | null;
-  /** P(purchase | no action, click) */
-  buyGivenNoAction: number | null;
-  /** P(no action | purchase, click): the share of purchases the chain rule cannot explain (PSC). */
-  pscShare: number | null;
-}
-
-export interface Funnel {
-  counts: FunnelCounts;
-  rates: FunnelRates;
-}
-
-export type ColumnKind = 'categorical' | 'multiHot' | 'dense' | 'truth';
-
-export interface ColumnStats {
-  name: string;
-  kind: ColumnKind;
-  missing: number;
-  /** Distinct values (categorical) or tokens (multi-hot). */
-  distinct?: number;
-  /** The most frequent values with their row counts (categorical) or token counts (multi-hot). */
-  top?: { value: string; count: number }[];
-  mean?: number | null;
-  std?: number | null;
-  min?: number | null;
-  max?: number | null;
-  /** Mean tokens per bag (multi-hot). */
-  meanLength?: number | null;
-}
-
-/** The funnel among the rows holding one of a categorical column's most frequent values. */
-export interface SliceFunnel {
-  column: string;
-  value: string;
-  funnel: Funnel;
-}
-
-/** What the dataset view shows; plain JSON, stored in `datasets.profile`. */
-export interface DatasetProfile {
-  rows: number;
-  funnel: Funnel;
-  columns: ColumnStats[];
-  slices: SliceFunnel[];
-}
+export type {
+  FunnelCounts,
+  FunnelRates,
+  Funnel,
+  ColumnKind,
+  ColumnStats,
+  SliceFunnel,
+  DatasetProfile,
+} from '../../../src-shared/types/data.js';
 
 export interface ProfileOptions {
   /** Most frequent values listed per column and sliced per categorical column. Default 5. */

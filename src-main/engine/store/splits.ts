@@ -9,9 +9,10 @@ import {
 } from '../data/split.js';
 import type { Project } from './project.js';
 import { ident } from './sql.js';
+import type { SplitKind, SplitSummary } from '../../../src-shared/types/data.js';
 
-export type SplitKind = 'random' | 'time' | 'user';
-export const SPLIT_KINDS: SplitKind[] = ['random', 'time', 'user'];
+export type { SplitKind, SplitSummary } from '../../../src-shared/types/data.js';
+export { SPLIT_KINDS } from '../../../src-shared/types/data.js';
 
 export interface SplitOptions {
   kind: SplitKind;
@@ -21,15 +22,6 @@ export interface SplitOptions {
   /** Random and user splits; default 1, the seed `esmc-lab train` splits with. */
   seed?: number;
   signal?: AbortSignal;
-}
-
-export interface SplitSummary {
-  dataset: string;
-  split: string;
-  kind: SplitKind;
-  seed: number | null;
-  fractions: SplitFractions;
-  counts: Record<keyof SplitFractions, number>;
 }
 
 const PARTS = ['train', 'validation', 'test'] as const;

@@ -6,59 +6,10 @@ import { predictRows } from './predict.js';
 import { inMemoryRows, isTrainingRows, type TrainingRows } from './rows.js';
 import { SparseAdam, TFJS_ADAM } from './sparse-adam.js';
 import type { SparseLookup } from '../layers/embedding.js';
+import type { TrainConfig, TrainEvent, TrainResult } from '../../../src-shared/types/training.js';
 
-export interface TrainConfig {
-  epochs: number;
-  batchSize: number;
-  learningRate: number;
-  /** L2 added to every gradient (PyTorch Adam's `weight_decay`); 0 turns it off. */
-  weightDecay: number;
-  /** Seeds the shuffling; the model's own seed fixes initial weights and dropout. */
-  seed: number;
-  /** Stop after this many epochs without a better validation CVR AUC; null trains every epoch. */
-  patience: number | null;
-  /** Minimum time between step events, so a UI over IPC is not flooded. */
-  progressIntervalMs: number;
-}
-
-export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
-  epochs: 5,
-  batchSize: 1024,
-  learningRate: 1e-3,
-  weightDecay: 0,
-  seed: 1,
-  patience: 2,
-  progressIntervalMs: 250,
-};
-
-/** A tagged union so it crosses IPC and worker boundaries as plain data. */
-export type TrainEvent =
-  | {
-      type: 'step';
-      epoch: number;
-      step: number;
-      stepsPerEpoch: number;
-      losses: Record<string, number>;
-      samplesPerSecond: number;
-    }
-  | { type: 'epoch'; epoch: number; trainLoss: Record<string, number>; validation?: StageMetrics; improved: boolean };
-
-export interface EpochSummary {
-  epoch: number;
-  trainLoss: Record<string, number>;
-  validation?: StageMetrics;
-}
-
-export interface TrainResult {
-  status: 'completed' | 'early-stopped' | 'cancelled';
-  epochsRun: number;
-  /** The epoch whose weights the model holds at the end (the best by validation CVR AUC, when validated). */
-  bestEpoch: number | null;
-  /** Mean loss terms over windows of steps, for the loss curves. */
-  curve: { step: number; epoch: number; losses: Record<string, number> }[];
-  epochs: EpochSummary[];
-  samplesPerSecond: number;
-}
+export type { TrainConfig, TrainEvent, EpochSummary, TrainResult } from '../../../src-shared/types/training.js';
+export { DEFAULT_TRAIN_CONFIG } from '../../../src-shared/types/training.js';
 
 export interface TrainOptions {
   onEvent?: (event: TrainEvent) => void;
