@@ -137,3 +137,21 @@ export interface DatasetProfile {
   columns: ColumnStats[];
   slices: SliceFunnel[];
 }
+
+/** The input formats the importers read; 'auto' guesses from the file's name and header. */
+export const IMPORT_FORMATS = [
+  'auto',
+  'csv',
+  'parquet',
+  'jsonl',
+  'aliccp-raw',
+  'aliccp',
+  'aliexpress',
+  'taobao',
+  'simulator',
+] as const;
+export type ImportFormat = (typeof IMPORT_FORMATS)[number];
+
+/** The simulator's presets (their settings live in the engine's simulate/config.ts). */
+export const SIMULATOR_PRESET_NAMES = ['no-psc', 'paper-like', 'taobao-like'] as const;
+export type SimulatorPreset = (typeof SIMULATOR_PRESET_NAMES)[number];

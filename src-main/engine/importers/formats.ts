@@ -8,18 +8,9 @@ import { ident } from '../store/sql.js';
 import { RAW, STAGE, stageDelimited, stageTyped, type StagedFile } from './stage.js';
 import { looksLikeTaobao, stageTaobao, type BuysWithoutPv } from './taobao.js';
 
-export const IMPORT_FORMATS = [
-  'auto',
-  'csv',
-  'parquet',
-  'jsonl',
-  'aliccp-raw',
-  'aliccp',
-  'aliexpress',
-  'taobao',
-  'simulator',
-] as const;
-export type ImportFormat = (typeof IMPORT_FORMATS)[number];
+import { IMPORT_FORMATS, type ImportFormat } from '../../../src-shared/types/data.js';
+
+export { IMPORT_FORMATS, type ImportFormat };
 export type ResolvedFormat = Exclude<ImportFormat, 'auto'>;
 
 export interface SourceOptions {

@@ -1,4 +1,5 @@
 import { MAX_MULTI_HOT_LENGTH } from '../data/encode.js';
+import type { SimulatorPreset } from '../../../src-shared/types/data.js';
 
 /**
  * The knobs of the ground-truth funnel simulator. Every probability is a sigmoid of a base rate's logit plus
@@ -33,7 +34,7 @@ export interface SimulatorConfig {
   pscShare: number;
 }
 
-export type SimulatorPreset = 'no-psc' | 'paper-like' | 'taobao-like';
+export type { SimulatorPreset };
 
 const SHAPE = {
   rows: 100_000,

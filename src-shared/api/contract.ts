@@ -1,0 +1,419 @@
+/**
+ * The one API between the renderer and the Node side. Electron IPC (preload) and the browser-mode host
+ * (WebSocket) both carry exactly these methods and events; every request is validated against its schema on
+ * the Node side before a handler sees it (`dispatch`), so a handler's parameters are already well-formed.
+ *
+ * Numbers the engine leaves as NaN (a metric that is undefined, e.g. an AUC without positives) cross every
+ * transport as null (`toWire`), so views and chart builders treat null as "not available".
+ */
+import { z } from 'zod';
+import type {
+  BackendInfo,
+  BackendName,
+  ColumnRoles,
+  DatasetProfile,
+  Finding,
+  Funnel,
+  ModelConfig,
+  ModelInfo,
+  ModelComparison,
+  PrCurve,
+  PscAnalysis,
+  Reliability,
+  RocCurve,
+  RunRecord,
+  Stage,
+  StageMetrics,
+  TrainConfig,
+  TrainEvent,
+  Histogram,
+} from '../types/index.js';
+import { BACKEND_NAMES, IMPORT_FORMATS, SIMULATOR_PRESET_NAMES, STAGES } from '../types/index.js';
+import type { ApiErrorInfo } from './errors.js';
+
+// ---------------------------------------------------------------------------------------------------------
+// Building blocks of requests
+
+const name = z.string().trim().min(1).max(200);
+const runIds = z.array(z.string().min(1)).min(1).max(20);
+
+/**
+ * A user's file as the Node side can read it. Electron passes the dropped file's path (never its bytes); the
+ * browser host first receives the bytes by an HTTP upload and answers with an upload id.
+ */
+export const fileRef = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('path'), path: z.string().min(1) }).strict(),
+  z.object({ kind: z.literal('upload'), id: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/), name: z.string() }).strict(),
+]);
+export type FileRef = z.infer<typeof fileRef>;
+
+const columnRoles = z
+  .object({
+    click: z.string(),
+    action: z.array(z.string()),
+    purchase: z.string(),
+    user: z.string(),
+    categorical: z.array(z.string()),
+    multiHot: z.array(z.string()),
+    dense: z.array(z.string()),
+    truth: z.array(z.string()),
+    ignore: z.array(z.string()),
+    timestamp: z.string(),
+    item: z.string(),
+  })
+  .partial()
+  .strict();
+
+const modelConfig = z
+  .object({
+    embeddingDim: z.number().int().min(1).max(256),
+    tower: z
+      .object({
+        hidden: z.array(z.number().int().min(1).max(4096)).max(8),
+        activation: z.enum(['relu', 'tanh', 'sigmoid', 'elu', 'linear']),
+        dropout: z.number().min(0).max(0.9),
+      })
+      .partial()
+      .strict(),
+    lossWeights: z.record(z.string(), z.number().min(0)),
+    constraint: z
+      .object({
+        lambda: z.number().min(0),
+        layers: z.enum(['hidden', 'all']),
+        distance: z.enum(['l2', 'cosine']),
+        gradient: z.enum(['both', 'cvr-only']),
+      })
+      .partial()
+      .strict(),
+    seed: z.number().int(),
+    embedding: z.enum(['sparse', 'dense']),
+  })
+  .partial()
+  .strict();
+
+const trainConfig = z
+  .object({
+    epochs: z.number().int().min(1).max(1000),
+    batchSize: z
+      .number()
+      .int()
+      .min(1)
+      .max(1 << 20),
+    learningRate: z.number().positive().max(10),
+    weightDecay: z.number().min(0),
+    seed: z.number().int(),
+    patience: z.number().int().min(1).nullable(),
+    progressIntervalMs: z.number().int().min(0),
+    /** Stop each model after this many steps (a quick look, and the end-to-end tests); absent = every epoch. */
+    maxSteps: z.number().int().min(1),
+  })
+  .partial()
+  .strict();
+
+const part = z.enum(['validation', 'test']);
+
+// ---------------------------------------------------------------------------------------------------------
+// Results
+
+export interface ModelDescription extends ModelInfo {
+  /** One line for the model picker. */
+  description: string;
+}
+
+export interface SimulatorPresetInfo {
+  name: (typeof SIMULATOR_PRESET_NAMES)[number];
+  description: string;
+  pscShare: number;
+}
+
+export interface AppInfo {
+  version: string;
+  /** Which shell serves the API; shown in the status bar, never branched on by views. */
+  shell: 'electron' | 'browser';
+  /** The backend training will use, with the reasons faster ones were passed over. */
+  backend: BackendInfo;
+  models: ModelDescription[];
+  presets: SimulatorPresetInfo[];
+  defaults: { model: ModelConfig; train: TrainConfig };
+  project: ProjectSummary | null;
+}
+
+export interface DatasetSummary {
+  name: string;
+  sourcePath: string;
+  format: string;
+  sha256: string;
+  rows: number;
+  importedAt: string;
+  funnel: Funnel;
+  /** The dataset has the simulator's known per-row probabilities (truth columns). */
+  simulated: boolean;
+}
+
+export interface DatasetDetail extends DatasetSummary {
+  roles: ColumnRoles;
+  findings: Finding[];
+  profile: DatasetProfile;
+}
+
+export interface RunSummary {
+  id: string;
+  model: string;
+  /** 'failed' runs are stored too, with their error, so a report can say what is missing. */
+  status: RunRecord['status'] | 'failed';
+  dataset: string | null;
+  split: string | null;
+  startedAt: string;
+  backend: BackendInfo | null;
+  metrics: { validation?: StageMetrics; test?: StageMetrics };
+  error?: string;
+}
+
+export interface RunDetail extends RunSummary {
+  /** Null for a failed run. */
+  record: RunRecord | null;
+}
+
+export interface ProjectSummary {
+  path: string;
+  name: string;
+  datasets: DatasetSummary[];
+  runs: RunSummary[];
+}
+
+export interface FileInspection {
+  file: FileRef;
+  fileName: string;
+  bytes: number;
+  format: (typeof IMPORT_FORMATS)[number];
+  columns: string[];
+  /** The first rows as text, for the mapping table. */
+  sampleRows: string[][];
+  suggestedRoles: ColumnRoles;
+  /** Problems visible before import (unknown columns, missing labels); the import repeats the full validation. */
+  findings: Finding[];
+}
+
+export type CurveStage = 'ctr' | 'cvr' | 'ctcvr';
+
+export interface StageCurves {
+  runId: string;
+  model: string;
+  stage: CurveStage;
+  /** Sampled to at most a few hundred points; the AUC is computed on every row. */
+  roc: RocCurve;
+  pr: PrCurve;
+  reliability: Reliability;
+  /** Score distributions of the positive and negative rows, on the same edges. */
+  scores: { positive: Histogram; negative: Histogram };
+}
+
+export interface ResultsView {
+  dataset: string;
+  part: z.infer<typeof part>;
+  runs: RunSummary[];
+  /** Metrics on `part`, per run id, with 95% intervals where the metric has one (AUCs: DeLong). */
+  metrics: Record<string, StageMetrics>;
+  intervals: Record<string, Record<string, [number, number]>>;
+  /** Every pair of runs, DeLong-tested on cvr_auc and ctcvr_auc. */
+  comparison: ModelComparison;
+  curves: StageCurves[];
+}
+
+export interface StageRow {
+  rowId: number;
+  labels: { click: number; action: number | null; purchase: number };
+  /** The simulator's true probabilities, when the data has them. */
+  truth: Partial<Record<Stage, number>> | null;
+  /** Per run id, every stage the model has. */
+  stages: Record<string, Partial<Record<Stage, number>>>;
+  /** The row's feature values as imported (only in `stages.row`). */
+  features?: Record<string, string | number | null>;
+}
+
+export interface RowsPage {
+  total: number;
+  offset: number;
+  rows: StageRow[];
+}
+
+export interface JobRef {
+  jobId: string;
+}
+
+export interface ReportResult {
+  /** Where the PDF was written on the Node side. */
+  path: string;
+  /** For `files.open` (Electron) and the browser host's download route. */
+  fileId: string;
+  pages: number;
+  bytes: number;
+  seconds: number;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The methods
+
+const rowFilter = z
+  .object({
+    click: z.union([z.literal(0), z.literal(1)]),
+    action: z.union([z.literal(0), z.literal(1)]),
+    purchase: z.union([z.literal(0), z.literal(1)]),
+    /** Clicked purchases without an action: the rows the chain rule cannot explain. */
+    pscOnly: z.boolean(),
+  })
+  .partial()
+  .strict();
+
+/**
+ * Each method: its parameter schema and its result type. Long work (import, simulate, train, analyse,
+ * report) answers at once with a job id; its progress, result or error arrive as `job` events.
+ */
+export const PARAMS = {
+  'app.info': z.object({}).strict(),
+  'project.open': z.object({ path: z.string().min(1), create: z.boolean().optional() }).strict(),
+  'project.current': z.object({}).strict(),
+  'files.inspect': z.object({ file: fileRef, format: z.enum(IMPORT_FORMATS).optional() }).strict(),
+  /** Opens a file the Node side wrote (a report) with the system's viewer; the browser host downloads it instead. */
+  'files.open': z.object({ fileId: z.string().min(1) }).strict(),
+  'datasets.list': z.object({}).strict(),
+  'datasets.get': z.object({ name }).strict(),
+  'datasets.import': z
+    .object({
+      file: fileRef,
+      name: name.optional(),
+      format: z.enum(IMPORT_FORMATS).optional(),
+      roles: columnRoles.optional(),
+      funnelPolicy: z.enum(['drop', 'keep', 'fail']).optional(),
+      replace: z.boolean().optional(),
+    })
+    .strict(),
+  'datasets.simulate': z
+    .object({
+      preset: z.enum(SIMULATOR_PRESET_NAMES),
+      rows: z.number().int().min(1000).max(20_000_000),
+      pscShare: z.number().min(0).max(0.95).optional(),
+      seed: z.number().int().optional(),
+      name: name.optional(),
+    })
+    .strict(),
+  'training.start': z
+    .object({
+      dataset: name,
+      models: z.array(z.string().min(1)).min(1).max(10),
+      modelConfig: modelConfig.optional(),
+      trainConfig: trainConfig.optional(),
+      backend: z.enum(BACKEND_NAMES).optional(),
+    })
+    .strict(),
+  'runs.list': z.object({}).strict(),
+  'runs.get': z.object({ id: z.string().min(1) }).strict(),
+  'results.compare': z.object({ runIds, part: part.optional() }).strict(),
+  'psc.analyse': z.object({ runIds, part: part.optional() }).strict(),
+  'stages.rows': z
+    .object({
+      runIds,
+      part: part.optional(),
+      filter: rowFilter.optional(),
+      /** A stage of the first run ("cvr"), "<runId>:<stage>", or a label ("purchase"). */
+      sort: z
+        .object({ key: z.string().min(1), descending: z.boolean() })
+        .strict()
+        .optional(),
+      offset: z.number().int().min(0),
+      limit: z.number().int().min(1).max(500),
+    })
+    .strict(),
+  'stages.row': z.object({ runIds, rowId: z.number().int().min(0) }).strict(),
+  'report.create': z
+    .object({
+      runIds,
+      pageSize: z.enum(['A4', 'Letter']).optional(),
+      title: z.string().max(200).optional(),
+    })
+    .strict(),
+  'jobs.list': z.object({}).strict(),
+  'jobs.cancel': z.object({ jobId: z.string().min(1) }).strict(),
+} as const;
+
+/** What each method answers. */
+export interface Results {
+  'app.info': AppInfo;
+  'project.open': ProjectSummary;
+  'project.current': ProjectSummary | null;
+  'files.inspect': FileInspection;
+  'files.open': { opened: boolean };
+  'datasets.list': DatasetSummary[];
+  'datasets.get': DatasetDetail;
+  'datasets.import': JobRef;
+  'datasets.simulate': JobRef;
+  'training.start': JobRef;
+  'runs.list': RunSummary[];
+  'runs.get': RunDetail;
+  'results.compare': ResultsView;
+  'psc.analyse': JobRef;
+  'stages.rows': RowsPage;
+  'stages.row': StageRow;
+  'report.create': JobRef;
+  'jobs.list': JobInfo[];
+  'jobs.cancel': JobInfo;
+}
+
+export type Method = keyof typeof PARAMS & keyof Results;
+export const METHODS = Object.keys(PARAMS) as Method[];
+/** What a caller may send (defaults and optional fields unfilled). */
+export type Params<M extends Method> = z.input<(typeof PARAMS)[M]>;
+/** What a handler receives, after validation. */
+export type ValidParams<M extends Method> = z.output<(typeof PARAMS)[M]>;
+export type Result<M extends Method> = Results[M];
+
+// Every method has a schema and a result type: a method added to one list only fails to compile here.
+type SameKeys<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const everyMethodHasSchemaAndResult: SameKeys<keyof typeof PARAMS, keyof Results> = true;
+void everyMethodHasSchemaAndResult;
+
+export function isMethod(value: unknown): value is Method {
+  return typeof value === 'string' && Object.hasOwn(PARAMS, value);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Jobs and events
+
+/** What each kind of job yields when it is done. */
+export interface JobResults {
+  import: DatasetDetail;
+  simulate: DatasetDetail;
+  train: RunSummary[];
+  analyse: PscAnalysis;
+  report: ReportResult;
+}
+export type JobKind = keyof JobResults;
+
+export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+
+export interface JobInfo<K extends JobKind = JobKind> {
+  id: string;
+  kind: K;
+  /** What the job does, in words ("Train esmm, esmc on paper-like"). */
+  title: string;
+  state: JobState;
+  /** 0..1. */
+  progress: number;
+  /** The current step, in words. */
+  message: string;
+  startedAt: string;
+  finishedAt?: string;
+  result?: JobResults[K];
+  error?: ApiErrorInfo;
+}
+
+export type ApiEvent =
+  /** A job was created, progressed, or finished. */
+  | { type: 'job'; job: JobInfo }
+  /** One model's training progress inside a `train` job, for the live curves. */
+  | { type: 'train'; jobId: string; model: string; event: TrainEvent | { type: 'loaded'; rows: number } }
+  /** Datasets or runs changed (an import or a training finished, another project opened). */
+  | { type: 'project'; project: ProjectSummary | null };
+
+export { STAGES };
+export type { BackendName };
