@@ -413,7 +413,14 @@ export type ApiEvent =
   /** One model's training progress inside a `train` job, for the live curves. */
   | { type: 'train'; jobId: string; model: string; event: TrainEvent | { type: 'loaded'; rows: number } }
   /** Datasets or runs changed (an import or a training finished, another project opened). */
-  | { type: 'project'; project: ProjectSummary | null };
+  | { type: 'project'; project: ProjectSummary | null }
+  /** Electron only: the user chose a data file in File › Import data…; the Data view inspects and imports it. */
+  | { type: 'import-file'; file: FileRef }
+  /**
+   * Electron only: the computation process stopped unexpectedly ('stopped'; pending calls and running jobs
+   * failed) and is back ('restarted'), or stopped too often to be restarted again ('given-up').
+   */
+  | { type: 'service'; state: 'stopped' | 'restarted' | 'given-up'; message: string };
 
 export { STAGES };
 export type { BackendName };
