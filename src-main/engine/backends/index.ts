@@ -1,6 +1,7 @@
 import * as tf from '../tf.js';
 import { registerExplicitTransposeMatMul } from './matmul-transpose.js';
 import { registerSegmentSumKernel } from './segment-sum.js';
+import { registerLeadingAxesSum } from './sum-leading-axes.js';
 import { BACKEND_NAMES, type BackendInfo, type BackendName } from '../../../src-shared/types/training.js';
 
 export type { BackendInfo, BackendName } from '../../../src-shared/types/training.js';
@@ -27,6 +28,7 @@ const activations: Record<BackendName, Activation> = {
     await setBackend('wasm');
     registerSegmentSumKernel('wasm');
     registerExplicitTransposeMatMul('wasm');
+    registerLeadingAxesSum('wasm');
     const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
     return simd ? 'CPU (wasm SIMD)' : 'CPU (wasm)';
   },

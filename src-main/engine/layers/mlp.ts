@@ -17,6 +17,42 @@ const activations: Record<Activation, (x: tf.Tensor2D) => tf.Tensor2D> = {
   linear: (x) => x,
 };
 
+/**
+ * x·W + b through an activation, as one fused kernel where the backend has one. tfjs's own `fused.matMul`
+ * falls back to three kernels whenever gradients are recorded (unless linear), i.e. in every training step;
+ * this custom gradient keeps the fused forward and computes the same backward as the unfused ops.
+ */
+const fusedDense = (activation: 'relu' | 'linear') =>
+  tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [x, kernel, bias, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
+    const attrs = { transposeA: false, transposeB: false, activation };
+    // The kernel takes batched (rank-3) operands, as tfjs's own fused.matMul passes them.
+    const [a, b] = [tf.expandDims(x, 0), tf.expandDims(kernel, 0)];
+    const y3 = tf.engine().runKernel(tf._FusedMatMul, { a, b, bias }, attrs) as tf.Tensor3D;
+    const y = tf.squeeze(y3, [0]) as tf.Tensor2D;
+    save([x, kernel, y]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [savedX, savedKernel, savedY] = saved as tf.Tensor2D[];
+        const dz = activation === 'relu' ? tf.mul(dy as tf.Tensor2D, tf.step(savedY)) : (dy as tf.Tensor2D);
+        return [tf.matMul(dz, savedKernel, false, true), tf.matMul(savedX, dz, true, false), tf.sum(dz, 0)];
+      },
+    };
+  }) as (x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D) => tf.Tensor2D;
+
+const FUSED: Partial<Record<Activation, ReturnType<typeof fusedDense>>> = {
+  relu: fusedDense('relu'),
+  linear: fusedDense('linear'),
+};
+
+/** activation(x·W + b): fused for relu and linear, the plain ops otherwise. */
+export function dense(x: tf.Tensor2D, layer: DenseLayer, activation: Activation): tf.Tensor2D {
+  const fused = FUSED[activation];
+  if (fused) return fused(x, layer.kernel as tf.Tensor2D, layer.bias as tf.Tensor1D);
+  return activations[activation](tf.add(tf.matMul(x, layer.kernel as tf.Tensor2D), layer.bias));
+}
+
 /** An MLP tower h → logit. Hidden layers are named "<tower>.<i>", the output layer "<tower>.out". */
 export class Tower {
   constructor(
@@ -53,7 +89,7 @@ export class Tower {
   logit(h: tf.Tensor2D, training: boolean, dropoutSeed?: number): tf.Tensor1D {
     let x = h;
     this.hidden.forEach((layer, i) => {
-      x = activations[this.config.activation](tf.add(tf.matMul(x, layer.kernel), layer.bias));
+      x = dense(x, layer, this.config.activation);
       if (training && this.config.dropout > 0)
         x = tf.dropout(
           x,
@@ -62,7 +98,7 @@ export class Tower {
           dropoutSeed === undefined ? undefined : dropoutSeed + i,
         ) as tf.Tensor2D;
     });
-    return tf.reshape(tf.add(tf.matMul(x, this.output.kernel), this.output.bias), [-1]);
+    return tf.reshape(dense(x, this.output, 'linear'), [-1]);
   }
 
   probability(h: tf.Tensor2D, training: boolean, dropoutSeed?: number): tf.Tensor1D {

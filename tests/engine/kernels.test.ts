@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import * as tf from '../../src-main/engine/tf.js';
+import { initBackend } from '../../src-main/engine/backends/index.js';
+import { dense, type Activation, type DenseLayer } from '../../src-main/engine/layers/mlp.js';
+import { sumRows } from '../../src-main/engine/backends/sum-leading-axes.js';
+import { Random } from '../../src-main/engine/random.js';
+
+/** The fast kernels must compute what the plain ops compute: values and gradients, on every backend. */
+
+function randomValues(size: number, seed: number): Float32Array {
+  const random = new Random(seed);
+  return Float32Array.from({ length: size }, () => random.uniform(-1, 1));
+}
+
+function maxDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
+  return worst;
+}
+
+/** Σ over the leading `axes` of a row-major array, in float64. */
+function referenceSum(values: Float32Array, shape: number[], leading: number): Float64Array {
+  const rows = shape.slice(0, leading).reduce((a, b) => a * b, 1);
+  const width = values.length / rows;
+  const out = new Float64Array(width);
+  for (let i = 0; i < values.length; i++) out[i % width] += values[i];
+  return out;
+}
+
+describe.each(['cpu', 'wasm'] as const)('on %s', (backend) => {
+  it.each(['relu', 'linear', 'tanh'] as Activation[])(
+    'dense(%s) equals activation(x·W + b) in value and in every gradient',
+    async (activation) => {
+      await initBackend(backend);
+      const [rows, inputs, units] = [97, 13, 7];
+      const x = tf.tensor2d(randomValues(rows * inputs, 1), [rows, inputs]);
+      const layer: DenseLayer = {
+        kernel: tf.variable(tf.tensor2d(randomValues(inputs * units, 2), [inputs, units])),
+        bias: tf.variable(tf.tensor1d(randomValues(units, 3))),
+      };
+      const weights = tf.tensor2d(randomValues(rows * units, 4), [rows, units]);
+      const plainOps: Record<Activation, (z: tf.Tensor2D) => tf.Tensor2D> = {
+        relu: tf.relu,
+        linear: (z) => z,
+        tanh: tf.tanh,
+        sigmoid: tf.sigmoid,
+        elu: tf.elu,
+      };
+      const objective = (f: (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D) =>
+        tf.grads((xx: tf.Tensor, w: tf.Tensor, b: tf.Tensor) =>
+          tf.sum(tf.mul(f(xx as tf.Tensor2D, w as tf.Tensor2D, b as tf.Tensor1D), weights)),
+        );
+      const fast = objective((xx, w, b) => dense(xx, { kernel: w, bias: b } as unknown as DenseLayer, activation));
+      const plain = objective((xx, w, b) => plainOps[activation](tf.add(tf.matMul(xx, w), b)));
+      const args = [x, layer.kernel, layer.bias];
+      const [fastGrads, plainGrads] = [fast(args), plain(args)];
+      for (let i = 0; i < 3; i++)
+        expect(maxDifference(fastGrads[i].dataSync(), plainGrads[i].dataSync())).toBeLessThan(1e-5);
+      const value = dense(x, layer, activation);
+      const reference = plainOps[activation](tf.add(tf.matMul(x, layer.kernel as tf.Tensor2D), layer.bias));
+      expect(value.shape).toEqual([rows, units]);
+      expect(maxDifference(value.dataSync(), reference.dataSync())).toBeLessThan(1e-5);
+      // Nothing is left behind by the custom gradient (saved tensors included).
+      const before = tf.memory().numTensors;
+      tf.tidy(() => {
+        fast(args);
+      });
+      expect(tf.memory().numTensors).toBe(before);
+      tf.dispose([x, layer.kernel, layer.bias, weights, value, reference, ...fastGrads, ...plainGrads]);
+    },
+  );
+
+  it('sums over leading axes like a plain loop, for every shape, axis order and keepDims', async () => {
+    await initBackend(backend);
+    const x = tf.tensor(randomValues(1024 * 12, 5), [1024, 12]);
+    const y = tf.tensor(randomValues(64 * 3 * 5, 6), [64, 3, 5]);
+    const cases: [tf.Tensor, number | number[], boolean, number][] = [
+      [x, 0, false, 1],
+      [x, [0], true, 1],
+      [x, -2, false, 1],
+      [y, [1, 0], true, 2],
+      // The same tensor summed over other axes right after: nothing may be cached by tensor id.
+      [y, 0, false, 1],
+      [y, [0, 1], false, 2],
+    ];
+    for (const [tensor, axis, keepDims, leading] of cases) {
+      const sum = tf.sum(tensor, axis, keepDims);
+      const expected = referenceSum(tensor.dataSync() as Float32Array, tensor.shape, leading);
+      const shape = tensor.shape.slice(leading);
+      expect(sum.shape).toEqual(keepDims ? [...new Array(leading).fill(1), ...shape] : shape);
+      expect(maxDifference(sum.dataSync(), expected)).toBeLessThan(1e-4);
+      sum.dispose();
+    }
+    // Axes that are not leading go to the backend's own kernel.
+    expect(maxDifference(tf.sum(y, [0, 2]).dataSync(), tf.sum(tf.sum(y, 2), 0).dataSync())).toBeLessThan(1e-4);
+    expect(tf.sum(x, 1).shape).toEqual([1024]);
+    tf.dispose([x, y]);
+  });
+});
+
+it('sumRows adds four rows per pass and the remainder one by one', () => {
+  const values = Float32Array.from({ length: 7 * 3 }, (_, i) => i);
+  const out = new Float32Array(3);
+  sumRows(values, 7, 3, out);
+  expect(Array.from(out)).toEqual([63, 70, 77]);
+});
