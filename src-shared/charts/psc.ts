@@ -1,0 +1,294 @@
+/** The Probability Space Confusion charts: chained vs constrained estimates, Δ, per-slice gaps, decomposition, truth. */
+import type { EChartsOption, SeriesOption } from 'echarts';
+import type { EstimatePair, ImpliedGap, PscAnalysis, Proportion } from '../types/psc.js';
+import {
+  LARGE_SCATTER,
+  cartesian,
+  colorOf,
+  diagonal,
+  errorBars,
+  formatPercent,
+  formatValue,
+  isAvailable,
+  largestOf,
+  paletteOf,
+  unavailable,
+  valueOrMissing,
+  type ChartOptions,
+} from './common.js';
+
+/** Axis names that say which estimate each axis is and which model made it. */
+export function chainedLabel(model: string): string {
+  return `pAVR·P(buy|action) (chained, ${model})`;
+}
+export function constrainedLabel(model: string): string {
+  return `pCVR (constrained, ${model})`;
+}
+
+export function pairName(pair: Pick<EstimatePair, 'chained' | 'constrained'>): string {
+  return `${pair.constrained} vs ${pair.chained}`;
+}
+
+/**
+ * One point per sampled clicked row: the chained estimate against the constrained one. Points above the
+ * diagonal are rows where the constrained model puts purchase mass the chain cannot (the PSC gap).
+ */
+export function estimateScatterChart(pair: EstimatePair, options: ChartOptions = {}): EChartsOption {
+  const { scatter } = pair.clicked;
+  const data: [number, number][] = [];
+  for (let k = 0; k < Math.min(scatter.chained.length, scatter.constrained.length); k++) {
+    if (isAvailable(scatter.chained[k]) && isAvailable(scatter.constrained[k]))
+      data.push([scatter.chained[k], scatter.constrained[k]]);
+  }
+  const title = `Chained vs constrained pCVR: ${pairName(pair)}`;
+  if (data.length === 0) return unavailable(title, 'no clicked row was sampled', options);
+  const largest = largestOf(data);
+  const extent = Math.min(1, Math.ceil(largest * 1.05 * 100) / 100 || 1);
+  return cartesian(
+    {
+      title,
+      subtitle: `${data.length} sampled clicked rows; mean Δ = ${formatValue(pair.clicked.mean)}, Δ > 0 on ${formatPercent(pair.clicked.positiveShare, 1)}`,
+      xAxis: { type: 'value', name: chainedLabel(pair.chained), nameGap: 28, min: 0, max: extent },
+      yAxis: { type: 'value', name: constrainedLabel(pair.constrained), nameGap: 48, min: 0, max: extent },
+      series: [
+        {
+          name: pairName(pair),
+          type: 'scatter',
+          data,
+          symbolSize: data.length > 2000 ? 2 : 4,
+          itemStyle: { color: colorOf(pair.constrained), opacity: 0.55 },
+          ...LARGE_SCATTER,
+        },
+        diagonal('chained = constrained', options, [0, extent]),
+      ],
+    },
+    options,
+  );
+}
+
+/** The distribution of Δ = constrained − chained on the clicked rows; bins right of 0 are where PSC mass shows. */
+export function deltaHistogramChart(pair: EstimatePair, options: ChartOptions = {}): EChartsOption {
+  const { histogram, mean, median, positiveShare, rows } = pair.clicked;
+  const name = `Δ ${pair.constrained} − ${pair.chained}`;
+  const title = `Δ = ${constrainedLabel(pair.constrained)} − ${chainedLabel(pair.chained)}`;
+  if (histogram.counts.length === 0 || !(rows > 0)) return unavailable(title, 'no clicked rows', options);
+  const centres = histogram.counts.map((_, k) => (histogram.edges[k] + histogram.edges[k + 1]) / 2);
+  return cartesian(
+    {
+      title: `Δ on clicked rows: ${pair.constrained} − ${pair.chained}`,
+      subtitle: `mean ${formatValue(mean)}, median ${formatValue(median)}, Δ > 0 on ${formatPercent(positiveShare, 1)} of ${rows} rows`,
+      legend: false,
+      tooltip: { trigger: 'axis' },
+      xAxis: {
+        type: 'category',
+        name: 'Δ = constrained pCVR − chained pAVR·P(buy|action)',
+        nameGap: 30,
+        data: centres.map((c) => formatValue(c, 3)),
+      },
+      yAxis: { type: 'value', name: 'clicked rows', nameGap: 48 },
+      series: [
+        {
+          name,
+          type: 'bar',
+          barCategoryGap: '5%',
+          data: histogram.counts.map((count, k) => ({
+            value: valueOrMissing(count),
+            itemStyle: { color: centres[k] > 0 ? colorOf(pair.constrained) : colorOf(pair.chained) },
+          })),
+        },
+      ],
+    },
+    options,
+  );
+}
+
+function gapSeriesName(model: string, gap: ImpliedGap): string {
+  return gap.kind === 'lower-bound' ? `${model} (lower bound)` : model;
+}
+
+function interval(p: Proportion): [number, number] | null {
+  return p.available && isAvailable(p.ci95[0]) && isAvailable(p.ci95[1]) ? p.ci95 : null;
+}
+
+/**
+ * Per slice value: the empirical gap P(b, ¬a | c) with its 95% interval, and each model's implied gap on the
+ * same rows. Models that say nothing about the action (implied gap 'none') are left out.
+ */
+export function sliceGapChart(sliceField: PscAnalysis['slices'][number], options: ChartOptions = {}): EChartsOption {
+  const { field, slices } = sliceField;
+  const title = `PSC gap P(buy, no action | click) by ${field}`;
+  if (slices.length === 0) return unavailable(title, `no slice of ${field} has enough clicks`, options);
+  const categories = slices.map((s) => (s.isOther ? `other (${s.distinctValues} values)` : s.value));
+  const palette = paletteOf(options);
+  const intervals = slices
+    .map((s, k) => {
+      const ci = interval(s.empiricalGap);
+      return ci ? ([k, ci[0], ci[1]] as [number, number, number]) : null;
+    })
+    .filter((item): item is [number, number, number] => item !== null);
+  const modelNames = [...new Set(slices.flatMap((s) => Object.keys(s.models)))];
+  const modelSeries: SeriesOption[] = modelNames
+    .filter((model) => slices.some((s) => s.models[model] && s.models[model].kind !== 'none'))
+    .map((model) => {
+      const kind = slices.find((s) => s.models[model])!.models[model];
+      return {
+        name: gapSeriesName(model, kind),
+        type: 'scatter',
+        symbol: kind.kind === 'lower-bound' ? 'triangle' : 'circle',
+        symbolSize: 9,
+        itemStyle: { color: colorOf(model) },
+        data: slices.map((s) => valueOrMissing(s.models[model]?.value)),
+      };
+    });
+  const noAction = slices.every((s) => !s.empiricalGap.available);
+  return cartesian(
+    {
+      title,
+      subtitle: noAction
+        ? `Empirical gap not available: ${(slices[0].empiricalGap as { reason: string }).reason}`
+        : 'bars: empirical gap with 95% interval; markers: each model’s implied gap',
+      tooltip: { trigger: 'item' },
+      xAxis: {
+        type: 'category',
+        name: field,
+        nameGap: 30,
+        data: categories,
+        axisLabel: { interval: 0, rotate: slices.length > 8 ? 30 : 0 },
+      },
+      yAxis: { type: 'value', name: 'P(buy, no action | click)', nameGap: 52 },
+      series: [
+        {
+          name: 'empirical gap',
+          type: 'bar',
+          data: slices.map((s) => valueOrMissing(s.empiricalGap.available ? s.empiricalGap.estimate : null)),
+          itemStyle: { color: palette.grid, borderColor: palette.reference, borderWidth: 1 },
+          barMaxWidth: 48,
+        },
+        ...(intervals.length > 0 ? [errorBars('empirical 95% interval', intervals, palette.text)] : []),
+        ...modelSeries,
+      ],
+    },
+    options,
+  );
+}
+
+/**
+ * Each model's pCVR split into the action path P(a|c)·P(b|a,c) and the no-action path (1 − P(a|c))·P(b|¬a,c),
+ * means over clicked rows, beside the truth (simulated data) and the empirical split of the labels. Every
+ * model's implied gap is marked, with the [lower, upper] bound of models that have no purchase split.
+ */
+export function decompositionChart(analysis: PscAnalysis, options: ChartOptions = {}): EChartsOption {
+  const title = 'pCVR = action path + no-action path (means over clicked rows)';
+  const bars: { name: string; actionPath: number | null; noActionPath: number | null }[] = [];
+  for (const [model, psc] of Object.entries(analysis.models))
+    if (psc.decomposition)
+      bars.push({
+        name: model,
+        actionPath: psc.decomposition.actionPath,
+        noActionPath: psc.decomposition.noActionPath,
+      });
+  const truth = analysis.truth?.psc.decomposition;
+  if (truth) bars.push({ name: 'truth', actionPath: truth.actionPath, noActionPath: truth.noActionPath });
+  const gap = analysis.empirical.gap;
+  const cvr = analysis.clicks > 0 ? analysis.purchases / analysis.clicks : null;
+  if (gap.available && cvr !== null)
+    bars.push({ name: 'empirical', actionPath: cvr - gap.estimate, noActionPath: gap.estimate });
+  const bounded = Object.entries(analysis.models).filter(([, psc]) => psc.impliedGap.kind === 'lower-bound');
+  for (const [model] of bounded) bars.push({ name: model, actionPath: null, noActionPath: null });
+  if (bars.length === 0)
+    return unavailable(title, 'no model has an action stage, and the data has no in-shop action label', options);
+  const categories = bars.map((b) => b.name);
+  const index = (name: string) => categories.indexOf(name);
+  const impliedPoints = Object.entries(analysis.models)
+    .filter(([, psc]) => psc.impliedGap.kind !== 'none' && isAvailable(psc.impliedGap.value))
+    .map(([model, psc]) => [index(model), psc.impliedGap.value] as [number, number]);
+  const bounds = bounded
+    .filter(([, psc]) => isAvailable(psc.impliedGap.value) && isAvailable(psc.impliedGap.upperBound))
+    .map(
+      ([model, psc]) => [index(model), psc.impliedGap.value, psc.impliedGap.upperBound!] as [number, number, number],
+    );
+  const palette = paletteOf(options);
+  const notes = [
+    gap.available
+      ? `empirical gap ${formatValue(gap.estimate)} [${formatValue(gap.ci95[0])}, ${formatValue(gap.ci95[1])}]`
+      : `empirical gap not available: ${gap.reason}`,
+    bounded.length > 0
+      ? `${bounded.map(([m]) => m).join(', ')}: no purchase split, implied gap as [lower, upper] bound`
+      : '',
+  ].filter(Boolean);
+  return cartesian(
+    {
+      title,
+      subtitle: notes.join('; '),
+      tooltip: { trigger: 'item' },
+      xAxis: { type: 'category', data: categories, axisLabel: { interval: 0 } },
+      yAxis: { type: 'value', name: 'mean probability per click', nameGap: 52 },
+      series: [
+        {
+          name: 'action path P(a|c)·P(b|a,c)',
+          type: 'bar',
+          stack: 'cvr',
+          data: bars.map((b) => valueOrMissing(b.actionPath)),
+          itemStyle: { color: colorOf('esmc') },
+          barMaxWidth: 56,
+        },
+        {
+          name: 'no-action path (1 − P(a|c))·P(b|¬a,c)',
+          type: 'bar',
+          stack: 'cvr',
+          data: bars.map((b) => valueOrMissing(b.noActionPath)),
+          itemStyle: { color: colorOf('esm2') },
+          barMaxWidth: 56,
+        },
+        {
+          name: 'implied gap P(b,¬a|c)',
+          type: 'scatter',
+          symbol: 'diamond',
+          symbolSize: 11,
+          data: impliedPoints,
+          itemStyle: { color: palette.text },
+          z: 11,
+        },
+        ...(bounds.length > 0 ? [errorBars('implied gap bounds', bounds, palette.text)] : []),
+      ],
+    },
+    options,
+  );
+}
+
+/** The stages compared with the truth, each in the space its metric lives in. */
+const TRUTH_STAGES: { key: string; label: string; space: 'exposure' | 'clicked' }[] = [
+  { key: 'ctr', label: 'pCTR (all)', space: 'exposure' },
+  { key: 'avr', label: 'pAVR (clicked)', space: 'clicked' },
+  { key: 'cvr', label: 'pCVR (clicked)', space: 'clicked' },
+  { key: 'buyGivenAction', label: 'P(b|a,c) (clicked)', space: 'clicked' },
+  { key: 'buyGivenNoAction', label: 'P(b|¬a,c) (clicked)', space: 'clicked' },
+  { key: 'ctcvr', label: 'pCTCVR (all)', space: 'exposure' },
+  { key: 'pscGap', label: 'PSC gap (all)', space: 'exposure' },
+];
+
+/** RMSE of every stage against the simulator's true probability, per model; only simulated data has a truth. */
+export function truthErrorChart(analysis: PscAnalysis, options: ChartOptions = {}): EChartsOption {
+  const title = 'Error against the true probabilities (RMSE)';
+  if (!analysis.truth)
+    return unavailable(title, 'the data has no true probabilities (only simulated data does)', options);
+  const errors = analysis.truth.errors;
+  const stages = TRUTH_STAGES.filter((s) => Object.values(errors).some((e) => isAvailable(e[s.key]?.[s.space].rmse)));
+  if (stages.length === 0) return unavailable(title, 'no model predicts a stage the truth has', options);
+  return cartesian(
+    {
+      title,
+      subtitle: 'lower is better; a missing bar: the model has no such stage',
+      tooltip: { trigger: 'axis' },
+      xAxis: { type: 'category', data: stages.map((s) => s.label), axisLabel: { interval: 0, rotate: 20 } },
+      yAxis: { type: 'value', name: 'RMSE', nameGap: 52 },
+      series: Object.entries(errors).map(([model, e]): SeriesOption => ({
+        name: model,
+        type: 'bar',
+        data: stages.map((s) => valueOrMissing(e[s.key]?.[s.space].rmse)),
+        itemStyle: { color: colorOf(model) },
+      })),
+    },
+    options,
+  );
+}
