@@ -140,7 +140,7 @@ export interface TrainResult {
 
 /** What a run was actually computed on; recorded with every run. */
 export interface BackendInfo {
-  /** The choice as the user names it: node-gpu, node, wasm or cpu. */
+  /** The choice as the user names it: node-gpu, webgpu, node, wasm or cpu. */
   name: BackendName;
   /** tfjs's own backend name (both native packages register as "tensorflow"). */
   tfjsBackend: string;
@@ -150,7 +150,11 @@ export interface BackendInfo {
   skipped: { name: BackendName; reason: string }[];
 }
 
-export const BACKEND_NAMES = ['node-gpu', 'node', 'wasm', 'cpu'] as const;
+/**
+ * In the order they are tried: CUDA through libtensorflow, any GPU through WebGPU (Dawn: Vulkan, Metal, D3D12),
+ * libtensorflow on the CPU, WebAssembly, plain JavaScript.
+ */
+export const BACKEND_NAMES = ['node-gpu', 'webgpu', 'node', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
 export function isBackendName(value: string): value is BackendName {

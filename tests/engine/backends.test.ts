@@ -10,7 +10,7 @@ const nativeInstalled = await import('@tensorflow/tfjs-node' as string).then(
 );
 
 describe('backend resolution', () => {
-  it('falls back in order node-gpu → node → wasm, saying why each was passed over', async () => {
+  it('falls back in order node-gpu → webgpu → node → wasm, saying why each was passed over', async () => {
     const info = await initBackend();
     expect(activeBackend()).toBe(info);
     if (nativeInstalled) {
@@ -18,7 +18,7 @@ describe('backend resolution', () => {
     } else {
       expect(info.name).toBe('wasm');
       expect(info.device).toMatch(/wasm/);
-      expect(info.skipped.map((s) => s.name)).toEqual(['node-gpu', 'node']);
+      expect(info.skipped.map((s) => s.name)).toEqual(['node-gpu', 'webgpu', 'node']);
       for (const { reason } of info.skipped) expect(reason.length).toBeGreaterThan(0);
     }
   });

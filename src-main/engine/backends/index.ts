@@ -2,12 +2,14 @@ import * as tf from '../tf.js';
 import { registerExplicitTransposeMatMul } from './matmul-transpose.js';
 import { registerSegmentSumKernel } from './segment-sum.js';
 import { registerLeadingAxesSum } from './sum-leading-axes.js';
+import { startWebGpu } from './webgpu.js';
 import { BACKEND_NAMES, type BackendInfo, type BackendName } from '../../../src-shared/types/training.js';
 
 export type { BackendInfo, BackendName } from '../../../src-shared/types/training.js';
 export { BACKEND_NAMES, isBackendName } from '../../../src-shared/types/training.js';
 
-type Activation = () => Promise<string>;
+/** Starts a backend and names its device; `byName` is true when the user asked for this backend by name. */
+type Activation = (byName: boolean) => Promise<string>;
 
 /** The native packages are optional: an offline install has neither, and their import throws without the binding. */
 const activations: Record<BackendName, Activation> = {
@@ -18,6 +20,7 @@ const activations: Record<BackendName, Activation> = {
     if (!usesGpu) throw new Error('libtensorflow loaded but found no CUDA device');
     return 'CUDA GPU (libtensorflow)';
   },
+  webgpu: (byName) => startWebGpu(byName),
   node: async () => {
     await import(/* optional */ '@tensorflow/tfjs-node' as string);
     await setBackend('tensorflow');
@@ -56,7 +59,7 @@ export async function initBackend(requested?: BackendName): Promise<BackendInfo>
   const skipped: BackendInfo['skipped'] = [];
   for (const name of order) {
     try {
-      const device = await activations[name]();
+      const device = await activations[name](requested !== undefined);
       active = { name, tfjsBackend: tf.getBackend(), device, skipped };
       return active;
     } catch (error) {
