@@ -42,6 +42,7 @@ const EMBEDDINGS = ['sparse', 'dense'];
 const USAGE = `npm run bench -- [options]
 
   --models a,b,…          models to run (default esmm,esm2,esmc)
+  --batch-size N          training batch (default ${REFERENCE.batchSize}, the reference; a GPU wants 4096–16384)
   --backends a,b,…        tfjs backends (default ${BACKEND_NAMES.join(',')}; those that cannot start are skipped)
   --embedding a,b         tfjs embedding modes: sparse, dense (default: the engine's default, ${ENGINE_EMBEDDING})
   --torch-embedding a,b   PyTorch embedding modes (default dense,sparse); ratios compare the same mode
@@ -67,6 +68,7 @@ const USAGE = `npm run bench -- [options]
 const { values: opts } = parseArgs({
   options: {
     models: { type: 'string', default: 'esmm,esm2,esmc' },
+    'batch-size': { type: 'string' },
     backends: { type: 'string', default: BACKEND_NAMES.join(',') },
     embedding: { type: 'string', default: ENGINE_EMBEDDING },
     'torch-embedding': { type: 'string', default: 'dense,sparse' },
@@ -142,6 +144,8 @@ const slow: Plan = {
   inferBatches: whole('cpu-infer-batches', 2, 1),
 };
 const rounds = whole('rounds', 1, 1);
+/** Training batch; the reference is 1024, a GPU wants 4096–16384 to be busy. */
+const batchSize = whole('batch-size', REFERENCE.batchSize, REFERENCE.batchSize);
 const planFor = (backend: BackendName) => (backend === 'cpu' ? slow : main);
 const outFile = opts.out ?? (opts.quick ? undefined : join(HERE, 'results.md'));
 
@@ -155,7 +159,7 @@ if (loadBefore[0] > 0.5)
   );
 
 const rows = Math.max(
-  ...[main, slow].flatMap((p) => [(p.warmup + p.repeats * p.steps) * REFERENCE.batchSize, p.inferBatches * 4096]),
+  ...[main, slow].flatMap((p) => [(p.warmup + p.repeats * p.steps) * batchSize, p.inferBatches * 4096]),
 );
 const dataDir = mkdtempSync(join(os.tmpdir(), 'esmc-bench-'));
 const { data, meta } = generateData(rows);
@@ -288,6 +292,8 @@ function planArgs(plan: Plan): string[] {
     String(plan.repeats),
     '--infer-batches',
     String(plan.inferBatches),
+    '--batch-size',
+    String(batchSize),
   ];
 }
 

@@ -27,6 +27,7 @@ const { values } = parseArgs({
     repeats: { type: 'string' },
     'infer-batches': { type: 'string' },
     embedding: { type: 'string' },
+    'batch-size': { type: 'string', default: String(REFERENCE.batchSize) },
   },
 });
 const whole = (name: keyof typeof values, min: number): number => {
@@ -43,7 +44,8 @@ const repeats = whole('repeats', 1);
 const inferBatches = whole('infer-batches', 1);
 const embedding = values.embedding ?? DEFAULT_MODEL_CONFIG.embedding ?? 'dense';
 if (embedding !== 'dense' && embedding !== 'sparse') throw new Error(`--embedding must be dense or sparse`);
-const { batchSize, inferBatchSize } = REFERENCE;
+const { inferBatchSize } = REFERENCE;
+const batchSize = whole('batch-size', 1);
 
 let backend: Awaited<ReturnType<typeof initBackend>>;
 try {

@@ -108,6 +108,7 @@ def main() -> None:
     parser.add_argument("--infer-batches", type=int, default=16)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--embedding", choices=["dense", "sparse"], default="dense")
+    parser.add_argument("--batch-size", type=int, default=BATCH_SIZE)
     args = parser.parse_args()
 
     if "MALLOC_MMAP_THRESHOLD_" not in os.environ:
@@ -119,7 +120,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     torch.set_num_interop_threads(1)
 
-    train_rows = (args.warmup + args.repeats * args.steps) * BATCH_SIZE
+    train_rows = (args.warmup + args.repeats * args.steps) * args.batch_size
     infer_rows = args.infer_batches * INFER_BATCH_SIZE
     data = read_data(args.data, max(train_rows, infer_rows))
     meta = data["meta"]
@@ -159,7 +160,7 @@ def main() -> None:
     stamps: list[float] = []
     losses: list[float] = []
     for step in range(total_steps):
-        rows = order[step * BATCH_SIZE : (step + 1) * BATCH_SIZE]
+        rows = order[step * args.batch_size : (step + 1) * args.batch_size]
         inputs = batch_inputs(categorical[rows])
         y = {name: torch.from_numpy(values[rows]) for name, values in labels.items()}
         for optimizer in optimizers:
@@ -175,7 +176,7 @@ def main() -> None:
     for k in range(args.repeats):
         first = args.warmup + k * args.steps - 1
         last = first + args.steps
-        train_sps.append(args.steps * BATCH_SIZE / (stamps[last] - stamps[first]))
+        train_sps.append(args.steps * args.batch_size / (stamps[last] - stamps[first]))
         window_loss.append(sum(losses[first + 1 : last + 1]) / args.steps)
 
     # Inference: batches of 4096, every stage copied out into numpy arrays.
@@ -211,7 +212,7 @@ def main() -> None:
         "model": args.model,
         "embedding": args.embedding,
         "parameters": parameters,
-        "batchSize": BATCH_SIZE,
+        "batchSize": args.batch_size,
         "warmupSteps": args.warmup,
         "steps": args.steps,
         "repeats": args.repeats,
