@@ -1,0 +1,75 @@
+import { defineStore } from 'pinia';
+import { ref } from 'vue';
+import type { Params, RowsPage, StageRow } from '../../src-shared/api/index.js';
+import { useLab } from '../lab.js';
+import { useNoticesStore } from './notices.js';
+
+export type RowFilterName = 'all' | 'clicked' | 'action' | 'purchase' | 'psc';
+type RowFilter = NonNullable<Params<'stages.rows'>['filter']>;
+
+export const ROW_FILTERS: Record<RowFilterName, { label: string; filter: RowFilter | undefined }> = {
+  all: { label: 'All exposures', filter: undefined },
+  clicked: { label: 'Clicked', filter: { click: 1 } },
+  action: { label: 'Clicked with an in-shop action', filter: { click: 1, action: 1 } },
+  purchase: { label: 'Purchased', filter: { purchase: 1 } },
+  psc: { label: 'Purchased without an action (PSC)', filter: { pscOnly: true } },
+};
+
+export const PAGE_SIZE = 50;
+
+/** The per-row inspector: one page of rows at a time from the Node side, never the whole table. */
+export const useStagesStore = defineStore('stages', () => {
+  const { api } = useLab();
+  const notices = useNoticesStore();
+  const page = ref<RowsPage | null>(null);
+  const filter = ref<RowFilterName>('all');
+  const sort = ref<{ key: string; descending: boolean } | null>(null);
+  const offset = ref(0);
+  const loading = ref(false);
+  const selectedRow = ref<StageRow | null>(null);
+  let latest = 0;
+
+  async function load(runIds: string[]): Promise<void> {
+    if (runIds.length === 0) {
+      page.value = null;
+      return;
+    }
+    const request = ++latest;
+    loading.value = true;
+    try {
+      const answer = await api.call('stages.rows', {
+        runIds,
+        filter: ROW_FILTERS[filter.value].filter,
+        sort: sort.value ?? undefined,
+        offset: offset.value,
+        limit: PAGE_SIZE,
+      });
+      if (request === latest) page.value = answer;
+    } catch (error) {
+      if (request === latest) notices.report('Reading rows', error);
+    } finally {
+      if (request === latest) loading.value = false;
+    }
+  }
+
+  async function inspect(runIds: string[], rowId: number): Promise<void> {
+    try {
+      selectedRow.value = await api.call('stages.row', { runIds, rowId });
+    } catch (error) {
+      notices.report(`Reading row ${rowId}`, error);
+    }
+  }
+
+  /** Clicking the sorted column again flips its direction; a new column sorts highest first. */
+  function sortBy(key: string): void {
+    sort.value = sort.value?.key === key ? { key, descending: !sort.value.descending } : { key, descending: true };
+    offset.value = 0;
+  }
+
+  function setFilter(name: RowFilterName): void {
+    filter.value = name;
+    offset.value = 0;
+  }
+
+  return { page, filter, sort, offset, loading, selectedRow, load, inspect, sortBy, setFilter };
+});

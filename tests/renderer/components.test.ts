@@ -1,0 +1,155 @@
+// @vitest-environment happy-dom
+import { mount } from '@vue/test-utils';
+import { describe, expect, it } from 'vitest';
+import { nextTick } from 'vue';
+import type { ResultsView, RunSummary } from '../../src-shared/api/index.js';
+import type { ColumnRoles, PairwiseComparison } from '../../src-shared/types/index.js';
+import DropZone from '../../src-renderer/components/DropZone.vue';
+import MappingTable from '../../src-renderer/components/MappingTable.vue';
+import MetricsTable from '../../src-renderer/components/MetricsTable.vue';
+import { significantWinners } from '../../src-renderer/significance.js';
+
+describe('MappingTable', () => {
+  const roles: ColumnRoles = {
+    click: 'is_click',
+    purchase: '',
+    categorical: ['city'],
+    dense: [],
+    truth: [],
+    ignore: ['bought'],
+  };
+
+  function mountTable() {
+    return mount(MappingTable, {
+      props: {
+        columns: ['is_click', 'bought', 'city'],
+        sampleRows: [
+          ['1', '0', 'Oslo'],
+          ['0', '0', 'Bergen'],
+          ['1', '1', 'Oslo'],
+        ],
+        fileName: 'sales.csv',
+        modelValue: roles,
+      },
+    });
+  }
+
+  it('shows each column with its distinct sample values and the suggested role', () => {
+    const wrapper = mountTable();
+    const rows = wrapper.findAll('tbody tr');
+    expect(rows.map((row) => row.find('th').text())).toEqual(['is_click', 'bought', 'city']);
+    expect(rows[2].find('td').text()).toBe('Oslo, Bergen');
+    const selects = wrapper.findAll('select');
+    expect(selects.map((s) => (s.element as HTMLSelectElement).value)).toEqual(['click', 'ignore', 'categorical']);
+    expect(selects.map((s) => s.attributes('aria-label'))).toEqual([
+      'Role of is_click',
+      'Role of bought',
+      'Role of city',
+    ]);
+  });
+
+  it('emits the roles as edited, leaving the given roles untouched', async () => {
+    const wrapper = mountTable();
+    await wrapper.findAll('select')[1].setValue('purchase');
+    const emitted = wrapper.emitted('update:modelValue') as ColumnRoles[][];
+    expect(emitted).toHaveLength(1);
+    expect(emitted[0][0]).toMatchObject({ click: 'is_click', purchase: 'bought', ignore: [], categorical: ['city'] });
+    expect(roles.purchase).toBe('');
+
+    await wrapper.setProps({ modelValue: emitted[0][0] });
+    await wrapper.findAll('select')[2].setValue('click');
+    const second = (wrapper.emitted('update:modelValue') as ColumnRoles[][])[1][0];
+    expect(second).toMatchObject({ click: 'city', categorical: [], ignore: ['is_click'] });
+  });
+});
+
+const run = (id: string, model: string): RunSummary => ({
+  id,
+  model,
+  status: 'completed',
+  dataset: 'sales',
+  split: 'default',
+  startedAt: '2026-01-01T00:00:00.000Z',
+  backend: null,
+  metrics: {},
+});
+
+function pair(metric: PairwiseComparison['metric'], a: string, b: string, difference: number, significant: boolean) {
+  return {
+    metric,
+    modelA: a,
+    modelB: b,
+    aucA: 0,
+    aucB: 0,
+    difference,
+    standardError: 0.01,
+    pValue: significant ? 0.001 : 0.4,
+    ci95: [0, 0] as [number, number],
+    significant,
+  };
+}
+
+function resultsView(pairs: PairwiseComparison[]): ResultsView {
+  return {
+    dataset: 'sales',
+    part: 'test',
+    runs: [run('r1', 'esmm'), run('r2', 'esmc'), run('r3', 'chain')],
+    metrics: {
+      r1: { cvr_auc: 0.7, ctcvr_auc: 0.8, ctr_auc: 0.6 },
+      r2: { cvr_auc: 0.75, ctcvr_auc: 0.81, ctr_auc: 0.6 },
+      r3: { cvr_auc: 0.71, ctcvr_auc: 0.79, ctr_auc: 0.6 },
+    },
+    intervals: { r2: { cvr_auc: [0.73, 0.77] } },
+    comparison: { method: 'delong', alpha: 0.05, pairs },
+    curves: [],
+  };
+}
+
+describe('MetricsTable', () => {
+  it('marks a run only where it is significantly better than every other run', () => {
+    const view = resultsView([
+      pair('cvr_auc', 'r1', 'r2', -0.05, true),
+      pair('cvr_auc', 'r1', 'r3', -0.01, false),
+      pair('cvr_auc', 'r2', 'r3', 0.04, true),
+      // ctcvr: esmc ahead of both but not significantly of chain: no mark.
+      pair('ctcvr_auc', 'r1', 'r2', -0.01, true),
+      pair('ctcvr_auc', 'r1', 'r3', 0.01, false),
+      pair('ctcvr_auc', 'r2', 'r3', 0.02, false),
+    ]);
+    const wrapper = mount(MetricsTable, { props: { view } });
+    const header = wrapper.findAll('thead th').map((th) => th.text());
+    expect(header).toEqual(['Run', 'cvr_auc', 'ctcvr_auc', 'ctr_auc']);
+    const marks = wrapper.findAll('.sig').map((mark) => {
+      const cell = mark.element.closest('td')!;
+      const row = cell.closest('tr')!;
+      return [row.querySelector('th')!.textContent, header[[...row.children].indexOf(cell)]];
+    });
+    expect(marks).toEqual([['esmc', 'cvr_auc']]);
+    expect(wrapper.find('.sig').attributes('aria-label')).toMatch(/significantly better than every other run/);
+    expect(wrapper.text()).toContain('95% CI 0.7300 – 0.7700');
+  });
+
+  it('finds pairs named by model as well as by run id', () => {
+    const runs = [run('r1', 'esmm'), run('r2', 'esmc')];
+    const comparison = { method: 'delong' as const, alpha: 0.05, pairs: [pair('cvr_auc', 'esmm', 'esmc', 0.03, true)] };
+    expect([...significantWinners(runs, comparison, 'cvr_auc')]).toEqual(['r1']);
+    expect([...significantWinners(runs, comparison, 'ctcvr_auc')]).toEqual([]);
+    expect([...significantWinners(runs.slice(0, 1), comparison, 'cvr_auc')]).toEqual([]);
+  });
+});
+
+describe('DropZone', () => {
+  it('emits every dropped file and is reachable by its name', async () => {
+    const wrapper = mount(DropZone);
+    const zone = wrapper.find('[role="region"]');
+    expect(zone.attributes('aria-label')).toBe('Drop data files here');
+    const files = [new File(['a'], 'a.csv'), new File(['b'], 'b.csv')];
+    await zone.trigger('dragover');
+    expect(zone.classes()).toContain('over');
+    await zone.trigger('drop', { dataTransfer: { files } });
+    await nextTick();
+    expect(wrapper.emitted('files')).toEqual([[files]]);
+    expect(zone.classes()).not.toContain('over');
+    expect(wrapper.find('button').text()).toBe('Choose files…');
+  });
+});
