@@ -8,10 +8,12 @@ import { importCommand } from './commands/import.js';
 import { backendsCommand, modelsCommand } from './commands/info.js';
 import { pscCommand } from './commands/psc.js';
 import { simulateCommand } from './commands/simulate.js';
+import { startCommand } from './commands/start.js';
 import { trainCommand } from './commands/train.js';
 
 /** Every command, in the order `esmc-lab --help` lists them. */
 const commands: Record<string, Command> = {
+  start: startCommand,
   import: importCommand,
   train: trainCommand,
   evaluate: evaluateCommand,
