@@ -57,7 +57,7 @@ export interface TrainRunOptions {
 
 /** Loads the data, splits it once, and trains each model on the same rows: the CLI's `train`, headless. */
 export async function trainRun(options: TrainRunOptions): Promise<RunRecord[]> {
-  const backend = await initBackend(options.backend);
+  await initBackend(options.backend);
   const fractions = options.split ?? DEFAULT_SPLIT;
   const seed = options.splitSeed ?? 1;
   const source =
@@ -65,48 +65,21 @@ export async function trainRun(options: TrainRunOptions): Promise<RunRecord[]> {
       ? await loadFile(options.source.path, options.source.load, fractions, seed)
       : await loadFromProject(options.source, fractions, seed, options.streamAbove ?? STREAM_ABOVE_ROWS);
   options.onEvent?.('', { type: 'loaded', rows: source.rows, findings: source.findings });
-  const { parts } = source;
   const records: RunRecord[] = [];
   for (const name of options.models) {
     if (options.signal?.aborted) break;
-    const modelConfig: ModelConfig = { ...DEFAULT_MODEL_CONFIG, ...options.modelConfig };
-    const trainConfig: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, ...options.trainConfig };
-    const model = createModel(name, source.schema, modelConfig);
+    const { model, record } = await trainModel(name, source, {
+      modelConfig: options.modelConfig,
+      trainConfig: options.trainConfig,
+      signal: options.signal,
+      onEvent: (event) => options.onEvent?.(name, event),
+    });
     try {
-      const startedAt = new Date();
-      const validation = parts.validation.rows > 0 ? parts.validation : undefined;
-      const { status, ...training } = await train(model, { train: parts.train, validation }, trainConfig, {
-        signal: options.signal,
-        onEvent: (event) => options.onEvent?.(name, event),
-      });
-      const metrics = {
-        validation: validation && (await evaluate(model, validation)),
-        test: parts.test.rows > 0 ? await evaluate(model, parts.test) : undefined,
-      };
-      const record: RunRecord = {
-        id: randomUUID(),
-        model: name,
-        status,
-        startedAt: startedAt.toISOString(),
-        durationMs: Date.now() - startedAt.getTime(),
-        backend: activeBackend() ?? backend,
-        data: {
-          path: source.path,
-          sha256: source.sha256,
-          rows: source.rows,
-          split: { train: parts.train.rows, validation: parts.validation.rows, test: parts.test.rows },
-          findings: source.findings,
-        },
-        modelConfig,
-        trainConfig,
-        parameters: model.params.count(),
-        training,
-        metrics,
-      };
+      const { status } = record;
       if (status !== 'cancelled') await options.onTrained?.(model, source);
       if (source.store) {
         const { project, dataset, split } = source.store;
-        const predictions = status === 'cancelled' ? undefined : await predictParts(model, parts);
+        const predictions = status === 'cancelled' ? undefined : await predictParts(model, source.parts);
         record.storedIn = { project: project.path, dataset, split };
         await saveRun(project, record, { dataset, split }, predictions);
       }
@@ -120,6 +93,72 @@ export async function trainRun(options: TrainRunOptions): Promise<RunRecord[]> {
     }
   }
   return records;
+}
+
+/** What one model trains on and what its run record says about the data. */
+export type TrainingSource = Pick<LoadedSource, 'parts' | 'schema' | 'findings' | 'path' | 'sha256' | 'rows'>;
+
+export interface TrainModelOptions {
+  modelConfig?: Partial<ModelConfig>;
+  trainConfig?: Partial<TrainConfig>;
+  /** Stop after this many steps (see TrainOptions.maxSteps); recorded in the run's trainConfig. */
+  maxSteps?: number;
+  signal?: AbortSignal;
+  onEvent?: (event: TrainEvent) => void;
+}
+
+/**
+ * Trains one model on loaded parts (the backend already initialised) and describes the run: metrics on the
+ * validation and test parts with the best epoch's weights. The caller owns the model and disposes it.
+ */
+export async function trainModel(
+  name: string,
+  source: TrainingSource,
+  options: TrainModelOptions = {},
+): Promise<{ model: EntireSpaceModel; record: RunRecord }> {
+  const { parts } = source;
+  const modelConfig: ModelConfig = { ...DEFAULT_MODEL_CONFIG, ...options.modelConfig };
+  const trainConfig: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, ...options.trainConfig };
+  const model = createModel(name, source.schema, modelConfig);
+  try {
+    const startedAt = new Date();
+    const validation = parts.validation.rows > 0 ? parts.validation : undefined;
+    const { status, ...training } = await train(model, { train: parts.train, validation }, trainConfig, {
+      signal: options.signal,
+      onEvent: options.onEvent,
+      maxSteps: options.maxSteps,
+    });
+    const metrics = {
+      validation: validation && (await evaluate(model, validation)),
+      test: parts.test.rows > 0 ? await evaluate(model, parts.test) : undefined,
+    };
+    const recordedConfig =
+      options.maxSteps === undefined ? trainConfig : { ...trainConfig, maxSteps: options.maxSteps };
+    const record: RunRecord = {
+      id: randomUUID(),
+      model: name,
+      status,
+      startedAt: startedAt.toISOString(),
+      durationMs: Date.now() - startedAt.getTime(),
+      backend: activeBackend(),
+      data: {
+        path: source.path,
+        sha256: source.sha256,
+        rows: source.rows,
+        split: { train: parts.train.rows, validation: parts.validation.rows, test: parts.test.rows },
+        findings: source.findings,
+      },
+      modelConfig,
+      trainConfig: recordedConfig,
+      parameters: model.params.count(),
+      training,
+      metrics,
+    };
+    return { model, record };
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
 }
 
 async function loadFile(
@@ -144,7 +183,7 @@ async function loadFile(
 const STREAM_ABOVE_ROWS = 2_000_000;
 
 /** Reads the three parts of a stored split, creating the seeded random split first if the dataset has none. */
-async function loadFromProject(
+export async function loadFromProject(
   source: Extract<DataSource, { kind: 'project' }>,
   fractions: SplitFractions,
   seed: number,
@@ -184,7 +223,7 @@ async function loadFromProject(
  * Every row of every part, so the project holds each stage's probability for any row an analyst opens. A
  * streamed training part is predicted batch by batch: only the outputs are held, never its rows.
  */
-async function predictParts(model: EntireSpaceModel, parts: LoadedSource['parts']): Promise<RunPredictions> {
+export async function predictParts(model: EntireSpaceModel, parts: LoadedSource['parts']): Promise<RunPredictions> {
   const rows = parts.train.rows + parts.validation.rows + parts.test.rows;
   const rowIds = new Int32Array(rows);
   const stages: Partial<Record<keyof StageArrays, Float32Array>> = {};

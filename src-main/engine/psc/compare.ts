@@ -144,6 +144,25 @@ function sampleCovariance(a: Float64Array, meanA: number, b: Float64Array, meanB
   return sum / (a.length - 1);
 }
 
+/**
+ * The 95% interval of one AUC by DeLong's variance, Var(AUC) = S10/m + S01/n (the single-model case of
+ * delongFromComponents), clipped to [0, 1]; NaN bounds when the AUC or its variance is undefined.
+ */
+export function aucInterval(
+  labels: ArrayLike<number>,
+  scores: ArrayLike<number>,
+  mask?: ArrayLike<number>,
+): [number, number] {
+  const components = delongComponents(labels, scores, mask);
+  if ('reason' in components || components.positive.length < 2 || components.negative.length < 2) return [NaN, NaN];
+  const { auc: value, positive, negative } = components;
+  const variance =
+    sampleCovariance(positive, value, positive, value) / positive.length +
+    sampleCovariance(negative, value, negative, value) / negative.length;
+  const half = Z_95 * Math.sqrt(variance);
+  return [Math.max(0, value - half), Math.min(1, value + half)];
+}
+
 function undefinedResult(reason: string, positives: number, negatives: number): DelongResult {
   return {
     aucA: NaN,

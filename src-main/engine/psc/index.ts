@@ -22,6 +22,7 @@ export type { ImpliedGap, ImpliedGapKind, Proportion, SliceGap, SliceOptions } f
 export { oracleAuc, truthErrors } from './truth.js';
 export type { OracleAuc, ProbabilityErrors, TruthErrors } from './truth.js';
 export {
+  aucInterval,
   compareModels,
   delongComponents,
   delongFromComponents,

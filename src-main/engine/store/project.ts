@@ -98,6 +98,8 @@ export class Project {
     readonly path: string,
     private readonly instance: DuckDBInstance,
     readonly connection: DuckDBConnection,
+    /** Whether close() also closes the file: the handle open() made does, those from connect() do not. */
+    private readonly ownsInstance = true,
   ) {}
 
   static async open(path: string): Promise<Project> {
@@ -119,7 +121,16 @@ export class Project {
 
   close(): void {
     this.connection.closeSync();
-    this.instance.closeSync();
+    if (this.ownsInstance) this.instance.closeSync();
+  }
+
+  /**
+   * Another handle on the same open file with its own connection, so long work (an import, a training's
+   * reads and saves) runs beside quick reads: each connection has its own transaction, temporary tables and
+   * result streams. Closing it closes only its connection; close it before the handle it came from.
+   */
+  async connect(): Promise<Project> {
+    return new Project(this.path, this.instance, await this.instance.connect(), false);
   }
 
   async run(sql: string, params?: DuckDBValue[]): Promise<void> {

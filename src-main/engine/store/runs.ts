@@ -2,6 +2,8 @@ import type { RunRecord } from '../run.js';
 import { STAGES } from '../models/index.js';
 import type { StageArrays } from '../train/predict.js';
 import type { Project } from './project.js';
+import type { PartSelector } from './read.js';
+import { literal } from './sql.js';
 
 /** Where a run's rows came from, when they came from the project store. */
 export interface RunSource {
@@ -15,7 +17,8 @@ export interface RunPredictions {
   stages: StageArrays;
 }
 
-const STAGE_COLUMNS: Record<(typeof STAGES)[number], string> = {
+/** Each stage's column in the `predictions` table. */
+export const STAGE_COLUMNS: Record<(typeof STAGES)[number], string> = {
   ctr: 'ctr',
   avr: 'avr',
   cvr: 'cvr',
@@ -52,7 +55,13 @@ export async function saveRun(
         run.data.sha256,
         JSON.stringify(run.backend),
         run.status,
-        JSON.stringify({ curve: run.training.curve, epochs: run.training.epochs }),
+        JSON.stringify({
+          curve: run.training.curve,
+          epochs: run.training.epochs,
+          epochsRun: run.training.epochsRun,
+          bestEpoch: run.training.bestEpoch,
+          samplesPerSecond: run.training.samplesPerSecond,
+        }),
         JSON.stringify(run.metrics),
         run.startedAt,
         new Date(Date.parse(run.startedAt) + run.durationMs).toISOString(),
@@ -77,25 +86,62 @@ async function appendPredictions(project: Project, runId: string, { rowIds, stag
   appender.closeSync();
 }
 
+/** A model that could not train: stored as a run with status 'failed', so reports can say what is missing. */
+export interface FailedRun {
+  id: string;
+  model: string;
+  startedAt: string;
+  durationMs: number;
+  error: string;
+  modelConfig: RunRecord['modelConfig'];
+  trainConfig: RunRecord['trainConfig'];
+  backend: RunRecord['backend'] | null;
+}
+
+export async function saveFailedRun(project: Project, run: FailedRun, source: RunSource | null): Promise<void> {
+  await project.run(
+    `INSERT INTO runs (id, dataset, split, model, config, seed, backend, status, metrics, started_at, finished_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, 'failed', '{}', $8::TIMESTAMP, $9::TIMESTAMP)`,
+    [
+      run.id,
+      source?.dataset ?? null,
+      source?.split ?? null,
+      run.model,
+      JSON.stringify({ model: run.modelConfig, training: run.trainConfig, error: run.error }),
+      run.modelConfig.seed,
+      run.backend && JSON.stringify(run.backend),
+      run.startedAt,
+      new Date(Date.parse(run.startedAt) + run.durationMs).toISOString(),
+    ],
+  );
+}
+
 export interface StoredRun {
   id: string;
   dataset: string | null;
   split: string | null;
   model: string;
+  /** A RunRecord status, or 'failed' (saveFailedRun). */
   status: string;
   seed: number | null;
+  /** ISO 8601, UTC. */
   startedAt: string;
   metrics: RunRecord['metrics'];
+  /** Null only for a run that failed before its backend started. */
   backend: RunRecord['backend'];
+  /** Why a failed run failed. */
+  error?: string;
 }
 
-export async function listRuns(project: Project): Promise<StoredRun[]> {
-  const rows = await project.all(
-    `SELECT id, dataset, split, model, status, seed, CAST(started_at AS VARCHAR) AS started_at,
-            CAST(metrics AS VARCHAR) AS metrics, CAST(backend AS VARCHAR) AS backend
-     FROM runs ORDER BY started_at, id`,
-  );
-  return rows.map((row) => ({
+const ISO = (column: string) => `strftime(${column}, '%Y-%m-%dT%H:%M:%S.%gZ')`;
+
+const RUN_SELECT = `SELECT id, dataset, split, model, status, seed, ${ISO('started_at')} AS started_at,
+  ${ISO('finished_at')} AS finished_at, CAST(metrics AS VARCHAR) AS metrics, CAST(backend AS VARCHAR) AS backend,
+  CAST(config AS VARCHAR) AS config, CAST(curves AS VARCHAR) AS curves FROM runs`;
+
+function storedRun(row: Record<string, unknown>): StoredRun {
+  const error = (JSON.parse(String(row.config)) as { error?: string }).error;
+  return {
     id: String(row.id),
     dataset: row.dataset === null ? null : String(row.dataset),
     split: row.split === null ? null : String(row.split),
@@ -103,18 +149,80 @@ export async function listRuns(project: Project): Promise<StoredRun[]> {
     status: String(row.status),
     seed: row.seed === null ? null : Number(row.seed),
     startedAt: String(row.started_at),
-    metrics: JSON.parse(String(row.metrics)) as RunRecord['metrics'],
+    metrics: JSON.parse(String(row.metrics ?? '{}')) as RunRecord['metrics'],
     backend: JSON.parse(String(row.backend)) as RunRecord['backend'],
-  }));
+    ...(error === undefined ? {} : { error }),
+  };
 }
 
-/** Every stored row of a run, ordered by row id; stages the model does not have are absent. */
-export async function readPredictions(project: Project, runId: string): Promise<RunPredictions> {
+export async function listRuns(project: Project): Promise<StoredRun[]> {
+  return (await project.all(`${RUN_SELECT} ORDER BY started_at, id`)).map(storedRun);
+}
+
+/**
+ * One stored run with its whole record (configs, curves, metrics) as `trainRun` returned it; the record is null
+ * for a failed run. Undefined when the project has no run with this id.
+ */
+export async function readRun(
+  project: Project,
+  id: string,
+): Promise<(StoredRun & { record: RunRecord | null }) | undefined> {
+  const row = await project.one(`${RUN_SELECT} WHERE id = $1`, [id]);
+  if (!row) return undefined;
+  const run = storedRun(row);
+  if (run.status === 'failed') return { ...run, record: null };
+  const config = JSON.parse(String(row.config)) as {
+    model: RunRecord['modelConfig'];
+    training: RunRecord['trainConfig'];
+    data: RunRecord['data'];
+    parameters: number;
+  };
+  const curves = JSON.parse(String(row.curves)) as Partial<RunRecord['training']>;
+  const epochs = curves.epochs ?? [];
+  const record: RunRecord = {
+    id: run.id,
+    model: run.model,
+    status: run.status as RunRecord['status'],
+    startedAt: run.startedAt,
+    durationMs: Date.parse(String(row.finished_at)) - Date.parse(run.startedAt),
+    backend: run.backend,
+    data: config.data,
+    modelConfig: config.model,
+    trainConfig: config.training,
+    parameters: config.parameters,
+    training: {
+      // Runs saved before these were stored: what the epochs still tell.
+      epochsRun: curves.epochsRun ?? epochs.length,
+      bestEpoch: curves.bestEpoch ?? null,
+      curve: curves.curve ?? [],
+      epochs,
+      samplesPerSecond: curves.samplesPerSecond ?? NaN,
+    },
+    metrics: run.metrics,
+  };
+  if (run.dataset !== null && run.split !== null)
+    record.storedIn = { project: project.path, dataset: run.dataset, split: run.split };
+  return { ...run, record };
+}
+
+/**
+ * Every stored row of a run, ordered by row id, or only the rows of one part of a split of `dataset` (the
+ * rows `readDataset` reads for the same part, in the same order); stages the model does not have are absent.
+ */
+export async function readPredictions(
+  project: Project,
+  runId: string,
+  part?: PartSelector & { dataset: string },
+): Promise<RunPredictions> {
+  const inPart = part
+    ? `AND row_id IN (SELECT row_id FROM splits WHERE dataset = ${literal(part.dataset)}
+         AND split = ${literal(part.split ?? 'random')} AND part = ${literal(part.part)})`
+    : '';
   const reader = await project.connection.runAndReadAll(
     `SELECT row_id, ${Object.values(STAGE_COLUMNS)
       .map((c) => `CAST(${c} AS DOUBLE) AS ${c}`)
       .join(', ')}
-     FROM predictions WHERE run_id = $1 ORDER BY row_id`,
+     FROM predictions WHERE run_id = $1 ${inPart} ORDER BY row_id`,
     [runId],
   );
   const columns = reader.getColumnsJS() as (number | null)[][];

@@ -15,6 +15,11 @@ export interface TrainOptions {
   onEvent?: (event: TrainEvent) => void;
   /** Checked between steps: a step either completes or never starts. */
   signal?: AbortSignal;
+  /**
+   * Stops after this many optimiser steps in all (a quick look at a configuration, and end-to-end tests); the
+   * epoch it stops in is validated like a full one. Undefined trains every epoch.
+   */
+  maxSteps?: number;
 }
 
 const CURVE_POINTS_PER_EPOCH = 50;
@@ -26,6 +31,8 @@ export async function train(
   options: TrainOptions = {},
 ): Promise<TrainResult> {
   validateConfig(config);
+  const { maxSteps = Infinity } = options;
+  if (!(maxSteps >= 1)) throw new Error(`maxSteps must be ≥ 1, got ${maxSteps}`);
   const rows = isTrainingRows(data.train) ? data.train : inMemoryRows(data.train, config.seed);
   if (rows.rows === 0) throw new Error('The training split has no rows');
   if (model.info.needsAction && !rows.hasActionLabel)
@@ -66,6 +73,7 @@ export async function train(
           result.status = 'cancelled';
           break;
         }
+        if (step >= maxSteps) break;
         const started = performance.now();
         const losses = await trainStep(model, optimizer, sparse, batch, config.weightDecay);
         trainingMs += performance.now() - started;
@@ -74,13 +82,14 @@ export async function train(
         addInto(epochSums, losses);
         addInto(windowSums, losses);
         windowSteps++;
-        if (windowSteps === curveWindow || s === stepsPerEpoch - 1) {
+        const lastOfEpoch = s === stepsPerEpoch - 1 || step >= maxSteps;
+        if (windowSteps === curveWindow || lastOfEpoch) {
           result.curve.push({ step, epoch, losses: scaled(windowSums, 1 / windowSteps) });
           for (const key of Object.keys(windowSums)) delete windowSums[key];
           windowSteps = 0;
         }
         const now = performance.now();
-        if (options.onEvent && (now - lastEventAt >= config.progressIntervalMs || s === stepsPerEpoch - 1)) {
+        if (options.onEvent && (now - lastEventAt >= config.progressIntervalMs || lastOfEpoch)) {
           lastEventAt = now;
           const samplesPerSecond = (trainedSamples / trainingMs) * 1000;
           options.onEvent({ type: 'step', epoch, step: s + 1, stepsPerEpoch, losses, samplesPerSecond });
@@ -100,6 +109,7 @@ export async function train(
         result.status = 'early-stopped';
         break;
       }
+      if (step >= maxSteps) break;
     }
   } finally {
     optimizer.dispose();

@@ -1,0 +1,511 @@
+/**
+ * The Node side of the API: every method of the contract over the engine, for any shell. The browser host
+ * carries it over a WebSocket and the Electron shell over IPC; neither is known here. Quick reads answer
+ * at once, each on a connection of its own; long work (import, simulate, train, analyse, report) runs as a
+ * job, on worker threads where it computes, so the API stays responsive while it runs.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { importDataset, type ImportStep } from '../engine/importers/import.js';
+import { MODELS, MODEL_NAMES, isModelName, modelInfo } from '../engine/models/index.js';
+import { SIMULATOR_PRESETS, validateConfig, type SimulatorConfig } from '../engine/simulate/simulator.js';
+import { openProject, type Project } from '../engine/store/project.js';
+import { JobManager, type JobContext } from '../jobs/manager.js';
+import { runTraining } from '../jobs/training.js';
+import { runWorkerTask, WorkerSlots } from '../jobs/workers.js';
+import { ApiError } from '../../src-shared/api/errors.js';
+import type { ApiHandlers } from '../../src-shared/api/dispatch.js';
+import type {
+  ApiEvent,
+  AppInfo,
+  FileRef,
+  JobKind,
+  JobResults,
+  ModelDescription,
+  ProjectSummary,
+  ReportResult,
+  SimulatorPresetInfo,
+  ValidParams,
+} from '../../src-shared/api/contract.js';
+import {
+  DEFAULT_MODEL_CONFIG,
+  DEFAULT_TRAIN_CONFIG,
+  type BackendInfo,
+  type BackendName,
+  type ModelConfig,
+} from '../../src-shared/types/index.js';
+import { asUserFile, invalid, notFound, serviceError } from './errors.js';
+import { inspectFile } from './inspect.js';
+import { openExternally } from './open-externally.js';
+import {
+  comparedRuns,
+  datasetDetail,
+  datasetSummary,
+  findDataset,
+  pscAnalysisFor,
+  resultsView,
+  runSummaries,
+  runDetail,
+  stageRow,
+  stageRows,
+} from './views.js';
+
+export interface ApiServiceOptions {
+  /** Opened (created when missing) at start; without it the API answers 'no-project' until project.open. */
+  projectPath?: string;
+  shell: 'electron' | 'browser';
+  /** The backend training uses unless a request names one; default the fastest that starts. */
+  backend?: BackendName;
+  /** Worker threads at most across all jobs (one model each); default the number of cores. */
+  workers?: number;
+}
+
+/** Files the service reads and writes for the shell: uploads it receives, reports it wrote. */
+export interface ServiceFiles {
+  /** Registers an upload of `name` and says where to write its bytes (a new file in the project's folder). */
+  newUpload(name: string): Promise<{ id: string; path: string }>;
+  /** The upload is complete: FileRefs may name it from now on. */
+  completeUpload(id: string): FileRef;
+  /** The upload failed: its file is removed and its id forgotten. */
+  discardUpload(id: string): Promise<void>;
+  /** A file the service wrote (a report) by its file id; undefined when there is none. */
+  written(fileId: string): { path: string; name: string } | undefined;
+}
+
+export interface ApiService {
+  handlers: ApiHandlers;
+  onEvent(listener: (event: ApiEvent) => void): () => void;
+  files: ServiceFiles;
+  /** Cancels running jobs, waits for them and for reads in flight, closes the project, removes uploads. */
+  close(): Promise<void>;
+}
+
+/** One line per model for the model picker. */
+const MODEL_DESCRIPTIONS: Record<keyof typeof MODELS, string> = {
+  naive: 'pCVR trained on clicked rows only: the sample-selection-biased baseline',
+  esmm: 'pCTCVR = pCTR·pCVR on every exposure; no in-shop action',
+  chain: 'every purchase goes through the in-shop action: pCVR = pAVR·P(b|a,c); assumes PSC away',
+  esm2: 'purchases with and without an action: pCVR = pAVR·P(b|a,c) + (1 − pAVR)·P(b|¬a,c)',
+  esmc: 'action and purchase towers tied by a parameter constraint instead of a chained product',
+  esms: 'action and purchase towers share their hidden layers (siamese), each keeps its own head',
+  esmg: 'the constraint between action and purchase in the exposure space; conditionals derived by division',
+};
+
+const PRESET_DESCRIPTIONS: Record<keyof typeof SIMULATOR_PRESETS, string> = {
+  'no-psc': 'every purchase passes through the in-shop action: the chain rule is exact',
+  'paper-like': '40% of purchases skip the in-shop action, with click–purchase selection bias',
+  'taobao-like': '78% of purchases skip cart and wish-list, and the action is rare',
+};
+
+async function appVersion(): Promise<string> {
+  // This file runs from src-main/api (tests) or dist/src-main/api (built): the package is two or three up.
+  for (const up of ['../../package.json', '../../../package.json']) {
+    const text = await readFile(new URL(up, import.meta.url), 'utf8').catch(() => undefined);
+    const pkg = text && (JSON.parse(text) as { name?: string; version?: string });
+    if (pkg && pkg.name === 'esmc-lab') return pkg.version ?? 'unknown';
+  }
+  return 'unknown';
+}
+
+/** A file name safe to create on any system, keeping its extension (formats are recognised by it). */
+function safeFileName(name: string): string {
+  const cleaned = basename(name.replaceAll('\\', '/'))
+    .replace(/[^\w.\- ]+/g, '_')
+    .replace(/^\.+/, '')
+    .slice(-120);
+  return cleaned || 'upload';
+}
+
+export async function createApiService(options: ApiServiceOptions): Promise<ApiService> {
+  const listeners = new Set<(event: ApiEvent) => void>();
+  const emit = (event: ApiEvent) => {
+    for (const listener of listeners) listener(event);
+  };
+  const jobs = new JobManager(emit, { errorInfo: (error) => serviceError(error).toInfo() });
+  const slots = new WorkerSlots(Math.max(1, options.workers ?? availableParallelism()));
+  let project: Project | null = null;
+  const reads = new Set<Promise<unknown>>();
+  const uploads = new Map<string, { path: string; name: string; complete: boolean }>();
+  const reports = new Map<string, { path: string; name: string }>();
+  let backend: Promise<BackendInfo> | undefined;
+
+  const requireProject = (): Project => {
+    if (!project) throw new ApiError('no-project', 'no project is open; open or create one first');
+    return project;
+  };
+
+  /** Runs `work` on a connection of its own, so reads never share a result stream or a transaction. */
+  const withConnection = async <T>(work: (connection: Project) => Promise<T>): Promise<T> => {
+    const connection = await requireProject().connect();
+    const running = work(connection).finally(() => connection.close());
+    reads.add(running);
+    try {
+      return await running;
+    } finally {
+      reads.delete(running);
+    }
+  };
+
+  const summary = async (): Promise<ProjectSummary | null> => {
+    if (!project) return null;
+    const path = project.path;
+    return withConnection(async (connection) => ({
+      path,
+      name: basename(path, extname(path)),
+      datasets: (await connection.datasets()).map(datasetSummary),
+      runs: await runSummaries(connection),
+    }));
+  };
+  const announceProject = async () => emit({ type: 'project', project: await summary() });
+
+  /** A job on a connection of its own; the project event follows every job that changes the project. */
+  const startJob = <K extends JobKind>(
+    kind: K,
+    title: string,
+    work: (connection: Project, context: JobContext) => Promise<JobResults[K]>,
+  ) => {
+    const owner = requireProject();
+    const job = jobs.start(kind, title, async (context) => {
+      const connection = await owner.connect();
+      try {
+        return await work(connection, context);
+      } finally {
+        connection.close();
+        if (kind !== 'analyse' && project === owner) await announceProject().catch(() => undefined);
+      }
+    });
+    return { jobId: job.id };
+  };
+
+  const uploadFolder = () => join(dirname(requireProject().path), '.esmc-lab-uploads');
+
+  /** The path the engine reads and the name the user knows. */
+  const resolveFile = (file: FileRef): { path: string; name: string } => {
+    if (file.kind === 'path') return { path: resolve(file.path), name: file.path };
+    const upload = uploads.get(file.id);
+    if (!upload?.complete) throw notFound(`no upload "${file.id}" (uploads last until the server stops)`);
+    return upload;
+  };
+
+  const probeBackend = async (): Promise<BackendInfo> => {
+    try {
+      return await runWorkerTask({ kind: 'backend', requested: options.backend });
+    } catch (error) {
+      if (!options.backend) throw error;
+      const fallback = await runWorkerTask({ kind: 'backend' });
+      const reason = error instanceof Error ? error.message : String(error);
+      return { ...fallback, skipped: [{ name: options.backend, reason }, ...fallback.skipped] };
+    }
+  };
+
+  const openAt = async (path: string) => {
+    if (project && resolve(project.path) === resolve(path)) return;
+    if (jobs.busy) throw invalid('jobs are running on the open project; wait for them or cancel them first');
+    const opened = await openProject(path);
+    await Promise.allSettled([...reads]);
+    project?.close();
+    project = opened;
+  };
+
+  if (options.projectPath) {
+    await mkdir(dirname(resolve(options.projectPath)), { recursive: true });
+    await openAt(options.projectPath);
+  }
+
+  const handlers: ApiHandlers = {
+    'app.info': async () => {
+      backend ??= probeBackend();
+      backend.catch(() => (backend = undefined));
+      const models: ModelDescription[] = MODEL_NAMES.map((name) => ({
+        ...modelInfo(name),
+        description: MODEL_DESCRIPTIONS[name],
+      }));
+      const presets: SimulatorPresetInfo[] = Object.entries(SIMULATOR_PRESETS).map(([name, preset]) => ({
+        name: name as SimulatorPresetInfo['name'],
+        description: PRESET_DESCRIPTIONS[name as SimulatorPresetInfo['name']],
+        pscShare: preset.pscShare,
+      }));
+      const info: AppInfo = {
+        version: await appVersion(),
+        shell: options.shell,
+        backend: await backend,
+        models,
+        presets,
+        defaults: { model: DEFAULT_MODEL_CONFIG, train: DEFAULT_TRAIN_CONFIG },
+        project: await summary(),
+      };
+      return info;
+    },
+
+    'project.open': async ({ path, create }) => {
+      if (!existsSync(path) && !create) throw notFound(`no project at ${path}; create it instead`);
+      if (create) await mkdir(dirname(resolve(path)), { recursive: true });
+      await openAt(path);
+      const opened = (await summary())!;
+      emit({ type: 'project', project: opened });
+      return opened;
+    },
+
+    'project.current': () => summary(),
+
+    'files.inspect': async ({ file, format }) => {
+      const { path, name } = resolveFile(file);
+      return { file, ...(await inspectFile(path, name, format)) };
+    },
+
+    'files.open': async ({ fileId }) => {
+      const written = reports.get(fileId);
+      if (!written) throw notFound(`no file "${fileId}"`);
+      // The browser host downloads it instead (GET /files/<id>); only a desktop shell opens a viewer.
+      if (options.shell === 'browser') return { opened: false };
+      return { opened: await openExternally(written.path) };
+    },
+
+    'datasets.list': () => withConnection(async (connection) => (await connection.datasets()).map(datasetSummary)),
+
+    'datasets.get': ({ name }) => withConnection((connection) => datasetDetail(connection, name)),
+
+    'datasets.import': async (params) => {
+      const file = resolveFile(params.file);
+      const name = params.name ?? basename(file.name.replaceAll('\\', '/'), extname(file.name));
+      const existing = await withConnection((connection) => connection.findDataset(name));
+      if (existing && !params.replace)
+        throw invalid(`name: the project already has a dataset "${name}"; choose another name or replace it`);
+      return startJob('import', `Import ${basename(file.name)} as "${name}"`, async (connection, context) => {
+        const steps: ImportStep[] = ['staged', 'validated', 'encoded', 'profiled', 'written'];
+        context.progress(0, 'reading the file');
+        try {
+          await importDataset(connection, file.path, {
+            name,
+            format: params.format,
+            roles: params.roles,
+            funnelPolicy: params.funnelPolicy,
+            replace: params.replace,
+            signal: context.signal,
+            onStep: (step) => context.progress((steps.indexOf(step) + 1) / steps.length, `${step}`),
+          });
+        } catch (error) {
+          throw asUserFile(error, file.path, file.name);
+        }
+        return datasetDetail(connection, name);
+      });
+    },
+
+    'datasets.simulate': async (params) => {
+      const preset = SIMULATOR_PRESETS[params.preset];
+      const config: SimulatorConfig = {
+        ...preset,
+        rows: params.rows,
+        seed: params.seed ?? preset.seed,
+        pscShare: params.pscShare ?? preset.pscShare,
+      };
+      try {
+        validateConfig(config);
+      } catch (error) {
+        throw invalid(error instanceof Error ? error.message : String(error));
+      }
+      const taken = new Set(
+        await withConnection(async (connection) => (await connection.datasets()).map((d) => d.name)),
+      );
+      if (params.name && taken.has(params.name))
+        throw invalid(`name: the project already has a dataset "${params.name}"`);
+      let name = params.name ?? params.preset;
+      for (let n = 2; taken.has(name); n++) name = `${params.preset}-${n}`;
+      const title = `Simulate ${params.rows.toLocaleString('en')} rows (${params.preset}) as "${name}"`;
+      return startJob('simulate', title, async (connection, context) => {
+        const folder = join(uploadFolder(), `simulate-${randomBytes(6).toString('hex')}`);
+        await mkdir(folder, { recursive: true });
+        const out = join(folder, `${name}.csv`);
+        try {
+          await slots.use(context.signal, () =>
+            runWorkerTask(
+              { kind: 'simulate', config, out },
+              {
+                signal: context.signal,
+                onMessage: (message) => {
+                  if (message.type === 'rows-written')
+                    context.progress((0.5 * message.rows) / config.rows, `simulated ${message.rows} rows`);
+                },
+              },
+            ),
+          );
+          context.progress(0.5, 'importing');
+          await importDataset(connection, out, { name, format: 'simulator', signal: context.signal });
+          return datasetDetail(connection, name);
+        } finally {
+          await rm(folder, { recursive: true, force: true });
+        }
+      });
+    },
+
+    'training.start': async (params) => {
+      const info = await withConnection((connection) => findDataset(connection, params.dataset));
+      for (const model of params.models) {
+        if (!isModelName(model)) throw notFound(`unknown model "${model}"; the models are ${MODEL_NAMES.join(', ')}`);
+        if (modelInfo(model).needsAction && (info.roles.action ?? []).length === 0)
+          throw invalid(`models: ${model} needs an in-shop action label, and dataset "${info.name}" has none`);
+      }
+      const title = `Train ${params.models.join(', ')} on "${info.name}"`;
+      return startJob('train', title, async (connection, context) => {
+        const ids = await runTraining(
+          {
+            project: connection,
+            dataset: info.name,
+            models: params.models,
+            modelConfig: fullModelConfig(params.modelConfig),
+            trainConfig: params.trainConfig,
+            backend: params.backend ?? options.backend,
+            slots,
+            onTrainEvent: (model, event) => emit({ type: 'train', jobId: context.id, model, event }),
+          },
+          context,
+        );
+        const runs = await runSummaries(connection);
+        return ids.map((id) => runs.find((run) => run.id === id)!);
+      });
+    },
+
+    'runs.list': () => withConnection(runSummaries),
+
+    'runs.get': ({ id }) => withConnection((connection) => runDetail(connection, id)),
+
+    'results.compare': ({ runIds, part }) => withConnection((connection) => resultsView(connection, runIds, part)),
+
+    'psc.analyse': async ({ runIds, part }) => {
+      const { runs } = await withConnection((connection) => comparedRuns(connection, runIds));
+      const title = `Analyse PSC of ${runs.map((run) => run.model).join(', ')} (${part ?? 'test'})`;
+      return startJob('analyse', title, async (connection, context) => {
+        context.progress(0, 'reading predictions');
+        return pscAnalysisFor(connection, runIds, part, {
+          signal: context.signal,
+          analyse: (input, signal) => {
+            context.progress(0.5, 'analysing');
+            return slots.use(signal, () => runWorkerTask({ kind: 'analyse', input }, { signal }));
+          },
+        });
+      });
+    },
+
+    'stages.rows': (params) => withConnection((connection) => stageRows(connection, params)),
+
+    'stages.row': ({ runIds, rowId }) => withConnection((connection) => stageRow(connection, runIds, rowId)),
+
+    'report.create': async ({ runIds, pageSize, title }) => {
+      const owner = requireProject();
+      await withConnection((connection) => comparedRuns(connection, runIds));
+      const reportTitle = title || `${basename(owner.path, extname(owner.path))}: ${runIds.length} runs`;
+      return startJob('report', `Report "${reportTitle}"`, async (connection, context) => {
+        const started = Date.now();
+        const fileId = randomBytes(12).toString('base64url');
+        const folder = join(dirname(owner.path), `${basename(owner.path, extname(owner.path))}-reports`);
+        await mkdir(folder, { recursive: true });
+        const name = `${safeFileName(reportTitle).replaceAll(' ', '-')}-${new Date().toISOString().slice(0, 19).replaceAll(':', '')}.pdf`;
+        const out = join(folder, name);
+        const { writeReportForRuns } = await loadReportModule();
+        const written = await writeReportForRuns(connection, runIds, {
+          pageSize: pageSize ?? 'A4',
+          title: reportTitle,
+          out,
+          onProgress: (fraction: number, message?: string) => context.progress(fraction, message),
+          signal: context.signal,
+        });
+        reports.set(fileId, { path: out, name });
+        const result: ReportResult = {
+          path: out,
+          fileId,
+          pages: written?.pages ?? NaN,
+          bytes: (await stat(out)).size,
+          seconds: (Date.now() - started) / 1000,
+        };
+        return result;
+      });
+    },
+
+    'jobs.list': async () => jobs.list(),
+
+    'jobs.cancel': async ({ jobId }) => {
+      const job = await jobs.cancel(jobId);
+      if (!job) throw notFound(`no job "${jobId}"`);
+      return job;
+    },
+  };
+
+  const files: ServiceFiles = {
+    async newUpload(name) {
+      const id = randomBytes(12).toString('base64url');
+      const folder = join(uploadFolder(), id);
+      await mkdir(folder, { recursive: true });
+      const path = join(folder, safeFileName(name));
+      uploads.set(id, { path, name: safeFileName(name), complete: false });
+      return { id, path };
+    },
+    completeUpload(id) {
+      const upload = uploads.get(id);
+      if (!upload) throw notFound(`no upload "${id}"`);
+      upload.complete = true;
+      return { kind: 'upload', id, name: upload.name };
+    },
+    async discardUpload(id) {
+      const upload = uploads.get(id);
+      uploads.delete(id);
+      if (upload) await rm(dirname(upload.path), { recursive: true, force: true });
+    },
+    written: (fileId) => reports.get(fileId),
+  };
+
+  return {
+    handlers,
+    files,
+    onEvent(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    async close() {
+      await jobs.close();
+      await Promise.allSettled([...reads]);
+      for (const id of [...uploads.keys()]) await files.discardUpload(id);
+      project?.close();
+      project = null;
+      listeners.clear();
+    },
+  };
+}
+
+/** A request's partial model configuration over the defaults, nested parts (tower, constraint) field by field. */
+function fullModelConfig(partial: ValidParams<'training.start'>['modelConfig']): ModelConfig {
+  const defaults = DEFAULT_MODEL_CONFIG;
+  return {
+    ...defaults,
+    ...partial,
+    tower: { ...defaults.tower, ...partial?.tower },
+    constraint: { ...defaults.constraint, ...partial?.constraint },
+  };
+}
+
+/** What the report job needs of src-main/report (written beside this service). */
+interface ReportModule {
+  writeReportForRuns(
+    project: Project,
+    runIds: string[],
+    options: {
+      pageSize: 'A4' | 'Letter';
+      title: string;
+      out: string;
+      onProgress(fraction: number, message?: string): void;
+      signal: AbortSignal;
+    },
+  ): Promise<{ pages?: number } | undefined>;
+}
+
+async function loadReportModule(): Promise<ReportModule> {
+  // A variable specifier: the report module is built separately and may be missing from a partial build.
+  const specifier = '../report/index.js';
+  try {
+    return (await import(specifier)) as ReportModule;
+  } catch (error) {
+    throw new ApiError('failed', `the PDF report is not available in this build (${(error as Error).message})`);
+  }
+}

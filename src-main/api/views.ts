@@ -1,0 +1,466 @@
+/**
+ * What the UI and the PDF report show of a project, as plain JSON built from the engine: datasets, runs,
+ * results of runs compared on one part of their shared split, the PSC analysis, and per-row stage
+ * probabilities queried in DuckDB. The service answers API calls with these; the report calls them directly.
+ *
+ * Keys: a ResultsView is keyed by run id throughout (metrics, intervals, curves, and the comparison's
+ * modelA/modelB), since two runs may train the same model; a PscAnalysis is keyed by run label, the model's
+ * name, or "model (id…)" when two compared runs share one (`runLabels`).
+ */
+import type { EncodedDataset } from '../engine/data/dataset.js';
+import { evaluateStages, prCurve, reliability, rocCurve } from '../engine/metrics/index.js';
+import {
+  analysePsc,
+  aucInterval,
+  compareModels,
+  isSimulationTruth,
+  type PscAnalysis,
+  type PscInput,
+  type SliceField,
+} from '../engine/psc/index.js';
+import type { DatasetInfo, Project, Row } from '../engine/store/project.js';
+import { readDataset, type SplitPart } from '../engine/store/read.js';
+import { listRuns, readPredictions, readRun, STAGE_COLUMNS, type StoredRun } from '../engine/store/runs.js';
+import { ident, literal } from '../engine/store/sql.js';
+import { datasetColumn } from '../engine/importers/encoding.js';
+import type { StageArrays } from '../engine/train/predict.js';
+import type {
+  CurveStage,
+  DatasetDetail,
+  DatasetSummary,
+  ResultsView,
+  RowsPage,
+  RunDetail,
+  RunSummary,
+  StageCurves,
+  StageRow,
+  ValidParams,
+} from '../../src-shared/api/contract.js';
+import { STAGES, type Histogram, type Stage } from '../../src-shared/types/index.js';
+import { invalid, notFound } from './errors.js';
+
+export type ComparedPart = Exclude<SplitPart, 'train'>;
+
+// ---------------------------------------------------------------------------------------------------------
+// Datasets and runs
+
+export function datasetSummary(info: DatasetInfo): DatasetSummary {
+  return {
+    name: info.name,
+    sourcePath: info.sourcePath,
+    format: info.format,
+    sha256: info.sha256,
+    rows: info.rows,
+    importedAt: info.importedAt,
+    funnel: info.profile.funnel,
+    simulated: info.roles.truth.length > 0,
+  };
+}
+
+/** The dataset, or a 'not-found' error naming the datasets the project has. */
+export async function findDataset(project: Project, name: string): Promise<DatasetInfo> {
+  const info = await project.findDataset(name);
+  if (info) return info;
+  const names = (await project.datasets()).map((d) => d.name);
+  throw notFound(
+    `no dataset "${name}" in this project; ${names.length ? `it has ${names.join(', ')}` : 'it has none'}`,
+  );
+}
+
+export async function datasetDetail(project: Project, name: string): Promise<DatasetDetail> {
+  const info = await findDataset(project, name);
+  return { ...datasetSummary(info), roles: info.roles, findings: info.findings, profile: info.profile };
+}
+
+function runSummary(run: StoredRun): RunSummary {
+  return {
+    id: run.id,
+    model: run.model,
+    status: run.status as RunSummary['status'],
+    dataset: run.dataset,
+    split: run.split,
+    startedAt: run.startedAt,
+    backend: run.backend,
+    metrics: run.metrics,
+    ...(run.error === undefined ? {} : { error: run.error }),
+  };
+}
+
+export async function runSummaries(project: Project): Promise<RunSummary[]> {
+  return (await listRuns(project)).map(runSummary);
+}
+
+export async function runDetail(project: Project, id: string): Promise<RunDetail> {
+  const run = await readRun(project, id);
+  if (!run) throw notFound(`no run "${id}" in this project`);
+  const { record, ...stored } = run;
+  return { ...runSummary(stored), record };
+}
+
+/** A short name per run for charts and tables: the model, with the id's start when two runs share a model. */
+export function runLabels(runs: Pick<StoredRun, 'id' | 'model'>[]): Record<string, string> {
+  const count = (model: string) => runs.filter((run) => run.model === model).length;
+  return Object.fromEntries(
+    runs.map((run) => [run.id, count(run.model) > 1 ? `${run.model} (${run.id.slice(0, 8)})` : run.model]),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Runs compared on one part of their shared split
+
+interface ComparedRuns {
+  runs: StoredRun[];
+  dataset: DatasetInfo;
+  split: string;
+}
+
+/**
+ * The runs by id, checked to be comparable: each exists, trained (a failed run has no predictions), and all
+ * on the same stored split of the same dataset, so their rows line up.
+ */
+export async function comparedRuns(project: Project, runIds: string[]): Promise<ComparedRuns> {
+  if (new Set(runIds).size !== runIds.length) throw invalid('runIds: a run is listed twice');
+  const stored = await listRuns(project);
+  const runs = runIds.map((id) => {
+    const run = stored.find((r) => r.id === id);
+    if (!run) throw notFound(`no run "${id}" in this project`);
+    if (run.status === 'failed') throw invalid(`run ${id} (${run.model}) failed and has no predictions: ${run.error}`);
+    if (run.status === 'cancelled') throw invalid(`run ${id} (${run.model}) was cancelled and has no predictions`);
+    if (run.dataset === null || run.split === null)
+      throw invalid(`run ${id} (${run.model}) was trained on a file, not on a dataset of this project`);
+    return run;
+  });
+  const sources = [...new Set(runs.map((run) => `${run.dataset}\u0000${run.split}`))];
+  if (sources.length > 1) {
+    const described = sources.map((source) => {
+      const [dataset, split] = source.split('\u0000');
+      const models = runs.filter((run) => run.dataset === dataset && run.split === split).map((run) => run.model);
+      return `"${dataset}" split "${split}" (${models.join(', ')})`;
+    });
+    throw invalid(`runs compared together must share a dataset and split; these come from ${described.join(' and ')}`);
+  }
+  const dataset = await project.findDataset(runs[0].dataset!);
+  if (!dataset) throw notFound(`the dataset "${runs[0].dataset}" of these runs is no longer in this project`);
+  return { runs, dataset, split: runs[0].split! };
+}
+
+interface LoadedPart extends ComparedRuns {
+  part: ComparedPart;
+  data: EncodedDataset;
+  /** Per run id, on the rows of `data`, in its order. */
+  stages: Record<string, StageArrays>;
+}
+
+async function loadPart(project: Project, runIds: string[], part: ComparedPart): Promise<LoadedPart> {
+  const compared = await comparedRuns(project, runIds);
+  const { dataset, split } = compared;
+  const data = await readDataset(project, dataset.name, { part, split });
+  const stages: Record<string, StageArrays> = {};
+  for (const run of compared.runs) {
+    const predictions = await readPredictions(project, run.id, { dataset: dataset.name, split, part });
+    if (predictions.rowIds.length !== data.rows)
+      throw invalid(
+        `run ${run.id} (${run.model}) has predictions for ${predictions.rowIds.length} of the ${data.rows} ${part} rows; ` +
+          `was "${dataset.name}" imported again after it trained?`,
+      );
+    stages[run.id] = predictions.stages;
+  }
+  return { ...compared, part, data, stages };
+}
+
+function product(a: Float32Array, b: Float32Array): Float32Array {
+  return a.map((value, i) => value * b[i]);
+}
+
+/** The labels, scores and rows each curve stage is evaluated on: the protocol of evaluateStages. */
+function curveSetup(data: EncodedDataset, stages: StageArrays, stage: CurveStage) {
+  const { click, purchase } = data.labels;
+  if (stage === 'ctr') return { labels: click, scores: stages.ctr };
+  if (stage === 'cvr') return { labels: purchase, scores: stages.cvr, mask: click };
+  return { labels: product(click, purchase), scores: stages.ctcvr };
+}
+
+const CURVE_POINTS = 200;
+const SCORE_BINS = 20;
+
+/** Score histograms of the positive and the negative rows on the same equal-width bins over [0, 1]. */
+export function scoreHistograms(
+  labels: ArrayLike<number>,
+  scores: ArrayLike<number>,
+  mask?: ArrayLike<number>,
+  bins = SCORE_BINS,
+): { positive: Histogram; negative: Histogram } {
+  const edges = Array.from({ length: bins + 1 }, (_, k) => k / bins);
+  const positive = new Array<number>(bins).fill(0);
+  const negative = new Array<number>(bins).fill(0);
+  for (let i = 0; i < labels.length; i++) {
+    if (mask && !mask[i]) continue;
+    const bin = Math.min(Math.max(Math.floor(scores[i] * bins), 0), bins - 1);
+    (labels[i] > 0.5 ? positive : negative)[bin]++;
+  }
+  return { positive: { edges, counts: positive }, negative: { edges, counts: negative } };
+}
+
+/** The AUCs' 95% DeLong intervals of one run, on the rows each AUC is defined on. */
+function aucIntervals(data: EncodedDataset, stages: StageArrays): Record<string, [number, number]> {
+  const { click, action, purchase } = data.labels;
+  const intervals: Record<string, [number, number]> = {
+    ctr_auc: aucInterval(click, stages.ctr),
+    cvr_auc: aucInterval(purchase, stages.cvr, click),
+    ctcvr_auc: aucInterval(product(click, purchase), stages.ctcvr),
+  };
+  if (action && stages.avr) intervals.avr_auc = aucInterval(action, stages.avr, click);
+  if (action && stages.ctavr) intervals.ctavr_auc = aucInterval(product(click, action), stages.ctavr);
+  return Object.fromEntries(Object.entries(intervals).filter(([, [low, high]]) => Number.isFinite(low + high)));
+}
+
+/** Metrics, intervals, pairwise DeLong tests and curves of runs on one part (default test) of their split. */
+export async function resultsView(
+  project: Project,
+  runIds: string[],
+  part: ComparedPart = 'test',
+): Promise<ResultsView> {
+  const loaded = await loadPart(project, runIds, part);
+  const { data, stages, runs } = loaded;
+  const metrics: ResultsView['metrics'] = {};
+  const intervals: ResultsView['intervals'] = {};
+  const curves: StageCurves[] = [];
+  for (const run of runs) {
+    const own = stages[run.id];
+    metrics[run.id] = evaluateStages(own, data.labels, data.userIds);
+    intervals[run.id] = aucIntervals(data, own);
+    for (const stage of ['ctr', 'cvr', 'ctcvr'] as const) {
+      const { labels, scores, mask } = curveSetup(data, own, stage);
+      curves.push({
+        runId: run.id,
+        model: run.model,
+        stage,
+        roc: rocCurve(labels, scores, mask, CURVE_POINTS),
+        pr: prCurve(labels, scores, mask, CURVE_POINTS),
+        reliability: reliability(labels, scores, mask),
+        scores: scoreHistograms(labels, scores, mask),
+      });
+    }
+  }
+  return {
+    dataset: loaded.dataset.name,
+    part,
+    runs: runs.map(runSummary),
+    metrics,
+    intervals,
+    comparison: compareModels(data.labels, stages),
+    curves,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// PSC analysis
+
+/** Categorical columns with at most this many values are sliced by; ids (users, items) have far more. */
+const MAX_SLICE_VALUES = 50;
+const MAX_SLICE_FIELDS = 4;
+
+function sliceFields(info: DatasetInfo, data: EncodedDataset): SliceField[] {
+  const { roles, encoding } = info;
+  const fields = encoding.categorical.length;
+  const slices: SliceField[] = [];
+  encoding.categorical.forEach((field, index) => {
+    const values = field.vocabulary.length;
+    if (field.hashBuckets !== undefined || values < 2 || values > MAX_SLICE_VALUES) return;
+    if (field.name === roles.user || field.name === roles.item || slices.length === MAX_SLICE_FIELDS) return;
+    const ids = new Int32Array(data.rows);
+    for (let row = 0; row < data.rows; row++) ids[row] = data.categorical[row * fields + index];
+    slices.push({ field: field.name, ids, vocabulary: field.vocabulary });
+  });
+  return slices;
+}
+
+export interface PscAnalysisOptions {
+  signal?: AbortSignal;
+  /** Runs the engine's analysis elsewhere (the service uses a worker thread); default analysePsc here. */
+  analyse?: (input: PscInput, signal?: AbortSignal) => Promise<PscAnalysis>;
+}
+
+/**
+ * The PSC analysis of runs on one part (default test) of their shared split: labels and stored predictions,
+ * the simulator's truth when the dataset has it, and slices by its low-cardinality categorical columns.
+ */
+export async function pscAnalysisFor(
+  project: Project,
+  runIds: string[],
+  part: ComparedPart = 'test',
+  options: PscAnalysisOptions = {},
+): Promise<PscAnalysis> {
+  const { signal } = options;
+  const loaded = await loadPart(project, runIds, part);
+  signal?.throwIfAborted();
+  const labels = runLabels(loaded.runs);
+  const truth = loaded.data.truth;
+  const input: PscInput = {
+    labels: loaded.data.labels,
+    stagesByModel: Object.fromEntries(loaded.runs.map((run) => [labels[run.id], loaded.stages[run.id]])),
+    truth: isSimulationTruth(truth) ? truth : undefined,
+    slices: sliceFields(loaded.dataset, loaded.data),
+  };
+  return options.analyse ? options.analyse(input, signal) : analysePsc(input);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Per-row stage probabilities, queried in DuckDB
+
+/** The simulator's truth columns, by the stage each one is the true probability of. */
+const TRUTH_BY_STAGE: Partial<Record<Stage, string>> = {
+  ctr: 'true_ctr',
+  avr: 'true_avr',
+  cvr: 'true_cvr',
+  ctavr: 'true_ctavr',
+  ctcvr: 'true_ctcvr',
+  buyGivenAction: 'true_buy_given_action',
+  buyGivenNoAction: 'true_buy_given_no_action',
+};
+
+const isStage = (key: string): key is Stage => (STAGES as readonly string[]).includes(key);
+
+/** One query's FROM: the dataset's rows joined with each run's predictions, one alias p0, p1, … per run. */
+function rowsRelation(compared: ComparedRuns): string {
+  const joins = compared.runs.map(
+    (run, i) => `JOIN predictions p${i} ON p${i}.run_id = ${literal(run.id)} AND p${i}.row_id = d.row_id`,
+  );
+  return `${ident(compared.dataset.tableName)} d ${joins.join(' ')}`;
+}
+
+function rowsSelect(compared: ComparedRuns): string {
+  const { roles } = compared.dataset;
+  const items = ['d.row_id', 'd.click', hasAction(compared.dataset) ? 'd.action' : 'NULL AS action', 'd.purchase'];
+  for (const [stage, column] of Object.entries(TRUTH_BY_STAGE))
+    if (roles.truth.includes(column)) items.push(`d.${ident(datasetColumn.truth(column))} AS ${ident(`t:${stage}`)}`);
+  compared.runs.forEach((_, i) => {
+    for (const stage of STAGES) items.push(`p${i}.${STAGE_COLUMNS[stage]} AS ${ident(`${i}:${stage}`)}`);
+  });
+  return items.join(', ');
+}
+
+function hasAction(info: DatasetInfo): boolean {
+  return (info.roles.action ?? []).length > 0;
+}
+
+function stageRowOf(row: Row, compared: ComparedRuns): StageRow {
+  const numberOrNull = (value: unknown) => (value === null || value === undefined ? null : Number(value));
+  const truth: Partial<Record<Stage, number>> = {};
+  for (const stage of STAGES) {
+    const value = numberOrNull(row[`t:${stage}`]);
+    if (value !== null) truth[stage] = value;
+  }
+  const stages: StageRow['stages'] = {};
+  compared.runs.forEach((run, i) => {
+    const own: Partial<Record<Stage, number>> = {};
+    for (const stage of STAGES) {
+      const value = numberOrNull(row[`${i}:${stage}`]);
+      if (value !== null) own[stage] = value;
+    }
+    stages[run.id] = own;
+  });
+  return {
+    rowId: Number(row.row_id),
+    labels: { click: Number(row.click), action: numberOrNull(row.action), purchase: Number(row.purchase) },
+    truth: Object.keys(truth).length > 0 ? truth : null,
+    stages,
+  };
+}
+
+/** The ORDER BY expression of a sort key (see the contract), or an 'invalid-request' naming sort.key. */
+function sortExpression(key: string, compared: ComparedRuns): string {
+  const { runs, dataset } = compared;
+  if (key === 'rowId') return 'd.row_id';
+  if (key === 'click' || key === 'purchase') return `d.${key}`;
+  if (key === 'action') {
+    if (!hasAction(dataset)) throw invalid(`sort.key: dataset "${dataset.name}" has no in-shop action label`);
+    return 'd.action';
+  }
+  const [prefix, stage] = key.includes(':')
+    ? [key.slice(0, key.lastIndexOf(':')), key.slice(key.lastIndexOf(':') + 1)]
+    : [runs[0].id, key];
+  if (isStage(stage)) {
+    if (prefix === 'truth') {
+      const column = TRUTH_BY_STAGE[stage];
+      if (!column || !dataset.roles.truth.includes(column))
+        throw invalid(`sort.key: dataset "${dataset.name}" has no true ${stage}`);
+      return `d.${ident(datasetColumn.truth(column))}`;
+    }
+    const index = runs.findIndex((run) => run.id === prefix);
+    if (index >= 0) return `p${index}.${STAGE_COLUMNS[stage]}`;
+    throw invalid(`sort.key: "${prefix}" is not one of the runs asked for`);
+  }
+  throw invalid(
+    `sort.key: unknown key "${key}"; sort by a stage of the first run (${STAGES.join(', ')}), "<runId>:<stage>", ` +
+      `"truth:<stage>", a label (click, action, purchase) or rowId`,
+  );
+}
+
+function filterConditions(filter: ValidParams<'stages.rows'>['filter'], dataset: DatasetInfo): string[] {
+  const conditions: string[] = [];
+  if (!filter) return conditions;
+  const needsAction = filter.action !== undefined || filter.pscOnly;
+  if (needsAction && !hasAction(dataset))
+    throw invalid(
+      `filter.${filter.pscOnly ? 'pscOnly' : 'action'}: dataset "${dataset.name}" has no in-shop action label`,
+    );
+  for (const label of ['click', 'action', 'purchase'] as const)
+    if (filter[label] !== undefined) conditions.push(`d.${label} = ${filter[label]}`);
+  if (filter.pscOnly) conditions.push('d.click = 1 AND d.purchase = 1 AND d.action = 0');
+  return conditions;
+}
+
+/**
+ * A page of rows of one part (default test) with every compared run's stage probabilities, filtered and
+ * sorted in DuckDB: only the page crosses into JavaScript, whatever the dataset's size. Ties sort by row id.
+ */
+export async function stageRows(project: Project, params: ValidParams<'stages.rows'>): Promise<RowsPage> {
+  const compared = await comparedRuns(project, params.runIds);
+  const { dataset, split } = compared;
+  const part = params.part ?? 'test';
+  const inPart = `d.row_id IN (SELECT row_id FROM splits WHERE dataset = ${literal(dataset.name)}
+    AND split = ${literal(split)} AND part = ${literal(part)})`;
+  const where = [inPart, ...filterConditions(params.filter, dataset)].join(' AND ');
+  const order = params.sort
+    ? `${sortExpression(params.sort.key, compared)} ${params.sort.descending ? 'DESC' : 'ASC'} NULLS LAST, d.row_id`
+    : 'd.row_id';
+  const total = await project.one(`SELECT count(*)::DOUBLE AS n FROM ${ident(dataset.tableName)} d WHERE ${where}`);
+  const rows = await project.all(
+    `SELECT ${rowsSelect(compared)} FROM ${rowsRelation(compared)} WHERE ${where}
+     ORDER BY ${order} LIMIT ${params.limit} OFFSET ${params.offset}`,
+  );
+  return { total: Number(total?.n ?? 0), offset: params.offset, rows: rows.map((row) => stageRowOf(row, compared)) };
+}
+
+/** One row with every compared run's stages and its feature values decoded back to what was imported. */
+export async function stageRow(project: Project, runIds: string[], rowId: number): Promise<StageRow> {
+  const compared = await comparedRuns(project, runIds);
+  const { encoding } = compared.dataset;
+  const featureColumns = [
+    ...encoding.categorical.map((field) => datasetColumn.categorical(field.name)),
+    ...(encoding.multiHot ?? []).map((field) => datasetColumn.multiHot(field.name)),
+    ...encoding.dense.map((field) => datasetColumn.dense(field.name)),
+  ];
+  const row = await project.one(
+    `SELECT ${rowsSelect(compared)}, d.source_line, ${featureColumns.map((c) => `d.${ident(c)}`).join(', ')}
+     FROM ${rowsRelation(compared)} WHERE d.row_id = ${rowId}`,
+  );
+  if (!row) throw notFound(`dataset "${compared.dataset.name}" has no row ${rowId}`);
+  const features: Record<string, string | number | null> = { 'source line': Number(row.source_line) };
+  for (const field of encoding.categorical) {
+    const id = Number(row[datasetColumn.categorical(field.name)]);
+    features[field.name] =
+      id === 0 ? null : field.hashBuckets !== undefined ? `bucket ${id}` : (field.vocabulary[id - 1] ?? null);
+  }
+  for (const field of encoding.multiHot ?? []) {
+    const ids = (row[datasetColumn.multiHot(field.name)] as number[] | null) ?? [];
+    features[field.name] = ids.map((id) => (id > 0 ? (field.vocabulary[id - 1] ?? '?') : '?')).join('|') || null;
+  }
+  for (const field of encoding.dense) {
+    // Stored standardized (missing values as the mean); shown on the scale of the file.
+    const value = Number(row[datasetColumn.dense(field.name)]) * field.std + field.mean;
+    features[field.name] = field.log ? Math.expm1(value) : value;
+  }
+  return { ...stageRowOf(row, compared), features };
+}

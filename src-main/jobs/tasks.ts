@@ -1,0 +1,40 @@
+import type { BackendInfo, BackendName } from '../engine/backends/index.js';
+import type { ModelConfig } from '../engine/models/index.js';
+import type { PscAnalysis, PscInput } from '../engine/psc/index.js';
+import type { RunRecord, TrainingSource } from '../engine/run.js';
+import type { SimulationStats, SimulatorConfig } from '../engine/simulate/simulator.js';
+import type { RunPredictions } from '../engine/store/runs.js';
+import type { TrainConfig, TrainEvent } from '../engine/train/trainer.js';
+
+/** What the main thread asks a worker thread to do; plain data and typed arrays, so it crosses as is. */
+export type WorkerTask =
+  | {
+      kind: 'train';
+      model: string;
+      /** In-memory parts only (the main thread reads them from the store). */
+      source: TrainingSource;
+      modelConfig?: Partial<ModelConfig>;
+      trainConfig?: Partial<TrainConfig>;
+      maxSteps?: number;
+      backend?: BackendName;
+    }
+  | { kind: 'analyse'; input: PscInput }
+  | { kind: 'simulate'; config: SimulatorConfig; out: string }
+  | { kind: 'backend'; requested?: BackendName };
+
+export type TaskKind = WorkerTask['kind'];
+
+export interface TaskResults {
+  /** The run as trained (not yet stored) and every row's predictions, train, validation and test. */
+  train: { record: RunRecord; predictions: RunPredictions };
+  analyse: PscAnalysis;
+  simulate: SimulationStats;
+  backend: BackendInfo;
+}
+
+/** What a worker sends back: progress while it works, then exactly one 'done' or 'failed'. */
+export type WorkerMessage =
+  | { type: 'train-event'; event: TrainEvent }
+  | { type: 'rows-written'; rows: number }
+  | { type: 'done'; result: unknown }
+  | { type: 'failed'; error: { name: string; message: string } };

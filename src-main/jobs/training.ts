@@ -1,0 +1,167 @@
+import { randomUUID } from 'node:crypto';
+import type { BackendName } from '../engine/backends/index.js';
+import type { EncodedDataset } from '../engine/data/dataset.js';
+import { DEFAULT_MODEL_CONFIG, type ModelConfig } from '../engine/models/index.js';
+import { DEFAULT_SPLIT, loadFromProject, type TrainingSource } from '../engine/run.js';
+import type { Project } from '../engine/store/project.js';
+import { saveFailedRun, saveRun } from '../engine/store/runs.js';
+import { DEFAULT_TRAIN_CONFIG, type TrainConfig, type TrainEvent } from '../engine/train/trainer.js';
+import type { JobContext } from './manager.js';
+import { runWorkerTask, type WorkerSlots } from './workers.js';
+
+export interface TrainingJob {
+  /** A connection of its own (Project.connect), closed by the caller. */
+  project: Project;
+  dataset: string;
+  models: string[];
+  modelConfig?: Partial<ModelConfig>;
+  trainConfig?: Partial<TrainConfig> & { maxSteps?: number };
+  backend?: BackendName;
+  slots: WorkerSlots;
+  onTrainEvent(model: string, event: TrainEvent | { type: 'loaded'; rows: number }): void;
+}
+
+/** A copy whose arrays live in shared memory: every worker thread reads the same rows, none copies them. */
+export function sharedDataset(data: EncodedDataset): EncodedDataset {
+  const share = <T extends Int32Array | Float32Array>(array: T): T => {
+    const copy = new (array.constructor as new (buffer: SharedArrayBuffer) => T)(
+      new SharedArrayBuffer(array.byteLength),
+    );
+    copy.set(array);
+    return copy;
+  };
+  const optional = <T extends Int32Array | Float32Array>(array: T | undefined) => array && share(array);
+  return {
+    ...data,
+    categorical: share(data.categorical),
+    multiHot: data.multiHot.map(share),
+    dense: share(data.dense),
+    labels: {
+      click: share(data.labels.click),
+      action: optional(data.labels.action),
+      purchase: share(data.labels.purchase),
+    },
+    userIds: optional(data.userIds),
+    truth: data.truth && Object.fromEntries(Object.entries(data.truth).map(([name, values]) => [name, share(values)])),
+    rowIds: optional(data.rowIds),
+  };
+}
+
+/**
+ * Trains each model on its own worker thread, as many at once as the slots allow, on the dataset's stored
+ * split (the seeded random one, made on first use as `esmc-lab train` does). The main thread reads the
+ * split once into shared memory and stores each run as it finishes; a model that fails is stored as a
+ * failed run with its error. Cancelling ends the threads; runs already stored stay, nothing half-written does.
+ * Returns the ids of the runs stored, in the order of `models`.
+ */
+export async function runTraining(job: TrainingJob, context: JobContext): Promise<string[]> {
+  const { project, dataset } = job;
+  const { signal } = context;
+  context.progress(0, `reading "${dataset}"`);
+  const loaded = await loadFromProject({ kind: 'project', project, dataset }, DEFAULT_SPLIT, 1, Infinity);
+  signal.throwIfAborted();
+  const parts = loaded.parts as Record<'train' | 'validation' | 'test', EncodedDataset>;
+  // Only plain data crosses to the workers (the loaded source also holds the project's connection).
+  const source: TrainingSource = {
+    schema: loaded.schema,
+    findings: loaded.findings,
+    path: loaded.path,
+    sha256: loaded.sha256,
+    rows: loaded.rows,
+    parts: {
+      train: sharedDataset(parts.train),
+      validation: sharedDataset(parts.validation),
+      test: sharedDataset(parts.test),
+    },
+  };
+  const split = loaded.store!.split;
+  const { maxSteps, ...trainConfig } = job.trainConfig ?? {};
+  const config: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, ...trainConfig };
+  const totalSteps = Math.min(maxSteps ?? Infinity, config.epochs * Math.ceil(parts.train.rows / config.batchSize));
+  const fractions = job.models.map(() => 0);
+  const report = (message: string) =>
+    context.progress(fractions.reduce((a, b) => a + b, 0) / fractions.length, message);
+  const trainingNow = new Set<string>();
+  const describe = () =>
+    trainingNow.size > 0 ? `training ${[...trainingNow].join(', ')}` : 'waiting for a free worker';
+  // One transaction at a time on this connection: two models may finish together.
+  let saving: Promise<unknown> = Promise.resolve();
+  const save = (work: () => Promise<void>) => {
+    const next = saving.then(work);
+    saving = next.catch(() => undefined);
+    return next;
+  };
+
+  const trainOne = async (model: string, index: number): Promise<string> => {
+    const startedAt = new Date();
+    try {
+      const { record, predictions } = await job.slots.use(signal, async () => {
+        trainingNow.add(model);
+        report(describe());
+        job.onTrainEvent(model, { type: 'loaded', rows: loaded.rows });
+        try {
+          return await runWorkerTask(
+            {
+              kind: 'train',
+              model,
+              source,
+              modelConfig: job.modelConfig,
+              trainConfig,
+              maxSteps,
+              backend: job.backend,
+            },
+            {
+              signal,
+              onMessage: (message) => {
+                if (message.type !== 'train-event') return;
+                const { event } = message;
+                if (event.type === 'step') {
+                  const done = (event.epoch - 1) * event.stepsPerEpoch + event.step;
+                  fractions[index] = Math.min(1, done / totalSteps);
+                  report(describe());
+                }
+                job.onTrainEvent(model, event);
+              },
+            },
+          );
+        } finally {
+          trainingNow.delete(model);
+        }
+      });
+      record.storedIn = { project: project.path, dataset, split };
+      await save(() => saveRun(project, record, { dataset, split }, predictions));
+      fractions[index] = 1;
+      report(describe());
+      return record.id;
+    } catch (error) {
+      if (signal.aborted) throw error;
+      const id = randomUUID();
+      await save(() =>
+        saveFailedRun(
+          project,
+          {
+            id,
+            model,
+            startedAt: startedAt.toISOString(),
+            durationMs: Date.now() - startedAt.getTime(),
+            error: error instanceof Error ? error.message.split('\n')[0] : String(error),
+            modelConfig: { ...DEFAULT_MODEL_CONFIG, ...job.modelConfig },
+            trainConfig: config,
+            backend: null,
+          },
+          { dataset, split },
+        ),
+      );
+      fractions[index] = 1;
+      return id;
+    }
+  };
+
+  // Settle every model before returning, so no save is still running when the caller closes the connection.
+  const outcomes = await Promise.allSettled(job.models.map(trainOne));
+  signal.throwIfAborted();
+  return outcomes.map((outcome) => {
+    if (outcome.status === 'rejected') throw outcome.reason;
+    return outcome.value;
+  });
+}
