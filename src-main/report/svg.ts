@@ -10,8 +10,18 @@ export function renderChartSvg(option: EChartsOption, width: number, height: num
   const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height });
   try {
     chart.setOption({ ...option, animation: false });
-    return chart.renderToSVGString();
+    return withoutTextHalos(chart.renderToSVGString());
   } finally {
     chart.dispose();
   }
+}
+
+/**
+ * ECharts outlines labels with a white halo drawn under the text by `paint-order="stroke"`; svg-to-pdfkit does
+ * not know paint-order and strokes over the glyphs, which erases them. The PDF draws those labels plainly.
+ */
+export function withoutTextHalos(svg: string): string {
+  return svg.replace(/<text\b[^>]*paint-order="stroke"[^>]*>/g, (tag) =>
+    tag.replace(/ (stroke|stroke-width|stroke-miterlimit|paint-order)="[^"]*"/g, ''),
+  );
 }

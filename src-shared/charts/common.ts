@@ -124,7 +124,7 @@ export function cartesian(frame: Frame, options: ChartOptions = {}): EChartsOpti
     frame.legend === false
       ? undefined
       : (frame.legend ?? frame.series.map((s) => String(s.name ?? '')).filter((n) => n !== ''));
-  const top = frame.top ?? (frame.subtitle ? 78 : 62);
+  const top = frame.top ?? (frame.subtitle ? 90 : 66);
   return {
     animation: options.animation ?? true,
     backgroundColor: 'transparent',
@@ -137,7 +137,13 @@ export function cartesian(frame: Frame, options: ChartOptions = {}): EChartsOpti
       subtextStyle: { color: palette.subtle, fontSize: 11 },
     },
     legend: legendNames
-      ? { data: legendNames, top: frame.subtitle ? 44 : 28, type: 'scroll', textStyle: { color: palette.text } }
+      ? {
+          data: legendNames,
+          top: frame.subtitle ? 54 : 32,
+          type: 'scroll',
+          itemGap: 22,
+          textStyle: { color: palette.text },
+        }
       : undefined,
     tooltip: frame.tooltip ?? { trigger: 'item' },
     grid: { top, left: 64, right: 28, bottom: 52, containLabel: true },
@@ -228,6 +234,11 @@ export function errorBars(name: string, items: [number, number, number][], color
     itemStyle: { color },
     z: 10,
   };
+}
+
+/** A small value label above a bar. */
+export function valueLabel(formatter: string | ((params: { value: unknown }) => string), show = true) {
+  return { show, position: 'top' as const, formatter, fontSize: 10 };
 }
 
 /** Series with many points stay fluid: drawn in one batch (`large`) and in chunks (`progressive`). */

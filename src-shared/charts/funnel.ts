@@ -8,11 +8,12 @@ import {
   formatPercent,
   isAvailable,
   unavailable,
+  valueLabel,
   valueOrMissing,
   type ChartOptions,
 } from './common.js';
 
-const FUNNEL_STEPS = ['Exposures', 'Clicks', 'In-shop actions', 'Purchases', 'Purchases without action'] as const;
+const FUNNEL_STEPS = ['Exposures', 'Clicks', 'In-shop actions', 'Purchases', 'Purchases\nwithout action'] as const;
 
 /**
  * Row counts along exposure → click → in-shop action → purchase, with the purchases made without an action (the
@@ -52,11 +53,10 @@ export function funnelChart(funnel: Funnel, options: ChartOptions = {}): ECharts
           data: values.map((value, k) => ({
             value,
             itemStyle: { color: k === 4 ? colorOf('esm2') : colorOf('esmc') },
-            label: {
-              show: isAvailable(value),
-              position: 'top',
-              formatter: rateLabels[k] ? `${formatCount(value)}\n${rateLabels[k]}` : formatCount(value),
-            },
+            label: valueLabel(
+              rateLabels[k] ? `${formatCount(value)}\n${rateLabels[k]}` : formatCount(value),
+              isAvailable(value),
+            ),
           })),
           barMaxWidth: 56,
         },

@@ -55,7 +55,9 @@ export function estimateScatterChart(pair: EstimatePair, options: ChartOptions =
           name: pairName(pair),
           type: 'scatter',
           data,
-          symbolSize: data.length > 2000 ? 2 : 4,
+          // Squares: what large mode draws anyway, and far cheaper than circles to convert for the PDF.
+          symbol: 'rect',
+          symbolSize: data.length > 2000 ? 2 : 3.5,
           itemStyle: { color: colorOf(pair.constrained), opacity: 0.55 },
           ...LARGE_SCATTER,
         },
@@ -222,10 +224,14 @@ export function decompositionChart(analysis: PscAnalysis, options: ChartOptions 
       subtitle: notes.join('; '),
       tooltip: { trigger: 'item' },
       xAxis: { type: 'category', data: categories, axisLabel: { interval: 0 } },
-      yAxis: { type: 'value', name: 'mean probability per click', nameGap: 52 },
+      yAxis: {
+        type: 'value',
+        name: 'action path P(a|c)·P(b|a,c) + no-action path (1 − P(a|c))·P(b|¬a,c)',
+        nameGap: 52,
+      },
       series: [
         {
-          name: 'action path P(a|c)·P(b|a,c)',
+          name: 'action path',
           type: 'bar',
           stack: 'cvr',
           data: bars.map((b) => valueOrMissing(b.actionPath)),
@@ -233,7 +239,7 @@ export function decompositionChart(analysis: PscAnalysis, options: ChartOptions 
           barMaxWidth: 56,
         },
         {
-          name: 'no-action path (1 − P(a|c))·P(b|¬a,c)',
+          name: 'no-action path',
           type: 'bar',
           stack: 'cvr',
           data: bars.map((b) => valueOrMissing(b.noActionPath)),
@@ -241,7 +247,7 @@ export function decompositionChart(analysis: PscAnalysis, options: ChartOptions 
           barMaxWidth: 56,
         },
         {
-          name: 'implied gap P(b,¬a|c)',
+          name: 'implied gap',
           type: 'scatter',
           symbol: 'diamond',
           symbolSize: 11,
@@ -258,13 +264,13 @@ export function decompositionChart(analysis: PscAnalysis, options: ChartOptions 
 
 /** The stages compared with the truth, each in the space its metric lives in. */
 const TRUTH_STAGES: { key: string; label: string; space: 'exposure' | 'clicked' }[] = [
-  { key: 'ctr', label: 'pCTR (all)', space: 'exposure' },
-  { key: 'avr', label: 'pAVR (clicked)', space: 'clicked' },
-  { key: 'cvr', label: 'pCVR (clicked)', space: 'clicked' },
-  { key: 'buyGivenAction', label: 'P(b|a,c) (clicked)', space: 'clicked' },
-  { key: 'buyGivenNoAction', label: 'P(b|¬a,c) (clicked)', space: 'clicked' },
-  { key: 'ctcvr', label: 'pCTCVR (all)', space: 'exposure' },
-  { key: 'pscGap', label: 'PSC gap (all)', space: 'exposure' },
+  { key: 'ctr', label: 'pCTR\n(all)', space: 'exposure' },
+  { key: 'avr', label: 'pAVR\n(clicked)', space: 'clicked' },
+  { key: 'cvr', label: 'pCVR\n(clicked)', space: 'clicked' },
+  { key: 'buyGivenAction', label: 'P(b|a,c)\n(clicked)', space: 'clicked' },
+  { key: 'buyGivenNoAction', label: 'P(b|¬a,c)\n(clicked)', space: 'clicked' },
+  { key: 'ctcvr', label: 'pCTCVR\n(all)', space: 'exposure' },
+  { key: 'pscGap', label: 'PSC gap\n(all)', space: 'exposure' },
 ];
 
 /** RMSE of every stage against the simulator's true probability, per model; only simulated data has a truth. */
@@ -280,7 +286,7 @@ export function truthErrorChart(analysis: PscAnalysis, options: ChartOptions = {
       title,
       subtitle: 'lower is better; a missing bar: the model has no such stage',
       tooltip: { trigger: 'axis' },
-      xAxis: { type: 'category', data: stages.map((s) => s.label), axisLabel: { interval: 0, rotate: 20 } },
+      xAxis: { type: 'category', data: stages.map((s) => s.label), axisLabel: { interval: 0 } },
       yAxis: { type: 'value', name: 'RMSE', nameGap: 52 },
       series: Object.entries(errors).map(([model, e]): SeriesOption => ({
         name: model,

@@ -8,18 +8,19 @@ import {
   isAvailable,
   paletteOf,
   unavailable,
+  valueLabel,
   valueOrMissing,
   type ChartOptions,
 } from './common.js';
 
 export const STAGE_LABELS: Record<Stage, string> = {
   ctr: 'P(click)',
-  avr: 'P(action | click)',
-  cvr: 'P(buy | click)',
-  ctavr: 'P(click, action)',
-  ctcvr: 'P(click, buy)',
-  buyGivenAction: 'P(buy | action, click)',
-  buyGivenNoAction: 'P(buy | no action, click)',
+  avr: 'P(action\n| click)',
+  cvr: 'P(buy\n| click)',
+  ctavr: 'P(click,\naction)',
+  ctcvr: 'P(click,\nbuy)',
+  buyGivenAction: 'P(buy | action,\nclick)',
+  buyGivenNoAction: 'P(buy | no\naction, click)',
 };
 
 export interface RowChartOptions extends ChartOptions {
@@ -46,7 +47,7 @@ export function rowPathChart(row: StageRow, runId: string, options: RowChartOpti
       data: stages.map((s) => valueOrMissing(predicted[s])),
       itemStyle: { color: colorOf(name) },
       barMaxWidth: 40,
-      label: { show: true, position: 'top', formatter: ({ value }) => (isAvailable(value) ? value.toFixed(3) : '') },
+      label: valueLabel(({ value }) => (isAvailable(value) ? value.toFixed(3) : '')),
     },
   ];
   if (row.truth)
@@ -63,7 +64,7 @@ export function rowPathChart(row: StageRow, runId: string, options: RowChartOpti
     {
       title,
       subtitle: row.truth ? 'bars: the model; dashes: the simulator’s true probability' : undefined,
-      xAxis: { type: 'category', data: stages.map((s) => STAGE_LABELS[s]), axisLabel: { interval: 0, rotate: 20 } },
+      xAxis: { type: 'category', data: stages.map((s) => STAGE_LABELS[s]), axisLabel: { interval: 0 } },
       yAxis: { type: 'value', name: 'probability', nameGap: 44, min: 0, max: 1 },
       series,
     },

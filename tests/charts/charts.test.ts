@@ -82,7 +82,7 @@ describe('funnel charts', () => {
     ]);
     expect(axisOf(option, 'yAxis').type).toBe('log');
     expect(titleOf(option).subtext).toContain(formatPercent(inputs.funnel.rates.pscShare));
-    expectRendered(option, ['Purchases without action', formatPercent(inputs.funnel.rates.pscShare)]);
+    expectRendered(option, ['without action', formatPercent(inputs.funnel.rates.pscShare)]);
   });
 
   it('leaves the action bars out, not at 0, without an action label', () => {
@@ -306,7 +306,7 @@ describe('PSC charts', () => {
     const option = decompositionChart(analysis);
     const categories = axisOf(option, 'xAxis').data as string[];
     expect(categories).toEqual(['chain', 'esm2', 'truth', 'empirical', 'esmc']);
-    const noAction = series(option, 'no-action path (1 − P(a|c))·P(b|¬a,c)').data as (number | string)[];
+    const noAction = series(option, 'no-action path').data as (number | string)[];
     expect(noAction[0]).toBe(0);
     expect(noAction[1]).toBeCloseTo(analysis.models.esm2.decomposition!.noActionPath, 12);
     expect(noAction[4]).toBe('-');
@@ -319,10 +319,10 @@ describe('PSC charts', () => {
   it('shows each model’s error against the truth, and says when the data has none', () => {
     const option = truthErrorChart(analysis);
     const categories = axisOf(option, 'xAxis').data as string[];
-    expect(categories).toContain('pCVR (clicked)');
+    expect(categories).toContain('pCVR\n(clicked)');
     const esmc = series(option, 'esmc').data as (number | string)[];
-    expect(esmc[categories.indexOf('pCVR (clicked)')]).toBeCloseTo(analysis.truth!.errors.esmc.cvr.clicked.rmse, 12);
-    expect(esmc[categories.indexOf('P(b|¬a,c) (clicked)')]).toBe('-');
+    expect(esmc[categories.indexOf('pCVR\n(clicked)')]).toBeCloseTo(analysis.truth!.errors.esmc.cvr.clicked.rmse, 12);
+    expect(esmc[categories.indexOf('P(b|¬a,c)\n(clicked)')]).toBe('-');
     expectRendered(option, ['chain', 'esm2', 'esmc']);
     const none = truthErrorChart({ ...analysis, truth: null });
     expect(seriesOf(none)).toHaveLength(0);

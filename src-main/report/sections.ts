@@ -1,0 +1,509 @@
+/**
+ * The report's sections, each from the ReportInput alone. Every section renders whatever is missing as a sentence
+ * that says what is missing and why (a failed run, a dataset without an action label, data without a truth), so a
+ * report of an incomplete project is still a whole report.
+ */
+import type { RunDetail } from '../../src-shared/api/contract.js';
+import {
+  decompositionChart,
+  deltaHistogramChart,
+  epochMetricChart,
+  estimateScatterChart,
+  formatCount,
+  formatPercent,
+  formatValue,
+  funnelChart,
+  isAvailable,
+  lossCurveChart,
+  pairName,
+  prChart,
+  reliabilityChart,
+  rocChart,
+  runLabels,
+  sliceFunnelChart,
+  sliceGapChart,
+  truthErrorChart,
+} from '../../src-shared/charts/index.js';
+import { METRIC_DESCRIPTIONS, PSC_DEFINITIONS, type Proportion } from '../../src-shared/types/index.js';
+import { pscAnalysisOf, type ReportInput } from './input.js';
+import type { ReportLayout } from './layout.js';
+
+const CHART = { animation: false } as const;
+
+export interface Section {
+  title: string;
+  render(layout: ReportLayout, input: ReportInput): void;
+}
+
+/** A run's name in tables and charts: its model, or "model (run abc123)" where two runs share a model. */
+function labelsOf(input: ReportInput): Map<string, string> {
+  return runLabels(input.runs.map((r) => ({ runId: r.id, model: r.model })));
+}
+
+function completedRuns(input: ReportInput): RunDetail[] {
+  return input.runs.filter((r) => r.status !== 'failed' && r.record !== null);
+}
+
+/** "0.7123 [0.7001, 0.7245]", or the value alone without an interval. */
+export function withInterval(value: unknown, interval?: [number | null, number | null] | null): string {
+  if (!isAvailable(value)) return '—';
+  if (!interval || !isAvailable(interval[0]) || !isAvailable(interval[1])) return formatValue(value);
+  return `${formatValue(value)} [${formatValue(interval[0])}, ${formatValue(interval[1])}]`;
+}
+
+function proportion(p: Proportion): string {
+  return p.available ? withInterval(p.estimate, p.ci95) : `not available: ${p.reason}`;
+}
+
+function unique(values: string[]): string[] {
+  return [...new Set(values)];
+}
+
+const titlePage: Section = {
+  title: 'Summary',
+  render(layout, input) {
+    const { dataset } = input;
+    const completed = completedRuns(input);
+    const backends = unique(
+      input.runs.flatMap((r) =>
+        r.backend ? [`${r.backend.name}: ${r.backend.device} (tfjs ${r.backend.tfjsBackend})`] : [],
+      ),
+    );
+    const seeds = unique(
+      completed.map(
+        (r) =>
+          `${labelsOf(input).get(r.id)}: model ${r.record!.modelConfig.seed}, shuffling ${r.record!.trainConfig.seed}`,
+      ),
+    );
+    layout.title(
+      input.title,
+      `ESMC Lab report: ${input.runs.length} run(s) on ${dataset?.name ?? 'data outside the project'}`,
+    );
+    layout.facts([
+      ['Project', `${input.project.name} (${input.project.path})`],
+      [
+        'Dataset',
+        dataset
+          ? `${dataset.name}: ${formatCount(dataset.rows)} rows, ${dataset.format}`
+          : 'not a dataset of this project',
+      ],
+      ['Dataset sha256', dataset?.sha256 ?? '—'],
+      ['Created', input.createdAt],
+      ['ESMC Lab version', input.appVersion],
+      ['Backend and device', backends.join('; ') || '—'],
+      ['Seeds', seeds.join('; ') || '—'],
+      [
+        'Split',
+        unique(input.runs.map((r) => r.split ?? '—')).join(', ') + `; metrics and analysis on the ${input.part} part`,
+      ],
+      ['Runs', input.runs.map((r) => `${labelsOf(input).get(r.id)} (${r.id.slice(0, 8)}, ${r.status})`).join(', ')],
+    ]);
+    const failed = input.runs.filter((r) => r.status === 'failed');
+    if (failed.length > 0)
+      layout.paragraph(
+        `${failed.length} run(s) failed and have no metrics: ${failed.map((r) => `${r.model} (${r.error ?? 'no error recorded'})`).join('; ')}.`,
+        'warning',
+      );
+    const psc = pscAnalysisOf(input);
+    if (psc) {
+      layout.paragraph(
+        `PSC share on the ${input.part} part, P(no action | purchase, click): ${proportion(psc.empirical.pscShare)}. ` +
+          `Empirical gap P(purchase, no action | click): ${proportion(psc.empirical.gap)}.`,
+      );
+    }
+    if (input.results && completed.length > 0) {
+      const labels = labelsOf(input);
+      layout.paragraph(
+        `Test CVR AUC (clicked rows): ${completed
+          .map((r) => `${labels.get(r.id)} ${formatValue(input.results!.metrics[r.id]?.cvr_auc)}`)
+          .join(', ')}.`,
+      );
+    }
+    layout.paragraph(
+      'Contents: 1 Dataset · 2 Validation findings · 3 Models and training · 4 Metrics · 5 Calibration per stage · ' +
+        '6 Probability Space Confusion · 7 Error against the truth · Appendix: definitions',
+      'note',
+    );
+  },
+};
+
+const datasetSection: Section = {
+  title: '1 Dataset',
+  render(layout, input) {
+    const { dataset } = input;
+    if (!dataset) {
+      layout.paragraph(
+        'The runs were not trained on a dataset of this project (they name none), so there is no dataset profile.',
+        'warning',
+      );
+      return;
+    }
+    const { funnel } = dataset.profile;
+    const { counts, rates } = funnel;
+    layout.facts([
+      ['Name', dataset.name],
+      ['Source', `${dataset.sourcePath} (${dataset.format})`],
+      ['Imported', dataset.importedAt],
+      ['Rows', formatCount(dataset.rows)],
+      ['Simulated', dataset.simulated ? 'yes: the true probabilities of every stage are known' : 'no'],
+      [
+        'Roles',
+        `click: ${dataset.roles.click}; action: ${dataset.roles.action?.join(', ') || 'none'}; purchase: ${dataset.roles.purchase}`,
+      ],
+    ]);
+    layout.heading('Funnel', 2);
+    layout.table(
+      ['step', 'rows', 'rate', 'rate means'],
+      [
+        ['exposures', formatCount(counts.exposures), '', ''],
+        ['clicks', formatCount(counts.clicks), formatPercent(rates.ctr), 'CTR: clicks / exposures'],
+        ['in-shop actions', formatCount(counts.actions), formatPercent(rates.avr), 'AVR: actions / clicks'],
+        ['purchases', formatCount(counts.purchases), formatPercent(rates.cvr), 'CVR: purchases / clicks'],
+        [
+          'purchases without action',
+          formatCount(counts.purchasesWithoutAction),
+          formatPercent(rates.pscShare),
+          'PSC share: of purchases',
+        ],
+        ['P(buy | action, click)', '', formatPercent(rates.buyGivenAction), ''],
+        ['P(buy | no action, click)', '', formatPercent(rates.buyGivenNoAction), ''],
+      ],
+      { widths: [3, 2, 1.5, 3.5], numeric: [false, true, true, false] },
+    );
+    if (counts.actions === null)
+      layout.paragraph(
+        'The dataset has no in-shop action label: the action counts, the PSC share and every model that needs the ' +
+          'action (chain, esm2, esmc, esms, esmg) are not available for it.',
+        'warning',
+      );
+    if (counts.funnelViolations > 0)
+      layout.paragraph(
+        `${formatCount(counts.funnelViolations)} rows with a purchase or action but no click were kept.`,
+        'note',
+      );
+    layout.chart(funnelChart(funnel, CHART));
+    for (const column of unique(dataset.profile.slices.map((s) => s.column)).slice(0, 2))
+      layout.chart(sliceFunnelChart(dataset.profile.slices, column, CHART), 0.5);
+    const columns = dataset.profile.columns.filter((c) => c.kind !== 'truth');
+    if (columns.length > 0) {
+      layout.heading('Columns', 2);
+      layout.table(
+        ['column', 'kind', 'missing', 'distinct', 'mean', 'most frequent'],
+        columns.map((c) => [
+          c.name,
+          c.kind,
+          formatCount(c.missing),
+          c.distinct === undefined ? '' : formatCount(c.distinct),
+          c.mean === undefined ? '' : formatValue(c.mean),
+          (c.top ?? [])
+            .slice(0, 3)
+            .map((t) => `${t.value} (${formatCount(t.count)})`)
+            .join(', '),
+        ]),
+        { widths: [2.2, 1.3, 1.2, 1.2, 1.2, 4], numeric: [false, false, true, true, true, false] },
+      );
+    }
+  },
+};
+
+const findingsSection: Section = {
+  title: '2 Validation findings',
+  render(layout, input) {
+    const findings = input.dataset?.findings;
+    if (!findings) {
+      layout.paragraph('No dataset, so no import findings.', 'note');
+      return;
+    }
+    if (findings.length === 0) {
+      layout.paragraph('The import found nothing to report: every row and column passed validation.');
+      return;
+    }
+    layout.table(
+      ['severity', 'code', 'column', 'rows', 'message'],
+      findings.map((f) => [f.severity, f.code, f.column ?? '', formatCount(f.count), f.message]),
+      { widths: [1.1, 1.8, 1.3, 1, 5], numeric: [false, false, false, true, false] },
+    );
+  },
+};
+
+function hyperParameters(run: RunDetail): string {
+  const record = run.record!;
+  const m = record.modelConfig;
+  const t = record.trainConfig;
+  const weights = Object.entries(m.lossWeights);
+  return [
+    `embedding ${m.embeddingDim}-d (${m.embedding ?? 'dense'})`,
+    `towers ${m.tower.hidden.join('×')} ${m.tower.activation}, dropout ${m.tower.dropout}`,
+    `constraint λ = ${m.constraint.lambda} (${m.constraint.layers} layers, ${m.constraint.distance}, gradient ${m.constraint.gradient})`,
+    `loss weights ${weights.length ? weights.map(([k, v]) => `${k}=${v}`).join(', ') : 'all 1'}`,
+    `${t.epochs} epochs, batch ${t.batchSize}, learning rate ${t.learningRate}, weight decay ${t.weightDecay}, patience ${t.patience ?? 'none'}`,
+    `${formatCount(record.parameters)} parameters`,
+  ].join('; ');
+}
+
+const modelsSection: Section = {
+  title: '3 Models and training',
+  render(layout, input) {
+    const labels = labelsOf(input);
+    layout.table(
+      ['run', 'id', 'status', 'epochs (best)', 'duration', 'samples/s', 'backend'],
+      input.runs.map((r) => [
+        labels.get(r.id)!,
+        r.id.slice(0, 8),
+        r.status,
+        r.record ? `${r.record.training.epochsRun} (${r.record.training.bestEpoch ?? '—'})` : '—',
+        r.record ? `${(r.record.durationMs / 1000).toFixed(1)} s` : '—',
+        r.record ? formatCount(r.record.training.samplesPerSecond) : '—',
+        r.backend?.name ?? '—',
+      ]),
+      { widths: [2, 1.6, 1.6, 1.4, 1.2, 1.3, 1.1], numeric: [false, false, false, true, true, true, false] },
+    );
+    for (const run of input.runs.filter((r) => r.status === 'failed'))
+      layout.paragraph(
+        `Run ${run.id.slice(0, 8)} (${run.model}) failed: ${run.error ?? 'no error was recorded'}. It has no metrics ` +
+          'or predictions, so it is missing from every table and chart below.',
+        'warning',
+      );
+    for (const model of input.models) {
+      layout.heading(`${model.name}: ${model.title}`, 2);
+      layout.paragraph(`${model.formula}`);
+      layout.paragraph(
+        `Loss terms: ${model.supervision.join('; ')}. ${model.needsAction ? 'Needs the in-shop action label.' : ''}`,
+        'note',
+      );
+      layout.paragraph(`Paper: ${model.paper}`, 'note');
+      for (const run of completedRuns(input).filter((r) => r.model === model.name))
+        layout.paragraph(`${labels.get(run.id)} (${run.id.slice(0, 8)}): ${hyperParameters(run)}`, 'note');
+    }
+    const completed = completedRuns(input);
+    if (completed.length === 0) return;
+    layout.heading('Training curves', 2, layout.chartHeight(0.5));
+    layout.chart(
+      lossCurveChart(
+        completed.map((r) => ({
+          model: labels.get(r.id)!,
+          points: r.record!.training.curve.map((p) => ({ step: p.step, loss: p.losses.total })),
+        })),
+        CHART,
+      ),
+      0.5,
+    );
+    layout.chart(
+      epochMetricChart(
+        completed.map((r) => ({
+          model: labels.get(r.id)!,
+          points: r.record!.training.epochs.map((e) => ({ epoch: e.epoch, value: e.validation?.cvr_auc ?? null })),
+        })),
+        'cvr_auc',
+        CHART,
+      ),
+      0.5,
+    );
+  },
+};
+
+const AUC_COLUMNS = ['cvr_auc', 'ctr_auc', 'ctcvr_auc'];
+const OTHER_METRIC_COLUMNS = ['ctavr_auc', 'avr_auc', 'cvr_gauc', 'cvr_logloss', 'cvr_ece', 'ctr_logloss'];
+/** Each pair of a chained and a constrained model gets two charts; beyond this many pairs only the table. */
+const PAIRS_CHARTED = 4;
+
+const metricsSection: Section = {
+  title: '4 Metrics',
+  render(layout, input) {
+    const { results } = input;
+    if (!results || results.runs.length === 0) {
+      layout.paragraph('No run has predictions to evaluate, so there are no metrics.', 'warning');
+      return;
+    }
+    const labels = labelsOf(input);
+    layout.paragraph(
+      `On the ${results.part} part of the split. AUCs with 95% DeLong intervals; CVR metrics on clicked rows, CTR, ` +
+        'CTCVR and CTAVR on all exposures (definitions in the appendix).',
+      'note',
+    );
+    const metricTable = (columns: string[], widths: number[]) =>
+      layout.table(
+        ['run', ...columns],
+        results.runs.map((r) => [
+          labels.get(r.id) ?? r.model,
+          ...columns.map((metric) => withInterval(results.metrics[r.id]?.[metric], results.intervals[r.id]?.[metric])),
+        ]),
+        { widths },
+      );
+    metricTable(AUC_COLUMNS, [1.4, 2.2, 2.2, 2.2]);
+    metricTable(OTHER_METRIC_COLUMNS, [1.4, 1, 1, 1, 1, 1, 1]);
+    const { comparison } = results;
+    layout.heading(`Pairwise differences (${comparison.method}, α = ${comparison.alpha}, not adjusted)`, 2);
+    if (comparison.pairs.length === 0) layout.paragraph('Fewer than two runs: nothing to compare.', 'note');
+    else
+      layout.table(
+        ['metric', 'A', 'B', 'A − B', '95% interval', 'p', 'significant'],
+        comparison.pairs.map((p) => [
+          p.metric,
+          p.modelA,
+          p.modelB,
+          formatValue(p.difference),
+          withInterval(p.difference, p.ci95).replace(/^\S+ /, ''),
+          formatValue(p.pValue),
+          p.reason ? `— (${p.reason})` : p.significant ? 'yes' : 'no',
+        ]),
+        { widths: [1.4, 1.2, 1.2, 1.2, 2.2, 1, 1.4], numeric: [false, false, false, true, true, true, false] },
+      );
+    layout.chart(rocChart(results.curves, 'cvr', CHART), 0.62);
+    layout.chart(rocChart(results.curves, 'ctcvr', CHART), 0.62);
+    layout.chart(prChart(results.curves, 'cvr', CHART), 0.62);
+  },
+};
+
+const calibrationSection: Section = {
+  title: '5 Calibration per stage',
+  render(layout, input) {
+    const { results } = input;
+    if (!results || results.curves.length === 0) {
+      layout.paragraph('No run has predictions, so there is nothing to calibrate.', 'warning');
+      return;
+    }
+    layout.paragraph(
+      'Mean predicted probability against the observed rate in 10 equal-width bins; empty bins are not drawn. ' +
+        'Points on the diagonal are calibrated. The ECE weighs each bin’s gap by its rows.',
+      'note',
+    );
+    for (const stage of ['ctr', 'cvr', 'ctcvr'] as const)
+      layout.chart(reliabilityChart(results.curves, stage, CHART), 0.6);
+  },
+};
+
+const pscSection: Section = {
+  title: '6 Probability Space Confusion',
+  render(layout, input) {
+    const psc = pscAnalysisOf(input);
+    if (!psc) {
+      layout.paragraph(
+        `The PSC analysis is not available: ${(input.psc as { unavailable: string }).unavailable}.`,
+        'warning',
+      );
+      return;
+    }
+    layout.paragraph(
+      `${formatCount(psc.rows)} exposures, ${formatCount(psc.clicks)} clicks, ` +
+        `${isAvailable(psc.actions) ? formatCount(psc.actions) : 'no action label, so no'} in-shop actions, ` +
+        `${formatCount(psc.purchases)} purchases on the ${input.part} part.`,
+    );
+    layout.facts([
+      ['PSC share', proportion(psc.empirical.pscShare)],
+      ['Empirical gap', proportion(psc.empirical.gap)],
+    ]);
+    layout.heading('Each model’s implied gap P(purchase, no action | click)', 2);
+    layout.table(
+      ['model', 'role', 'implied gap', 'kind', 'implied share of purchases'],
+      Object.entries(psc.models).map(([name, m]) => [
+        name,
+        m.role,
+        m.impliedGap.kind === 'lower-bound'
+          ? `${formatValue(m.impliedGap.value)} … ${formatValue(m.impliedGap.upperBound)}`
+          : formatValue(m.impliedGap.value),
+        m.impliedGap.kind,
+        m.decomposition ? formatPercent(m.decomposition.impliedShare) : '—',
+      ]),
+      { widths: [1.5, 1.5, 2.2, 1.6, 2], numeric: [false, false, true, false, true] },
+    );
+    if (psc.estimates.length === 0)
+      layout.paragraph(
+        'No pair of a chained model (chain, esm2) and a constrained one (esmc, esms, esmg) among the runs, so there ' +
+          'is no chained vs constrained comparison.',
+        'note',
+      );
+    else {
+      layout.heading('Chained vs constrained estimates', 2);
+      layout.table(
+        ['pair', 'mean Δ', 'median Δ', 'Δ > 0', 'mean chained', 'mean constrained'],
+        psc.estimates.map((e) => [
+          pairName(e),
+          formatValue(e.clicked.mean),
+          formatValue(e.clicked.median),
+          formatPercent(e.clicked.positiveShare),
+          formatValue(e.clicked.meanChained),
+          formatValue(e.clicked.meanConstrained),
+        ]),
+        { widths: [2.2, 1.3, 1.3, 1.1, 1.4, 1.5] },
+      );
+      if (psc.estimates.length > PAIRS_CHARTED)
+        layout.paragraph(
+          `Charts for the first ${PAIRS_CHARTED} pairs; the table has all ${psc.estimates.length}.`,
+          'note',
+        );
+      for (const pair of psc.estimates.slice(0, PAIRS_CHARTED)) {
+        layout.chart(estimateScatterChart(pair, CHART), 0.75);
+        layout.chart(deltaHistogramChart(pair, CHART), 0.5);
+      }
+    }
+    for (const field of psc.slices) layout.chart(sliceGapChart(field, CHART), 0.55);
+    layout.chart(decompositionChart(psc, CHART), 0.6);
+  },
+};
+
+const truthSection: Section = {
+  title: '7 Error against the truth',
+  render(layout, input) {
+    const psc = pscAnalysisOf(input);
+    if (!psc?.truth) {
+      layout.paragraph(
+        psc
+          ? 'The data has no true probabilities (only simulated data has them), so the models can only be judged ' +
+              'against the labels (section 4).'
+          : 'No PSC analysis, so no comparison with the truth.',
+        'note',
+      );
+      return;
+    }
+    const { truth } = psc;
+    layout.chart(truthErrorChart(psc, CHART), 0.55);
+    layout.table(
+      ['model', 'pCVR RMSE (clicked)', 'pCVR MAE (clicked)', 'pCVR calibration error', 'pCTCVR RMSE (all)'],
+      Object.entries(truth.errors).map(([model, e]) => [
+        model,
+        formatValue(e.cvr?.clicked.rmse),
+        formatValue(e.cvr?.clicked.mae),
+        formatValue(e.cvr?.clicked.ece),
+        formatValue(e.ctcvr?.exposure.rmse),
+      ]),
+    );
+    layout.paragraph(
+      `Oracle AUC (the true probabilities ranked under the same protocol, the ceiling for any model): ` +
+        Object.entries(truth.oracleAuc)
+          .map(([metric, value]) => `${metric} ${formatValue(value)}`)
+          .join(', ') +
+        '.',
+    );
+  },
+};
+
+const appendix: Section = {
+  title: 'Appendix: definitions',
+  render(layout) {
+    layout.heading('PSC analysis', 2);
+    layout.table(
+      ['term', 'definition'],
+      Object.entries(PSC_DEFINITIONS).map(([k, v]) => [k, v]),
+      { widths: [1.3, 6], numeric: [false, false] },
+    );
+    layout.heading('Metrics', 2);
+    layout.table(
+      ['metric', 'definition'],
+      Object.entries(METRIC_DESCRIPTIONS).map(([k, v]) => [k, v]),
+      { widths: [1.3, 6], numeric: [false, false] },
+    );
+  },
+};
+
+export const SECTIONS: Section[] = [
+  titlePage,
+  datasetSection,
+  findingsSection,
+  modelsSection,
+  metricsSection,
+  calibrationSection,
+  pscSection,
+  truthSection,
+  appendix,
+];

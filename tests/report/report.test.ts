@@ -1,0 +1,171 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatPercent, formatValue } from '../../src-shared/charts/index.js';
+import type { PscAnalysis } from '../../src-shared/types/index.js';
+import { writeReport, type ReportInput } from '../../src-main/report/index.js';
+import { reportInput } from './fixtures.js';
+import { inkPerPage, pdfImages, pdfInfo, pdfText } from './pdf.js';
+
+const SECTION_TITLES = [
+  '1 Dataset',
+  '2 Validation findings',
+  '3 Models and training',
+  '4 Metrics',
+  '5 Calibration per stage',
+  '6 Probability Space Confusion',
+  '7 Error against the truth',
+  'Appendix: definitions',
+];
+
+/** pdftotext joins words of one line with single spaces; collapsing whitespace makes phrases comparable. */
+function flat(text: string): string {
+  return text.replace(/\s+/g, ' ');
+}
+
+let dir: string;
+let input: ReportInput;
+let path: string;
+let written: { pages: number; bytes: number };
+let text: string;
+const progress: [number, string][] = [];
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'esmc-report-'));
+  input = reportInput({ failedRun: true }).input;
+  path = join(dir, 'report.pdf');
+  written = await writeReport(input, path, { onProgress: (f, m) => progress.push([f, m]) });
+  text = flat(pdfText(path));
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('writeReport', () => {
+  it('writes an A4 PDF whose page count and size are what it says', () => {
+    const info = pdfInfo(path);
+    expect(info.pages).toBe(written.pages);
+    expect(written.pages).toBeGreaterThan(8);
+    expect(readFileSync(path).length).toBe(written.bytes);
+    expect(info.width).toBeCloseTo(595.28, 1);
+    expect(info.height).toBeCloseTo(841.89, 1);
+    expect(text).toContain(`page 1 of ${written.pages}`);
+    expect(text).toContain(`page ${written.pages} of ${written.pages}`);
+  });
+
+  it('has every section, in order', () => {
+    let from = 0;
+    for (const title of SECTION_TITLES) {
+      const at = text.indexOf(title, from);
+      expect(at, title).toBeGreaterThan(from);
+      from = at;
+    }
+  });
+
+  it('shows the title page facts and the numbers of the input, formatted as the charts format them', () => {
+    const dataset = input.dataset!;
+    expect(text).toContain(input.title);
+    expect(text).toContain(dataset.sha256);
+    expect(text).toContain(`ESMC Lab version: ${input.appVersion}`);
+    expect(text).toContain('Backend and device: wasm: CPU (wasm SIMD)');
+    expect(text).toContain(`Dataset sha256: ${dataset.sha256}`);
+    expect(text).toContain(`PSC share: of purchases`);
+    expect(text).toContain(formatPercent(dataset.profile.funnel.rates.pscShare));
+    for (const run of input.results!.runs)
+      expect(text).toContain(`${run.model} ${formatValue(input.results!.metrics[run.id].cvr_auc)}`);
+    const psc = input.psc as PscAnalysis;
+    const share = psc.empirical.pscShare as { estimate: number; ci95: [number, number] };
+    expect(text).toContain(
+      `${formatValue(share.estimate)} [${formatValue(share.ci95[0])}, ${formatValue(share.ci95[1])}]`,
+    );
+    expect(text).toContain('Oracle AUC');
+    expect(text).toContain(`cvr_auc ${formatValue(psc.truth!.oracleAuc.cvr_auc)}`);
+  });
+
+  it('states the models’ formulas, hyper-parameters and the definitions', () => {
+    for (const model of input.models) expect(text).toContain(flat(model.formula));
+    expect(text).toContain('constraint λ = 0.01');
+    expect(text).toContain('P(a=0 | b=1, c=1): share of clicked purchases made without an in-shop action');
+  });
+
+  it('draws its charts as vectors with searchable text', () => {
+    expect(pdfImages(path)).toEqual([]);
+    for (const chartText of [
+      'Funnel: 20,000 exposures',
+      'ROC: pCVR (clicked rows)',
+      'Calibration: pCTCVR (all exposures)',
+      'Chained vs constrained pCVR: esmc vs esm2',
+      'pAVR·P(buy|action) (chained, esm2)',
+      'PSC gap P(buy, no action | click)',
+      'Error against the true probabilities (RMSE)',
+      'Training loss',
+    ])
+      expect(text, chartText).toContain(chartText);
+    expect(text).toMatch(/Δ on clicked rows: esmc − chain/);
+  });
+
+  it('has ink on every page', () => {
+    const ink = inkPerPage(path);
+    expect(ink).toHaveLength(written.pages);
+    for (const [page, share] of ink.entries()) expect(share, `page ${page + 1}`).toBeGreaterThan(0.005);
+  });
+
+  it('says a run failed, with its error, instead of leaving it out silently', () => {
+    expect(text).toContain(
+      '1 run(s) failed and have no metrics: esmg (out of memory while allocating the embedding table)',
+    );
+    expect(text).toMatch(/Run 55555555 \(esmg\) failed: out of memory .* missing from every table and chart below/);
+  });
+
+  it('reports progress from 0 to 1, section by section', () => {
+    expect(progress[0]).toEqual([0, 'Summary']);
+    expect(progress.at(-1)![0]).toBe(1);
+    for (let k = 1; k < progress.length; k++) expect(progress[k][0]).toBeGreaterThan(progress[k - 1][0]);
+  });
+});
+
+describe('writeReport on incomplete inputs', () => {
+  it('explains what is missing for a dataset without an action label', async () => {
+    const noAction = reportInput({ withAction: false }).input;
+    const out = join(dir, 'no-action.pdf');
+    await writeReport(noAction, out, { pageSize: 'Letter' });
+    const info = pdfInfo(out);
+    expect(info.width).toBeCloseTo(612, 1);
+    expect(info.height).toBeCloseTo(792, 1);
+    const noActionText = flat(pdfText(out));
+    for (const title of SECTION_TITLES) expect(noActionText).toContain(title);
+    expect(noActionText).toContain('The dataset has no in-shop action label');
+    expect(noActionText).toContain('No in-shop action label: actions and the PSC share are not available');
+    expect(noActionText).toContain('PSC share: not available: the data has no in-shop action label');
+    expect(noActionText).toContain('No pair of a chained model');
+  });
+
+  it('explains a missing analysis and missing results', async () => {
+    const bare: ReportInput = {
+      ...reportInput().input,
+      results: null,
+      psc: { unavailable: 'no run has predictions on the test part' },
+    };
+    const out = join(dir, 'bare.pdf');
+    const { pages } = await writeReport(bare, out);
+    const bareText = flat(pdfText(out));
+    expect(pages).toBeGreaterThan(3);
+    expect(bareText).toContain('No run has predictions to evaluate, so there are no metrics.');
+    expect(bareText).toContain('The PSC analysis is not available: no run has predictions on the test part.');
+  });
+
+  it('leaves what was at the path untouched when cancelled', async () => {
+    const out = join(dir, 'kept.pdf');
+    writeFileSync(out, 'an older report');
+    const controller = new AbortController();
+    const writing = writeReport(input, out, {
+      signal: controller.signal,
+      onProgress: (fraction) => {
+        if (fraction > 0.3) controller.abort(new Error('cancelled by the user'));
+      },
+    });
+    await expect(writing).rejects.toThrow('cancelled by the user');
+    expect(readFileSync(out, 'utf8')).toBe('an older report');
+    expect(readdirSync(dir).filter((f) => f.includes('partial'))).toEqual([]);
+  });
+});
