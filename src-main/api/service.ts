@@ -215,7 +215,7 @@ export async function createApiService(options: ApiServiceOptions): Promise<ApiS
     await openAt(options.projectPath);
   }
 
-  const handlers: ApiHandlers = {
+  const engineHandlers: ApiHandlers = {
     'app.info': async () => {
       backend ??= probeBackend();
       backend.catch(() => (backend = undefined));
@@ -395,7 +395,10 @@ export async function createApiService(options: ApiServiceOptions): Promise<ApiS
 
     'report.create': async ({ runIds, pageSize, title }) => {
       const owner = requireProject();
-      await withConnection((connection) => comparedRuns(connection, runIds));
+      // Failed runs are welcome here: the report lists them with their error.
+      const known = new Set((await withConnection(runSummaries)).map((run) => run.id));
+      const unknown = runIds.find((id) => !known.has(id));
+      if (unknown) throw notFound(`no run "${unknown}" in this project`);
       const reportTitle = title || `${basename(owner.path, extname(owner.path))}: ${runIds.length} runs`;
       return startJob('report', `Report "${reportTitle}"`, async (connection, context) => {
         const started = Date.now();
@@ -432,6 +435,17 @@ export async function createApiService(options: ApiServiceOptions): Promise<ApiS
       return job;
     },
   };
+
+  // Engine errors (bad data, a project that cannot be used) reach the caller as their API codes.
+  const handlers = Object.fromEntries(
+    Object.entries(engineHandlers).map(([method, handler]) => [
+      method,
+      (params: never) =>
+        (handler as (params: never) => Promise<unknown>)(params).catch((error: unknown) => {
+          throw serviceError(error);
+        }),
+    ]),
+  ) as ApiHandlers;
 
   const files: ServiceFiles = {
     async newUpload(name) {

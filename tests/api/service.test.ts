@@ -1,0 +1,382 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createApiService } from '../../src-main/api/service.js';
+import { openProject } from '../../src-main/engine/store/project.js';
+import { readDataset } from '../../src-main/engine/store/read.js';
+import { listRuns, readPredictions } from '../../src-main/engine/store/runs.js';
+import type { RunSummary, StageRow } from '../../src-shared/api/contract.js';
+import { ServiceHarness } from './harness.js';
+
+const sample = fileURLToPath(new URL('../../assets/samples/funnel-sample.csv', import.meta.url));
+const tiny = { embeddingDim: 4, tower: { hidden: [16] } };
+let dir: string;
+let projectPath: string;
+let api: ServiceHarness;
+let trained: RunSummary[];
+let trainJobId: string;
+/** Every test row of the funnel dataset as stages.rows pages it unsorted, for the independent checks. */
+let testRows: StageRow[];
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'esmc-api-'));
+  projectPath = join(dir, 'lab.duckdb');
+  api = new ServiceHarness(await createApiService({ projectPath, shell: 'browser', workers: 2, backend: 'wasm' }));
+  const { jobId } = await api.call('datasets.import', { file: { kind: 'path', path: sample }, name: 'funnel' });
+  await api.result<'import'>(jobId);
+});
+
+afterAll(async () => {
+  await api.service.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the API service on a project', () => {
+  it('describes the app: shell, models, presets, backend, defaults and the open project', async () => {
+    const info = await api.call('app.info', {});
+    expect(info.shell).toBe('browser');
+    expect(info.models.map((m) => m.name)).toEqual(['naive', 'esmm', 'chain', 'esm2', 'esmc', 'esms', 'esmg']);
+    expect(info.models.every((m) => m.description.length > 10)).toBe(true);
+    expect(info.presets.map((p) => [p.name, p.pscShare])).toEqual([
+      ['no-psc', 0],
+      ['paper-like', 0.4],
+      ['taobao-like', 0.78],
+    ]);
+    expect(info.backend.name).toBe('wasm');
+    expect(info.defaults.train.batchSize).toBe(1024);
+    expect(info.project?.path).toBe(projectPath);
+    expect(info.project?.datasets.map((d) => [d.name, d.rows, d.simulated])).toEqual([['funnel', 12000, false]]);
+  });
+
+  it('imports a file as a job and gives the dataset’s profile; bad data fails with where it is', async () => {
+    const detail = await api.call('datasets.get', { name: 'funnel' });
+    expect(detail.roles.click).toBe('click');
+    expect(detail.roles.action).toEqual(['action']);
+    expect(detail.profile.rows).toBe(12000);
+    expect(detail.funnel.counts.exposures).toBe(12000);
+    expect((await api.call('datasets.list', {})).map((d) => d.name)).toEqual(['funnel']);
+    expect(api.events.some((e) => e.type === 'project' && e.project?.datasets.length === 1)).toBe(true);
+
+    const broken = join(dir, 'broken.csv');
+    writeFileSync(broken, 'user_id,click,purchase\n1,0,0\n2,1\n3,1,1\n');
+    const { jobId } = await api.call('datasets.import', { file: { kind: 'path', path: broken } });
+    const job = await api.finished(jobId);
+    expect(job.state).toBe('failed');
+    expect(job.error?.code).toBe('data-error');
+    expect(job.error?.where).toMatchObject({ file: broken, line: 3 });
+    expect((await api.call('datasets.list', {})).map((d) => d.name)).toEqual(['funnel']);
+
+    const taken = await api.error('datasets.import', { file: { kind: 'path', path: sample }, name: 'funnel' });
+    expect(taken.code).toBe('invalid-request');
+    expect(taken.message).toMatch(/^name: .*"funnel"/);
+  });
+
+  it('inspects a file from its first rows: format, columns, sample rows, suggested roles', async () => {
+    const inspection = await api.call('files.inspect', { file: { kind: 'path', path: sample } });
+    expect(inspection.format).toBe('csv');
+    expect(inspection.columns).toEqual([
+      'user_id',
+      'item_id',
+      'category',
+      'position',
+      'price',
+      'click',
+      'action',
+      'purchase',
+    ]);
+    expect(inspection.sampleRows).toHaveLength(20);
+    expect(inspection.sampleRows[0]).toEqual(readFileSync(sample, 'utf8').split('\n')[1].split(','));
+    expect(inspection.suggestedRoles).toMatchObject({ click: 'click', purchase: 'purchase', action: ['action'] });
+    expect(inspection.findings.filter((f) => f.severity === 'error')).toEqual([]);
+    const missing = await api.error('files.inspect', { file: { kind: 'path', path: join(dir, 'nope.csv') } });
+    expect(missing.code).toBe('data-error');
+  });
+
+  it('trains two models at once on worker threads, streams each one’s events, and answers while they train', async () => {
+    const { jobId } = await api.call('training.start', {
+      dataset: 'funnel',
+      models: ['esmm', 'esmc'],
+      modelConfig: tiny,
+      trainConfig: { maxSteps: 40, batchSize: 256, progressIntervalMs: 0 },
+    });
+    trainJobId = jobId;
+    // The API thread is free while the workers train.
+    expect((await api.call('datasets.list', {})).length).toBe(1);
+    const meanwhile = (await api.call('jobs.list', {})).find((job) => job.id === jobId);
+    expect(meanwhile?.state).toBe('running');
+
+    trained = await api.result<'train'>(jobId);
+    expect(trained.map((run) => [run.model, run.status, run.dataset, run.split])).toEqual([
+      ['esmm', 'completed', 'funnel', 'random'],
+      ['esmc', 'completed', 'funnel', 'random'],
+    ]);
+    const trainEvents = api.events.flatMap((e) => (e.type === 'train' && e.jobId === jobId ? [e] : []));
+    const steps = (model: string) =>
+      trainEvents.flatMap((e, i) => (e.model === model && e.event.type === 'step' ? [i] : []));
+    // Interleaved: each model stepped before the other one's last step.
+    expect(steps('esmc')[0]).toBeLessThan(steps('esmm').at(-1)!);
+    expect(steps('esmm')[0]).toBeLessThan(steps('esmc').at(-1)!);
+    for (const model of ['esmm', 'esmc']) {
+      const kinds = new Set(trainEvents.filter((e) => e.model === model).map((e) => e.event.type));
+      expect([...kinds].sort()).toEqual(['epoch', 'loaded', 'step']);
+    }
+    const progress = api.events.flatMap((e) => (e.type === 'job' && e.job.id === jobId ? [e.job.progress] : []));
+    expect(progress).toEqual([...progress].sort((a, b) => a - b));
+    expect(progress.at(-1)).toBe(1);
+
+    const detail = await api.call('runs.get', { id: trained[1].id });
+    expect(detail.record?.trainConfig).toMatchObject({ maxSteps: 40, batchSize: 256 });
+    expect(detail.record?.modelConfig.tower).toEqual({ hidden: [16], activation: 'relu', dropout: 0 });
+    expect(detail.record?.training.curve.at(-1)?.step).toBe(40);
+    expect(detail.record?.backend.name).toBe('wasm');
+    const listed = (await api.call('runs.list', {})).map((run) => run.id);
+    expect(listed.sort()).toEqual(trained.map((run) => run.id).sort());
+  });
+
+  it('compares runs on the test part: metrics, DeLong intervals and pairs, downsampled curves', async () => {
+    const ids = trained.map((run) => run.id);
+    const view = await api.call('results.compare', { runIds: ids });
+    expect(view.dataset).toBe('funnel');
+    expect(view.part).toBe('test');
+    for (const run of trained) {
+      // The worker evaluated the model; the view recomputes from the stored predictions.
+      expect(view.metrics[run.id].cvr_auc).toBeCloseTo(run.metrics.test!.cvr_auc, 6);
+      expect(view.metrics[run.id].ctcvr_logloss).toBeCloseTo(run.metrics.test!.ctcvr_logloss, 5);
+      const [low, high] = view.intervals[run.id].cvr_auc;
+      expect(low).toBeLessThan(view.metrics[run.id].cvr_auc);
+      expect(high).toBeGreaterThan(view.metrics[run.id].cvr_auc);
+    }
+    expect(view.intervals[ids[1]].avr_auc).toBeDefined();
+    expect(view.intervals[ids[0]].avr_auc).toBeUndefined();
+    expect(view.comparison.pairs.map((p) => [p.metric, p.modelA, p.modelB])).toEqual([
+      ['cvr_auc', ids[0], ids[1]],
+      ['ctcvr_auc', ids[0], ids[1]],
+    ]);
+    expect(view.curves).toHaveLength(6);
+    const clicks = view.metrics[ids[0]].clicks;
+    for (const curve of view.curves) {
+      expect(curve.roc.fpr.length).toBeLessThanOrEqual(200);
+      expect([curve.roc.fpr[0], curve.roc.tpr[0]]).toEqual([0, 0]);
+      expect([curve.roc.fpr.at(-1), curve.roc.tpr.at(-1)]).toEqual([1, 1]);
+      const scored = [...curve.scores.positive.counts, ...curve.scores.negative.counts].reduce((a, b) => a + b, 0);
+      expect(scored).toBe(curve.stage === 'cvr' ? clicks : view.metrics[ids[0]].rows);
+    }
+    const validation = await api.call('results.compare', { runIds: ids, part: 'validation' });
+    expect(validation.metrics[ids[0]].cvr_auc).toBeCloseTo(trained[0].metrics.validation!.cvr_auc, 6);
+  });
+
+  it('analyses PSC as a job on the runs’ test rows, sliced by the low-cardinality columns', async () => {
+    const { jobId } = await api.call('psc.analyse', { runIds: trained.map((run) => run.id) });
+    const analysis = await api.result<'analyse'>(jobId);
+    expect(Object.keys(analysis.models)).toEqual(['esmm', 'esmc']);
+    expect(analysis.rows).toBe(trained[0].metrics.test!.rows);
+    expect(analysis.slices.map((s) => s.field).sort()).toEqual(['category', 'position']);
+    expect(analysis.truth).toBeNull();
+    expect(analysis.comparison.pairs).toHaveLength(2);
+  });
+
+  it('pages stage rows filtered and sorted in SQL, as a computation over every row does', async () => {
+    const ids = trained.map((run) => run.id);
+    testRows = [];
+    for (let offset = 0; ; offset += 500) {
+      const page = await api.call('stages.rows', { runIds: ids, offset, limit: 500 });
+      testRows.push(...page.rows);
+      if (testRows.length >= page.total) break;
+    }
+    expect(testRows).toHaveLength(trained[0].metrics.test!.rows);
+    expect(testRows.map((r) => r.rowId)).toEqual(testRows.map((r) => r.rowId).sort((a, b) => a - b));
+
+    const expectPage = async (
+      params: Parameters<typeof api.call<'stages.rows'>>[1],
+      keep: (row: StageRow) => boolean,
+      score: (row: StageRow) => number,
+    ) => {
+      const page = await api.call('stages.rows', params);
+      const sign = params.sort?.descending ? -1 : 1;
+      const expected = testRows.filter(keep).sort((a, b) => sign * (score(a) - score(b)) || a.rowId - b.rowId);
+      expect(page.total).toBe(expected.length);
+      expect(page.rows.map((r) => r.rowId)).toEqual(
+        expected.slice(params.offset, params.offset + params.limit).map((r) => r.rowId),
+      );
+      return page;
+    };
+    const page = await expectPage(
+      { runIds: ids, filter: { click: 1 }, sort: { key: 'cvr', descending: true }, offset: 7, limit: 25 },
+      (row) => row.labels.click === 1,
+      (row) => row.stages[ids[0]].cvr!,
+    );
+    expect(page.rows[0].stages[ids[1]].avr).toBeGreaterThan(0);
+    expect(page.rows[0].stages[ids[0]].avr).toBeUndefined();
+    await expectPage(
+      {
+        runIds: ids,
+        filter: { purchase: 1 },
+        sort: { key: `${ids[1]}:ctcvr`, descending: false },
+        offset: 0,
+        limit: 10,
+      },
+      (row) => row.labels.purchase === 1,
+      (row) => row.stages[ids[1]].ctcvr!,
+    );
+    const psc = await expectPage(
+      { runIds: ids, filter: { pscOnly: true }, offset: 0, limit: 500 },
+      (row) => row.labels.click === 1 && row.labels.purchase === 1 && row.labels.action === 0,
+      (row) => row.rowId,
+    );
+    expect(psc.total).toBeGreaterThan(0);
+  });
+
+  it('shows one row with its features as they were in the file', async () => {
+    const ids = trained.map((run) => run.id);
+    const row = await api.call('stages.row', { runIds: ids, rowId: testRows[3].rowId });
+    expect(row.stages).toEqual(testRows[3].stages);
+    const line = Number(row.features!['source line']);
+    const [header, ...lines] = readFileSync(sample, 'utf8').trim().split('\n');
+    const cells = Object.fromEntries(header.split(',').map((name, i) => [name, lines[line - 2].split(',')[i]]));
+    expect(row.features!.category).toBe(cells.category);
+    expect(row.features!.item_id).toBe(cells.item_id);
+    expect(Number(row.features!.price)).toBeCloseTo(Number(cells.price), 6);
+    expect(row.labels).toEqual({
+      click: Number(cells.click),
+      action: Number(cells.action),
+      purchase: Number(cells.purchase),
+    });
+  });
+
+  it('simulates a dataset with its truth, stores a model that fails as a failed run, and refuses mixed datasets', async () => {
+    const { jobId } = await api.call('datasets.simulate', { preset: 'paper-like', rows: 3000, seed: 7 });
+    const simulated = await api.result<'simulate'>(jobId);
+    expect([simulated.name, simulated.rows, simulated.simulated, simulated.format]).toEqual([
+      'paper-like',
+      3000,
+      true,
+      'simulator',
+    ]);
+    expect(existsSync(join(dir, '.esmc-lab-uploads'))).toBe(true);
+
+    // esmc's constraint needs hidden layers to tie; esm2 trains without.
+    const train = await api.call('training.start', {
+      dataset: 'paper-like',
+      models: ['esm2', 'esmc'],
+      modelConfig: { embeddingDim: 4, tower: { hidden: [] } },
+      trainConfig: { maxSteps: 10, batchSize: 256 },
+    });
+    const [esm2, esmc] = await api.result<'train'>(train.jobId);
+    expect(esm2.status).toBe('completed');
+    expect(esmc.status).toBe('failed');
+    expect(esmc.error).toMatch(/constraint has no layer to tie/);
+    expect((await api.call('runs.get', { id: esmc.id })).record).toBeNull();
+
+    const failed = await api.error('results.compare', { runIds: [esmc.id] });
+    expect([failed.code, failed.message]).toEqual(['invalid-request', expect.stringMatching(/failed/)]);
+    const mixed = await api.error('results.compare', { runIds: [trained[0].id, esm2.id] });
+    expect(mixed.code).toBe('invalid-request');
+    expect(mixed.message).toMatch(/must share a dataset/);
+
+    const analysis = await api.result<'analyse'>((await api.call('psc.analyse', { runIds: [esm2.id] })).jobId);
+    expect(analysis.truth?.oracleAuc.cvr_auc).toBeGreaterThan(0.5);
+    expect(Object.keys(analysis.truth!.errors)).toEqual(['esm2']);
+  });
+
+  it('rejects bad requests with the field or the name that is wrong', async () => {
+    const empty = await api.error('training.start', { dataset: 'funnel', models: [] });
+    expect(empty.code).toBe('invalid-request');
+    expect(empty.details.issues?.[0]).toMatch(/^models: /);
+    const limit = await api.error('stages.rows', { runIds: [trained[0].id], offset: 0, limit: 1000 });
+    expect(limit.details.issues?.[0]).toMatch(/^limit: /);
+    const sort = await api.error('stages.rows', {
+      runIds: [trained[0].id],
+      sort: { key: 'nonsense', descending: true },
+      offset: 0,
+      limit: 5,
+    });
+    expect([sort.code, sort.message]).toEqual(['invalid-request', expect.stringMatching(/^sort.key: /)]);
+    const model = await api.error('training.start', { dataset: 'funnel', models: ['esmx'] });
+    expect([model.code, model.message]).toEqual(['not-found', expect.stringMatching(/"esmx"/)]);
+    const dataset = await api.error('training.start', { dataset: 'nope', models: ['esmm'] });
+    expect([dataset.code, dataset.message]).toEqual(['not-found', expect.stringMatching(/"nope".*funnel/)]);
+    expect((await api.error('runs.get', { id: 'nope' })).code).toBe('not-found');
+    expect((await api.error('jobs.cancel', { jobId: 'nope' })).code).toBe('not-found');
+    expect((await api.error('files.open', { fileId: 'nope' })).code).toBe('not-found');
+    expect((await api.error('project.open', { path: join(dir, 'none.duckdb') })).code).toBe('not-found');
+    const upload = await api.error('files.inspect', { file: { kind: 'upload', id: 'abcdefgh12', name: 'x.csv' } });
+    expect(upload.code).toBe('not-found');
+    const unknown = await api.error('runs.delete' as 'runs.list', {});
+    expect(unknown.code).toBe('invalid-request');
+  });
+
+  it('cancels a training job promptly and keeps the project as it was', async () => {
+    const before = (await api.call('runs.list', {})).map((run) => run.id);
+    const { jobId } = await api.call('training.start', {
+      dataset: 'funnel',
+      models: ['esmm'],
+      modelConfig: tiny,
+      trainConfig: { epochs: 1000, batchSize: 64, progressIntervalMs: 0 },
+    });
+    await new Promise<void>((resolve) => {
+      const stop = api.service.onEvent((event) => {
+        if (event.type === 'train' && event.jobId === jobId && event.event.type === 'step') {
+          stop();
+          resolve();
+        }
+      });
+    });
+    const cancelled = await api.call('jobs.cancel', { jobId });
+    expect(cancelled.state).toBe('cancelled');
+    expect((await api.call('runs.list', {})).map((run) => run.id)).toEqual(before);
+    expect((await api.call('jobs.list', {})).find((job) => job.id === jobId)?.state).toBe('cancelled');
+    expect((await api.call('jobs.list', {})).find((job) => job.id === trainJobId)?.state).toBe('done');
+  });
+
+  it('report.create writes the PDF through src-main/report', async (context) => {
+    const specifier = '../../src-main/report/index.js';
+    const report = (await import(specifier).catch(() => undefined)) as { writeReportForRuns?: unknown } | undefined;
+    if (typeof report?.writeReportForRuns !== 'function')
+      return context.skip('src-main/report/index.ts does not export writeReportForRuns yet (another helper writes it)');
+    const { jobId } = await api.call('report.create', { runIds: trained.map((run) => run.id), title: 'Funnel' });
+    const written = await api.result<'report'>(jobId);
+    expect(written.pages).toBeGreaterThan(0);
+    expect(readFileSync(written.path).subarray(0, 5).toString()).toBe('%PDF-');
+    expect(api.service.files.written(written.fileId)?.path).toBe(written.path);
+  });
+
+  it('closes cleanly, leaving a project the engine opens with the same runs and predictions', async () => {
+    const runIds = (await api.call('runs.list', {})).map((run) => run.id);
+    await api.service.close();
+    const project = await openProject(projectPath);
+    try {
+      expect((await listRuns(project)).map((run) => run.id)).toEqual(runIds);
+      const test = await readDataset(project, 'funnel', { part: 'test' });
+      const predictions = await readPredictions(project, trained[1].id, { dataset: 'funnel', part: 'test' });
+      expect(Array.from(test.rowIds!)).toEqual(testRows.map((row) => row.rowId));
+      testRows.forEach((row, i) => {
+        expect(row.labels.purchase).toBe(test.labels.purchase[i]);
+        expect(row.stages[trained[1].id].cvr).toBeCloseTo(predictions.stages.cvr[i], 6);
+      });
+    } finally {
+      project.close();
+    }
+    expect(existsSync(join(dir, '.esmc-lab-uploads'))).toBe(true);
+  });
+});
+
+describe('the API service without a project', () => {
+  it('answers no-project until one is opened, then opens (creating) it', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'esmc-api-'));
+    const harness = new ServiceHarness(await createApiService({ shell: 'electron', workers: 1 }));
+    try {
+      expect(await harness.call('project.current', {})).toBeNull();
+      expect((await harness.error('datasets.list', {})).code).toBe('no-project');
+      const path = join(folder, 'new', 'lab.duckdb');
+      const opened = await harness.call('project.open', { path, create: true });
+      expect([opened.name, opened.datasets, opened.runs]).toEqual(['lab', [], []]);
+      expect((await harness.call('project.current', {}))?.path).toBe(path);
+      expect(harness.events.at(-1)).toEqual({ type: 'project', project: opened });
+    } finally {
+      await harness.service.close();
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+});
