@@ -1,13 +1,10 @@
-import { dispatch, toApiError, type ApiHandlers } from '../../src-shared/api/dispatch.js';
+import type { ApiService } from '../api/service.js';
+import { dispatch, toApiError } from '../../src-shared/api/dispatch.js';
 import type { ApiEvent } from '../../src-shared/api/contract.js';
 import { toWire, type ReplyFrame, type RequestFrame, type ServerFrame } from '../../src-shared/api/wire.js';
 
-/** What `createApiService` (src-main/api/service.ts) returns; the utility process serves it to the window. */
-export interface ApiService {
-  handlers: ApiHandlers;
-  onEvent(listener: (event: ApiEvent) => void): () => void;
-  close(): Promise<void>;
-}
+/** The part of the API service (src-main/api/service.ts) the utility process serves to the window. */
+export type ServedApi = Pick<ApiService, 'handlers' | 'onEvent' | 'close'>;
 
 /** From the main process: a call, or the request to close the project and exit. */
 export type HostMessage = RequestFrame | { close: true };
@@ -23,7 +20,7 @@ export interface ParentPortLike {
  * frames. A service that failed to start answers every call with its error instead of exiting, so a project
  * that cannot be opened is a message in the window and not a restart loop.
  */
-export function serveApi(port: ParentPortLike, starting: Promise<ApiService>, exit: (code: number) => void): void {
+export function serveApi(port: ParentPortLike, starting: Promise<ServedApi>, exit: (code: number) => void): void {
   starting.then(
     (service) => service.onEvent((event) => port.postMessage({ event: toWire(event) as ApiEvent })),
     () => undefined,
@@ -43,7 +40,7 @@ export function serveApi(port: ParentPortLike, starting: Promise<ApiService>, ex
   }
 }
 
-async function close(starting: Promise<ApiService>, exit: (code: number) => void): Promise<void> {
+async function close(starting: Promise<ServedApi>, exit: (code: number) => void): Promise<void> {
   try {
     await (await starting).close();
     exit(0);

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { EventEmitter } from 'node:events';
 import { METHODS, type ApiEvent, type ApiHandlers, type ServerFrame } from '../../src-shared/api/index.js';
-import { serveApi, type ApiService } from '../../src-main/electron/service-port.js';
+import { serveApi, type ServedApi } from '../../src-main/electron/service-port.js';
 import { projectArgument } from '../../src-main/electron/paths.js';
 
 /** `process.parentPort` as the utility process sees it: messages arrive as `{ data }`. */
@@ -20,7 +20,7 @@ function fakeService() {
   const handlers = Object.fromEntries(
     METHODS.map((method) => [method, vi.fn(async (params: unknown) => ({ method, params, score: NaN }))]),
   ) as unknown as ApiHandlers;
-  const service: ApiService = {
+  const service: ServedApi = {
     handlers,
     onEvent: (next) => ((listener = next), () => (listener = undefined)),
     close: vi.fn(async () => undefined),
