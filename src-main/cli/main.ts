@@ -7,6 +7,7 @@ import { experimentCommand } from './commands/experiment.js';
 import { importCommand } from './commands/import.js';
 import { backendsCommand, modelsCommand } from './commands/info.js';
 import { pscCommand } from './commands/psc.js';
+import { serveCommand } from './commands/serve.js';
 import { simulateCommand } from './commands/simulate.js';
 import { startCommand } from './commands/start.js';
 import { trainCommand } from './commands/train.js';
@@ -20,6 +21,7 @@ const commands: Record<string, Command> = {
   simulate: simulateCommand,
   psc: pscCommand,
   experiment: experimentCommand,
+  serve: serveCommand,
   models: modelsCommand,
   backends: backendsCommand,
 };

@@ -1,0 +1,221 @@
+/**
+ * The browser-mode host: one HTTP server for the built renderer, uploads and downloads, and a WebSocket at
+ * `/api` carrying the API's wire frames (src-shared/api/wire.ts): the browser sends RequestFrames, the host
+ * answers each with a ReplyFrame and sends every ApiEvent to every client as an EventFrame.
+ *
+ * Access: the session token must come with every WebSocket connection, upload and download, as the `token`
+ * query parameter or the `x-esmc-token` header; the WebSocket also refuses upgrades whose Origin is another
+ * host, so a page on another site cannot drive the API even from the same machine. The static files are
+ * the app itself and need no token.
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { ApiService } from '../api/service.js';
+import { dispatch } from '../../src-shared/api/dispatch.js';
+import { toWire, type EventFrame, type ReplyFrame } from '../../src-shared/api/wire.js';
+import { contentType, sendJson, sendText, serveStatic } from './static.js';
+
+export interface HostOptions {
+  service: ApiService;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 0: any free port. */
+  port?: number;
+  /** Default a random one. */
+  token?: string;
+  /** The built renderer (index.html and its assets). */
+  staticDir: string;
+  /** Largest upload accepted, in bytes; default 8 GiB. */
+  uploadLimit?: number;
+}
+
+export interface Host {
+  /** Where the server listens, e.g. http://127.0.0.1:43121. */
+  origin: string;
+  /** The URL to open: the origin with the session token. */
+  url: string;
+  token: string;
+  server: Server;
+  /** Closes every WebSocket and the server; the service stays open (its owner closes it). */
+  close(): Promise<void>;
+}
+
+export const DEFAULT_UPLOAD_LIMIT = 8 * 1024 ** 3;
+
+export function newToken(): string {
+  return randomBytes(24).toString('base64url');
+}
+
+/** The token a request presents, by query parameter or header. */
+function presentedToken(request: IncomingMessage, url: URL): string | undefined {
+  const header = request.headers['x-esmc-token'];
+  return url.searchParams.get('token') ?? (Array.isArray(header) ? header[0] : header);
+}
+
+function sameToken(presented: string | undefined, token: string): boolean {
+  if (presented === undefined) return false;
+  const a = Buffer.from(presented);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** A page of the same host may connect (and clients that send no Origin, which browsers always send). */
+function originAllowed(request: IncomingMessage): boolean {
+  const origin = request.headers.origin;
+  if (origin === undefined) return true;
+  try {
+    return new URL(origin).host === request.headers.host;
+  } catch {
+    return false;
+  }
+}
+
+/** Passes bytes through until more than `limit` have come, then fails the stream. */
+function byteLimit(limit: number): Transform {
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      seen += chunk.length;
+      if (seen > limit)
+        callback(Object.assign(new Error(`the upload is larger than ${limit} bytes`), { tooLarge: true }));
+      else callback(null, chunk);
+    },
+  });
+}
+
+export async function startHost(options: HostOptions): Promise<Host> {
+  const { service, staticDir } = options;
+  const token = options.token ?? newToken();
+  const uploadLimit = options.uploadLimit ?? DEFAULT_UPLOAD_LIMIT;
+  const sockets = new Set<WebSocket>();
+
+  const upload = async (request: IncomingMessage, response: ServerResponse, url: URL) => {
+    const name = url.searchParams.get('name');
+    if (!name) return sendText(response, 400, 'POST /upload needs ?name=<file name>');
+    const declared = Number(request.headers['content-length']);
+    if (declared > uploadLimit) return sendText(response, 413, `the upload is larger than ${uploadLimit} bytes`);
+    let target: { id: string; path: string };
+    try {
+      target = await service.files.newUpload(name);
+    } catch (error) {
+      return sendText(response, 409, (error as Error).message);
+    }
+    try {
+      await pipeline(request, byteLimit(uploadLimit), createWriteStream(target.path));
+      sendJson(response, 200, service.files.completeUpload(target.id));
+    } catch (error) {
+      await service.files.discardUpload(target.id);
+      const { code, tooLarge } = error as NodeJS.ErrnoException & { tooLarge?: boolean };
+      if (tooLarge) sendText(response, 413, (error as Error).message);
+      else if (code === 'ENOSPC') sendText(response, 507, 'the disk is full: the upload could not be stored');
+      else if (!response.headersSent) sendText(response, 500, `the upload failed: ${(error as Error).message}`);
+      // A client that stops mid-body is not waiting for an answer.
+      request.resume();
+    }
+  };
+
+  const download = (response: ServerResponse, fileId: string) => {
+    const file = service.files.written(fileId);
+    if (!file) return sendText(response, 404, `no file "${fileId}"`);
+    response.writeHead(200, {
+      'content-type': contentType(file.path),
+      'content-disposition': `attachment; filename="${file.name.replaceAll('"', '')}"`,
+    });
+    createReadStream(file.path)
+      .on('error', () => response.destroy())
+      .pipe(response);
+  };
+
+  const server = createServer((request, response) => {
+    const url = new URL(request.url ?? '/', 'http://host');
+    const route = async () => {
+      if (url.pathname === '/upload' || url.pathname.startsWith('/files/')) {
+        if (!sameToken(presentedToken(request, url), token)) return sendText(response, 401, 'missing or wrong token');
+        if (url.pathname === '/upload') {
+          if (request.method !== 'POST') return sendText(response, 405, 'use POST');
+          return upload(request, response, url);
+        }
+        if (request.method !== 'GET') return sendText(response, 405, 'use GET');
+        return download(response, decodeURIComponent(url.pathname.slice('/files/'.length)));
+      }
+      if (request.method !== 'GET' && request.method !== 'HEAD') return sendText(response, 405, 'use GET');
+      return serveStatic(staticDir, request, response);
+    };
+    route().catch((error: unknown) => {
+      if (!response.headersSent) sendText(response, 500, (error as Error).message);
+      else response.destroy();
+    });
+  });
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 * 1024 });
+  server.on('upgrade', (request, socket, head) => {
+    const url = new URL(request.url ?? '/', 'http://host');
+    const refuse = (status: string) => {
+      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    };
+    if (url.pathname !== '/api') return refuse('404 Not Found');
+    if (!sameToken(presentedToken(request, url), token)) return refuse('401 Unauthorized');
+    if (!originAllowed(request)) return refuse('403 Forbidden');
+    wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
+  });
+
+  wss.on('connection', (ws: WebSocket) => {
+    sockets.add(ws);
+    ws.on('close', () => sockets.delete(ws));
+    ws.on('message', (data, isBinary) => {
+      void answer(ws, isBinary ? null : data.toString());
+    });
+  });
+
+  const answer = async (ws: WebSocket, text: string | null) => {
+    let frame: { id?: unknown; method?: unknown; params?: unknown };
+    try {
+      frame = JSON.parse(text ?? 'null') as typeof frame;
+      if (frame === null || typeof frame !== 'object') throw new Error('not an object');
+    } catch {
+      const reply: ReplyFrame = {
+        id: -1,
+        ok: false,
+        error: { code: 'invalid-request', message: 'a request frame is a JSON object {id, method, params}' },
+      };
+      return ws.send(JSON.stringify(reply));
+    }
+    const id = typeof frame.id === 'number' ? frame.id : -1;
+    const reply = await dispatch(service.handlers, id, frame.method, frame.params);
+    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(reply));
+  };
+
+  const stopEvents = service.onEvent((event) => {
+    const frame = JSON.stringify({ event: toWire(event) } as EventFrame);
+    for (const ws of sockets) if (ws.readyState === ws.OPEN) ws.send(frame);
+  });
+
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const origin = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return {
+    origin,
+    url: `${origin}/?token=${token}`,
+    token,
+    server,
+    async close() {
+      stopEvents();
+      for (const ws of sockets) ws.close(1001, 'the server is stopping');
+      wss.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,300 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import WebSocket from 'ws';
+import { createApiService, type ApiService } from '../../src-main/api/service.js';
+import { fileUnder } from '../../src-main/host/static.js';
+import { startHost, type Host } from '../../src-main/host/server.js';
+import { defaultProjectPath, isLoopback } from '../../src-main/cli/commands/serve.js';
+import type { ApiEvent, FileRef, Method } from '../../src-shared/api/contract.js';
+import type { ReplyFrame, ServerFrame } from '../../src-shared/api/wire.js';
+
+const sample = fileURLToPath(new URL('../../assets/samples/funnel-sample.csv', import.meta.url));
+const repository = fileURLToPath(new URL('../..', import.meta.url));
+let dir: string;
+let staticDir: string;
+let service: ApiService;
+let host: Host;
+
+/** A WebSocket client speaking the wire frames: numbered calls, replies by id, events in a list. */
+class WireClient {
+  readonly events: ApiEvent[] = [];
+  private readonly replies = new Map<number, (reply: ReplyFrame) => void>();
+  private nextId = 1;
+
+  private constructor(readonly socket: WebSocket) {
+    socket.on('message', (data) => {
+      const frame = JSON.parse(data.toString()) as ServerFrame;
+      if ('event' in frame) this.events.push(frame.event);
+      else this.replies.get(frame.id)?.(frame);
+    });
+  }
+
+  static connect(url: string, headers: Record<string, string> = {}): Promise<WireClient> {
+    const socket = new WebSocket(url, { headers });
+    return new Promise((resolve, reject) => {
+      socket.once('open', () => resolve(new WireClient(socket)));
+      socket.once('unexpected-response', (_request, response) => reject(new Error(`HTTP ${response.statusCode}`)));
+      socket.once('error', reject);
+    });
+  }
+
+  send(text: string): void {
+    this.socket.send(text);
+  }
+
+  call(method: Method | string, params: unknown): Promise<ReplyFrame> {
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.replies.set(id, resolve);
+      this.socket.send(JSON.stringify({ id, method, params }));
+    });
+  }
+
+  /** The next frame that answers `id` -1 (an unreadable request). */
+  nextUnaddressed(): Promise<ReplyFrame> {
+    return new Promise((resolve) => this.replies.set(-1, resolve));
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}
+
+/** A raw HTTP request, path as given (fetch would normalise `..` away). */
+function raw(
+  path: string,
+  options: { method?: string; headers?: Record<string, string>; body?: Buffer } = {},
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+  const { port } = new URL(host.origin);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers: options.headers },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () =>
+          resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString() }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'esmc-host-'));
+  staticDir = join(dir, 'renderer');
+  mkdirSync(join(staticDir, 'assets'), { recursive: true });
+  writeFileSync(join(staticDir, 'index.html'), '<!doctype html><title>ESMC Lab</title>');
+  writeFileSync(join(staticDir, 'assets', 'app.js'), 'console.log("app")');
+  writeFileSync(join(dir, 'secret.txt'), 'not for the web');
+  service = await createApiService({ projectPath: join(dir, 'project', 'lab.duckdb'), shell: 'browser', workers: 1 });
+  host = await startHost({ service, staticDir });
+});
+
+afterAll(async () => {
+  await host.close();
+  await service.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the browser host', () => {
+  it('listens on 127.0.0.1 and prints a URL with a random session token', () => {
+    expect(host.origin).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(host.url).toBe(`${host.origin}/?token=${host.token}`);
+    expect(host.token).toMatch(/^[\w-]{32}$/);
+  });
+
+  it('serves the built renderer with content types, index.html for / and for app routes', async () => {
+    const index = await raw('/?token=x');
+    expect([index.status, index.headers['content-type'], index.body]).toEqual([
+      200,
+      'text/html; charset=utf-8',
+      '<!doctype html><title>ESMC Lab</title>',
+    ]);
+    const script = await raw('/assets/app.js');
+    expect([script.status, script.headers['content-type']]).toEqual([200, 'text/javascript; charset=utf-8']);
+    expect((await raw('/results/compare')).body).toContain('ESMC Lab');
+    expect((await raw('/assets/missing.png')).status).toBe(404);
+    expect((await raw('/', { method: 'DELETE' })).status).toBe(405);
+  });
+
+  it('refuses paths that leave the renderer folder', async () => {
+    for (const path of [
+      '/../secret.txt',
+      '/%2e%2e/secret.txt',
+      '/assets/..%2f..%2fsecret.txt',
+      '/%2e%2e%5csecret.txt',
+      '/%00',
+    ]) {
+      const response = await raw(path);
+      expect(response.body).not.toContain('not for the web');
+      expect([400, 404]).toContain(response.status);
+    }
+    expect(fileUnder('/srv/app', '/a/../b.js')).toBe('/srv/app/b.js');
+    expect(fileUnder('/srv/app', '/../app2/x.js')).toBeNull();
+    expect(fileUnder('/srv/app', '/%E0%A4%A')).toBeNull();
+  });
+
+  it('answers API calls over the WebSocket, with validation errors naming the field', async () => {
+    const client = await WireClient.connect(`${host.origin.replace('http', 'ws')}/api?token=${host.token}`);
+    try {
+      const current = await client.call('project.current', {});
+      expect(current).toMatchObject({ ok: true, result: { name: 'lab', datasets: [] } });
+      const bad = await client.call('stages.rows', { runIds: [], offset: 0, limit: 5 });
+      expect(bad.ok).toBe(false);
+      if (!bad.ok) expect(bad.error.issues?.[0]).toMatch(/^runIds: /);
+      const unknown = await client.call('nope.nope', {});
+      expect(unknown).toMatchObject({ ok: false, error: { code: 'invalid-request' } });
+      const unreadable = client.nextUnaddressed();
+      client.send('{not json');
+      expect(await unreadable).toMatchObject({ id: -1, ok: false, error: { code: 'invalid-request' } });
+    } finally {
+      client.close();
+    }
+  });
+
+  it('takes an upload with the token, imports it by its FileRef and sends the job’s events to every client', async () => {
+    const url = `${host.origin.replace('http', 'ws')}/api`;
+    const a = await WireClient.connect(`${url}?token=${host.token}`);
+    const b = await WireClient.connect(url, { 'x-esmc-token': host.token, origin: host.origin });
+    try {
+      const bytes = readFileSync(sample);
+      const uploaded = await raw(`/upload?name=${encodeURIComponent('my funnel.csv')}&token=${host.token}`, {
+        method: 'POST',
+        body: bytes,
+      });
+      expect(uploaded.status).toBe(200);
+      const ref = JSON.parse(uploaded.body) as FileRef;
+      expect(ref).toMatchObject({ kind: 'upload', name: 'my funnel.csv' });
+
+      const inspected = await a.call('files.inspect', { file: ref });
+      expect(inspected).toMatchObject({ ok: true, result: { bytes: bytes.length, fileName: 'my funnel.csv' } });
+      const started = await a.call('datasets.import', { file: ref });
+      if (!started.ok) throw new Error(started.error.message);
+      const { jobId } = started.result as { jobId: string };
+      const done = (client: WireClient) =>
+        new Promise<void>((resolve, reject) => {
+          const check = setInterval(() => {
+            const finished = client.events.find(
+              (e) => e.type === 'job' && e.job.id === jobId && e.job.state !== 'running',
+            );
+            if (!finished) return;
+            clearInterval(check);
+            if (finished.type === 'job' && finished.job.state === 'done') resolve();
+            else reject(new Error(JSON.stringify(finished)));
+          }, 20);
+        });
+      await Promise.all([done(a), done(b)]);
+      const listed = await b.call('datasets.list', {});
+      expect(listed).toMatchObject({ ok: true, result: [{ name: 'my funnel', rows: 12000 }] });
+      expect(b.events.some((e) => e.type === 'project')).toBe(true);
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+
+  it('refuses connections and uploads without the right token, and WebSockets from other sites', async () => {
+    const url = `${host.origin.replace('http', 'ws')}/api`;
+    await expect(WireClient.connect(url)).rejects.toThrow('HTTP 401');
+    await expect(WireClient.connect(`${url}?token=wrong`)).rejects.toThrow('HTTP 401');
+    await expect(WireClient.connect(`${url}?token=${host.token}`, { origin: 'https://evil.example' })).rejects.toThrow(
+      'HTTP 403',
+    );
+    const upload = await raw('/upload?name=x.csv', { method: 'POST', body: Buffer.from('a,b\n') });
+    expect(upload.status).toBe(401);
+    const wrong = await raw('/upload?name=x.csv', {
+      method: 'POST',
+      headers: { 'x-esmc-token': 'wrong' },
+      body: Buffer.from('a\n'),
+    });
+    expect(wrong.status).toBe(401);
+    expect((await raw('/files/abc')).status).toBe(401);
+    expect((await raw(`/files/abc?token=${host.token}`)).status).toBe(404);
+  });
+
+  it('refuses an upload over the size limit and keeps nothing of it', async () => {
+    const small = await startHost({ service, staticDir, uploadLimit: 100, token: 'a-fixed-token' });
+    try {
+      const uploads = join(dir, 'project', '.esmc-lab-uploads');
+      const before = readdirSync(uploads).length;
+      const { port } = new URL(small.origin);
+      const status = await new Promise<number>((resolve, reject) => {
+        // Chunked: the limit is enforced on the bytes, not on a declared length.
+        const req = request(
+          {
+            host: '127.0.0.1',
+            port,
+            path: '/upload?name=big.csv',
+            method: 'POST',
+            headers: { 'x-esmc-token': 'a-fixed-token' },
+          },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode!);
+          },
+        );
+        req.on('error', reject);
+        req.write(Buffer.alloc(80, 'a'));
+        req.end(Buffer.alloc(80, 'b'));
+      });
+      expect(status).toBe(413);
+      expect(readdirSync(uploads)).toHaveLength(before);
+    } finally {
+      await small.close();
+    }
+  });
+});
+
+describe('esmc-lab serve', () => {
+  it('knows loopback addresses and the default project', () => {
+    expect(['127.0.0.1', '127.3.2.1', '::1', 'localhost'].every(isLoopback)).toBe(true);
+    expect(['0.0.0.0', '192.168.1.4', '::'].some(isLoopback)).toBe(false);
+    expect(defaultProjectPath({ XDG_DATA_HOME: '/data' })).toBe('/data/esmc-lab/esmc-lab.duckdb');
+    expect(defaultProjectPath({ HOME: '/home/x' })).toMatch(/\/\.local\/share\/esmc-lab\/esmc-lab\.duckdb$/);
+  });
+
+  it('creates the default project, prints its URL, serves, and stops cleanly on Ctrl-C', async () => {
+    const data = join(dir, 'xdg');
+    const runner = join(dir, 'serve.mts');
+    writeFileSync(
+      runner,
+      `import { main } from ${JSON.stringify(join(repository, 'src-main/cli/main.ts'))};\nprocess.exitCode = await main(process.argv.slice(2));\n`,
+    );
+    const child = spawn(process.execPath, ['--import', 'tsx', runner, 'serve', '--workers', '1'], {
+      cwd: repository,
+      env: { ...process.env, XDG_DATA_HOME: data },
+    });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const url = await new Promise<string>((resolve, reject) => {
+      const check = setInterval(() => {
+        const found = /ESMC Lab is at (\S+)/.exec(stdout);
+        if (found) {
+          clearInterval(check);
+          resolve(found[1]);
+        }
+      }, 50);
+      void exited.then(() => reject(new Error(`serve exited early:\n${stdout}`)));
+    });
+    const expectedProject = join(data, 'esmc-lab', 'esmc-lab.duckdb');
+    expect(stdout).toContain(`project: ${expectedProject} (the default`);
+    const { origin, searchParams } = new URL(url);
+    const client = await WireClient.connect(`${origin.replace('http', 'ws')}/api?token=${searchParams.get('token')}`);
+    expect(await client.call('project.current', {})).toMatchObject({ ok: true, result: { path: expectedProject } });
+    const closed = new Promise((resolve) => client.socket.once('close', resolve));
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    await closed;
+    expect(stdout).toContain('stopped');
+  });
+});
