@@ -7,6 +7,8 @@ import { experimentCommand } from './commands/experiment.js';
 import { importCommand } from './commands/import.js';
 import { backendsCommand, modelsCommand } from './commands/info.js';
 import { pscCommand } from './commands/psc.js';
+import { reportCommand } from './commands/report.js';
+import { demoCommand } from './commands/demo.js';
 import { serveCommand } from './commands/serve.js';
 import { simulateCommand } from './commands/simulate.js';
 import { startCommand } from './commands/start.js';
@@ -21,7 +23,9 @@ const commands: Record<string, Command> = {
   simulate: simulateCommand,
   psc: pscCommand,
   experiment: experimentCommand,
+  report: reportCommand,
   serve: serveCommand,
+  demo: demoCommand,
   models: modelsCommand,
   backends: backendsCommand,
 };

@@ -3,12 +3,15 @@
  * and drawn as vectors (svg-to-pdfkit), so text and charts are searchable and no browser is needed.
  */
 import { writeAtomically } from '../engine/files.js';
+import type { Project } from '../engine/store/project.js';
+import { gatherReportInput } from './gather.js';
 import type { ReportInput } from './input.js';
 import { loadFonts, ReportLayout, type PageSize } from './layout.js';
 import { SECTIONS } from './sections.js';
 
 export type { ReportInput } from './input.js';
 export type { PageSize } from './layout.js';
+export { gatherReportInput } from './gather.js';
 export { withInterval } from './sections.js';
 
 export interface WriteReportOptions {
@@ -41,4 +44,36 @@ export async function writeReport(
   await writeAtomically(out, (file) => file.writeFile(pdf));
   onProgress?.(1, `Wrote ${pages} pages`);
   return { pages, bytes: pdf.length };
+}
+
+export interface ReportForRunsOptions extends WriteReportOptions {
+  title?: string;
+  out: string;
+}
+
+/** Share of the progress bar that gathering the numbers takes; the layout and charts take the rest. */
+const GATHER_SHARE = 0.35;
+
+/**
+ * The report of stored runs: their numbers gathered with the API's views (so the PDF and the app agree), then
+ * written to `options.out`. What the API service's report job and `esmc-lab report` call.
+ */
+export async function writeReportForRuns(
+  project: Project,
+  runIds: string[],
+  options: ReportForRunsOptions,
+): Promise<{ path: string; pages: number; bytes: number; seconds: number }> {
+  const started = Date.now();
+  const { onProgress, signal } = options;
+  const input = await gatherReportInput(project, runIds, {
+    title: options.title,
+    signal,
+    onProgress: (fraction, message) => onProgress?.(fraction * GATHER_SHARE, message),
+  });
+  const { pages, bytes } = await writeReport(input, options.out, {
+    pageSize: options.pageSize,
+    signal,
+    onProgress: (fraction, message) => onProgress?.(GATHER_SHARE + fraction * (1 - GATHER_SHARE), message),
+  });
+  return { path: options.out, pages, bytes, seconds: (Date.now() - started) / 1000 };
 }

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { EChartsOption } from 'echarts';
 import PDFDocument from 'pdfkit';
 import SVGtoPDF from 'svg-to-pdfkit';
+import { readInstalled } from './installed.js';
 import { renderChartSvg } from './svg.js';
 
 export type PageSize = 'A4' | 'Letter';
@@ -19,20 +20,16 @@ export interface ReportFonts {
 
 /**
  * DejaVu Sans (its licence allows bundling; see assets/fonts/LICENSE-DejaVu.txt): the standard PDF fonts have
- * no Δ, λ, κ, ², ≥ or ¬. Found by walking up from this file, which runs from src-main/ in tests and from dist/
- * when built; Debian's copy is the fallback.
+ * no Δ, λ, κ, ², ≥ or ¬. Debian's copy (fonts-dejavu-core) is the fallback.
  */
 export async function loadFonts(): Promise<ReportFonts> {
-  const candidates: URL[] = [];
-  for (let dir = new URL('./', import.meta.url); dir.pathname !== '/'; dir = new URL('../', dir))
-    candidates.push(new URL('assets/fonts/', dir));
-  candidates.push(new URL('file:///usr/share/fonts/truetype/dejavu/'));
-  for (const dir of candidates) {
-    const regular = await readFile(new URL('DejaVuSans.ttf', dir)).catch(() => undefined);
-    const bold = regular && (await readFile(new URL('DejaVuSans-Bold.ttf', dir)).catch(() => undefined));
-    if (regular && bold) return { regular, bold };
-  }
-  throw new Error('cannot find the report font DejaVuSans.ttf (assets/fonts/ of the installation)');
+  const font = async (file: string) =>
+    (await readInstalled(`assets/fonts/${file}`)) ??
+    (await readFile(`/usr/share/fonts/truetype/dejavu/${file}`).catch(() => undefined));
+  const [regular, bold] = await Promise.all([font('DejaVuSans.ttf'), font('DejaVuSans-Bold.ttf')]);
+  if (!regular || !bold)
+    throw new Error('cannot find the report font DejaVuSans.ttf (assets/fonts/ of the installation)');
+  return { regular, bold };
 }
 
 export interface TableOptions {

@@ -340,8 +340,8 @@ const metricsSection: Section = {
         ['metric', 'A', 'B', 'A − B', '95% interval', 'p', 'significant'],
         comparison.pairs.map((p) => [
           p.metric,
-          p.modelA,
-          p.modelB,
+          labels.get(p.modelA) ?? p.modelA,
+          labels.get(p.modelB) ?? p.modelB,
           formatValue(p.difference),
           withInterval(p.difference, p.ci95).replace(/^\S+ /, ''),
           formatValue(p.pValue),

@@ -7,24 +7,10 @@ import type { DatasetDetail, ResultsView, RunDetail } from '../../src-shared/api
 import type { DatasetProfile, Funnel, RunRecord, StageMetrics } from '../../src-shared/types/index.js';
 import { evaluateStages } from '../../src-main/engine/metrics/index.js';
 import { DEFAULT_MODEL_CONFIG, modelInfo, type ModelName } from '../../src-main/engine/models/index.js';
-import { analysePsc, delongComponents } from '../../src-main/engine/psc/index.js';
+import { analysePsc, aucInterval, compareModels } from '../../src-main/engine/psc/index.js';
 import { DEFAULT_TRAIN_CONFIG } from '../../src-main/engine/train/trainer.js';
 import type { ReportInput } from '../../src-main/report/index.js';
 import { chartInputs, funnelOf, overTheWire, RUN_IDS, stageCurves, type ChartInputs } from '../charts/fixtures.js';
-
-const Z_95 = 1.959963984540054;
-
-/** The AUC's 95% DeLong interval from its structural components. */
-function aucInterval(labels: Float32Array, scores: Float32Array, mask?: Float32Array): [number, number] {
-  const c = delongComponents(labels, scores, mask);
-  if ('reason' in c) return [NaN, NaN];
-  const variance = (v: Float64Array) => {
-    const mean = v.reduce((a, b) => a + b, 0) / v.length;
-    return v.reduce((a, b) => a + (b - mean) ** 2, 0) / (v.length - 1);
-  };
-  const se = Math.sqrt(variance(c.positive) / c.positive.length + variance(c.negative) / c.negative.length);
-  return [c.auc - Z_95 * se, c.auc + Z_95 * se];
-}
 
 function record(id: string, model: string, metrics: StageMetrics, rows: number): RunRecord {
   const epochs = [1, 2, 3].map((epoch) => ({
@@ -136,7 +122,11 @@ export function reportInput(options: { failedRun?: boolean; withAction?: boolean
     runs: runs.map(({ record: _record, ...summary }) => summary),
     metrics: Object.fromEntries(runs.map((r) => [r.id, r.metrics.test!])),
     intervals,
-    comparison: analysis.comparison,
+    // Keyed by run id, as the views key a ResultsView (two runs may train the same model).
+    comparison: compareModels(
+      labels,
+      Object.fromEntries(Object.entries(modelStages).map(([model, stages]) => [ids[model], stages])),
+    ),
     curves: Object.entries(modelStages).flatMap(([model, stages]) => stageCurves(ids[model], model, stages, labels)),
   };
   if (failedRun)

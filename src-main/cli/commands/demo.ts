@@ -1,0 +1,156 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { importDataset } from '../../engine/importers/import.js';
+import { trainRun, type RunRecord } from '../../engine/run.js';
+import { SIMULATOR_PRESETS, writeSimulation } from '../../engine/simulate/simulator.js';
+import { openProject, type Project } from '../../engine/store/project.js';
+import { writeReportForRuns, type PageSize } from '../../report/index.js';
+import {
+  backendHelp,
+  backendName,
+  backendOption,
+  integer,
+  number,
+  oneOf,
+  print,
+  printError,
+  UsageError,
+  type Command,
+  type Values,
+} from '../command.js';
+import { table } from '../format.js';
+import { progressLine } from './report.js';
+import { progressPrinter } from './train.js';
+
+const MODELS = ['chain', 'esm2', 'esmc'];
+const PRESET = 'paper-like';
+/**
+ * Settings that learn in about a minute on two cores (measured: see docs/report.md): a larger learning rate
+ * and smaller batches than the library defaults, which are meant for long runs on large data.
+ */
+const DEMO = { rows: 50_000, epochs: 4, batchSize: 512, learningRate: 0.005 };
+
+export const demoCommand: Command = {
+  summary: 'the first thing to run: simulate, import, train chain, esm2 and esmc, analyse, write a PDF report',
+  usage: 'esmc-lab demo [--out demo.pdf] [--rows N] [--epochs N] [--project P.duckdb]',
+  options: {
+    out: { type: 'string', default: 'demo.pdf' },
+    rows: { type: 'string' },
+    epochs: { type: 'string' },
+    'batch-size': { type: 'string' },
+    lr: { type: 'string' },
+    seed: { type: 'string' },
+    project: { type: 'string' },
+    'page-size': { type: 'string' },
+    ...backendOption,
+  },
+  help: `Simulates the ${PRESET} preset (${SIMULATOR_PRESETS[PRESET].pscShare * 100}% of purchases without an in-shop action,
+true probabilities known), imports it into a project, trains ${MODELS.join(', ')} on its stored split, prints
+their test AUCs, and writes the report (esmc-lab report) with the PSC analysis and the error against the truth.
+
+Options:
+  --out FILE          the PDF, default demo.pdf
+  --rows N            simulated exposures, default ${DEMO.rows}
+  --epochs N          default ${DEMO.epochs}
+  --batch-size N      default ${DEMO.batchSize}
+  --lr X              default ${DEMO.learningRate}
+  --seed N            simulation, weights and shuffling, default 1
+  --project FILE      keep the project (dataset, runs, predictions) here; default a temporary one, removed after
+  --page-size SIZE    A4 (default) or Letter
+${backendHelp}`,
+  run: runDemo,
+};
+
+async function runDemo(values: Values): Promise<number> {
+  const rows = integer(values, 'rows', DEMO.rows);
+  if (rows < 2000)
+    throw new UsageError(`--rows must be at least 2000 for the test split to hold purchases; got ${rows}`);
+  const epochs = integer(values, 'epochs', DEMO.epochs);
+  if (epochs < 1) throw new UsageError(`--epochs must be ≥ 1; got ${epochs}`);
+  const seed = integer(values, 'seed', 1);
+  const pageSize = oneOf<PageSize>(values, 'page-size', ['A4', 'Letter'], 'A4');
+  const out = String(values.out);
+  const started = Date.now();
+  const work = await mkdtemp(join(tmpdir(), 'esmc-demo-'));
+  const keep = typeof values.project === 'string';
+  const projectPath = keep ? String(values.project) : join(work, 'demo.duckdb');
+  const controller = new AbortController();
+  const interrupt = () => controller.abort(new Error('interrupted'));
+  process.once('SIGINT', interrupt);
+  let project: Project | undefined;
+  try {
+    const step = (text: string) => process.stderr.write(`${text} (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
+    step(`Simulating ${rows} exposures (${PRESET})`);
+    const csv = join(work, `${PRESET}.csv`);
+    await writeSimulation({ ...SIMULATOR_PRESETS[PRESET], rows, seed }, csv, {
+      format: 'csv',
+      signal: controller.signal,
+    });
+    project = await openProject(projectPath);
+    const dataset = await freeName(project, `${PRESET}-${rows}`);
+    step(`Importing into ${keep ? projectPath : 'a temporary project'} as "${dataset}"`);
+    await importDataset(project, csv, { name: dataset, format: 'simulator', signal: controller.signal });
+    step(`Training ${MODELS.join(', ')}`);
+    const records = await trainRun({
+      source: { kind: 'project', project, dataset },
+      models: MODELS,
+      modelConfig: { seed },
+      trainConfig: {
+        epochs,
+        batchSize: integer(values, 'batch-size', DEMO.batchSize),
+        learningRate: number(values, 'lr', DEMO.learningRate),
+        seed,
+      },
+      backend: backendName(values.backend),
+      onEvent: progressPrinter(),
+      signal: controller.signal,
+    });
+    if (controller.signal.aborted) throw controller.signal.reason;
+    print(aucTable(records));
+    step('Analysing and writing the report');
+    const written = await writeReportForRuns(
+      project,
+      records.map((r) => r.id),
+      {
+        out,
+        pageSize,
+        title: `ESMC Lab demo: ${PRESET} simulation`,
+        signal: controller.signal,
+        onProgress: progressLine(),
+      },
+    );
+    if (process.stderr.isTTY) process.stderr.write('\n');
+    print(
+      `wrote ${written.path}: ${written.pages} pages in ${((Date.now() - started) / 1000).toFixed(0)} s` +
+        (keep ? `; the runs are in ${projectPath} (esmc-lab report --project ${projectPath} --runs all)` : ''),
+    );
+    return 0;
+  } catch (error) {
+    if (controller.signal.aborted) {
+      printError(`\ninterrupted; nothing was written to ${out}`);
+      return 130;
+    }
+    throw error;
+  } finally {
+    process.off('SIGINT', interrupt);
+    project?.close();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** `base`, or `base-2`, `base-3`, … when a kept project already has a dataset of that name. */
+async function freeName(project: Project, base: string): Promise<string> {
+  for (let k = 1; ; k++) {
+    const name = k === 1 ? base : `${base}-${k}`;
+    if (!(await project.findDataset(name))) return name;
+  }
+}
+
+function aucTable(records: RunRecord[]): string {
+  const metrics = ['cvr_auc', 'ctcvr_auc', 'ctr_auc', 'avr_auc'];
+  return `${table(
+    ['model', 'status', ...metrics],
+    records.map((r) => [r.model, r.status, ...metrics.map((m) => r.metrics.test?.[m] ?? NaN)]),
+  )}\ntest split AUCs (0.5 = no better than chance)`;
+}

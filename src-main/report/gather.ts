@@ -1,0 +1,62 @@
+import { basename, extname } from 'node:path';
+import type { RunDetail } from '../../src-shared/api/contract.js';
+import type { ModelInfo } from '../../src-shared/types/index.js';
+import { datasetDetail, pscAnalysisFor, resultsView, runDetail } from '../api/views.js';
+import { isModelName, modelInfo } from '../engine/models/index.js';
+import type { Project } from '../engine/store/project.js';
+import type { ReportInput } from './input.js';
+import { appVersion } from './installed.js';
+
+export interface GatherOptions {
+  title?: string;
+  onProgress?(fraction: number, message: string): void;
+  signal?: AbortSignal;
+}
+
+/** Runs that have predictions to evaluate; failed and cancelled runs are reported but not compared. */
+function hasPredictions(run: RunDetail): boolean {
+  return run.record !== null && run.status !== 'failed' && run.status !== 'cancelled';
+}
+
+/**
+ * The report's input from the API's own views (the same functions that answer the UI), so the PDF shows
+ * exactly the numbers the app shows. Metrics and the analysis are on the test part of the runs' split.
+ */
+export async function gatherReportInput(
+  project: Project,
+  runIds: string[],
+  options: GatherOptions = {},
+): Promise<ReportInput> {
+  const { signal, onProgress } = options;
+  if (runIds.length === 0) throw new Error('a report needs at least one run');
+  onProgress?.(0, 'Reading the runs');
+  const runs: RunDetail[] = [];
+  for (const id of runIds) runs.push(await runDetail(project, id));
+  const compared = runs.filter(hasPredictions);
+  const datasetName = (compared[0] ?? runs.find((r) => r.dataset !== null))?.dataset ?? null;
+  const dataset = datasetName === null ? null : await datasetDetail(project, datasetName);
+  signal?.throwIfAborted();
+  const ids = compared.map((r) => r.id);
+  onProgress?.(0.2, 'Evaluating the runs on the test part');
+  const results = ids.length > 0 ? await resultsView(project, ids, 'test') : null;
+  signal?.throwIfAborted();
+  onProgress?.(0.5, 'Analysing Probability Space Confusion');
+  const psc =
+    ids.length > 0
+      ? await pscAnalysisFor(project, ids, 'test', { signal })
+      : { unavailable: 'none of the runs has predictions (every one failed or was cancelled)' };
+  const models: ModelInfo[] = [...new Set(runs.map((r) => r.model))].filter(isModelName).map(modelInfo);
+  const projectName = basename(project.path, extname(project.path));
+  return {
+    title: options.title ?? `${projectName}: ${datasetName ?? 'runs'}`,
+    project: { name: projectName, path: project.path },
+    createdAt: new Date().toISOString(),
+    appVersion: await appVersion(),
+    dataset,
+    runs,
+    part: 'test',
+    results,
+    psc,
+    models,
+  };
+}
