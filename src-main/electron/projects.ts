@@ -62,13 +62,7 @@ export function projectName(path: string): string {
 
 export async function chooseProjectToOpen(window: BrowserWindow, folder: string): Promise<string | null> {
   await mkdir(folder, { recursive: true });
-  const { canceled, filePaths } = await dialog.showOpenDialog(window, {
-    title: 'Open project',
-    defaultPath: folder,
-    properties: ['openFile'],
-    filters: PROJECT_FILTERS,
-  });
-  return canceled ? null : (filePaths[0] ?? null);
+  return chooseFile(window, 'Open project', folder, PROJECT_FILTERS);
 }
 
 /** The new project's path, with the project extension added when the name has none. */
@@ -85,12 +79,21 @@ export async function chooseNewProject(window: BrowserWindow, folder: string): P
   return extname(filePath) ? filePath : `${filePath}${PROJECT_EXTENSION}`;
 }
 
-export async function chooseDataFile(window: BrowserWindow, folder: string): Promise<string | null> {
+export function chooseDataFile(window: BrowserWindow, folder: string): Promise<string | null> {
+  return chooseFile(window, 'Import data', folder, DATA_FILTERS);
+}
+
+async function chooseFile(
+  window: BrowserWindow,
+  title: string,
+  folder: string,
+  filters: FileFilter[],
+): Promise<string | null> {
   const { canceled, filePaths } = await dialog.showOpenDialog(window, {
-    title: 'Import data',
+    title,
     defaultPath: folder,
     properties: ['openFile'],
-    filters: DATA_FILTERS,
+    filters,
   });
   return canceled ? null : (filePaths[0] ?? null);
 }
