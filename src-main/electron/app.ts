@@ -35,6 +35,11 @@ export async function runDesktopApp(argv: readonly string[]): Promise<void> {
   }
   const desktop = new DesktopApp(projectArgument(argv));
   app.on('second-instance', (_event, secondArgv) => desktop.launchedAgain(projectArgument(secondArgv)));
+  // macOS: a project picked from the Dock's or Finder's recent documents.
+  app.on('open-file', (event, path) => {
+    event.preventDefault();
+    desktop.launchedAgain(path);
+  });
   app.on('web-contents-created', (_event, contents) => denyNavigation(contents));
   app.on('window-all-closed', () => {
     if (process.platform !== 'darwin') app.quit();
@@ -81,7 +86,12 @@ class DesktopApp {
     await this.refreshInfo();
   }
 
+  /** Another launch (or macOS's open-file), maybe naming a project; before start, it names the first project. */
   launchedAgain(project: string | null): void {
+    if (!this.host) {
+      this.projectPath = project ?? this.projectPath;
+      return;
+    }
     void this.showWindow();
     if (project) void this.openProject(project);
   }

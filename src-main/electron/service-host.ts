@@ -40,6 +40,8 @@ export class ServiceHost {
     const child = utilityProcess.fork(this.options.entry, project ? [`--project=${project}`] : [], {
       serviceName: 'ESMC Lab computation',
       stdio: 'inherit',
+      // macOS: through the helper whose entitlements allow libraries not signed with the app (libtensorflow).
+      allowLoadingUnsignedLibraries: process.platform === 'darwin',
     });
     child.on('message', (frame: ServerFrame) => this.receive(frame));
     child.once('exit', (code) => this.exited(child, code));

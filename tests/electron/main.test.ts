@@ -33,11 +33,16 @@ afterEach(() => {
 });
 
 /** Loads the main process's entry with the stand-in electron, makes the app ready and waits for its window. */
-async function launch(options: Partial<FakeElectronOptions> = {}, waitForWindow = true): Promise<FakeElectron> {
+async function launch(
+  options: Partial<FakeElectronOptions> = {},
+  waitForWindow = true,
+  beforeReady: (fake: FakeElectron) => void = () => undefined,
+): Promise<FakeElectron> {
   const fake = createFakeElectron({ userData: join(workdir, 'userData'), appRoot, ...options });
   vi.resetModules();
   vi.doMock('electron', () => fake.module);
   await import('../../src-main/electron/main.js');
+  beforeReady(fake);
   fake.ready();
   if (waitForWindow) await vi.waitFor(() => expect(fake.windows[0]?.title).toContain(BACKEND.device));
   return fake;
@@ -248,6 +253,11 @@ describe('the computation process', () => {
     expect(fake.forks[0].args).toEqual([`--project=${project}`]);
   });
 
+  it('opens the project macOS asked for before the app was ready', async () => {
+    const fake = await launch({}, true, (early) => early.app.emit('open-file', fakeEvent(), '/work/dock.duckdb'));
+    expect(fake.forks[0].args).toEqual(['--project=/work/dock.duckdb']);
+  });
+
   it('answers pending calls and fails running jobs when it crashes, then restarts with the open project', async () => {
     const fake = await launch();
     const window = fake.windows[0].webContents;
@@ -423,7 +433,7 @@ describe('menus, dialogs and recent projects', () => {
     );
   });
 
-  it('is a single instance: a second launch focuses the window and opens the project it names', async () => {
+  it('is a single instance: a second launch focuses the window and opens the project it names, as does open-file', async () => {
     const fake = await launch();
     fake.windows[0].minimized = true;
     fake.app.emit('second-instance', fakeEvent(), ['electron', '.', '--project', '/work/other.duckdb'], '/');
@@ -431,6 +441,11 @@ describe('menus, dialogs and recent projects', () => {
     expect(fake.windows[0].focus).toHaveBeenCalled();
     await vi.waitFor(() => expect(fake.forks[0].requests('project.open')).toHaveLength(1));
     expect(fake.forks[0].requests('project.open')[0].params).toEqual({ path: '/work/other.duckdb' });
+    const openFile = fakeEvent();
+    fake.app.emit('open-file', openFile, '/work/recent.duckdb');
+    expect(openFile.defaultPrevented).toBe(true);
+    await vi.waitFor(() => expect(fake.forks[0].requests('project.open')).toHaveLength(2));
+    expect(fake.forks[0].requests('project.open')[1].params).toEqual({ path: '/work/recent.duckdb' });
 
     const second = await launch({ singleInstance: false }, false);
     await vi.waitFor(() => expect(second.app.quit).toHaveBeenCalled());
