@@ -73,7 +73,11 @@ export class JobManager {
     };
     this.send(entry);
     entry.settled = Promise.resolve()
-      .then(() => work(context))
+      .then(() => {
+        // Cancelled before it began: the work never starts.
+        controller.signal.throwIfAborted();
+        return work(context);
+      })
       .then(
         (result) => {
           if (controller.signal.aborted) return this.finish(entry, 'cancelled');
