@@ -4,8 +4,9 @@
  * answers each with a ReplyFrame and sends every ApiEvent to every client as an EventFrame.
  *
  * Access: the session token must come with every WebSocket connection, upload and download, as the `token`
- * query parameter or the `x-esmc-token` header; the WebSocket also refuses upgrades whose Origin is another
- * host, so a page on another site cannot drive the API even from the same machine. The static files are
+ * query parameter or the `x-esmc-token` header (HTTP 401 otherwise; a WebSocket without it is closed with
+ * code 4401 at once); the WebSocket also refuses upgrades whose Origin is another host (HTTP 403), so a page
+ * on another site cannot drive the API even from the same machine. The static files are
  * the app itself and need no token.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
@@ -46,6 +47,9 @@ export interface Host {
 }
 
 export const DEFAULT_UPLOAD_LIMIT = 8 * 1024 ** 3;
+
+/** The WebSocket close code for a missing or wrong token (4000–4999 are the application's own). */
+export const UNAUTHORIZED_CLOSE = 4401;
 
 export function newToken(): string {
   return randomBytes(24).toString('base64url');
@@ -159,8 +163,12 @@ export async function startHost(options: HostOptions): Promise<Host> {
       socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     };
     if (url.pathname !== '/api') return refuse('404 Not Found');
-    if (!sameToken(presentedToken(request, url), token)) return refuse('401 Unauthorized');
     if (!originAllowed(request)) return refuse('403 Forbidden');
+    if (!sameToken(presentedToken(request, url), token)) {
+      // A browser cannot read the status of a refused upgrade (it sees 1006 and would retry forever); a close
+      // code it can read says that retrying cannot help. No frame is read from such a socket.
+      return wss.handleUpgrade(request, socket, head, (ws) => ws.close(UNAUTHORIZED_CLOSE, 'missing or wrong token'));
+    }
     wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
   });
 

@@ -203,8 +203,10 @@ describe('the browser host', () => {
 
   it('refuses connections and uploads without the right token, and WebSockets from other sites', async () => {
     const url = `${host.origin.replace('http', 'ws')}/api`;
-    await expect(WireClient.connect(url)).rejects.toThrow('HTTP 401');
-    await expect(WireClient.connect(`${url}?token=wrong`)).rejects.toThrow('HTTP 401');
+    const closeCode = (href: string) =>
+      new Promise<number>((resolve) => new WebSocket(href).once('close', (code) => resolve(code)));
+    expect(await closeCode(url)).toBe(4401);
+    expect(await closeCode(`${url}?token=wrong`)).toBe(4401);
     await expect(WireClient.connect(`${url}?token=${host.token}`, { origin: 'https://evil.example' })).rejects.toThrow(
       'HTTP 403',
     );
