@@ -8,7 +8,9 @@ export function formatWhere(where: SourceLocation): string {
 /** Any failure in words for the person at the screen: the message, where in their file, and each bad field. */
 export function describeError(error: unknown): string {
   if (error instanceof ApiError) {
-    const parts = [error.details.where ? `${formatWhere(error.details.where)}: ${error.message}` : error.message];
+    const place = error.details.where ? formatWhere(error.details.where) : '';
+    // Some causes already start their message with the place; it is said once.
+    const parts = [place && !error.message.includes(place) ? `${place}: ${error.message}` : error.message];
     if (error.details.issues?.length && !error.message.includes(error.details.issues[0])) {
       parts.push(error.details.issues.join('; '));
     }

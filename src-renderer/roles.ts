@@ -47,12 +47,9 @@ export function withRole(roles: ColumnRoles, column: string, role: Role): Column
     action: roles.action ? [...roles.action] : undefined,
     multiHot: roles.multiHot ? [...roles.multiHot] : undefined,
   };
-  for (const single of SINGLE) {
-    if (next[single] === column && single !== role) {
-      if (single === 'click' || single === 'purchase') next[single] = '';
-      else next[single] = undefined;
-    }
-  }
+  // A cleared single role is '' rather than absent: the import replaces the suggested roles field by field, so
+  // an absent field would bring the suggestion back.
+  for (const single of SINGLE) if (next[single] === column && single !== role) next[single] = '';
   for (const list of LISTS) {
     const current = next[list];
     if (list !== role && current) next[list] = current.filter((name) => name !== column);

@@ -19,7 +19,10 @@ export interface PendingFile {
 
 /** A file name without its extension, cut to what the API accepts as a dataset name. */
 export function datasetNameFor(fileName: string): string {
-  const base = fileName.replace(/\.(csv|tsv|txt|parquet|pq|jsonl|ndjson|json)(\.gz)?$/i, '');
+  const base = (fileName.split(/[\\/]/).at(-1) ?? '').replace(
+    /\.(csv|tsv|txt|parquet|pq|jsonl|ndjson|json)(\.gz)?$/i,
+    '',
+  );
   return (base.trim() || 'dataset').slice(0, 200);
 }
 

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../src-shared/api/errors.js';
 import type { ResultsView, RunSummary } from '../../src-shared/api/index.js';
 import type { ColumnRoles } from '../../src-shared/types/index.js';
+import { describeError } from '../../src-renderer/errors.js';
 import { missingLabels, roleOf, withRole } from '../../src-renderer/roles.js';
 import { useAppStore } from '../../src-renderer/stores/app.js';
 import { useDataStore, datasetNameFor } from '../../src-renderer/stores/data.js';
@@ -291,6 +292,8 @@ describe('data store', () => {
     expect(datasetNameFor('sales 2024.csv.gz')).toBe('sales 2024');
     expect(datasetNameFor('events.parquet')).toBe('events');
     expect(datasetNameFor('.csv')).toBe('dataset');
+    expect(datasetNameFor('/data/2024/sales.tsv')).toBe('sales');
+    expect(datasetNameFor('C:\\data\\sales.csv')).toBe('sales');
   });
 });
 
@@ -330,5 +333,28 @@ describe('column roles', () => {
   it('says which labels are still missing', () => {
     expect(missingLabels(roles)).toEqual([]);
     expect(missingLabels(withRole(roles, 'buy', 'dense'))).toEqual(['a purchase label']);
+  });
+
+  it('clears a single role explicitly, so the import does not bring the suggestion back', () => {
+    const next = withRole(roles, 'user_id', 'ignore');
+    expect(next.user).toBe('');
+    expect(JSON.parse(JSON.stringify(next))).toHaveProperty('user', '');
+    expect(next.ignore).toEqual(['user_id']);
+    expect(next.categorical).toEqual(['city']);
+  });
+});
+
+describe('error messages', () => {
+  it('says where in the file, once, and names each bad field', () => {
+    const where = { file: 'a.csv', line: 3, column: 2 };
+    expect(describeError(new ApiError('data-error', 'not 0 or 1', { where }))).toBe('a.csv:3:2: not 0 or 1');
+    expect(describeError(new ApiError('data-error', 'a.csv:3:2: not 0 or 1', { where }))).toBe('a.csv:3:2: not 0 or 1');
+    expect(describeError(new ApiError('data-error', 'no header', { where: { file: 'b.csv' } }))).toBe(
+      'b.csv: no header',
+    );
+    expect(describeError(new ApiError('invalid-request', 'bad request', { issues: ['rows: too small'] }))).toBe(
+      'bad request — rows: too small',
+    );
+    expect(describeError(new Error('plain'))).toBe('plain');
   });
 });
