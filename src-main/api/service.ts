@@ -372,7 +372,12 @@ export async function createApiService(options: ApiServiceOptions): Promise<ApiS
 
     'runs.get': ({ id }) => withConnection((connection) => runDetail(connection, id)),
 
-    'results.compare': ({ runIds, part }) => withConnection((connection) => resultsView(connection, runIds, part)),
+    // Sorting every row for the AUCs and curves takes a while on large parts: a worker thread does it. It does
+    // not wait for a training's slot; it is short, and the view is waiting for it.
+    'results.compare': ({ runIds, part }) =>
+      withConnection((connection) =>
+        resultsView(connection, runIds, part, { compute: (input) => runWorkerTask({ kind: 'results', input }) }),
+      ),
 
     'psc.analyse': async ({ runIds, part }) => {
       const { runs } = await withConnection((connection) => comparedRuns(connection, runIds));
@@ -383,7 +388,7 @@ export async function createApiService(options: ApiServiceOptions): Promise<ApiS
           signal: context.signal,
           analyse: (input, signal) => {
             context.progress(0.5, 'analysing');
-            return slots.use(signal, () => runWorkerTask({ kind: 'analyse', input }, { signal }));
+            return runWorkerTask({ kind: 'analyse', input }, { signal });
           },
         });
       });

@@ -8,11 +8,8 @@
  * name, or "model (id…)" when two compared runs share one (`runLabels`).
  */
 import type { EncodedDataset } from '../engine/data/dataset.js';
-import { evaluateStages, prCurve, reliability, rocCurve } from '../engine/metrics/index.js';
 import {
   analysePsc,
-  aucInterval,
-  compareModels,
   isSimulationTruth,
   type PscAnalysis,
   type PscInput,
@@ -25,19 +22,18 @@ import { ident, literal } from '../engine/store/sql.js';
 import { datasetColumn } from '../engine/importers/encoding.js';
 import type { StageArrays } from '../engine/train/predict.js';
 import type {
-  CurveStage,
   DatasetDetail,
   DatasetSummary,
   ResultsView,
   RowsPage,
   RunDetail,
   RunSummary,
-  StageCurves,
   StageRow,
   ValidParams,
 } from '../../src-shared/api/contract.js';
-import { STAGES, type Histogram, type Stage } from '../../src-shared/types/index.js';
+import { STAGES, type Stage } from '../../src-shared/types/index.js';
 import { invalid, notFound } from './errors.js';
+import { computeResults, type ResultsInput } from './results.js';
 
 export type ComparedPart = Exclude<SplitPart, 'train'>;
 
@@ -168,50 +164,9 @@ async function loadPart(project: Project, runIds: string[], part: ComparedPart):
   return { ...compared, part, data, stages };
 }
 
-function product(a: Float32Array, b: Float32Array): Float32Array {
-  return a.map((value, i) => value * b[i]);
-}
-
-/** The labels, scores and rows each curve stage is evaluated on: the protocol of evaluateStages. */
-function curveSetup(data: EncodedDataset, stages: StageArrays, stage: CurveStage) {
-  const { click, purchase } = data.labels;
-  if (stage === 'ctr') return { labels: click, scores: stages.ctr };
-  if (stage === 'cvr') return { labels: purchase, scores: stages.cvr, mask: click };
-  return { labels: product(click, purchase), scores: stages.ctcvr };
-}
-
-const CURVE_POINTS = 200;
-const SCORE_BINS = 20;
-
-/** Score histograms of the positive and the negative rows on the same equal-width bins over [0, 1]. */
-export function scoreHistograms(
-  labels: ArrayLike<number>,
-  scores: ArrayLike<number>,
-  mask?: ArrayLike<number>,
-  bins = SCORE_BINS,
-): { positive: Histogram; negative: Histogram } {
-  const edges = Array.from({ length: bins + 1 }, (_, k) => k / bins);
-  const positive = new Array<number>(bins).fill(0);
-  const negative = new Array<number>(bins).fill(0);
-  for (let i = 0; i < labels.length; i++) {
-    if (mask && !mask[i]) continue;
-    const bin = Math.min(Math.max(Math.floor(scores[i] * bins), 0), bins - 1);
-    (labels[i] > 0.5 ? positive : negative)[bin]++;
-  }
-  return { positive: { edges, counts: positive }, negative: { edges, counts: negative } };
-}
-
-/** The AUCs' 95% DeLong intervals of one run, on the rows each AUC is defined on. */
-function aucIntervals(data: EncodedDataset, stages: StageArrays): Record<string, [number, number]> {
-  const { click, action, purchase } = data.labels;
-  const intervals: Record<string, [number, number]> = {
-    ctr_auc: aucInterval(click, stages.ctr),
-    cvr_auc: aucInterval(purchase, stages.cvr, click),
-    ctcvr_auc: aucInterval(product(click, purchase), stages.ctcvr),
-  };
-  if (action && stages.avr) intervals.avr_auc = aucInterval(action, stages.avr, click);
-  if (action && stages.ctavr) intervals.ctavr_auc = aucInterval(product(click, action), stages.ctavr);
-  return Object.fromEntries(Object.entries(intervals).filter(([, [low, high]]) => Number.isFinite(low + high)));
+export interface ResultsViewOptions {
+  /** Computes the view elsewhere (the service uses a worker thread); default computeResults here. */
+  compute?: (input: ResultsInput) => Promise<ResultsView>;
 }
 
 /** Metrics, intervals, pairwise DeLong tests and curves of runs on one part (default test) of their split. */
@@ -219,38 +174,18 @@ export async function resultsView(
   project: Project,
   runIds: string[],
   part: ComparedPart = 'test',
+  options: ResultsViewOptions = {},
 ): Promise<ResultsView> {
   const loaded = await loadPart(project, runIds, part);
-  const { data, stages, runs } = loaded;
-  const metrics: ResultsView['metrics'] = {};
-  const intervals: ResultsView['intervals'] = {};
-  const curves: StageCurves[] = [];
-  for (const run of runs) {
-    const own = stages[run.id];
-    metrics[run.id] = evaluateStages(own, data.labels, data.userIds);
-    intervals[run.id] = aucIntervals(data, own);
-    for (const stage of ['ctr', 'cvr', 'ctcvr'] as const) {
-      const { labels, scores, mask } = curveSetup(data, own, stage);
-      curves.push({
-        runId: run.id,
-        model: run.model,
-        stage,
-        roc: rocCurve(labels, scores, mask, CURVE_POINTS),
-        pr: prCurve(labels, scores, mask, CURVE_POINTS),
-        reliability: reliability(labels, scores, mask),
-        scores: scoreHistograms(labels, scores, mask),
-      });
-    }
-  }
-  return {
+  const input: ResultsInput = {
     dataset: loaded.dataset.name,
     part,
-    runs: runs.map(runSummary),
-    metrics,
-    intervals,
-    comparison: compareModels(data.labels, stages),
-    curves,
+    runs: loaded.runs.map(runSummary),
+    labels: loaded.data.labels,
+    userIds: loaded.data.userIds,
+    stages: loaded.stages,
   };
+  return options.compute ? options.compute(input) : computeResults(input);
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -1,3 +1,5 @@
+import type { ResultsInput } from '../api/results.js';
+import type { ResultsView } from '../../src-shared/api/contract.js';
 import type { BackendInfo, BackendName } from '../engine/backends/index.js';
 import type { ModelConfig } from '../engine/models/index.js';
 import type { PscAnalysis, PscInput } from '../engine/psc/index.js';
@@ -19,6 +21,7 @@ export type WorkerTask =
       backend?: BackendName;
     }
   | { kind: 'analyse'; input: PscInput }
+  | { kind: 'results'; input: ResultsInput }
   | { kind: 'simulate'; config: SimulatorConfig; out: string }
   | { kind: 'backend'; requested?: BackendName };
 
@@ -28,6 +31,7 @@ export interface TaskResults {
   /** The run as trained (not yet stored) and every row's predictions, train, validation and test. */
   train: { record: RunRecord; predictions: RunPredictions };
   analyse: PscAnalysis;
+  results: ResultsView;
   simulate: SimulationStats;
   backend: BackendInfo;
 }

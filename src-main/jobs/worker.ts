@@ -31,6 +31,10 @@ async function run(task: WorkerTask): Promise<{ result: TaskResults[WorkerTask['
       const { analysePsc } = await import('../engine/psc/index.js');
       return { result: analysePsc(task.input), transfer: [] };
     }
+    case 'results': {
+      const { computeResults } = await import('../api/results.js');
+      return { result: computeResults(task.input), transfer: [] };
+    }
     case 'simulate': {
       const { writeSimulation } = await import('../engine/simulate/simulator.js');
       const stats = await writeSimulation(task.config, task.out, {
