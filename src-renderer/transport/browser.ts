@@ -27,6 +27,8 @@ export interface BrowserHostOptions {
 }
 
 const OPEN = 1;
+const NO_TOKEN =
+  "this page's address has no session token: open the address that `esmc-lab serve` printed (it ends in ?token=…)";
 /** The host closes with this code when the token is wrong; retrying cannot help. */
 const UNAUTHORIZED_CLOSE_CODES = new Set([1008, 4401]);
 
@@ -49,7 +51,10 @@ export class BrowserHost implements RendererHost {
 
   constructor(private readonly options: BrowserHostOptions) {
     this.delayMs = options.reconnectDelayMs?.first ?? 250;
-    this.connect();
+    // The host refuses a connection without the token by HTTP status, which a page's WebSocket cannot read; say
+    // it here rather than retry for ever.
+    if (options.token) this.connect();
+    else this.refuse(NO_TOKEN);
   }
 
   /** The page URL carries the token (`/?token=…`); without it the host refuses every call. */
@@ -140,7 +145,7 @@ export class BrowserHost implements RendererHost {
     this.socket = null;
     const inFlight = [...this.pending.entries()].filter(([id]) => !this.waiting.some((w) => w.id === id));
     if (UNAUTHORIZED_CLOSE_CODES.has(code)) {
-      this.fatal = 'the lab refused this page: its session token is missing or wrong; open the URL the lab printed';
+      this.refuse('the lab refused this page: its session token is missing or wrong; open the URL the lab printed');
     }
     const reason = this.fatal ?? 'the connection to the lab was lost before it answered; check the job list and retry';
     for (const [id, resolve] of inFlight) {
@@ -157,6 +162,11 @@ export class BrowserHost implements RendererHost {
     const delay = this.delayMs;
     this.delayMs = Math.min(this.delayMs * 2, this.options.reconnectDelayMs?.max ?? 5000);
     (this.options.setTimer ?? ((callback, ms) => setTimeout(callback, ms)))(() => this.connect(), delay);
+  }
+
+  private refuse(reason: string): void {
+    this.fatal = reason;
+    this.setState('refused');
   }
 
   private setState(state: ConnectionState): void {

@@ -1,6 +1,7 @@
 import type { FileRef, Transport } from '../../src-shared/api/index.js';
 
-export type ConnectionState = 'connecting' | 'open' | 'reconnecting';
+/** 'refused': the host turned this page away (no or wrong session token); retrying cannot help. */
+export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'refused';
 
 /**
  * Everything the app needs from the shell it runs in. The app picks one at start (`pickHost`) and otherwise never

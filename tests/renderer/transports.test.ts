@@ -142,11 +142,33 @@ describe('BrowserHost', () => {
   });
 
   it('stops retrying when the host refuses the token, and says why', async () => {
-    const { host, timers, last } = browserHost();
+    const { host, timers, states, last } = browserHost();
     last().drop(4401);
     expect(timers).toHaveLength(0);
+    expect(states.at(-1)).toBe('refused');
     const reply = await host.request('app.info', {});
     expect(!reply.ok && reply.error).toMatchObject({ code: 'unauthorized', message: expect.stringMatching(/token/) });
+  });
+
+  it('says at once that a page without a token cannot reach the lab, and never connects', async () => {
+    const sockets: unknown[] = [];
+    const host = new BrowserHost({
+      origin: 'http://127.0.0.1:1',
+      token: '',
+      createSocket: (url) => {
+        sockets.push(url);
+        return new FakeSocket(url);
+      },
+    });
+    const states: ConnectionState[] = [];
+    host.onConnection((state) => states.push(state));
+    const reply = await host.request('app.info', {});
+    expect(sockets).toEqual([]);
+    expect(states).toEqual(['refused']);
+    expect(!reply.ok && reply.error).toMatchObject({
+      code: 'unauthorized',
+      message: expect.stringMatching(/session token/),
+    });
   });
 
   it('uploads a file with the token header and returns the host FileRef', async () => {
