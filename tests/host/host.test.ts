@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { createApiService, type ApiService } from '../../src-main/api/service.js';
+import { openExternally } from '../../src-main/api/open-externally.js';
 import { fileUnder } from '../../src-main/host/static.js';
 import { startHost, type Host } from '../../src-main/host/server.js';
 import { defaultProjectPath, isLoopback } from '../../src-main/cli/commands/serve.js';
@@ -263,16 +264,22 @@ describe('esmc-lab serve', () => {
     expect(defaultProjectPath({ HOME: '/home/x' })).toMatch(/\/\.local\/share\/esmc-lab\/esmc-lab\.duckdb$/);
   });
 
-  it('creates the default project, prints its URL, serves, and stops cleanly on Ctrl-C', async () => {
+  it('creates the default project, prints its URL, opens it, serves, and stops cleanly on Ctrl-C', async () => {
     const data = join(dir, 'xdg');
     const runner = join(dir, 'serve.mts');
     writeFileSync(
       runner,
       `import { main } from ${JSON.stringify(join(repository, 'src-main/cli/main.ts'))};\nprocess.exitCode = await main(process.argv.slice(2));\n`,
     );
-    const child = spawn(process.execPath, ['--import', 'tsx', runner, 'serve', '--workers', '1'], {
+    // A stand-in for the desktop's opener records what --open asks it to open.
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'xdg-open'), `#!/bin/sh\necho "$1" > ${JSON.stringify(join(dir, 'opened.txt'))}\n`, {
+      mode: 0o755,
+    });
+    const child = spawn(process.execPath, ['--import', 'tsx', runner, 'serve', '--workers', '1', '--open'], {
       cwd: repository,
-      env: { ...process.env, XDG_DATA_HOME: data },
+      env: { ...process.env, XDG_DATA_HOME: data, PATH: `${bin}:${process.env.PATH}` },
     });
     let stdout = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -293,10 +300,31 @@ describe('esmc-lab serve', () => {
     const { origin, searchParams } = new URL(url);
     const client = await WireClient.connect(`${origin.replace('http', 'ws')}/api?token=${searchParams.get('token')}`);
     expect(await client.call('project.current', {})).toMatchObject({ ok: true, result: { path: expectedProject } });
+    await expect.poll(() => existsSync(join(dir, 'opened.txt'))).toBe(true);
+    expect(readFileSync(join(dir, 'opened.txt'), 'utf8').trim()).toBe(url);
     const closed = new Promise((resolve) => client.socket.once('close', resolve));
     child.kill('SIGINT');
     expect(await exited).toBe(0);
     await closed;
     expect(stdout).toContain('stopped');
+  });
+
+  it('opens with the system opener, and says so when there is none', async () => {
+    const bin = join(dir, 'opener');
+    const record = join(dir, 'opener.txt');
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'xdg-open'), `#!/bin/sh\necho "$1" > ${JSON.stringify(record)}\n`, { mode: 0o755 });
+    const path = process.env.PATH;
+    try {
+      process.env.PATH = bin;
+      expect(await openExternally('http://127.0.0.1:1/?token=t')).toBe(true);
+      await expect
+        .poll(() => existsSync(record) && readFileSync(record, 'utf8').trim())
+        .toBe('http://127.0.0.1:1/?token=t');
+      process.env.PATH = join(dir, 'no-such-folder');
+      expect(await openExternally('http://127.0.0.1:1/')).toBe(false);
+    } finally {
+      process.env.PATH = path;
+    }
   });
 });
