@@ -182,7 +182,11 @@ const datasetSection: Section = {
         'note',
       );
     layout.chart(funnelChart(funnel, CHART));
-    for (const column of unique(dataset.profile.slices.map((s) => s.column)).slice(0, 2))
+    // Slices by users or items say little about the funnel; context columns (device, position…) do.
+    const sliceColumns = unique(dataset.profile.slices.map((s) => s.column)).filter(
+      (column) => column !== dataset.roles.user && column !== dataset.roles.item,
+    );
+    for (const column of sliceColumns.slice(0, 2))
       layout.chart(sliceFunnelChart(dataset.profile.slices, column, CHART), 0.5);
     const columns = dataset.profile.columns.filter((c) => c.kind !== 'truth');
     if (columns.length > 0) {
@@ -347,7 +351,7 @@ const metricsSection: Section = {
           formatValue(p.pValue),
           p.reason ? `— (${p.reason})` : p.significant ? 'yes' : 'no',
         ]),
-        { widths: [1.4, 1.2, 1.2, 1.2, 2.2, 1, 1.4], numeric: [false, false, false, true, true, true, false] },
+        { widths: [1.2, 1.8, 1.8, 1, 2.2, 1, 1.1], numeric: [false, false, false, true, true, true, false] },
       );
     layout.chart(rocChart(results.curves, 'cvr', CHART), 0.62);
     layout.chart(rocChart(results.curves, 'ctcvr', CHART), 0.62);
@@ -437,8 +441,10 @@ const pscSection: Section = {
         layout.chart(deltaHistogramChart(pair, CHART), 0.5);
       }
     }
-    for (const field of psc.slices) layout.chart(sliceGapChart(field, CHART), 0.55);
-    layout.chart(decompositionChart(psc, CHART), 0.6);
+    // Tall enough that a legend of many runs still leaves room for the bars.
+    const tall = Math.min(0.85, 0.55 + 0.03 * Object.keys(psc.models).length);
+    for (const field of psc.slices) layout.chart(sliceGapChart(field, CHART), tall);
+    layout.chart(decompositionChart(psc, CHART), tall);
   },
 };
 

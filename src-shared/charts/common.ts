@@ -53,8 +53,8 @@ export function colorOf(name: string): string {
 }
 
 /**
- * Series names for a list of (runId, model): the model's name, or "model (run abc123)" where two runs share a
- * model, so every series stays findable by name.
+ * Series names for a list of (runId, model): the model's name, or "model (abcd1234)" (the id's start) where two
+ * runs share a model, so every series stays findable by name; the same labels key the API's PSC analysis.
  */
 export function runLabels(runs: { runId: string; model: string }[]): Map<string, string> {
   const runsPerModel = new Map<string, Set<string>>();
@@ -62,7 +62,7 @@ export function runLabels(runs: { runId: string; model: string }[]): Map<string,
   return new Map(
     runs.map(({ runId, model }) => [
       runId,
-      runsPerModel.get(model)!.size > 1 ? `${model} (run ${runId.slice(0, 6)})` : model,
+      runsPerModel.get(model)!.size > 1 ? `${model} (${runId.slice(0, 8)})` : model,
     ]),
   );
 }
@@ -117,6 +117,28 @@ export interface Frame {
   top?: number;
 }
 
+const LEGEND_ROW_HEIGHT = 24;
+const LEGEND_ITEM_GAP = 20;
+
+/**
+ * Rows a wrapping legend takes in a chart 640 px wide (the PDF's; a wider screen needs no more), so the grid
+ * starts below it: an item is its 25 px symbol, up to ~7.5 px a character of 12 px text, and the gap.
+ */
+function legendRows(names: string[]): number {
+  const available = 640 - 80;
+  let rows = names.length > 0 ? 1 : 0;
+  let used = 0;
+  for (const name of names) {
+    const width = 30 + name.length * 7.5 + LEGEND_ITEM_GAP;
+    if (used > 0 && used + width > available) {
+      rows++;
+      used = 0;
+    }
+    used += width;
+  }
+  return rows;
+}
+
 /** The option every cartesian builder returns: title on top, legend under it, axes named, theme applied. */
 export function cartesian(frame: Frame, options: ChartOptions = {}): EChartsOption {
   const palette = paletteOf(options);
@@ -124,7 +146,8 @@ export function cartesian(frame: Frame, options: ChartOptions = {}): EChartsOpti
     frame.legend === false
       ? undefined
       : (frame.legend ?? frame.series.map((s) => String(s.name ?? '')).filter((n) => n !== ''));
-  const top = frame.top ?? (frame.subtitle ? 90 : 66);
+  const legendTop = frame.subtitle ? 38 + 16 * frame.subtitle.split('\n').length : 32;
+  const top = frame.top ?? legendTop + 12 + LEGEND_ROW_HEIGHT * legendRows(legendNames ?? []);
   return {
     animation: options.animation ?? true,
     backgroundColor: 'transparent',
@@ -139,9 +162,12 @@ export function cartesian(frame: Frame, options: ChartOptions = {}): EChartsOpti
     legend: legendNames
       ? {
           data: legendNames,
-          top: frame.subtitle ? 54 : 32,
-          type: 'scroll',
-          itemGap: 22,
+          top: legendTop,
+          // Wrapping, not scrolling: a printed legend cannot scroll to the series it hides.
+          type: 'plain',
+          itemGap: LEGEND_ITEM_GAP,
+          left: 40,
+          right: 40,
           textStyle: { color: palette.text },
         }
       : undefined,

@@ -221,14 +221,14 @@ export function decompositionChart(analysis: PscAnalysis, options: ChartOptions 
   return cartesian(
     {
       title,
-      subtitle: notes.join('; '),
+      subtitle: ['action path P(a|c)·P(b|a,c) + no-action path (1 − P(a|c))·P(b|¬a,c)', ...notes].join('\n'),
       tooltip: { trigger: 'item' },
-      xAxis: { type: 'category', data: categories, axisLabel: { interval: 0 } },
-      yAxis: {
-        type: 'value',
-        name: 'action path P(a|c)·P(b|a,c) + no-action path (1 − P(a|c))·P(b|¬a,c)',
-        nameGap: 52,
+      xAxis: {
+        type: 'category',
+        data: categories,
+        axisLabel: { interval: 0, rotate: categories.length > 5 ? 30 : 0 },
       },
+      yAxis: { type: 'value', name: 'mean over clicked rows', nameGap: 52 },
       series: [
         {
           name: 'action path',
