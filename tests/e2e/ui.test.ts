@@ -1,0 +1,233 @@
+/**
+ * The analyst UI end to end, as a person uses it: the real browser host on a temp project, Debian's chromium,
+ * a CSV dropped on the drop zone, the mapping confirmed, two models trained for a few steps, the PSC view, and a
+ * training cancelled. Screenshots land in test-results/screenshots/ (CI keeps them).
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { createApiService, type ApiService } from '../../src-main/api/service.js';
+import { startHost, type Host } from '../../src-main/host/server.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const DATA = '/work/shared/datasets/taobao-userbehavior/userbehavior_first_4321_lines.csv';
+const LOCAL_DATA = join(ROOT, '../shared/datasets/taobao-userbehavior/userbehavior_first_4321_lines.csv');
+const SCREENSHOTS = join(ROOT, 'test-results/screenshots');
+const dataFile = existsSync(LOCAL_DATA) ? LOCAL_DATA : DATA;
+const skipReason = !existsSync(CHROMIUM)
+  ? `${CHROMIUM} is missing (apt-get install chromium)`
+  : !existsSync(dataFile)
+    ? `the Taobao sample is missing at ${dataFile}`
+    : null;
+
+/** The objects a page holds that this Node program has no DOM types for. */
+interface PageGlobals {
+  DataTransfer: new () => { items: { add(file: unknown): void } };
+  File: new (parts: string[], name: string, options: { type: string }) => unknown;
+}
+
+describe.skipIf(skipReason !== null)('analyst UI in the browser host', () => {
+  let work: string;
+  let service: ApiService;
+  let host: Host;
+  let browser: Browser;
+  let page: Page;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'esmc-e2e-'));
+    // Build the renderer from the current sources into the temp folder, so the test never serves a stale build
+    // and never writes dist/ under other tests' feet.
+    const { build } = await import('vite');
+    const staticDir = join(work, 'renderer');
+    await build({
+      root: join(ROOT, 'src-renderer'),
+      logLevel: 'warn',
+      build: { outDir: staticDir, emptyOutDir: true },
+    });
+    service = await createApiService({ projectPath: join(work, 'lab.duckdb'), shell: 'browser', workers: 2 });
+    host = await startHost({ service, staticDir, port: 0 });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    });
+    page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    page.on('console', (message) => {
+      if (message.type() === 'error') pageErrors.push(message.text());
+    });
+    await mkdir(SCREENSHOTS, { recursive: true });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await host?.close();
+    await service?.close();
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  const shot = (name: string) => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  /** What the page showed when a step failed, beside the step's own screenshots. */
+  function shotOnFailure(name: string): void {
+    onTestFailed(async () => {
+      await shot(`failed-${name}`).catch(() => undefined);
+    });
+  }
+  const view = (name: string) => page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name });
+
+  /** The series names an ECharts SVG chart drew (legend and labels are SVG text). */
+  async function chartTexts(label: string): Promise<string> {
+    const chart = page.getByRole('img', { name: label });
+    await expect.poll(() => chart.locator('svg path').count(), { timeout: 20_000 }).toBeGreaterThan(5);
+    return (await chart.locator('svg text').allTextContents()).join(' | ');
+  }
+
+  it('opens with the lab info: backend and simulator presets', async () => {
+    shotOnFailure('opens');
+    await page.goto(host.url);
+    // The first app.info resolves the training backend, which takes seconds.
+    await expect
+      .poll(() => page.getByRole('button', { name: 'Simulate paper-like' }).count(), { timeout: 30_000 })
+      .toBe(1);
+    await expect.poll(() => page.getByText(/^Backend: .+\(.+\)/).count(), { timeout: 30_000 }).toBe(1);
+    expect(await page.getByText('connected', { exact: true }).count()).toBe(1);
+  });
+
+  it('imports a dropped CSV through the mapping table and draws its funnel', async () => {
+    shotOnFailure('import');
+    const text = await readFile(dataFile, 'utf8');
+    const dataTransfer = await page.evaluateHandle(
+      ({ text, name }) => {
+        const scope = globalThis as unknown as PageGlobals;
+        const transfer = new scope.DataTransfer();
+        transfer.items.add(new scope.File([text], name, { type: 'text/csv' }));
+        return transfer;
+      },
+      { text, name: 'userbehavior_first_4321_lines.csv' },
+    );
+    const zone = '[role="region"][aria-label="Drop data files here"]';
+    for (const type of ['dragenter', 'dragover', 'drop']) await page.dispatchEvent(zone, type, { dataTransfer });
+
+    const mapping = page.getByRole('table', { name: 'Column roles of userbehavior_first_4321_lines.csv' });
+    await mapping.waitFor({ timeout: 30_000 });
+    // The Taobao events became one row per (user, item) with derived labels, suggested as such.
+    expect(await page.getByRole('combobox', { name: 'Role of click' }).inputValue()).toBe('click');
+    expect(await page.getByRole('combobox', { name: 'Role of action' }).inputValue()).toBe('action');
+    expect(await page.getByRole('combobox', { name: 'Role of purchase' }).inputValue()).toBe('purchase');
+    // A person's edit: the raw timestamp is no feature.
+    await page.getByRole('combobox', { name: 'Role of timestamp' }).selectOption('ignore');
+    await shot('01-mapping');
+
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    const funnel = await chartTexts('Funnel chart');
+    expect(funnel).toMatch(/Funnel/);
+    expect(funnel).toMatch(/PSC share/);
+    const rates = page.getByLabel('Funnel rates');
+    expect(await rates.innerText()).toMatch(/PSC share\s+\d+\.\d\d%/);
+    expect(await page.getByRole('table', { name: 'Column statistics' }).locator('tbody tr').count()).toBeGreaterThan(3);
+    expect(await page.getByRole('table', { name: 'Column roles of userbehavior_first_4321_lines.csv' }).count()).toBe(
+      0,
+    );
+    await shot('02-profile');
+  });
+
+  it('trains two models for a few steps with live curves', async () => {
+    shotOnFailure('train');
+    await view('Train').click();
+    const models = ['naive', 'esmm', 'chain', 'esm2', 'esmc', 'esms', 'esmg'];
+    for (const model of models) {
+      const box = page.getByRole('checkbox', { name: new RegExp(`^${model} —`) });
+      if (model === 'esm2' || model === 'esmc') await box.check();
+      else await box.uncheck();
+    }
+    await page.getByLabel('Epochs').fill('1');
+    await page.getByLabel('Batch size').fill('128');
+    await page.getByLabel('Learning rate').fill('0.01');
+    await page.getByLabel('Embedding dim').fill('4');
+    await page.getByLabel('Tower widths').fill('16');
+    await page.getByLabel('Stop after steps').fill('15');
+    await page.getByRole('button', { name: 'Start training' }).click();
+
+    await page.getByRole('button', { name: 'Open results' }).waitFor({ timeout: 90_000 });
+    const losses = await chartTexts('Loss curves');
+    expect(losses).toContain('esm2');
+    expect(losses).toContain('esmc');
+    const progress = await page.getByRole('table', { name: 'Training progress' }).innerText();
+    expect(progress).toMatch(/esm2/);
+    expect(progress).toMatch(/esmc/);
+    await shot('03-training');
+  });
+
+  it('shows the PSC analysis of the trained pair', async () => {
+    shotOnFailure('psc');
+    await view('PSC').click();
+    const scatter = await chartTexts('Chained vs constrained scatter');
+    expect(scatter).toContain('esmc vs esm2');
+    expect(scatter).toContain('chained = constrained');
+    expect(await chartTexts('Delta histogram')).toMatch(/Δ/);
+    expect(await chartTexts('Decomposition chart')).toContain('esm2');
+    const implied = await page.getByRole('table', { name: 'Implied gap by model' }).innerText();
+    expect(implied).toMatch(/esm2\s+chained/);
+    expect(implied).toMatch(/esmc\s+constrained/);
+    expect(await page.getByText(/^PSC share/).count()).toBeGreaterThan(0);
+    await shot('04-psc');
+  });
+
+  it('compares the runs in Results with intervals', async () => {
+    shotOnFailure('results');
+    await view('Results').click();
+    const table = page.getByRole('table', { name: 'Metrics by run' });
+    await table.waitFor({ timeout: 30_000 });
+    expect(await table.innerText()).toMatch(/esm2[\s\S]*esmc|esmc[\s\S]*esm2/);
+    expect(await chartTexts('ROC curves, cvr')).toContain('esmc');
+    await shot('05-results');
+  });
+
+  it('cancels a training and recovers', async () => {
+    shotOnFailure('cancel');
+    await view('Train').click();
+    await page.getByLabel('Stop after steps').fill('');
+    await page.getByLabel('Epochs').fill('200');
+    await page.getByRole('button', { name: 'Start training' }).click();
+    const cancel = page.getByRole('button', { name: 'Cancel training' });
+    await expect.poll(() => cancel.isEnabled()).toBe(true);
+    // Wait until it really trains, so the cancel stops work in progress.
+    await expect
+      .poll(
+        async () =>
+          (await page.getByRole('table', { name: 'Training progress' }).innerText()).match(/\d+ \/ \d+/) !== null,
+        {
+          timeout: 60_000,
+        },
+      )
+      .toBe(true);
+    await cancel.click();
+    await expect
+      .poll(() => page.getByRole('status').filter({ hasText: 'cancelled' }).count(), { timeout: 30_000 })
+      .toBe(1);
+    await expect.poll(() => page.getByRole('button', { name: 'Start training' }).isEnabled()).toBe(true);
+    expect(await cancel.isEnabled()).toBe(false);
+    expect(await page.getByLabel('Running jobs').getByRole('progressbar').count()).toBe(0);
+    await shot('06-cancelled');
+
+    // The project still answers: the two earlier runs are there, selectable.
+    await view('Runs').click();
+    await expect
+      .poll(() => page.getByRole('table', { name: 'Runs' }).locator('tbody tr').count())
+      .toBeGreaterThanOrEqual(2);
+    expect(pageErrors).toEqual([]);
+  });
+});
