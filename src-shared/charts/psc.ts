@@ -230,22 +230,16 @@ export function decompositionChart(analysis: PscAnalysis, options: ChartOptions 
       },
       yAxis: { type: 'value', name: 'mean over clicked rows', nameGap: 52 },
       series: [
-        {
-          name: 'action path',
-          type: 'bar',
-          stack: 'cvr',
-          data: bars.map((b) => valueOrMissing(b.actionPath)),
-          itemStyle: { color: colorOf('esmc') },
-          barMaxWidth: 56,
-        },
-        {
-          name: 'no-action path',
-          type: 'bar',
-          stack: 'cvr',
-          data: bars.map((b) => valueOrMissing(b.noActionPath)),
-          itemStyle: { color: colorOf('esm2') },
-          barMaxWidth: 56,
-        },
+        pathBars(
+          'action path',
+          bars.map((b) => b.actionPath),
+          colorOf('esmc'),
+        ),
+        pathBars(
+          'no-action path',
+          bars.map((b) => b.noActionPath),
+          colorOf('esm2'),
+        ),
         {
           name: 'implied gap',
           type: 'scatter',
@@ -260,6 +254,11 @@ export function decompositionChart(analysis: PscAnalysis, options: ChartOptions 
     },
     options,
   );
+}
+
+/** One of the two stacked parts of pCVR, a bar per model. */
+function pathBars(name: string, values: (number | null)[], color: string): SeriesOption {
+  return { name, type: 'bar', stack: 'cvr', data: values.map(valueOrMissing), itemStyle: { color }, barMaxWidth: 56 };
 }
 
 /** The stages compared with the truth, each in the space its metric lives in. */

@@ -14,13 +14,12 @@ import {
   number,
   oneOf,
   print,
-  printError,
   UsageError,
   type Command,
   type Values,
 } from '../command.js';
 import { table } from '../format.js';
-import { progressLine } from './report.js';
+import { interruptible, progressLine } from './report.js';
 import { progressPrinter } from './train.js';
 
 const MODELS = ['chain', 'esm2', 'esmc'];
@@ -75,68 +74,54 @@ async function runDemo(values: Values): Promise<number> {
   const work = await mkdtemp(join(tmpdir(), 'esmc-demo-'));
   const keep = typeof values.project === 'string';
   const projectPath = keep ? String(values.project) : join(work, 'demo.duckdb');
-  const controller = new AbortController();
-  const interrupt = () => controller.abort(new Error('interrupted'));
-  process.once('SIGINT', interrupt);
   let project: Project | undefined;
-  try {
-    const step = (text: string) => process.stderr.write(`${text} (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
-    step(`Simulating ${rows} exposures (${PRESET})`);
-    const csv = join(work, `${PRESET}.csv`);
-    await writeSimulation({ ...SIMULATOR_PRESETS[PRESET], rows, seed }, csv, {
-      format: 'csv',
-      signal: controller.signal,
-    });
-    project = await openProject(projectPath);
-    const dataset = await freeName(project, `${PRESET}-${rows}`);
-    step(`Importing into ${keep ? projectPath : 'a temporary project'} as "${dataset}"`);
-    await importDataset(project, csv, { name: dataset, format: 'simulator', signal: controller.signal });
-    step(`Training ${MODELS.join(', ')}`);
-    const records = await trainRun({
-      source: { kind: 'project', project, dataset },
-      models: MODELS,
-      modelConfig: { seed },
-      trainConfig: {
-        epochs,
-        batchSize: integer(values, 'batch-size', DEMO.batchSize),
-        learningRate: number(values, 'lr', DEMO.learningRate),
-        seed,
-      },
-      backend: backendName(values.backend),
-      onEvent: progressPrinter(),
-      signal: controller.signal,
-    });
-    if (controller.signal.aborted) throw controller.signal.reason;
-    print(aucTable(records));
-    step('Analysing and writing the report');
-    const written = await writeReportForRuns(
-      project,
-      records.map((r) => r.id),
-      {
-        out,
-        pageSize,
-        title: `ESMC Lab demo: ${PRESET} simulation`,
-        signal: controller.signal,
-        onProgress: progressLine(),
-      },
-    );
-    if (process.stderr.isTTY) process.stderr.write('\n');
-    print(
-      `wrote ${written.path}: ${written.pages} pages in ${((Date.now() - started) / 1000).toFixed(0)} s` +
-        (keep ? `; the runs are in ${projectPath} (esmc-lab report --project ${projectPath} --runs all)` : ''),
-    );
-    return 0;
-  } catch (error) {
-    if (controller.signal.aborted) {
-      printError(`\ninterrupted; nothing was written to ${out}`);
-      return 130;
-    }
-    throw error;
-  } finally {
-    process.off('SIGINT', interrupt);
-    project?.close();
-    await rm(work, { recursive: true, force: true });
-  }
+  return interruptible(
+    out,
+    async (signal) => {
+      const step = (text: string) =>
+        process.stderr.write(`${text} (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
+      step(`Simulating ${rows} exposures (${PRESET})`);
+      const csv = join(work, `${PRESET}.csv`);
+      await writeSimulation({ ...SIMULATOR_PRESETS[PRESET], rows, seed }, csv, { format: 'csv', signal });
+      project = await openProject(projectPath);
+      const dataset = await freeName(project, `${PRESET}-${rows}`);
+      step(`Importing into ${keep ? projectPath : 'a temporary project'} as "${dataset}"`);
+      await importDataset(project, csv, { name: dataset, format: 'simulator', signal });
+      step(`Training ${MODELS.join(', ')}`);
+      const records = await trainRun({
+        source: { kind: 'project', project, dataset },
+        models: MODELS,
+        modelConfig: { seed },
+        trainConfig: {
+          epochs,
+          batchSize: integer(values, 'batch-size', DEMO.batchSize),
+          learningRate: number(values, 'lr', DEMO.learningRate),
+          seed,
+        },
+        backend: backendName(values.backend),
+        onEvent: progressPrinter(),
+        signal,
+      });
+      signal.throwIfAborted();
+      print(aucTable(records));
+      step('Analysing and writing the report');
+      const written = await writeReportForRuns(
+        project,
+        records.map((r) => r.id),
+        { out, pageSize, title: `ESMC Lab demo: ${PRESET} simulation`, signal, onProgress: progressLine() },
+      );
+      if (process.stderr.isTTY) process.stderr.write('\n');
+      print(
+        `wrote ${written.path}: ${written.pages} pages in ${((Date.now() - started) / 1000).toFixed(0)} s` +
+          (keep ? `; the runs are in ${projectPath} (esmc-lab report --project ${projectPath} --runs all)` : ''),
+      );
+      return 0;
+    },
+    async () => {
+      project?.close();
+      await rm(work, { recursive: true, force: true });
+    },
+  );
 }
 
 /** `base`, or `base-2`, `base-3`, … when a kept project already has a dataset of that name. */

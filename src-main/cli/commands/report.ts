@@ -40,21 +40,39 @@ async function runReport(values: Values): Promise<number> {
   if (!existsSync(projectPath))
     throw new UsageError(`no project at ${projectPath}; create one with esmc-lab import --project ${projectPath}`);
   const project = await openProject(projectPath);
+  return interruptible(
+    out,
+    async (signal) => {
+      const runIds = await selectRuns(project, runsOption, values.dataset as string | undefined);
+      const written = await writeReportForRuns(project, runIds, {
+        out,
+        pageSize,
+        title: values.title as string | undefined,
+        signal,
+        onProgress: progressLine(),
+      });
+      if (process.stderr.isTTY) process.stderr.write('\n');
+      print(`wrote ${written.path}: ${written.pages} pages, ${written.bytes} bytes, ${written.seconds.toFixed(1)} s`);
+      return 0;
+    },
+    () => project.close(),
+  );
+}
+
+/**
+ * Runs `work` with Ctrl-C aborting its signal; interrupted, it exits 130 saying `out` was not written (the
+ * report is written atomically, so that is true). `cleanup` runs in every case.
+ */
+export async function interruptible(
+  out: string,
+  work: (signal: AbortSignal) => Promise<number>,
+  cleanup: () => unknown,
+): Promise<number> {
   const controller = new AbortController();
   const interrupt = () => controller.abort(new Error('interrupted'));
   process.once('SIGINT', interrupt);
   try {
-    const runIds = await selectRuns(project, runsOption, values.dataset as string | undefined);
-    const written = await writeReportForRuns(project, runIds, {
-      out,
-      pageSize,
-      title: values.title as string | undefined,
-      signal: controller.signal,
-      onProgress: progressLine(),
-    });
-    if (process.stderr.isTTY) process.stderr.write('\n');
-    print(`wrote ${written.path}: ${written.pages} pages, ${written.bytes} bytes, ${written.seconds.toFixed(1)} s`);
-    return 0;
+    return await work(controller.signal);
   } catch (error) {
     if (controller.signal.aborted) {
       printError(`\ninterrupted; nothing was written to ${out}`);
@@ -63,7 +81,7 @@ async function runReport(values: Values): Promise<number> {
     throw error;
   } finally {
     process.off('SIGINT', interrupt);
-    project.close();
+    await cleanup();
   }
 }
 
