@@ -190,11 +190,13 @@ describe('curve charts', () => {
   });
 
   it('names two runs of the same model apart', () => {
-    const second = curves.filter((c) => c.model === 'esmc').map((c) => ({ ...c, runId: 'ffffffff-0000' }));
+    const second = curves
+      .filter((c) => c.model === 'esmc')
+      .map((c) => ({ ...c, runId: 'ffffffff-0000-4000-8000-000000000000' }));
     const option = prChart([...curves, ...second], 'cvr');
     const names = seriesOf(option).map((s) => s.name);
-    expect(names).toContain(`esmc (run ${RUN_IDS.esmc.slice(0, 6)})`);
-    expect(names).toContain('esmc (run ffffff)');
+    expect(names).toContain(`esmc (${RUN_IDS.esmc.slice(0, 8)})`);
+    expect(names).toContain('esmc (ffffffff)');
     expect(names).toContain('esm2');
   });
 
