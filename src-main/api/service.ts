@@ -13,6 +13,7 @@ import { importDataset, type ImportStep } from '../engine/importers/import.js';
 import { MODELS, MODEL_NAMES, isModelName, modelInfo } from '../engine/models/index.js';
 import { SIMULATOR_PRESETS, validateConfig, type SimulatorConfig } from '../engine/simulate/simulator.js';
 import { openProject, type Project } from '../engine/store/project.js';
+import { findReport, saveReport } from '../engine/store/reports.js';
 import { JobManager, type JobContext } from '../jobs/manager.js';
 import { runTraining } from '../jobs/training.js';
 import { runWorkerTask, WorkerSlots } from '../jobs/workers.js';
@@ -71,8 +72,8 @@ export interface ServiceFiles {
   completeUpload(id: string): FileRef;
   /** The upload failed: its file is removed and its id forgotten. */
   discardUpload(id: string): Promise<void>;
-  /** A file the service wrote (a report) by its file id; undefined when there is none. */
-  written(fileId: string): { path: string; name: string } | undefined;
+  /** A file the service wrote (a report) by its file id; undefined when there is none (or it was deleted). */
+  written(fileId: string): Promise<{ path: string; name: string } | undefined>;
 }
 
 export interface ApiService {
@@ -129,7 +130,6 @@ export async function createApiService(options: ApiServiceOptions): Promise<ApiS
   let project: Project | null = null;
   const reads = new Set<Promise<unknown>>();
   const uploads = new Map<string, { path: string; name: string; complete: boolean }>();
-  const reports = new Map<string, { path: string; name: string }>();
   let backend: Promise<BackendInfo> | undefined;
 
   const requireProject = (): Project => {
@@ -257,7 +257,7 @@ export async function createApiService(options: ApiServiceOptions): Promise<ApiS
     },
 
     'files.open': async ({ fileId }) => {
-      const written = reports.get(fileId);
+      const written = await files.written(fileId);
       if (!written) throw notFound(`no file "${fileId}"`);
       // The browser host downloads it instead (GET /files/<id>); only a desktop shell opens a viewer.
       if (options.shell === 'browser') return { opened: false };
@@ -420,7 +420,6 @@ export async function createApiService(options: ApiServiceOptions): Promise<ApiS
           onProgress: (fraction: number, message?: string) => context.progress(fraction, message),
           signal: context.signal,
         });
-        reports.set(fileId, { path: out, name });
         const result: ReportResult = {
           path: out,
           fileId,
@@ -428,6 +427,14 @@ export async function createApiService(options: ApiServiceOptions): Promise<ApiS
           bytes: (await stat(out)).size,
           seconds: (Date.now() - started) / 1000,
         };
+        // Recorded in the project, so the file can be found again after a restart.
+        await saveReport(connection, {
+          id: fileId,
+          path: out,
+          createdAt: new Date(started).toISOString(),
+          runs: runIds,
+          metadata: { title: reportTitle, pageSize: pageSize ?? 'A4', pages: result.pages, bytes: result.bytes },
+        });
         return result;
       });
     },
@@ -472,7 +479,11 @@ export async function createApiService(options: ApiServiceOptions): Promise<ApiS
       uploads.delete(id);
       if (upload) await rm(dirname(upload.path), { recursive: true, force: true });
     },
-    written: (fileId) => reports.get(fileId),
+    async written(fileId) {
+      if (!project) return undefined;
+      const report = await withConnection((connection) => findReport(connection, fileId));
+      return report && existsSync(report.path) ? { path: report.path, name: basename(report.path) } : undefined;
+    },
   };
 
   return {

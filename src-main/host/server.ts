@@ -123,8 +123,8 @@ export async function startHost(options: HostOptions): Promise<Host> {
     }
   };
 
-  const download = (response: ServerResponse, fileId: string) => {
-    const file = service.files.written(fileId);
+  const download = async (response: ServerResponse, fileId: string) => {
+    const file = await service.files.written(fileId);
     if (!file) return sendText(response, 404, `no file "${fileId}"`);
     response.writeHead(200, {
       'content-type': contentType(file.path),

@@ -19,6 +19,8 @@ let trained: RunSummary[];
 let trainJobId: string;
 /** Every test row of the funnel dataset as stages.rows pages it unsorted, for the independent checks. */
 let testRows: StageRow[];
+/** Whether the report test ran (it needs src-main/report, written by another helper). */
+let reportWritten = false;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'esmc-api-'));
@@ -337,9 +339,11 @@ describe('the API service on a project', () => {
       return context.skip('src-main/report/index.ts does not export writeReportForRuns yet (another helper writes it)');
     const { jobId } = await api.call('report.create', { runIds: trained.map((run) => run.id), title: 'Funnel' });
     const written = await api.result<'report'>(jobId);
+    reportWritten = true;
     expect(written.pages).toBeGreaterThan(0);
     expect(readFileSync(written.path).subarray(0, 5).toString()).toBe('%PDF-');
-    expect(api.service.files.written(written.fileId)?.path).toBe(written.path);
+    expect((await api.service.files.written(written.fileId))?.path).toBe(written.path);
+    expect(await api.call('files.open', { fileId: written.fileId })).toEqual({ opened: false });
   });
 
   it('closes cleanly, leaving a project the engine opens with the same runs and predictions', async () => {
@@ -348,6 +352,8 @@ describe('the API service on a project', () => {
     const project = await openProject(projectPath);
     try {
       expect((await listRuns(project)).map((run) => run.id)).toEqual(runIds);
+      const reports = await project.all('SELECT count(*)::INTEGER AS n FROM reports');
+      expect(reports[0].n).toBe(reportWritten ? 1 : 0);
       const test = await readDataset(project, 'funnel', { part: 'test' });
       const predictions = await readPredictions(project, trained[1].id, { dataset: 'funnel', part: 'test' });
       expect(Array.from(test.rowIds!)).toEqual(testRows.map((row) => row.rowId));

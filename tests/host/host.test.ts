@@ -9,6 +9,8 @@ import WebSocket from 'ws';
 import { createApiService, type ApiService } from '../../src-main/api/service.js';
 import { openExternally } from '../../src-main/api/open-externally.js';
 import { fileUnder } from '../../src-main/host/static.js';
+import { openProject } from '../../src-main/engine/store/project.js';
+import { saveReport } from '../../src-main/engine/store/reports.js';
 import { startHost, type Host } from '../../src-main/host/server.js';
 import { defaultProjectPath, isLoopback } from '../../src-main/cli/commands/serve.js';
 import type { ApiEvent, FileRef, Method } from '../../src-shared/api/contract.js';
@@ -95,6 +97,18 @@ beforeAll(async () => {
   writeFileSync(join(staticDir, 'index.html'), '<!doctype html><title>ESMC Lab</title>');
   writeFileSync(join(staticDir, 'assets', 'app.js'), 'console.log("app")');
   writeFileSync(join(dir, 'secret.txt'), 'not for the web');
+  // A report the service wrote in an earlier session: the project records it, the host serves it.
+  mkdirSync(join(dir, 'project'));
+  writeFileSync(join(dir, 'project', 'funnel.pdf'), '%PDF-1.7 a report');
+  const earlier = await openProject(join(dir, 'project', 'lab.duckdb'));
+  await saveReport(earlier, {
+    id: 'report-1',
+    path: join(dir, 'project', 'funnel.pdf'),
+    createdAt: '2026-01-01T00:00:00.000Z',
+    runs: ['a', 'b'],
+    metadata: { title: 'Funnel' },
+  });
+  earlier.close();
   service = await createApiService({ projectPath: join(dir, 'project', 'lab.duckdb'), shell: 'browser', workers: 1 });
   host = await startHost({ service, staticDir });
 });
@@ -219,8 +233,18 @@ describe('the browser host', () => {
       body: Buffer.from('a\n'),
     });
     expect(wrong.status).toBe(401);
-    expect((await raw('/files/abc')).status).toBe(401);
+    expect((await raw('/files/report-1')).status).toBe(401);
     expect((await raw(`/files/abc?token=${host.token}`)).status).toBe(404);
+  });
+
+  it('downloads a report the service wrote, by its file id', async () => {
+    const pdf = await raw(`/files/report-1?token=${host.token}`);
+    expect([pdf.status, pdf.headers['content-type'], pdf.headers['content-disposition'], pdf.body]).toEqual([
+      200,
+      'application/pdf',
+      'attachment; filename="funnel.pdf"',
+      '%PDF-1.7 a report',
+    ]);
   });
 
   it('refuses an upload over the size limit and keeps nothing of it', async () => {
