@@ -170,9 +170,13 @@ export async function createApiService(options: ApiServiceOptions): Promise<ApiS
     const owner = requireProject();
     const job = jobs.start(kind, title, async (context) => {
       const connection = await owner.connect();
+      // Cancelling stops the statement running now (a long read or import) instead of waiting for its end.
+      const interrupt = () => connection.connection.interrupt();
+      context.signal.addEventListener('abort', interrupt);
       try {
         return await work(connection, context);
       } finally {
+        context.signal.removeEventListener('abort', interrupt);
         connection.close();
         if (kind !== 'analyse' && project === owner) await announceProject().catch(() => undefined);
       }

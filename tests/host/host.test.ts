@@ -12,7 +12,7 @@ import { fileUnder } from '../../src-main/host/static.js';
 import { openProject } from '../../src-main/engine/store/project.js';
 import { saveReport } from '../../src-main/engine/store/reports.js';
 import { startHost, type Host } from '../../src-main/host/server.js';
-import { defaultProjectPath, isLoopback } from '../../src-main/cli/commands/serve.js';
+import { defaultProjectPath, exposureWarning, isLoopback } from '../../src-main/cli/commands/serve.js';
 import type { ApiEvent, FileRef, Method } from '../../src-shared/api/contract.js';
 import type { ReplyFrame, ServerFrame } from '../../src-shared/api/wire.js';
 
@@ -281,9 +281,14 @@ describe('the browser host', () => {
 });
 
 describe('esmc-lab serve', () => {
-  it('knows loopback addresses and the default project', () => {
+  it('knows loopback addresses, warns loudly beyond them, and knows the default project', () => {
     expect(['127.0.0.1', '127.3.2.1', '::1', 'localhost'].every(isLoopback)).toBe(true);
     expect(['0.0.0.0', '192.168.1.4', '::'].some(isLoopback)).toBe(false);
+    expect(exposureWarning('127.0.0.1', 'abc', false)).toBeUndefined();
+    expect(exposureWarning('0.0.0.0', 'generated-token', false)).toMatch(
+      /0\.0\.0\.0.*\n.*Generated token: generated-token/,
+    );
+    expect(exposureWarning('0.0.0.0', 'secret-token', true)).not.toContain('secret-token');
     expect(defaultProjectPath({ XDG_DATA_HOME: '/data' })).toBe('/data/esmc-lab/esmc-lab.duckdb');
     expect(defaultProjectPath({ HOME: '/home/x' })).toMatch(/\/\.local\/share\/esmc-lab\/esmc-lab\.duckdb$/);
   });

@@ -37,6 +37,22 @@ function rendererDir(): string {
   return fileURLToPath(new URL('../../../dist/renderer', import.meta.url));
 }
 
+/**
+ * What to say when the lab listens beyond this machine: that it is reachable, and the token when the user did
+ * not choose it (they need it to connect from elsewhere). Nothing on a loopback address.
+ */
+export function exposureWarning(host: string, token: string, chosenToken: boolean): string | undefined {
+  if (isLoopback(host)) return undefined;
+  const banner = '!'.repeat(78);
+  const lines = [
+    banner,
+    `  Listening on ${host}: anyone who can reach this address and has the token can use the lab.`,
+    chosenToken ? '  The token is the one given with --token.' : `  Generated token: ${token}`,
+    banner,
+  ];
+  return lines.join('\n');
+}
+
 export const serveCommand: Command = {
   summary: 'serve the lab to a web browser (HTTP + WebSocket) instead of the desktop window',
   usage: 'esmc-lab serve [--project FILE] [--host 127.0.0.1] [--port 0] [--open] [--token T]',
@@ -94,13 +110,8 @@ async function runServe(values: Values): Promise<number> {
   );
   print(`project: ${projectPath}${values.project === undefined ? ' (the default; --project FILE to choose)' : ''}`);
   print(`ESMC Lab is at ${served.url}`);
-  if (!isLoopback(host)) {
-    const banner = '!'.repeat(78);
-    printError(
-      `${banner}\n  Listening on ${host}: anyone who can reach this address and has the token can use the lab.\n` +
-        `  Token: ${served.token}\n${banner}`,
-    );
-  }
+  const warning = exposureWarning(host, served.token, token !== undefined);
+  if (warning) printError(warning);
   if (values.open && !(await openExternally(served.url)))
     printError(`warning: could not open a browser; open ${served.url} yourself`);
 
