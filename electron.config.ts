@@ -9,9 +9,9 @@ const config: Configuration = {
   productName: 'ESMC Lab',
   copyright: 'Copyright © ESMC Lab contributors',
   directories: { buildResources: 'build', output: 'out/installers' },
-  // The compiled main process, preload, service and engine, and the Vite build of the renderer. electron-builder
-  // adds the production dependencies (never the devDependencies) from node_modules itself.
-  files: ['dist/**/*', '!dist/**/*.map', 'package.json'],
+  // The compiled main process, preload, service and engine, the Vite build of the renderer, and the report's
+  // font. electron-builder adds the production dependencies (never the devDependencies) from node_modules itself.
+  files: ['dist/**/*', '!dist/**/*.map', 'package.json', 'assets/fonts/**/*'],
   extraMetadata: { main: 'dist/src-main/electron/main.js' },
   asar: true,
   // Native code cannot be loaded from inside the archive, and tfjs's wasm files are read by path (also by

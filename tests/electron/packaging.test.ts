@@ -67,7 +67,7 @@ describe('electron-builder configuration', () => {
     expect(config.extraMetadata?.main).toBe(pkg.main);
     // electron-builder normalises `files` to file sets.
     const files = (config.files as { filter: string[] }[]).flatMap((set) => set.filter);
-    expect(files).toEqual(expect.arrayContaining(['dist/**/*', 'package.json', '!dist/**/*.map']));
+    expect(files).toEqual(expect.arrayContaining(['dist/**/*', 'package.json', '!dist/**/*.map', 'assets/fonts/**/*']));
     // Installers must not land in dist/, which is what gets packed.
     expect(config.directories?.output).not.toMatch(/^dist\b/);
     expect(config.asar).toBe(true);
