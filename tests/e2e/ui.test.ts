@@ -196,6 +196,35 @@ describe.skipIf(skipReason !== null)('analyst UI in the browser host', () => {
     await shot('05-results');
   });
 
+  it("inspects the rows the chain rule cannot explain, and one row's path", async () => {
+    shotOnFailure('stages');
+    await view('Stages').click();
+    await page
+      .getByRole('combobox', { name: 'Row filter' })
+      .selectOption({ label: 'Purchased without an action (PSC)' });
+    const table = page.getByRole('table', { name: 'Rows and stage probabilities' });
+    await expect.poll(() => page.getByText(/^rows 1–\d+ of \d+/).count(), { timeout: 20_000 }).toBe(1);
+    const rows = table.locator('tbody tr');
+    expect(await rows.count()).toBeGreaterThan(0);
+    // Every row shown is a clicked purchase without an action: click 1, action 0, purchase 1.
+    for (const row of await rows.all())
+      expect((await row.locator('td').allTextContents()).slice(1, 4)).toEqual(['1', '0', '1']);
+    await page.getByRole('button', { name: 'Sort by esmc pCVR' }).click();
+    await expect
+      .poll(() => page.getByRole('status').filter({ hasText: 'loading' }).count(), { timeout: 20_000 })
+      .toBe(0);
+    expect(await page.getByRole('columnheader', { name: 'Sort by esmc pCVR' }).getAttribute('aria-sort')).toBe(
+      'descending',
+    );
+    await rows
+      .first()
+      .getByRole('button', { name: /^Inspect row/ })
+      .click();
+    expect(await chartTexts('Row path chart')).toMatch(/clicked, no action, purchased/);
+    expect(await page.getByRole('table', { name: 'Row features' }).innerText()).toMatch(/item_id/);
+    await shot('06-stages');
+  });
+
   it('cancels a training and recovers', async () => {
     shotOnFailure('cancel');
     await view('Train').click();
@@ -221,7 +250,7 @@ describe.skipIf(skipReason !== null)('analyst UI in the browser host', () => {
     await expect.poll(() => page.getByRole('button', { name: 'Start training' }).isEnabled()).toBe(true);
     expect(await cancel.isEnabled()).toBe(false);
     expect(await page.getByLabel('Running jobs').getByRole('progressbar').count()).toBe(0);
-    await shot('06-cancelled');
+    await shot('07-cancelled');
 
     // The project still answers: the two earlier runs are there, selectable.
     await view('Runs').click();

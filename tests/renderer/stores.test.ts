@@ -246,13 +246,19 @@ describe('data store', () => {
     findings: [],
   };
 
-  it('inspects dropped files, imports one with the edited roles, and shows the imported dataset', async () => {
+  /** A lab whose import answers with job 'imp', and sales.csv dropped on it. */
+  async function droppedFile() {
     const host = new FakeHost()
       .on('files.inspect', ({ file }) => ({ ...inspection, file: file as never }))
       .on('datasets.import', () => ({ jobId: 'imp' }));
     labApp(host);
     const data = useDataStore();
     await data.addFiles([new File(['x'], 'sales.csv')]);
+    return { host, data };
+  }
+
+  it('inspects dropped files, imports one with the edited roles, and shows the imported dataset', async () => {
+    const { host, data } = await droppedFile();
     expect(data.pending).toHaveLength(1);
     const file = data.pending[0];
     file.roles = withRole(file.roles, 'city', 'ignore');
@@ -270,12 +276,7 @@ describe('data store', () => {
   });
 
   it('keeps a file whose import failed, with the reason and where in the file', async () => {
-    const host = new FakeHost()
-      .on('files.inspect', ({ file }) => ({ ...inspection, file: file as never }))
-      .on('datasets.import', () => ({ jobId: 'imp' }));
-    labApp(host);
-    const data = useDataStore();
-    await data.addFiles([new File(['x'], 'sales.csv')]);
+    const { host, data } = await droppedFile();
     const imported = data.importFile(data.pending[0].key);
     await settle();
     host.emitJob({
