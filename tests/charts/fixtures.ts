@@ -12,6 +12,7 @@ import { Random } from '../../src-main/engine/random.js';
 import { SIMULATOR_PRESETS } from '../../src-main/engine/simulate/config.js';
 import { simulateDataset } from '../../src-main/engine/simulate/simulator.js';
 import type { StageArrays } from '../../src-main/engine/train/predict.js';
+import { noisy } from '../helpers/noise.js';
 
 export interface ChartInputs {
   funnel: Funnel;
@@ -23,13 +24,6 @@ export interface ChartInputs {
 }
 
 /** The true probability's logit plus Gaussian noise: ranks like the truth, worse. */
-function noisy(values: Float32Array, sigma: number, random: Random): Float32Array {
-  return Float32Array.from(values, (p) => {
-    const clipped = Math.min(Math.max(p, 1e-6), 1 - 1e-6);
-    return 1 / (1 + Math.exp(-(Math.log(clipped / (1 - clipped)) + sigma * random.normal())));
-  });
-}
-
 function fakeModels(truth: SimulationTruth, seed: number): Record<string, StageArrays> {
   const random = new Random(seed);
   const ctr = noisy(truth.true_ctr, 0.3, random);

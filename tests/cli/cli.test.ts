@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { main } from '../../src-main/cli/main.js';
+import { cli } from '../helpers/cli.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const sample = join(root, 'assets/samples/funnel-sample.csv');
@@ -16,19 +16,6 @@ beforeAll(() => {
 afterAll(() => rmSync(workdir, { recursive: true, force: true }));
 
 /** Runs the CLI in-process and captures what it prints. */
-async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true));
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true));
-  try {
-    return { code: await main(argv), stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
-
 describe('esmc-lab CLI', () => {
   it('explains itself: overview, per-command help, metric definitions', async () => {
     const overview = await cli('--help');
@@ -142,7 +129,7 @@ describe('esmc-lab CLI', () => {
       [['train', '--data', sample, '--model', 'esmx'], /Unknown model "esmx"/],
       [['train', '--data', sample, '--split', '0.5,0.5'], /--split must be three fractions/],
       [['train', '--data', sample, '--epochs', 'two'], /--epochs must be a number/],
-      [['train', '--data', sample, '--backend', 'tpu'], /--backend must be one of node-gpu, node, wasm, cpu/],
+      [['train', '--data', sample, '--backend', 'tpu'], /--backend must be one of node-gpu, webgpu, node, wasm, cpu/],
       [['train', '--data', sample, '--frobnicate'], /Unknown option '--frobnicate'/],
       [['train', '--data', sample, '--loss-weights', 'ctr'], /--loss-weights takes term=weight pairs/],
       [['fly'], /Unknown command "fly"/],

@@ -23,6 +23,9 @@ import {
 } from '../../src-main/engine/psc/index.js';
 import { Random } from '../../src-main/engine/random.js';
 import type { StageArrays } from '../../src-main/engine/train/predict.js';
+import { noisy as noisyWith } from '../helpers/noise.js';
+
+const noisy = (values: Float32Array, sigma: number, seed: number) => noisyWith(values, sigma, new Random(seed));
 
 interface Funnel {
   click: Float32Array;
@@ -75,14 +78,6 @@ function simulate(seed: number, rows: number): { truth: SimulationTruth; labels:
 }
 
 /** Scores that rank like the truth but worse: the true probability's logit plus Gaussian noise. */
-function noisy(values: Float32Array, sigma: number, seed: number): Float32Array {
-  const random = new Random(seed);
-  return Float32Array.from(values, (p) => {
-    const logit = Math.log(p / (1 - p)) + sigma * random.normal();
-    return 1 / (1 + Math.exp(-logit));
-  });
-}
-
 function fill(values: number[]): Float32Array {
   return Float32Array.from(values);
 }

@@ -8,10 +8,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatPercent, formatValue } from '../../src-shared/charts/index.js';
 import { datasetDetail, pscAnalysisFor, resultsView } from '../../src-main/api/views.js';
-import { main } from '../../src-main/cli/main.js';
 import { importDataset } from '../../src-main/engine/importers/import.js';
 import { DEFAULT_MODEL_CONFIG } from '../../src-main/engine/models/index.js';
 import { trainRun } from '../../src-main/engine/run.js';
@@ -21,6 +20,7 @@ import { saveFailedRun } from '../../src-main/engine/store/runs.js';
 import { DEFAULT_TRAIN_CONFIG } from '../../src-main/engine/train/trainer.js';
 import { writeReportForRuns } from '../../src-main/report/index.js';
 import { pdfImages, pdfInfo, pdfText } from './pdf.js';
+import { cli } from '../helpers/cli.js';
 
 const TRAIN = { epochs: 2, batchSize: 256, learningRate: 0.01, progressIntervalMs: 60_000 };
 
@@ -155,19 +155,6 @@ describe('writeReportForRuns', () => {
 });
 
 /** Runs the CLI in-process and captures what it prints. */
-async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true));
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true));
-  try {
-    return { code: await main(argv), stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
-
 describe('esmc-lab report and demo', () => {
   beforeAll(() => project.close());
 
