@@ -35,4 +35,9 @@ app.config.errorHandler = (error, _instance, where) => {
   app.runWithContext(() => useNoticesStore().report(`Unexpected error (${where})`, error));
 };
 
+// A promise nobody awaited that failed is still a failure the person should read about.
+window.addEventListener('unhandledrejection', (event) => {
+  app.runWithContext(() => useNoticesStore().report('Unexpected error', event.reason));
+});
+
 app.mount('#app');

@@ -19,11 +19,7 @@ const DATA = '/work/shared/datasets/taobao-userbehavior/userbehavior_first_4321_
 const LOCAL_DATA = join(ROOT, '../shared/datasets/taobao-userbehavior/userbehavior_first_4321_lines.csv');
 const SCREENSHOTS = join(ROOT, 'test-results/screenshots');
 const dataFile = existsSync(LOCAL_DATA) ? LOCAL_DATA : DATA;
-const skipReason = !existsSync(CHROMIUM)
-  ? `${CHROMIUM} is missing (apt-get install chromium)`
-  : !existsSync(dataFile)
-    ? `the Taobao sample is missing at ${dataFile}`
-    : null;
+const skipReason = existsSync(CHROMIUM) ? null : `${CHROMIUM} is missing (apt-get install chromium)`;
 
 /** The objects a page holds that this Node program has no DOM types for. */
 interface PageGlobals {
@@ -40,6 +36,7 @@ describe.skipIf(skipReason !== null)('analyst UI in the browser host', () => {
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
+    if (!existsSync(dataFile)) throw new Error(`the Taobao sample is missing: looked at ${LOCAL_DATA} and ${DATA}`);
     work = await mkdtemp(join(tmpdir(), 'esmc-e2e-'));
     // Build the renderer from the current sources into the temp folder, so the test never serves a stale build
     // and never writes dist/ under other tests' feet.
