@@ -4,6 +4,22 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+/**
+ * Why poppler's tools cannot run here (CI installs poppler-utils; a bare machine may not have it), or null. The
+ * tests that read PDFs back are skipped with this reason rather than failing on a missing program.
+ */
+export const popplerMissing: string | null = (() => {
+  try {
+    execFileSync('pdftotext', ['-v'], { stdio: 'ignore' });
+    return null;
+  } catch {
+    return 'poppler-utils (pdftotext, pdfinfo, pdfimages, pdftoppm) is not installed';
+  }
+})();
+
+/** Appended to the name of a suite skipped for want of poppler, so the test report says why. */
+export const popplerNote = popplerMissing ? ` (skipped: ${popplerMissing})` : '';
+
 export function pdfText(path: string): string {
   return execFileSync('pdftotext', ['-enc', 'UTF-8', path, '-'], { encoding: 'utf8' });
 }

@@ -19,7 +19,7 @@ import { openProject, type Project } from '../../src-main/engine/store/project.j
 import { saveFailedRun } from '../../src-main/engine/store/runs.js';
 import { DEFAULT_TRAIN_CONFIG } from '../../src-main/engine/train/trainer.js';
 import { writeReportForRuns } from '../../src-main/report/index.js';
-import { pdfImages, pdfInfo, pdfText } from './pdf.js';
+import { pdfImages, pdfInfo, pdfText, popplerMissing, popplerNote } from './pdf.js';
 import { cli } from '../helpers/cli.js';
 
 const TRAIN = { epochs: 2, batchSize: 256, learningRate: 0.01, progressIntervalMs: 60_000 };
@@ -94,7 +94,7 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('writeReportForRuns', () => {
+describe.skipIf(popplerMissing !== null)(`writeReportForRuns${popplerNote}`, () => {
   it('shows the numbers the views return, and the failed run with its error', async () => {
     const out = join(dir, 'paper.pdf');
     const progress: number[] = [];
@@ -154,8 +154,7 @@ describe('writeReportForRuns', () => {
   });
 });
 
-/** Runs the CLI in-process and captures what it prints. */
-describe('esmc-lab report and demo', () => {
+describe.skipIf(popplerMissing !== null)(`esmc-lab report and demo${popplerNote}`, () => {
   beforeAll(() => project.close());
 
   it('writes a report of all runs of a dataset, or of runs named by id prefix', async () => {
