@@ -2,7 +2,8 @@ import { createPinia, setActivePinia, type Pinia } from 'pinia';
 import { createApp, type App } from 'vue';
 import type { ApiEvent, FileRef, JobInfo, Method, Params, ReplyFrame, Result } from '../../src-shared/api/index.js';
 import { ApiError } from '../../src-shared/api/errors.js';
-import { installLab } from '../../src-renderer/lab.js';
+import { ApiClient } from '../../src-shared/api/client.js';
+import { LAB_KEY, installLab } from '../../src-renderer/lab.js';
 import type { ConnectionState, RendererHost } from '../../src-renderer/transport/index.js';
 
 type Handler<M extends Method> = (params: Params<M>) => Result<M> | Promise<Result<M>>;
@@ -90,4 +91,11 @@ export function labApp(host: FakeHost): { app: App; pinia: Pinia; run: <T>(fn: (
 /** Lets pending promise callbacks run. */
 export async function settle(): Promise<void> {
   for (let i = 0; i < 5; i++) await new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+/** Mount options that give a component the app's Pinia and lab, as main.ts does. */
+export function withLab(host: FakeHost): { global: { plugins: Pinia[]; provide: Record<symbol, unknown> } } {
+  const pinia = createPinia();
+  setActivePinia(pinia);
+  return { global: { plugins: [pinia], provide: { [LAB_KEY as symbol]: { api: new ApiClient(host), host } } } };
 }

@@ -1,0 +1,79 @@
+// @vitest-environment happy-dom
+import { flushPromises, mount } from '@vue/test-utils';
+import { describe, expect, it } from 'vitest';
+import { ApiError } from '../../src-shared/api/errors.js';
+import type { AppInfo, JobInfo } from '../../src-shared/api/index.js';
+import NoticeList from '../../src-renderer/components/NoticeList.vue';
+import StatusBar from '../../src-renderer/components/StatusBar.vue';
+import { useAppStore } from '../../src-renderer/stores/app.js';
+import { useNoticesStore } from '../../src-renderer/stores/notices.js';
+import { FakeHost, withLab } from './fake-host.js';
+
+const info = {
+  version: '0.1.0',
+  shell: 'browser',
+  backend: { name: 'wasm', tfjsBackend: 'wasm', device: 'CPU (wasm SIMD)', skipped: [] },
+  models: [],
+  presets: [],
+  defaults: {},
+  project: { path: '/tmp/lab.duckdb', name: 'lab', datasets: [], runs: [] },
+} as unknown as AppInfo;
+
+const running: JobInfo = {
+  id: 'j1',
+  kind: 'train',
+  title: 'Train esmm on sales',
+  state: 'running',
+  progress: 0.42,
+  message: 'epoch 2',
+  startedAt: '2026-01-01T00:00:00.000Z',
+};
+
+describe('status bar', () => {
+  it('shows the project, the backend and each running job with a cancel that reaches the lab', async () => {
+    const host = new FakeHost()
+      .on('app.info', () => info)
+      .on('jobs.list', () => [running, { ...running, id: 'j0', state: 'done', title: 'Import sales' }])
+      .on('jobs.cancel', ({ jobId }) => ({ ...running, id: jobId, state: 'cancelled' }));
+    const options = withLab(host);
+    const wrapper = mount(StatusBar, options);
+    await useAppStore().load();
+    host.setConnection('open');
+    await flushPromises();
+    expect(wrapper.text()).toContain('Project: lab');
+    expect(wrapper.text()).toContain('Backend: CPU (wasm SIMD) (wasm)');
+    expect(wrapper.text()).toContain('connected');
+    const progress = wrapper.findAll('progress');
+    expect(progress.map((bar) => bar.attributes('aria-label'))).toEqual(['Train esmm on sales: 42%']);
+    await wrapper.get('button[aria-label="Cancel Train esmm on sales"]').trigger('click');
+    await flushPromises();
+    expect(host.callsOf('jobs.cancel')).toEqual([{ jobId: 'j1' }]);
+    expect(wrapper.findAll('progress')).toHaveLength(0);
+  });
+
+  it('says when the link is lost', async () => {
+    const host = new FakeHost();
+    const wrapper = mount(StatusBar, withLab(host));
+    useAppStore();
+    host.setConnection('reconnecting');
+    await flushPromises();
+    expect(wrapper.get('.connection').text()).toBe('connection lost, reconnecting…');
+  });
+});
+
+describe('messages', () => {
+  it('shows a failure in words as an alert until it is dismissed', async () => {
+    const wrapper = mount(NoticeList, withLab(new FakeHost()));
+    const notices = useNoticesStore();
+    notices.report(
+      'Importing sales.csv',
+      new ApiError('data-error', 'click must be 0 or 1', { where: { file: 'sales.csv', line: 9 } }),
+    );
+    await flushPromises();
+    const alert = wrapper.get('[role="alert"]');
+    expect(alert.text()).toContain('Importing sales.csv:');
+    expect(alert.text()).toContain('sales.csv:9: click must be 0 or 1');
+    await wrapper.get('button[aria-label="Dismiss: Importing sales.csv"]').trigger('click');
+    expect(wrapper.find('[role="alert"]').exists()).toBe(false);
+  });
+});
