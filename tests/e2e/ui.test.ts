@@ -61,7 +61,8 @@ describe.skipIf(skipReason !== null)('analyst UI in the browser host', () => {
         '--no-first-run',
       ],
     });
-    page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    // Reduced motion: the charts draw without animation, as for a person who asked for it, so shots are final.
+    page = await browser.newPage({ viewport: { width: 1400, height: 1000 }, reducedMotion: 'reduce' });
     page.on('pageerror', (error) => pageErrors.push(error.message));
     page.on('console', (message) => {
       if (message.type() === 'error') pageErrors.push(message.text());
