@@ -22,7 +22,14 @@ export { DEFAULT_SPLIT };
 /** A file read directly, or a dataset imported into a project (whose stored split every model shares). */
 export type DataSource =
   | { kind: 'file'; path: string; load?: LoadCsvOptions }
-  | { kind: 'project'; project: Project; dataset: string; split?: string };
+  | {
+      kind: 'project';
+      project: Project;
+      dataset: string;
+      split?: string;
+      /** Read the parts into shared memory, for worker threads to train on without copies. */
+      shared?: boolean;
+    };
 
 /** The rows of one comparison, split once, with what describes where they came from. */
 export interface LoadedSource {
@@ -200,7 +207,8 @@ export async function loadFromProject(
       );
     await createSplit(project, dataset, { kind: 'random', name: split, fractions, seed });
   }
-  const read = (part: keyof SplitFractions) => readDataset(project, dataset, { part, split });
+  const read = (part: keyof SplitFractions) =>
+    readDataset(project, dataset, { part, split }, { shared: source.shared });
   const streamed = await storedRows(project, dataset, { part: 'train', split }, seed);
   const parts = {
     train: streamed.rows > streamAbove ? streamed : await read('train'),

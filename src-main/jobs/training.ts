@@ -21,32 +21,6 @@ export interface TrainingJob {
   onTrainEvent(model: string, event: TrainEvent | { type: 'loaded'; rows: number }): void;
 }
 
-/** A copy whose arrays live in shared memory: every worker thread reads the same rows, none copies them. */
-export function sharedDataset(data: EncodedDataset): EncodedDataset {
-  const share = <T extends Int32Array | Float32Array>(array: T): T => {
-    const copy = new (array.constructor as new (buffer: SharedArrayBuffer) => T)(
-      new SharedArrayBuffer(array.byteLength),
-    );
-    copy.set(array);
-    return copy;
-  };
-  const optional = <T extends Int32Array | Float32Array>(array: T | undefined) => array && share(array);
-  return {
-    ...data,
-    categorical: share(data.categorical),
-    multiHot: data.multiHot.map(share),
-    dense: share(data.dense),
-    labels: {
-      click: share(data.labels.click),
-      action: optional(data.labels.action),
-      purchase: share(data.labels.purchase),
-    },
-    userIds: optional(data.userIds),
-    truth: data.truth && Object.fromEntries(Object.entries(data.truth).map(([name, values]) => [name, share(values)])),
-    rowIds: optional(data.rowIds),
-  };
-}
-
 /**
  * Trains each model on its own worker thread, as many at once as the slots allow, on the dataset's stored
  * split (the seeded random one, made on first use as `esmc-lab train` does). The main thread reads the
@@ -58,7 +32,8 @@ export async function runTraining(job: TrainingJob, context: JobContext): Promis
   const { project, dataset } = job;
   const { signal } = context;
   context.progress(0, `reading "${dataset}"`);
-  const loaded = await loadFromProject({ kind: 'project', project, dataset }, DEFAULT_SPLIT, 1, Infinity);
+  // In shared memory: every worker thread reads the same rows, none copies them.
+  const loaded = await loadFromProject({ kind: 'project', project, dataset, shared: true }, DEFAULT_SPLIT, 1, Infinity);
   signal.throwIfAborted();
   const parts = loaded.parts as Record<'train' | 'validation' | 'test', EncodedDataset>;
   // Only plain data crosses to the workers (the loaded source also holds the project's connection).
@@ -68,11 +43,7 @@ export async function runTraining(job: TrainingJob, context: JobContext): Promis
     path: loaded.path,
     sha256: loaded.sha256,
     rows: loaded.rows,
-    parts: {
-      train: sharedDataset(parts.train),
-      validation: sharedDataset(parts.validation),
-      test: sharedDataset(parts.test),
-    },
+    parts,
   };
   const split = loaded.store!.split;
   const { maxSteps, ...trainConfig } = job.trainConfig ?? {};

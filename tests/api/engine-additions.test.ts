@@ -104,6 +104,24 @@ describe('the project store', () => {
     expect((await project.datasets()).length).toBe(1);
   });
 
+  it('reads into shared memory on request, with the same rows', async () => {
+    const plain = await readDataset(project, 'funnel');
+    const shared = await readDataset(project, 'funnel', undefined, { shared: true });
+    for (const [name, array] of Object.entries({
+      categorical: shared.categorical,
+      dense: shared.dense,
+      click: shared.labels.click,
+      action: shared.labels.action!,
+      userIds: shared.userIds!,
+      rowIds: shared.rowIds!,
+    }))
+      expect([name, array.buffer instanceof SharedArrayBuffer]).toEqual([name, true]);
+    expect(plain.categorical.buffer instanceof SharedArrayBuffer).toBe(false);
+    expect(Array.from(shared.categorical)).toEqual(Array.from(plain.categorical));
+    expect(Array.from(shared.labels.purchase)).toEqual(Array.from(plain.labels.purchase));
+    expect(Array.from(shared.rowIds!)).toEqual(Array.from(plain.rowIds!));
+  });
+
   it('reads a run back whole, stores failed runs with their error, and reads predictions of one part', async () => {
     const [record] = await trainRun({
       source: { kind: 'project', project, dataset: 'funnel' },

@@ -63,26 +63,27 @@ class DatasetFiller {
   constructor(
     private readonly info: DatasetInfo,
     readonly capacity: number,
+    shared = false,
   ) {
     const schema = schemaOf(info.encoding);
     const { roles } = info;
+    const int32 = (n: number) => (shared ? new Int32Array(new SharedArrayBuffer(4 * n)) : new Int32Array(n));
+    const float32 = (n: number) => (shared ? new Float32Array(new SharedArrayBuffer(4 * n)) : new Float32Array(n));
     this.dataset = {
       schema,
       rows: 0,
-      categorical: new Int32Array(capacity * schema.categorical.length),
-      multiHot: schema.multiHot.map((field) => new Int32Array(capacity * field.maxLength)),
-      dense: new Float32Array(capacity * schema.dense.length),
+      categorical: int32(capacity * schema.categorical.length),
+      multiHot: schema.multiHot.map((field) => int32(capacity * field.maxLength)),
+      dense: float32(capacity * schema.dense.length),
       labels: {
-        click: new Float32Array(capacity),
-        action: (roles.action ?? []).length > 0 ? new Float32Array(capacity) : undefined,
-        purchase: new Float32Array(capacity),
+        click: float32(capacity),
+        action: (roles.action ?? []).length > 0 ? float32(capacity) : undefined,
+        purchase: float32(capacity),
       },
-      userIds: roles.user ? new Int32Array(capacity) : undefined,
+      userIds: roles.user ? int32(capacity) : undefined,
       truth:
-        roles.truth.length > 0
-          ? Object.fromEntries(roles.truth.map((name) => [name, new Float32Array(capacity)]))
-          : undefined,
-      rowIds: new Int32Array(capacity),
+        roles.truth.length > 0 ? Object.fromEntries(roles.truth.map((name) => [name, float32(capacity)])) : undefined,
+      rowIds: int32(capacity),
     };
   }
 
@@ -180,10 +181,18 @@ async function countRows(project: Project, info: DatasetInfo, selector?: PartSel
   return n;
 }
 
-/** The whole dataset, or one part of a stored split, as the engine's in-memory arrays; for data that fits. */
-export async function readDataset(project: Project, name: string, selector?: PartSelector): Promise<EncodedDataset> {
+/**
+ * The whole dataset, or one part of a stored split, as the engine's in-memory arrays; for data that fits.
+ * With `shared`, the arrays live in SharedArrayBuffers, which worker threads read without a copy.
+ */
+export async function readDataset(
+  project: Project,
+  name: string,
+  selector?: PartSelector,
+  options: { shared?: boolean } = {},
+): Promise<EncodedDataset> {
   const info = await project.dataset(name);
-  const filler = new DatasetFiller(info, await countRows(project, info, selector));
+  const filler = new DatasetFiller(info, await countRows(project, info, selector), options.shared);
   const result = await project.connection.stream(readQuery(info, selector));
   for await (const columns of chunkColumns(result)) filler.add(columns, 0);
   return filler.finish();

@@ -1,6 +1,8 @@
+import { DOUBLE, INTEGER, VARCHAR } from '@duckdb/node-api';
 import type { RunRecord } from '../run.js';
 import { STAGES } from '../models/index.js';
 import type { StageArrays } from '../train/predict.js';
+import { appendRows } from './append.js';
 import type { Project } from './project.js';
 import type { PartSelector } from './read.js';
 import { literal } from './sql.js';
@@ -71,19 +73,21 @@ export async function saveRun(
   });
 }
 
-async function appendPredictions(project: Project, runId: string, { rowIds, stages }: RunPredictions): Promise<void> {
-  const appender = await project.connection.createAppender('predictions');
+function appendPredictions(project: Project, runId: string, { rowIds, stages }: RunPredictions): Promise<void> {
   const columns = STAGES.map((stage) => stages[stage]);
-  for (let row = 0; row < rowIds.length; row++) {
-    appender.appendVarchar(runId);
-    appender.appendInteger(rowIds[row]);
-    for (const values of columns) {
-      if (values) appender.appendDouble(values[row]);
-      else appender.appendNull();
-    }
-    appender.endRow();
-  }
-  appender.closeSync();
+  return appendRows(
+    project,
+    'predictions',
+    [VARCHAR, INTEGER, ...columns.map(() => DOUBLE)],
+    rowIds.length,
+    (start, end) => [
+      new Array<string>(end - start).fill(runId),
+      Array.from(rowIds.subarray(start, end)),
+      ...columns.map((values) =>
+        values ? Array.from(values.subarray(start, end)) : new Array<null>(end - start).fill(null),
+      ),
+    ],
+  );
 }
 
 /** A model that could not train: stored as a run with status 'failed', so reports can say what is missing. */
