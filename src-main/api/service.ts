@@ -62,6 +62,11 @@ export interface ApiServiceOptions {
   backend?: BackendName;
   /** Worker threads at most across all jobs (one model each); default the number of cores. */
   workers?: number;
+  /**
+   * Whether requests may name files on this machine by path (FileRef 'path', project.open). Default true; a
+   * browser host reachable from other machines turns it off, so a remote user can only upload.
+   */
+  localPaths?: boolean;
 }
 
 /** Files the service reads and writes for the shell: uploads it receives, reports it wrote. */
@@ -187,8 +192,16 @@ export async function createApiService(options: ApiServiceOptions): Promise<ApiS
   const uploadFolder = () => join(dirname(requireProject().path), '.esmc-lab-uploads');
 
   /** The path the engine reads and the name the user knows. */
+  const refuseRemotePaths = (what: string) => {
+    if (options.localPaths === false)
+      throw invalid(`${what}: this server is reachable from other machines, so it takes uploads, not paths`);
+  };
+
   const resolveFile = (file: FileRef): { path: string; name: string } => {
-    if (file.kind === 'path') return { path: resolve(file.path), name: file.path };
+    if (file.kind === 'path') {
+      refuseRemotePaths('file');
+      return { path: resolve(file.path), name: file.path };
+    }
     const upload = uploads.get(file.id);
     if (!upload?.complete) throw notFound(`no upload "${file.id}" (uploads last until the server stops)`);
     return upload;
@@ -245,6 +258,7 @@ export async function createApiService(options: ApiServiceOptions): Promise<ApiS
     },
 
     'project.open': async ({ path, create }) => {
+      refuseRemotePaths('path');
       if (!existsSync(path) && !create) throw notFound(`no project at ${path}; create it instead`);
       if (create) await mkdir(dirname(resolve(path)), { recursive: true });
       await openAt(path);

@@ -385,4 +385,16 @@ describe('the API service without a project', () => {
       rmSync(folder, { recursive: true, force: true });
     }
   });
+
+  it('takes no paths when the shell says its users are on other machines', async () => {
+    const harness = new ServiceHarness(await createApiService({ shell: 'browser', workers: 1, localPaths: false }));
+    try {
+      const inspect = await harness.error('files.inspect', { file: { kind: 'path', path: sample } });
+      expect([inspect.code, inspect.message]).toEqual(['invalid-request', expect.stringMatching(/^file: .*uploads/)]);
+      const open = await harness.error('project.open', { path: '/etc/passwd' });
+      expect([open.code, open.message]).toEqual(['invalid-request', expect.stringMatching(/^path: /)]);
+    } finally {
+      await harness.service.close();
+    }
+  });
 });

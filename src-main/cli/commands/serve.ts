@@ -96,11 +96,13 @@ async function runServe(values: Values): Promise<number> {
   if (token !== undefined && token.length < 8) throw new UsageError('--token must have at least 8 characters');
   const projectPath = typeof values.project === 'string' ? values.project : defaultProjectPath();
 
+  // Beyond this machine, a browser may only upload: it must not name the server's own files by path.
   const service = await createApiService({
     projectPath,
     shell: 'browser',
     backend: backendName(values.backend),
     workers,
+    localPaths: isLoopback(host),
   });
   const served = await startHost({ service, host, port, token, staticDir: rendererDir(), uploadLimit }).catch(
     async (error: unknown) => {
