@@ -40,11 +40,14 @@ export const useAppStore = defineStore('app', () => {
     }
   });
 
-  async function openProject(path: string, create: boolean): Promise<void> {
+  /** True when the project opened; otherwise the reason is in the messages. */
+  async function openProject(path: string, create: boolean): Promise<boolean> {
     try {
       project.value = await api.call('project.open', { path, create });
+      return true;
     } catch (error) {
       notices.report(`Opening ${path}`, error);
+      return false;
     }
   }
 

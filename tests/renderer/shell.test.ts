@@ -61,6 +61,39 @@ describe('status bar', () => {
   });
 });
 
+describe('project switcher', () => {
+  it('opens the project at the path typed, creating it when asked, and lists its runs', async () => {
+    const host = new FakeHost()
+      .on('project.open', ({ path }) => ({ path, name: 'other', datasets: [], runs: [] }))
+      .on('runs.list', () => []);
+    const wrapper = mount(StatusBar, withLab(host));
+    const toggle = wrapper.get('button[aria-expanded]');
+    expect(toggle.text()).toBe('Project: none');
+    await toggle.trigger('click');
+    await wrapper.get('input[type="text"]').setValue('  /data/other.duckdb ');
+    await wrapper.get('input[type="checkbox"]').setValue(true);
+    await wrapper.get('form').trigger('submit');
+    await flushPromises();
+    expect(host.callsOf('project.open')).toEqual([{ path: '/data/other.duckdb', create: true }]);
+    expect(host.callsOf('runs.list')).toHaveLength(1);
+    expect(wrapper.get('button[aria-expanded]').text()).toBe('Project: other');
+    expect(wrapper.find('form').exists()).toBe(false);
+  });
+
+  it('keeps the form open and says why when the project cannot be opened', async () => {
+    const host = new FakeHost().on('project.open', () => {
+      throw new ApiError('not-found', 'no project at /nowhere.duckdb (create it, or check the path)');
+    });
+    const wrapper = mount(StatusBar, withLab(host));
+    await wrapper.get('button[aria-expanded]').trigger('click');
+    await wrapper.get('input[type="text"]').setValue('/nowhere.duckdb');
+    await wrapper.get('form').trigger('submit');
+    await flushPromises();
+    expect(wrapper.find('form').exists()).toBe(true);
+    expect(useNoticesStore().notices[0].text).toMatch(/no project at/);
+  });
+});
+
 describe('messages', () => {
   it('shows a failure in words as an alert until it is dismissed', async () => {
     const wrapper = mount(NoticeList, withLab(new FakeHost()));
