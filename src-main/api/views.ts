@@ -304,7 +304,7 @@ function stageRowOf(row: Row, compared: ComparedRuns): StageRow {
 }
 
 /** The ORDER BY expression of a sort key (see the contract), or an 'invalid-request' naming sort.key. */
-function sortExpression(key: string, compared: ComparedRuns): string {
+async function sortExpression(project: Project, key: string, compared: ComparedRuns): Promise<string> {
   const { runs, dataset } = compared;
   if (key === 'rowId') return 'd.row_id';
   if (key === 'click' || key === 'purchase') return `d.${key}`;
@@ -323,8 +323,14 @@ function sortExpression(key: string, compared: ComparedRuns): string {
       return `d.${ident(datasetColumn.truth(column))}`;
     }
     const index = runs.findIndex((run) => run.id === prefix);
-    if (index >= 0) return `p${index}.${STAGE_COLUMNS[stage]}`;
-    throw invalid(`sort.key: "${prefix}" is not one of the runs asked for`);
+    if (index < 0) throw invalid(`sort.key: "${prefix}" is not one of the runs asked for`);
+    // A stage the model does not have is NULL on every row: sorting by it would silently sort by nothing.
+    const present = await project.one(
+      `SELECT ${STAGE_COLUMNS[stage]} IS NOT NULL AS present FROM predictions WHERE run_id = $1 LIMIT 1`,
+      [runs[index].id],
+    );
+    if (!present?.present) throw invalid(`sort.key: ${runs[index].model} (run ${runs[index].id}) has no ${stage}`);
+    return `p${index}.${STAGE_COLUMNS[stage]}`;
   }
   throw invalid(
     `sort.key: unknown key "${key}"; sort by a stage of the first run (${STAGES.join(', ')}), "<runId>:<stage>", ` +
@@ -358,7 +364,7 @@ export async function stageRows(project: Project, params: ValidParams<'stages.ro
     AND split = ${literal(split)} AND part = ${literal(part)})`;
   const where = [inPart, ...filterConditions(params.filter, dataset)].join(' AND ');
   const order = params.sort
-    ? `${sortExpression(params.sort.key, compared)} ${params.sort.descending ? 'DESC' : 'ASC'} NULLS LAST, d.row_id`
+    ? `${await sortExpression(project, params.sort.key, compared)} ${params.sort.descending ? 'DESC' : 'ASC'} NULLS LAST, d.row_id`
     : 'd.row_id';
   const total = await project.one(`SELECT count(*)::DOUBLE AS n FROM ${ident(dataset.tableName)} d WHERE ${where}`);
   const rows = await project.all(

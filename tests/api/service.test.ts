@@ -295,6 +295,13 @@ describe('the API service on a project', () => {
       limit: 5,
     });
     expect([sort.code, sort.message]).toEqual(['invalid-request', expect.stringMatching(/^sort.key: /)]);
+    const missingStage = await api.error('stages.rows', {
+      runIds: [trained[0].id],
+      sort: { key: 'avr', descending: true },
+      offset: 0,
+      limit: 5,
+    });
+    expect(missingStage.message).toMatch(/^sort.key: esmm .* has no avr/);
     const model = await api.error('training.start', { dataset: 'funnel', models: ['esmx'] });
     expect([model.code, model.message]).toEqual(['not-found', expect.stringMatching(/"esmx"/)]);
     const dataset = await api.error('training.start', { dataset: 'nope', models: ['esmm'] });
