@@ -3,6 +3,7 @@ import { ref } from 'vue';
 import type { ResultsView } from '../../src-shared/api/index.js';
 import { describeError } from '../errors.js';
 import { useLab } from '../lab.js';
+import { newestOnly } from './newest.js';
 import { useNoticesStore } from './notices.js';
 
 export type Part = 'validation' | 'test';
@@ -13,31 +14,25 @@ export const useResultsStore = defineStore('results', () => {
   const notices = useNoticesStore();
   const view = ref<ResultsView | null>(null);
   const part = ref<Part>('test');
-  const loading = ref(false);
   const error = ref<string | null>(null);
-  let latest = 0;
+  const { loading, run, drop } = newestOnly();
 
   async function load(runIds: string[]): Promise<void> {
+    error.value = null;
     if (runIds.length === 0) {
+      drop();
       view.value = null;
       return;
     }
-    const request = ++latest;
-    loading.value = true;
-    error.value = null;
-    try {
-      const answer = await api.call('results.compare', { runIds, part: part.value });
-      // A slower answer to an older selection must not replace the newer one.
-      if (request === latest) view.value = answer;
-    } catch (failure) {
-      if (request === latest) {
+    await run(
+      () => api.call('results.compare', { runIds, part: part.value }),
+      (answer) => (view.value = answer),
+      (failure) => {
         view.value = null;
         notices.report('Comparing runs', failure);
         error.value = describeError(failure);
-      }
-    } finally {
-      if (request === latest) loading.value = false;
-    }
+      },
+    );
   }
 
   return { view, part, loading, error, load };

@@ -2,6 +2,7 @@ import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import type { Params, RowsPage, StageRow } from '../../src-shared/api/index.js';
 import { useLab } from '../lab.js';
+import { newestOnly } from './newest.js';
 import { useNoticesStore } from './notices.js';
 
 export type RowFilterName = 'all' | 'clicked' | 'action' | 'purchase' | 'psc';
@@ -25,31 +26,27 @@ export const useStagesStore = defineStore('stages', () => {
   const filter = ref<RowFilterName>('all');
   const sort = ref<{ key: string; descending: boolean } | null>(null);
   const offset = ref(0);
-  const loading = ref(false);
   const selectedRow = ref<StageRow | null>(null);
-  let latest = 0;
+  const { loading, run, drop } = newestOnly();
 
   async function load(runIds: string[]): Promise<void> {
     if (runIds.length === 0) {
+      drop();
       page.value = null;
       return;
     }
-    const request = ++latest;
-    loading.value = true;
-    try {
-      const answer = await api.call('stages.rows', {
-        runIds,
-        filter: ROW_FILTERS[filter.value].filter,
-        sort: sort.value ?? undefined,
-        offset: offset.value,
-        limit: PAGE_SIZE,
-      });
-      if (request === latest) page.value = answer;
-    } catch (error) {
-      if (request === latest) notices.report('Reading rows', error);
-    } finally {
-      if (request === latest) loading.value = false;
-    }
+    const params = {
+      runIds,
+      filter: ROW_FILTERS[filter.value].filter,
+      sort: sort.value ?? undefined,
+      offset: offset.value,
+      limit: PAGE_SIZE,
+    };
+    await run(
+      () => api.call('stages.rows', params),
+      (answer) => (page.value = answer),
+      (error) => notices.report('Reading rows', error),
+    );
   }
 
   async function inspect(runIds: string[], rowId: number): Promise<void> {

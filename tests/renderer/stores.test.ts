@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../src-shared/api/errors.js';
-import type { ResultsView, RunSummary } from '../../src-shared/api/index.js';
+import type { ResultsView, RowsPage, RunSummary } from '../../src-shared/api/index.js';
 import type { ColumnRoles } from '../../src-shared/types/index.js';
 import { describeError } from '../../src-renderer/errors.js';
 import { missingLabels, roleOf, withRole } from '../../src-renderer/roles.js';
@@ -11,6 +11,7 @@ import { useJobsStore } from '../../src-renderer/stores/jobs.js';
 import { useNoticesStore } from '../../src-renderer/stores/notices.js';
 import { useResultsStore } from '../../src-renderer/stores/results.js';
 import { useRunsStore } from '../../src-renderer/stores/runs.js';
+import { useStagesStore } from '../../src-renderer/stores/stages.js';
 import { useTrainingStore } from '../../src-renderer/stores/training.js';
 import { FakeHost, labApp, settle } from './fake-host.js';
 
@@ -195,6 +196,30 @@ describe('results store', () => {
     await results.load(['r1', 'r2']);
     expect(results.error).toBe('runs r1 and r2 were trained on different datasets');
     expect(results.view).toBeNull();
+  });
+});
+
+describe('stages store', () => {
+  it('asks for one page with the filter and sort as set, and drops an answer to a selection cleared since', async () => {
+    const answers: ((page: RowsPage) => void)[] = [];
+    const host = new FakeHost().on('stages.rows', () => new Promise<RowsPage>((resolve) => answers.push(resolve)));
+    labApp(host);
+    const stages = useStagesStore();
+    stages.setFilter('psc');
+    stages.sortBy('r1:cvr');
+    stages.offset = 50;
+    stages.sortBy('r1:cvr'); // the same column again: ascending, back to the first page
+    const loading = stages.load(['r1']);
+    expect(stages.loading).toBe(true);
+    await settle();
+    expect(host.callsOf('stages.rows')).toEqual([
+      { runIds: ['r1'], filter: { pscOnly: true }, sort: { key: 'r1:cvr', descending: false }, offset: 0, limit: 50 },
+    ]);
+    await stages.load([]);
+    answers[0]({ total: 1, offset: 0, rows: [] });
+    await loading;
+    expect(stages.page).toBeNull();
+    expect(stages.loading).toBe(false);
   });
 });
 
