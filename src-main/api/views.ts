@@ -137,6 +137,14 @@ export async function comparedRuns(project: Project, runIds: string[]): Promise<
   }
   const dataset = await project.findDataset(runs[0].dataset!);
   if (!dataset) throw notFound(`the dataset "${runs[0].dataset}" of these runs is no longer in this project`);
+  // Row ids are positions in the imported file: after importing another file under the same name they
+  // point at other rows.
+  const stale = runs.find((run) => run.dataSha256 !== dataset.sha256);
+  if (stale)
+    throw invalid(
+      `run ${stale.id} (${stale.model}) was trained on an earlier import of "${dataset.name}" from another file; ` +
+        'its rows no longer line up with the dataset',
+    );
   return { runs, dataset, split: runs[0].split! };
 }
 

@@ -280,6 +280,16 @@ describe('the API service on a project', () => {
     const analysis = await api.result<'analyse'>((await api.call('psc.analyse', { runIds: [esm2.id] })).jobId);
     expect(analysis.truth?.oracleAuc.cvr_auc).toBeGreaterThan(0.5);
     expect(Object.keys(analysis.truth!.errors)).toEqual(['esm2']);
+
+    // Another file imported under the same name: the run's row ids point at other rows now.
+    const replaced = await api.call('datasets.import', {
+      file: { kind: 'path', path: sample },
+      name: 'paper-like',
+      replace: true,
+    });
+    await api.result<'import'>(replaced.jobId);
+    const stale = await api.error('results.compare', { runIds: [esm2.id] });
+    expect([stale.code, stale.message]).toEqual(['invalid-request', expect.stringMatching(/earlier import/)]);
   });
 
   it('rejects bad requests with the field or the name that is wrong', async () => {

@@ -135,11 +135,13 @@ export interface StoredRun {
   backend: RunRecord['backend'];
   /** Why a failed run failed. */
   error?: string;
+  /** The SHA-256 of the file the run's data was imported from; null for a run that failed before it. */
+  dataSha256: string | null;
 }
 
 const ISO = (column: string) => `strftime(${column}, '%Y-%m-%dT%H:%M:%S.%gZ')`;
 
-const RUN_SELECT = `SELECT id, dataset, split, model, status, seed, ${ISO('started_at')} AS started_at,
+const RUN_SELECT = `SELECT id, dataset, split, model, status, seed, data_sha256, ${ISO('started_at')} AS started_at,
   ${ISO('finished_at')} AS finished_at, CAST(metrics AS VARCHAR) AS metrics, CAST(backend AS VARCHAR) AS backend,
   CAST(config AS VARCHAR) AS config, CAST(curves AS VARCHAR) AS curves FROM runs`;
 
@@ -152,6 +154,7 @@ function storedRun(row: Record<string, unknown>): StoredRun {
     model: String(row.model),
     status: String(row.status),
     seed: row.seed === null ? null : Number(row.seed),
+    dataSha256: row.data_sha256 === null ? null : String(row.data_sha256),
     startedAt: String(row.started_at),
     metrics: JSON.parse(String(row.metrics ?? '{}')) as RunRecord['metrics'],
     backend: JSON.parse(String(row.backend)) as RunRecord['backend'],
