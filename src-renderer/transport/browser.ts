@@ -100,7 +100,7 @@ export class BrowserHost implements RendererHost {
 
   async openFile(fileId: string): Promise<void> {
     const url = `${this.options.origin}/files/${encodeURIComponent(fileId)}?token=${encodeURIComponent(this.options.token)}`;
-    (this.options.download ?? ((href: string) => window.open(href, '_blank')))(url);
+    (this.options.download ?? downloadInPage)(url);
   }
 
   /** Stops reconnecting and closes the link (tests, page unload). */
@@ -173,6 +173,20 @@ export class BrowserHost implements RendererHost {
     this.state = state;
     this.connection.emit(state);
   }
+}
+
+/**
+ * A download link clicked by the page: unlike window.open, it is not a popup, so the browser does not block it
+ * when it comes seconds after the click that asked for the report.
+ */
+function downloadInPage(url: string): void {
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = '';
+  link.rel = 'noopener';
+  document.body.append(link);
+  link.click();
+  link.remove();
 }
 
 function failure(id: number, message: string): ReplyFrame {

@@ -223,6 +223,22 @@ describe.skipIf(skipReason !== null)('analyst UI in the browser host', () => {
     await shot('06-stages');
   });
 
+  it('exports the compared runs as a PDF the browser downloads', async () => {
+    shotOnFailure('report');
+    await view('Runs').click();
+    const download = page.waitForEvent('download', { timeout: 90_000 });
+    await page.getByRole('button', { name: 'Export PDF' }).click();
+    const file = await download;
+    const pdf = await readFile(await file.path());
+    expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
+    expect(
+      await page
+        .getByRole('status')
+        .filter({ hasText: /\d+ pages written to/ })
+        .count(),
+    ).toBe(1);
+  });
+
   it('cancels a training and recovers', async () => {
     shotOnFailure('cancel');
     await view('Train').click();
