@@ -227,6 +227,15 @@ export async function createApiService(options: ApiServiceOptions): Promise<ApiS
     project = opened;
   };
 
+  /** The backend a training would get, found on a worker thread once; a failure is retried on the next ask. */
+  const startBackendProbe = () => {
+    const probe = probeBackend();
+    probe.catch(() => (backend = undefined));
+    return probe;
+  };
+  // Started now: starting tfjs takes about a second, and the first thing a window asks for is app.info.
+  backend = startBackendProbe();
+
   if (options.projectPath) {
     await mkdir(dirname(resolve(options.projectPath)), { recursive: true });
     await openAt(options.projectPath);
@@ -234,8 +243,7 @@ export async function createApiService(options: ApiServiceOptions): Promise<ApiS
 
   const engineHandlers: ApiHandlers = {
     'app.info': async () => {
-      backend ??= probeBackend();
-      backend.catch(() => (backend = undefined));
+      const backendInfo = await (backend ??= startBackendProbe());
       const models: ModelDescription[] = MODEL_NAMES.map((name) => ({
         ...modelInfo(name),
         description: MODEL_DESCRIPTIONS[name],
@@ -245,16 +253,16 @@ export async function createApiService(options: ApiServiceOptions): Promise<ApiS
         description: PRESET_DESCRIPTIONS[name as SimulatorPresetInfo['name']],
         pscShare: preset.pscShare,
       }));
-      const info: AppInfo = {
+      const app: AppInfo = {
         version: await appVersion(),
         shell: options.shell,
-        backend: await backend,
+        backend: backendInfo,
         models,
         presets,
         defaults: { model: DEFAULT_MODEL_CONFIG, train: DEFAULT_TRAIN_CONFIG },
         project: await summary(),
       };
-      return info;
+      return app;
     },
 
     'project.open': async ({ path, create }) => {
