@@ -107,7 +107,7 @@ export async function startHost(options: HostOptions): Promise<Host> {
     try {
       target = await service.files.newUpload(name);
     } catch (error) {
-      return sendText(response, 409, (error as Error).message);
+      return sendText(response, 500, `cannot store the upload: ${(error as Error).message}`);
     }
     try {
       await pipeline(request, byteLimit(uploadLimit), createWriteStream(target.path));
@@ -145,7 +145,13 @@ export async function startHost(options: HostOptions): Promise<Host> {
           return upload(request, response, url);
         }
         if (request.method !== 'GET') return sendText(response, 405, 'use GET');
-        return download(response, decodeURIComponent(url.pathname.slice('/files/'.length)));
+        let fileId: string;
+        try {
+          fileId = decodeURIComponent(url.pathname.slice('/files/'.length));
+        } catch {
+          return sendText(response, 400, 'bad file id');
+        }
+        return download(response, fileId);
       }
       if (request.method !== 'GET' && request.method !== 'HEAD') return sendText(response, 405, 'use GET');
       return serveStatic(staticDir, request, response);

@@ -235,6 +235,7 @@ describe('the browser host', () => {
     expect(wrong.status).toBe(401);
     expect((await raw('/files/report-1')).status).toBe(401);
     expect((await raw(`/files/abc?token=${host.token}`)).status).toBe(404);
+    expect((await raw(`/files/%E0%A4%A?token=${host.token}`)).status).toBe(400);
   });
 
   it('downloads a report the service wrote, by its file id', async () => {
