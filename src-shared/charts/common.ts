@@ -264,7 +264,7 @@ export function errorBars(name: string, items: [number, number, number][], color
 
 /** A small value label above a bar. */
 export function valueLabel(formatter: string | ((params: { value: unknown }) => string), show = true) {
-  return { show, position: 'top' as const, formatter, fontSize: 10 };
+  return { show, position: 'top' as const, formatter, fontSize: 10, lineHeight: 13 };
 }
 
 /** Series with many points stay fluid: drawn in one batch (`large`) and in chunks (`progressive`). */
