@@ -15,6 +15,7 @@ import { SIMULATOR_PRESETS, validateConfig, type SimulatorConfig } from '../engi
 import { openProject, type Project } from '../engine/store/project.js';
 import { findReport, saveReport } from '../engine/store/reports.js';
 import { JobManager, type JobContext } from '../jobs/manager.js';
+import { oneAtATime } from '../jobs/queue.js';
 import { runTraining } from '../jobs/training.js';
 import { runWorkerTask, WorkerSlots } from '../jobs/workers.js';
 import { ApiError } from '../../src-shared/api/errors.js';
@@ -132,6 +133,7 @@ export async function createApiService(options: ApiServiceOptions): Promise<ApiS
   };
   const jobs = new JobManager(emit, { errorInfo: (error) => serviceError(error).toInfo() });
   const slots = new WorkerSlots(Math.max(1, options.workers ?? availableParallelism()));
+  const serialiseSplits = oneAtATime();
   let project: Project | null = null;
   const reads = new Set<Promise<unknown>>();
   const uploads = new Map<string, { path: string; name: string; complete: boolean }>();
@@ -385,6 +387,7 @@ export async function createApiService(options: ApiServiceOptions): Promise<ApiS
             trainConfig: params.trainConfig,
             backend: params.backend ?? options.backend,
             slots,
+            serialiseSplits,
             onTrainEvent: (model, event) => emit({ type: 'train', jobId: context.id, model, event }),
           },
           context,

@@ -6,7 +6,9 @@ import { DEFAULT_SPLIT, loadFromProject, type TrainingSource } from '../engine/r
 import type { Project } from '../engine/store/project.js';
 import { saveFailedRun, saveRun } from '../engine/store/runs.js';
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig, type TrainEvent } from '../engine/train/trainer.js';
+import { createSplit, listSplits } from '../engine/store/splits.js';
 import type { JobContext } from './manager.js';
+import { oneAtATime } from './queue.js';
 import { runWorkerTask, type WorkerSlots } from './workers.js';
 
 export interface TrainingJob {
@@ -18,6 +20,8 @@ export interface TrainingJob {
   trainConfig?: Partial<TrainConfig> & { maxSteps?: number };
   backend?: BackendName;
   slots: WorkerSlots;
+  /** Shared by every job of the service: creating a dataset's split happens once. */
+  serialiseSplits: ReturnType<typeof oneAtATime>;
   onTrainEvent(model: string, event: TrainEvent | { type: 'loaded'; rows: number }): void;
 }
 
@@ -32,6 +36,11 @@ export async function runTraining(job: TrainingJob, context: JobContext): Promis
   const { project, dataset } = job;
   const { signal } = context;
   context.progress(0, `reading "${dataset}"`);
+  // Two trainings started together on a dataset without a split would each create it.
+  await job.serialiseSplits(async () => {
+    const splits = await listSplits(project, dataset);
+    if (!splits.some((split) => split.split === 'random')) await createSplit(project, dataset, { kind: 'random' });
+  });
   // In shared memory: every worker thread reads the same rows, none copies them.
   const loaded = await loadFromProject({ kind: 'project', project, dataset, shared: true }, DEFAULT_SPLIT, 1, Infinity);
   signal.throwIfAborted();
@@ -56,12 +65,7 @@ export async function runTraining(job: TrainingJob, context: JobContext): Promis
   const describe = () =>
     trainingNow.size > 0 ? `training ${[...trainingNow].join(', ')}` : 'waiting for a free worker';
   // One transaction at a time on this connection: two models may finish together.
-  let saving: Promise<unknown> = Promise.resolve();
-  const save = (work: () => Promise<void>) => {
-    const next = saving.then(work);
-    saving = next.catch(() => undefined);
-    return next;
-  };
+  const save = oneAtATime();
 
   const trainOne = async (model: string, index: number): Promise<string> => {
     const startedAt = new Date();
