@@ -303,7 +303,15 @@ export async function createApiService(options: ApiServiceOptions): Promise<ApiS
       if (existing && !params.replace)
         throw invalid(`name: the project already has a dataset "${name}"; choose another name or replace it`);
       return startJob('import', `Import ${basename(file.name)} as "${name}"`, async (connection, context) => {
-        const steps: ImportStep[] = ['staged', 'validated', 'encoded', 'profiled', 'written'];
+        // Each step reached, and what the import does next.
+        const next: Record<ImportStep, string> = {
+          staged: 'checking the rows',
+          validated: 'encoding',
+          encoded: 'profiling',
+          profiled: 'writing the dataset',
+          written: 'done',
+        };
+        const steps = Object.keys(next) as ImportStep[];
         context.progress(0, 'reading the file');
         try {
           await importDataset(connection, file.path, {
@@ -313,7 +321,7 @@ export async function createApiService(options: ApiServiceOptions): Promise<ApiS
             funnelPolicy: params.funnelPolicy,
             replace: params.replace,
             signal: context.signal,
-            onStep: (step) => context.progress((steps.indexOf(step) + 1) / steps.length, `${step}`),
+            onStep: (step) => context.progress((steps.indexOf(step) + 1) / steps.length, next[step]),
           });
         } catch (error) {
           throw asUserFile(error, file.path, file.name);

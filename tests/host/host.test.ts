@@ -210,6 +210,18 @@ describe('the browser host', () => {
       const listed = await b.call('datasets.list', {});
       expect(listed).toMatchObject({ ok: true, result: [{ name: 'my funnel', rows: 12000 }] });
       expect(b.events.some((e) => e.type === 'project')).toBe(true);
+
+      // Bad data in an upload is reported against the name the user knows, not the server's copy.
+      const broken = await raw(`/upload?name=broken.csv&token=${host.token}`, {
+        method: 'POST',
+        body: Buffer.from('click,purchase\n0,0\n1\n'),
+      });
+      const failing = await a.call('datasets.import', { file: JSON.parse(broken.body) as FileRef });
+      if (!failing.ok) throw new Error(failing.error.message);
+      const failedId = (failing.result as { jobId: string }).jobId;
+      await expect
+        .poll(() => a.events.find((e) => e.type === 'job' && e.job.id === failedId && e.job.state === 'failed'))
+        .toMatchObject({ job: { error: { code: 'data-error', where: { file: 'broken.csv', line: 3 } } } });
     } finally {
       a.close();
       b.close();
