@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createApiService } from '../../src-main/api/service.js';
+import { SIMULATOR_PRESETS, writeSimulation } from '../../src-main/engine/simulate/simulator.js';
 import { openProject } from '../../src-main/engine/store/project.js';
 import { readDataset } from '../../src-main/engine/store/read.js';
 import { listRuns, readPredictions } from '../../src-main/engine/store/runs.js';
@@ -94,6 +95,15 @@ describe('the API service on a project', () => {
     expect(inspection.findings.filter((f) => f.severity === 'error')).toEqual([]);
     const missing = await api.error('files.inspect', { file: { kind: 'path', path: join(dir, 'nope.csv') } });
     expect(missing.code).toBe('data-error');
+
+    // Parquet is sampled through DuckDB; the simulator's layout is recognised by its columns.
+    const parquet = join(dir, 'simulated.parquet');
+    await writeSimulation({ ...SIMULATOR_PRESETS['no-psc'], rows: 3000 }, parquet, { format: 'parquet' });
+    const simulated = await api.call('files.inspect', { file: { kind: 'path', path: parquet } });
+    expect(simulated.format).toBe('simulator');
+    expect(simulated.columns).toEqual(expect.arrayContaining(['click', 'action', 'purchase', 'true_ctr']));
+    expect(simulated.sampleRows).toHaveLength(20);
+    expect(simulated.suggestedRoles.truth).toContain('true_cvr');
   });
 
   it('trains two models at once on worker threads, streams each one’s events, and answers while they train', async () => {
