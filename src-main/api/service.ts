@@ -117,6 +117,11 @@ async function appVersion(): Promise<string> {
   return 'unknown';
 }
 
+/** Where a project's uploads (and simulations on their way in) are kept: beside it, named after it. */
+function uploadsOf(projectPath: string): string {
+  return join(dirname(projectPath), `.${basename(projectPath, extname(projectPath))}-uploads`);
+}
+
 /** A file name safe to create on any system, keeping its extension (formats are recognised by it). */
 function safeFileName(name: string): string {
   const cleaned = basename(name.replaceAll('\\', '/'))
@@ -191,7 +196,7 @@ export async function createApiService(options: ApiServiceOptions): Promise<ApiS
     return { jobId: job.id };
   };
 
-  const uploadFolder = () => join(dirname(requireProject().path), '.esmc-lab-uploads');
+  const uploadFolder = () => uploadsOf(requireProject().path);
 
   /** The path the engine reads and the name the user knows. */
   const refuseRemotePaths = (what: string) => {
@@ -227,6 +232,8 @@ export async function createApiService(options: ApiServiceOptions): Promise<ApiS
     await Promise.allSettled([...reads]);
     project?.close();
     project = opened;
+    // Uploads last one session; what is there now was left by one that crashed.
+    await rm(uploadsOf(opened.path), { recursive: true, force: true });
   };
 
   /** The backend a training would get, found on a worker thread once; a failure is retried on the next ask. */
@@ -534,6 +541,7 @@ export async function createApiService(options: ApiServiceOptions): Promise<ApiS
       await jobs.close();
       await Promise.allSettled([...reads]);
       for (const id of [...uploads.keys()]) await files.discardUpload(id);
+      if (project) await rm(uploadsOf(project.path), { recursive: true, force: true });
       project?.close();
       project = null;
       listeners.clear();

@@ -263,7 +263,7 @@ describe('the browser host', () => {
   it('refuses an upload over the size limit and keeps nothing of it', async () => {
     const small = await startHost({ service, staticDir, uploadLimit: 100, token: 'a-fixed-token' });
     try {
-      const uploads = join(dir, 'project', '.esmc-lab-uploads');
+      const uploads = join(dir, 'project', '.lab-uploads');
       const before = readdirSync(uploads).length;
       const { port } = new URL(small.origin);
       const status = await new Promise<number>((resolve, reject) => {
