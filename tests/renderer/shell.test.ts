@@ -3,6 +3,7 @@ import { flushPromises, mount } from '@vue/test-utils';
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../src-shared/api/errors.js';
 import type { AppInfo, JobInfo } from '../../src-shared/api/index.js';
+import ExportPdfButton from '../../src-renderer/components/ExportPdfButton.vue';
 import NoticeList from '../../src-renderer/components/NoticeList.vue';
 import StatusBar from '../../src-renderer/components/StatusBar.vue';
 import { useAppStore } from '../../src-renderer/stores/app.js';
@@ -108,5 +109,34 @@ describe('messages', () => {
     expect(alert.text()).toContain('sales.csv:9: click must be 0 or 1');
     await wrapper.get('button[aria-label="Dismiss: Importing sales.csv"]').trigger('click');
     expect(wrapper.find('[role="alert"]').exists()).toBe(false);
+  });
+});
+
+describe('Export PDF button (Runs, Results and PSC views)', () => {
+  it('writes the report of the runs it is given, shows its progress, opens the file and allows one at a time', async () => {
+    const host = new FakeHost().on('report.create', () => ({ jobId: 'r1' })).on('jobs.list', () => []);
+    const wrapper = mount(ExportPdfButton, { ...withLab(host), props: { runIds: ['a', 'b'] } });
+    const button = () => wrapper.get('button');
+    expect(button().text()).toBe('Export PDF');
+    await button().trigger('click');
+    await flushPromises();
+    expect(host.callsOf('report.create')).toEqual([{ runIds: ['a', 'b'] }]);
+    host.emitJob({ id: 'r1', kind: 'report', state: 'running', progress: 0.5, title: 'Report' });
+    await flushPromises();
+    expect(button().attributes('disabled')).toBeDefined();
+    expect(wrapper.get('progress').attributes('aria-label')).toBe('Report: 50%');
+    const result = { path: '/tmp/r.pdf', fileId: 'f1', pages: 9, bytes: 1000, seconds: 2 };
+    host.emitJob({ id: 'r1', kind: 'report', state: 'done', progress: 1, title: 'Report', result });
+    await flushPromises();
+    expect(host.opened).toEqual(['f1']);
+    expect(button().attributes('disabled')).toBeUndefined();
+  });
+
+  it('is disabled without runs or when the view says so', async () => {
+    const host = new FakeHost();
+    const none = mount(ExportPdfButton, { ...withLab(host), props: { runIds: [] } });
+    expect(none.get('button').attributes('disabled')).toBeDefined();
+    const refused = mount(ExportPdfButton, { ...withLab(host), props: { runIds: ['a'], disabled: true } });
+    expect(refused.get('button').attributes('disabled')).toBeDefined();
   });
 });
