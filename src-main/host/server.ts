@@ -164,6 +164,9 @@ export async function startHost(options: HostOptions): Promise<Host> {
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 * 1024 });
   server.on('upgrade', (request, socket, head) => {
+    // A socket error (a reset, or bytes ws refuses before it takes the socket over) must not reach the process
+    // as an unhandled 'error': it would stop the server for every client.
+    socket.on('error', () => socket.destroy());
     const url = new URL(request.url ?? '/', 'http://host');
     const refuse = (status: string) => {
       socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
@@ -172,14 +175,21 @@ export async function startHost(options: HostOptions): Promise<Host> {
     if (!originAllowed(request)) return refuse('403 Forbidden');
     if (!sameToken(presentedToken(request, url), token)) {
       // A browser cannot read the status of a refused upgrade (it sees 1006 and would retry forever); a close
-      // code it can read says that retrying cannot help. No frame is read from such a socket.
-      return wss.handleUpgrade(request, socket, head, (ws) => ws.close(UNAUTHORIZED_CLOSE, 'missing or wrong token'));
+      // code it can read says that retrying cannot help. Frames it still sends are dropped; a malformed one is
+      // an 'error' that ws answers by closing the socket.
+      return wss.handleUpgrade(request, socket, head, (ws) => {
+        ws.on('error', () => undefined);
+        ws.close(UNAUTHORIZED_CLOSE, 'missing or wrong token');
+      });
     }
     wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
   });
 
   wss.on('connection', (ws: WebSocket) => {
     sockets.add(ws);
+    // ws reports a bad frame (too large, not masked, invalid UTF-8) as an 'error' after closing the connection
+    // itself (1009, 1002, 1007); unhandled, that error would stop the server for every client.
+    ws.on('error', () => undefined);
     ws.on('close', () => sockets.delete(ws));
     ws.on('message', (data, isBinary) => {
       void answer(ws, isBinary ? null : data.toString());

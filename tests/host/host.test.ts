@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -87,6 +88,34 @@ function raw(
     );
     req.on('error', reject);
     req.end(options.body);
+  });
+}
+
+/**
+ * Upgrades a raw TCP connection to /api (with `query`), then sends `bytes` as they are: frames no WebSocket
+ * library would write. Resolves when the server has closed the connection.
+ */
+function rawFrames(query: string, bytes: Buffer): Promise<string> {
+  const { port } = new URL(host.origin);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), '127.0.0.1');
+    let received = '';
+    let sent = false;
+    socket.on('connect', () =>
+      socket.write(
+        `GET /api${query} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+          'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+      ),
+    );
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString('latin1');
+      if (!sent && received.includes('\r\n\r\n')) {
+        sent = true;
+        socket.write(bytes);
+      }
+    });
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => (received.startsWith('HTTP/1.1 101') ? resolve(received) : reject(new Error(received))));
   });
 }
 
@@ -248,6 +277,23 @@ describe('the browser host', () => {
     expect((await raw('/files/report-1')).status).toBe(401);
     expect((await raw(`/files/abc?token=${host.token}`)).status).toBe(404);
     expect((await raw(`/files/%E0%A4%A?token=${host.token}`)).status).toBe(400);
+  });
+
+  it('survives malformed and oversized WebSocket frames, from clients with the token and without', async () => {
+    // A text frame, masked, that declares 2^32 bytes: over maxPayload before a byte of it arrives.
+    const oversized = Buffer.from([0x81, 0xff, 0, 0, 0, 1, 0, 0, 0, 0, 1, 2, 3, 4]);
+    // A client's frame must be masked; this one is not.
+    const unmasked = Buffer.from([0x81, 0x05, ...Buffer.from('hello')]);
+    // A masked text frame whose payload is not UTF-8.
+    const notUtf8 = Buffer.from([0x81, 0x82, 0, 0, 0, 0, 0xc3, 0x28]);
+    for (const query of [`?token=${host.token}`, '', '?token=wrong'])
+      for (const bytes of [oversized, unmasked, notUtf8]) await rawFrames(query, bytes);
+    const client = await WireClient.connect(`${host.origin.replace('http', 'ws')}/api?token=${host.token}`);
+    try {
+      expect(await client.call('project.current', {})).toMatchObject({ ok: true });
+    } finally {
+      client.close();
+    }
   });
 
   it('downloads a report the service wrote, by its file id', async () => {
