@@ -53,6 +53,8 @@ import {
   runDetail,
   stageRow,
   stageRows,
+  type PscAnalysisOptions,
+  type ResultsViewOptions,
 } from './views.js';
 
 export interface ApiServiceOptions {
@@ -463,6 +465,10 @@ export async function createApiService(options: ApiServiceOptions): Promise<ApiS
           out,
           onProgress: (fraction: number, message?: string) => context.progress(fraction, message),
           signal: context.signal,
+          // The same worker threads as results.compare and psc.analyse: sorting every row on this thread would
+          // stop the API answering anyone while the report is gathered.
+          compute: (input) => runWorkerTask({ kind: 'results', input }, { signal: context.signal }),
+          analyse: (input, signal) => runWorkerTask({ kind: 'analyse', input }, { signal }),
         });
         const result: ReportResult = {
           path: out,
@@ -571,6 +577,8 @@ interface ReportModule {
       out: string;
       onProgress(fraction: number, message?: string): void;
       signal: AbortSignal;
+      compute: NonNullable<ResultsViewOptions['compute']>;
+      analyse: NonNullable<PscAnalysisOptions['analyse']>;
     },
   ): Promise<{ pages?: number } | undefined>;
 }

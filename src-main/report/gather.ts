@@ -1,7 +1,14 @@
 import { basename, extname } from 'node:path';
 import type { RunDetail } from '../../src-shared/api/contract.js';
 import type { ModelInfo } from '../../src-shared/types/index.js';
-import { datasetDetail, pscAnalysisFor, resultsView, runDetail } from '../api/views.js';
+import {
+  datasetDetail,
+  pscAnalysisFor,
+  resultsView,
+  runDetail,
+  type PscAnalysisOptions,
+  type ResultsViewOptions,
+} from '../api/views.js';
 import { isModelName, modelInfo } from '../engine/models/index.js';
 import type { Project } from '../engine/store/project.js';
 import type { ReportInput } from './input.js';
@@ -11,6 +18,10 @@ export interface GatherOptions {
   title?: string;
   onProgress?(fraction: number, message: string): void;
   signal?: AbortSignal;
+  /** Where the results are computed; the API service passes a worker thread so a report never blocks it. */
+  compute?: ResultsViewOptions['compute'];
+  /** Where the PSC analysis runs; likewise. */
+  analyse?: PscAnalysisOptions['analyse'];
 }
 
 /** Runs that have predictions to evaluate; failed and cancelled runs are reported but not compared. */
@@ -27,7 +38,7 @@ export async function gatherReportInput(
   runIds: string[],
   options: GatherOptions = {},
 ): Promise<ReportInput> {
-  const { signal, onProgress } = options;
+  const { signal, onProgress, compute, analyse } = options;
   if (runIds.length === 0) throw new Error('a report needs at least one run');
   onProgress?.(0, 'Reading the runs');
   const runs: RunDetail[] = [];
@@ -38,12 +49,12 @@ export async function gatherReportInput(
   signal?.throwIfAborted();
   const ids = compared.map((r) => r.id);
   onProgress?.(0.2, 'Evaluating the runs on the test part');
-  const results = ids.length > 0 ? await resultsView(project, ids, 'test') : null;
+  const results = ids.length > 0 ? await resultsView(project, ids, 'test', { compute }) : null;
   signal?.throwIfAborted();
   onProgress?.(0.5, 'Analysing Probability Space Confusion');
   const psc =
     ids.length > 0
-      ? await pscAnalysisFor(project, ids, 'test', { signal })
+      ? await pscAnalysisFor(project, ids, 'test', { signal, analyse })
       : { unavailable: 'none of the runs has predictions (every one failed or was cancelled)' };
   const models: ModelInfo[] = [...new Set(runs.map((r) => r.model))].filter(isModelName).map(modelInfo);
   const projectName = basename(project.path, extname(project.path));

@@ -4,7 +4,7 @@
  */
 import { writeAtomically } from '../engine/files.js';
 import type { Project } from '../engine/store/project.js';
-import { gatherReportInput } from './gather.js';
+import { gatherReportInput, type GatherOptions } from './gather.js';
 import type { ReportInput } from './input.js';
 import { loadFonts, ReportLayout, type PageSize } from './layout.js';
 import { SECTIONS } from './sections.js';
@@ -46,7 +46,7 @@ export async function writeReport(
   return { pages, bytes: pdf.length };
 }
 
-export interface ReportForRunsOptions extends WriteReportOptions {
+export interface ReportForRunsOptions extends WriteReportOptions, Pick<GatherOptions, 'compute' | 'analyse'> {
   title?: string;
   out: string;
 }
@@ -68,6 +68,8 @@ export async function writeReportForRuns(
   const input = await gatherReportInput(project, runIds, {
     title: options.title,
     signal,
+    compute: options.compute,
+    analyse: options.analyse,
     onProgress: (fraction, message) => onProgress?.(fraction * GATHER_SHARE, message),
   });
   const { pages, bytes } = await writeReport(input, options.out, {
