@@ -222,9 +222,21 @@ export async function createApiService(options: ApiServiceOptions): Promise<ApiS
     } catch (error) {
       if (!options.backend) throw error;
       const fallback = await runWorkerTask({ kind: 'backend' });
-      const reason = error instanceof Error ? error.message : String(error);
+      const why = error instanceof Error ? error.message : String(error);
+      const reason = `${why}; training uses ${fallback.name} instead`;
       return { ...fallback, skipped: [{ name: options.backend, reason }, ...fallback.skipped] };
     }
+  };
+
+  /**
+   * The backend a training gets when its request names none: the one app.info shows. When the backend the
+   * service was started with cannot start, that is the fallback the probe found; asking for the broken one
+   * again would fail every model.
+   */
+  const trainingBackend = async (): Promise<BackendName | undefined> => {
+    if (!options.backend) return undefined;
+    const probed = await (backend ??= startBackendProbe()).catch(() => undefined);
+    return probed?.name ?? options.backend;
   };
 
   const openAt = async (path: string) => {
@@ -394,6 +406,7 @@ export async function createApiService(options: ApiServiceOptions): Promise<ApiS
           throw invalid(`models: ${model} needs an in-shop action label, and dataset "${info.name}" has none`);
       }
       const title = `Train ${params.models.join(', ')} on "${info.name}"`;
+      const trainOn = params.backend ?? (await trainingBackend());
       return startJob('train', title, async (connection, context) => {
         const ids = await runTraining(
           {
@@ -402,7 +415,7 @@ export async function createApiService(options: ApiServiceOptions): Promise<ApiS
             models: params.models,
             modelConfig: fullModelConfig(params.modelConfig),
             trainConfig: params.trainConfig,
-            backend: params.backend ?? options.backend,
+            backend: trainOn,
             slots,
             serialiseSplits,
             onTrainEvent: (model, event) => emit({ type: 'train', jobId: context.id, model, event }),
