@@ -33,6 +33,8 @@ export interface HostOptions {
   staticDir: string;
   /** Largest upload accepted, in bytes; default 8 GiB. */
   uploadLimit?: number;
+  /** An upload that sends nothing for this long is dropped, in milliseconds; default 2 minutes. */
+  uploadIdleMs?: number;
 }
 
 export interface Host {
@@ -47,6 +49,7 @@ export interface Host {
 }
 
 export const DEFAULT_UPLOAD_LIMIT = 8 * 1024 ** 3;
+export const DEFAULT_UPLOAD_IDLE_MS = 2 * 60_000;
 
 /** The WebSocket close code for a missing or wrong token (4000–4999 are the application's own). */
 export const UNAUTHORIZED_CLOSE = 4401;
@@ -79,26 +82,46 @@ function originAllowed(request: IncomingMessage): boolean {
   }
 }
 
-/** Passes bytes through until more than `limit` have come, then fails the stream. */
-function byteLimit(limit: number): Transform {
+/**
+ * Passes bytes through until more than `limit` have come, then fails the stream; fails it too when nothing
+ * comes for `idleMs` (the server sets no overall time limit on a request, so a stalled client would hold its
+ * upload open for ever).
+ */
+function uploadGuard(limit: number, idleMs: number): Transform {
   let seen = 0;
-  return new Transform({
+  const guard: Transform = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       seen += chunk.length;
+      timer.refresh();
       if (seen > limit)
         callback(Object.assign(new Error(`the upload is larger than ${limit} bytes`), { tooLarge: true }));
       else callback(null, chunk);
     },
+    flush(callback) {
+      clearTimeout(timer);
+      callback();
+    },
+    destroy(error, callback) {
+      clearTimeout(timer);
+      callback(error);
+    },
   });
+  const timer = setTimeout(() => {
+    const seconds = Math.round(idleMs / 1000);
+    guard.destroy(Object.assign(new Error(`the upload sent nothing for ${seconds} s`), { idle: true }));
+  }, idleMs);
+  return guard;
 }
 
 export async function startHost(options: HostOptions): Promise<Host> {
   const { service, staticDir } = options;
   const token = options.token ?? newToken();
   const uploadLimit = options.uploadLimit ?? DEFAULT_UPLOAD_LIMIT;
+  const uploadIdleMs = options.uploadIdleMs ?? DEFAULT_UPLOAD_IDLE_MS;
   const sockets = new Set<WebSocket>();
 
   const upload = async (request: IncomingMessage, response: ServerResponse, url: URL) => {
+    const { socket } = request;
     const name = url.searchParams.get('name');
     if (!name) return sendText(response, 400, 'POST /upload needs ?name=<file name>');
     const declared = Number(request.headers['content-length']);
@@ -110,11 +133,16 @@ export async function startHost(options: HostOptions): Promise<Host> {
       return sendText(response, 500, `cannot store the upload: ${(error as Error).message}`);
     }
     try {
-      await pipeline(request, byteLimit(uploadLimit), createWriteStream(target.path));
+      await pipeline(request, uploadGuard(uploadLimit, uploadIdleMs), createWriteStream(target.path));
       sendJson(response, 200, service.files.completeUpload(target.id));
     } catch (error) {
       await service.files.discardUpload(target.id);
-      const { code, tooLarge } = error as NodeJS.ErrnoException & { tooLarge?: boolean };
+      const { code, tooLarge, idle } = error as NodeJS.ErrnoException & { tooLarge?: boolean; idle?: boolean };
+      if (idle) {
+        // The client is not sending; reading on would wait for it for ever.
+        response.once('finish', () => socket.destroy());
+        return sendText(response, 408, (error as Error).message);
+      }
       if (tooLarge) sendText(response, 413, (error as Error).message);
       else if (code === 'ENOSPC') sendText(response, 507, 'the disk is full: the upload could not be stored');
       else if (!response.headersSent) sendText(response, 500, `the upload failed: ${(error as Error).message}`);
@@ -135,7 +163,10 @@ export async function startHost(options: HostOptions): Promise<Host> {
       .pipe(response);
   };
 
-  const server = createServer((request, response) => {
+  // No limit on a whole request (Node's default, 5 minutes, would cut a multi-GB upload on a slow link); the
+  // headers keep Node's default limit (it falls to the request's when not given), and an upload stalled
+  // mid-body is ended by its idle timeout.
+  const server = createServer({ requestTimeout: 0, headersTimeout: 60_000 }, (request, response) => {
     const url = new URL(request.url ?? '/', 'http://host');
     const route = async () => {
       if (url.pathname === '/upload' || url.pathname.startsWith('/files/')) {

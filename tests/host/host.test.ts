@@ -337,6 +337,41 @@ describe('the browser host', () => {
       await small.close();
     }
   });
+
+  it('sets no time limit on a whole request, and drops an upload that stalls, keeping nothing of it', async () => {
+    expect(host.server.requestTimeout).toBe(0);
+    expect(host.server.headersTimeout).toBeGreaterThan(0);
+    const slow = await startHost({ service, staticDir, uploadIdleMs: 300, token: 'a-fixed-token' });
+    try {
+      const uploads = join(dir, 'project', '.lab-uploads');
+      const count = () => (existsSync(uploads) ? readdirSync(uploads).length : 0);
+      const before = count();
+      const { port } = new URL(slow.origin);
+      const outcome = await new Promise<string>((resolve) => {
+        const req = request(
+          {
+            host: '127.0.0.1',
+            port,
+            path: '/upload?name=stalled.csv',
+            method: 'POST',
+            headers: { 'x-esmc-token': 'a-fixed-token', 'content-length': 1000 },
+          },
+          (res) => {
+            let body = '';
+            res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+            res.on('end', () => resolve(`${res.statusCode} ${body.trim()}`));
+          },
+        );
+        req.on('error', (error) => resolve(error.message));
+        // A tenth of the body, then nothing.
+        req.write(Buffer.alloc(100, 'a'));
+      });
+      expect(outcome).toBe('408 the upload sent nothing for 0 s');
+      expect(count()).toBe(before);
+    } finally {
+      await slow.close();
+    }
+  });
 });
 
 describe('esmc-lab serve', () => {
