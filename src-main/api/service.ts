@@ -469,7 +469,9 @@ export async function createApiService(options: ApiServiceOptions): Promise<ApiS
         const fileId = randomBytes(12).toString('base64url');
         const folder = join(dirname(owner.path), `${basename(owner.path, extname(owner.path))}-reports`);
         await mkdir(folder, { recursive: true });
-        const name = `${safeFileName(reportTitle).replaceAll(' ', '-')}-${new Date().toISOString().slice(0, 19).replaceAll(':', '')}.pdf`;
+        // The file id makes the name unique: two reports of one title can start within the same second.
+        const stamp = new Date().toISOString().slice(0, 19).replaceAll(':', '');
+        const name = `${safeFileName(reportTitle).replaceAll(' ', '-')}-${stamp}-${fileId}.pdf`;
         const out = join(folder, name);
         const { writeReportForRuns } = await loadReportModule();
         const written = await writeReportForRuns(connection, runIds, {
