@@ -6,9 +6,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, realpath, rm, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { basename, dirname, extname, join, resolve } from 'node:path';
+import { basename, dirname, extname, join, resolve, sep } from 'node:path';
 import { importDataset, type ImportStep } from '../engine/importers/import.js';
 import { MODELS, MODEL_NAMES, isModelName, modelInfo } from '../engine/models/index.js';
 import { SIMULATOR_PRESETS, validateConfig, type SimulatorConfig } from '../engine/simulate/simulator.js';
@@ -122,6 +122,11 @@ async function appVersion(): Promise<string> {
 /** Where a project's uploads (and simulations on their way in) are kept: beside it, named after it. */
 function uploadsOf(projectPath: string): string {
   return join(dirname(projectPath), `.${basename(projectPath, extname(projectPath))}-uploads`);
+}
+
+/** Where a project's reports are written: beside it, named after it. The only files the service hands out. */
+function reportsOf(projectPath: string): string {
+  return join(dirname(projectPath), `${basename(projectPath, extname(projectPath))}-reports`);
 }
 
 /** A file name safe to create on any system, keeping its extension (formats are recognised by it). */
@@ -467,7 +472,7 @@ export async function createApiService(options: ApiServiceOptions): Promise<ApiS
       return startJob('report', `Report "${reportTitle}"`, async (connection, context) => {
         const started = Date.now();
         const fileId = randomBytes(12).toString('base64url');
-        const folder = join(dirname(owner.path), `${basename(owner.path, extname(owner.path))}-reports`);
+        const folder = reportsOf(owner.path);
         await mkdir(folder, { recursive: true });
         // The file id makes the name unique: two reports of one title can start within the same second.
         const stamp = new Date().toISOString().slice(0, 19).replaceAll(':', '');
@@ -546,8 +551,17 @@ export async function createApiService(options: ApiServiceOptions): Promise<ApiS
     },
     async written(fileId) {
       if (!project) return undefined;
+      const folder = reportsOf(project.path);
       const report = await withConnection((connection) => findReport(connection, fileId));
-      return report && existsSync(report.path) ? { path: report.path, name: basename(report.path) } : undefined;
+      if (!report) return undefined;
+      // The reports table is in a file anyone may edit (or a project from elsewhere): a row naming another file
+      // (the project itself, ~/.ssh/…, through `..` or a link) must not make it downloadable.
+      const [real, root] = await Promise.all([
+        realpath(report.path).catch(() => undefined),
+        realpath(folder).catch(() => undefined),
+      ]);
+      if (!real || !root || !real.startsWith(root + sep)) return undefined;
+      return { path: real, name: basename(real) };
     },
   };
 

@@ -1,6 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -127,16 +136,18 @@ beforeAll(async () => {
   writeFileSync(join(staticDir, 'assets', 'app.js'), 'console.log("app")');
   writeFileSync(join(dir, 'secret.txt'), 'not for the web');
   // A report the service wrote in an earlier session: the project records it, the host serves it.
-  mkdirSync(join(dir, 'project'));
-  writeFileSync(join(dir, 'project', 'funnel.pdf'), '%PDF-1.7 a report');
+  const reports = join(dir, 'project', 'lab-reports');
+  mkdirSync(reports, { recursive: true });
+  writeFileSync(join(reports, 'funnel.pdf'), '%PDF-1.7 a report');
+  symlinkSync(join(dir, 'secret.txt'), join(reports, 'linked.pdf'));
   const earlier = await openProject(join(dir, 'project', 'lab.duckdb'));
-  await saveReport(earlier, {
-    id: 'report-1',
-    path: join(dir, 'project', 'funnel.pdf'),
-    createdAt: '2026-01-01T00:00:00.000Z',
-    runs: ['a', 'b'],
-    metadata: { title: 'Funnel' },
-  });
+  const row = { createdAt: '2026-01-01T00:00:00.000Z', runs: ['a', 'b'], metadata: { title: 'Funnel' } };
+  await saveReport(earlier, { ...row, id: 'report-1', path: join(reports, 'funnel.pdf') });
+  // Rows someone wrote into the project by hand: files outside the reports folder.
+  await saveReport(earlier, { ...row, id: 'crafted-1', path: join(dir, 'secret.txt') });
+  await saveReport(earlier, { ...row, id: 'crafted-2', path: `${reports}/../../secret.txt` });
+  await saveReport(earlier, { ...row, id: 'crafted-3', path: join(reports, 'linked.pdf') });
+  await saveReport(earlier, { ...row, id: 'crafted-4', path: join(dir, 'project', 'lab.duckdb') });
   earlier.close();
   service = await createApiService({ projectPath: join(dir, 'project', 'lab.duckdb'), shell: 'browser', workers: 1 });
   host = await startHost({ service, staticDir });
@@ -304,6 +315,15 @@ describe('the browser host', () => {
       'attachment; filename="funnel.pdf"',
       '%PDF-1.7 a report',
     ]);
+  });
+
+  it('downloads only files in the project’s reports folder, whatever the reports table says', async () => {
+    for (const id of ['crafted-1', 'crafted-2', 'crafted-3', 'crafted-4']) {
+      const response = await raw(`/files/${id}?token=${host.token}`);
+      expect([id, response.status]).toEqual([id, 404]);
+      expect(response.body).not.toContain('not for the web');
+      expect(await service.files.written(id)).toBeUndefined();
+    }
   });
 
   it('refuses an upload over the size limit and keeps nothing of it', async () => {
