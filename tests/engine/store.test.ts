@@ -52,6 +52,25 @@ describe('openProject', () => {
     });
   });
 
+  it('caps the DuckDB buffer pool (1 GB unless ESMC_LAB_DUCKDB_MEMORY says otherwise)', async () => {
+    const limitMiB = async () =>
+      withProject(projectFile(), async (project) => {
+        const { limit } = (await project.one(`SELECT current_setting('memory_limit') AS limit`))!;
+        const [, value, unit] = /^([\d.]+) (MiB|GiB)$/.exec(String(limit))!;
+        return Number(value) * (unit === 'GiB' ? 1024 : 1);
+      });
+    const before = process.env.ESMC_LAB_DUCKDB_MEMORY;
+    try {
+      delete process.env.ESMC_LAB_DUCKDB_MEMORY;
+      expect(await limitMiB()).toBeCloseTo(1e9 / 2 ** 20, 0);
+      process.env.ESMC_LAB_DUCKDB_MEMORY = '256MB';
+      expect(await limitMiB()).toBeCloseTo(256e6 / 2 ** 20, 0);
+    } finally {
+      if (before === undefined) delete process.env.ESMC_LAB_DUCKDB_MEMORY;
+      else process.env.ESMC_LAB_DUCKDB_MEMORY = before;
+    }
+  });
+
   it('refuses a project written by a newer version, and says so', async () => {
     const path = projectFile();
     await withProject(path, (project) => project.run(`UPDATE meta SET value = '99' WHERE key = 'schema_version'`));
