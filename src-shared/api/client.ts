@@ -25,20 +25,36 @@ export class ApiClient {
   /** Resolves with the job's result when it is done; rejects with its error when it fails or is cancelled. */
   waitForJob<K extends JobKind>(jobId: string, onProgress?: (job: JobInfo) => void): Promise<JobResults[K]> {
     return new Promise((resolve, reject) => {
-      const settle = (job: JobInfo) => {
-        if (job.id !== jobId) return;
-        onProgress?.(job);
-        if (job.state === 'done') resolve(job.result as JobResults[K]);
-        else if (job.state === 'failed' || job.state === 'cancelled')
-          reject(job.error ? ApiError.fromInfo(job.error) : new ApiError('cancelled', 'cancelled'));
-        else return;
+      let settled = false;
+      // Every way out removes the listener, or each wait would leave one behind for the page's lifetime.
+      const finish = (end: () => void) => {
+        if (settled) return;
+        settled = true;
         stop();
+        end();
+      };
+      const settle = (job: JobInfo) => {
+        if (settled || job.id !== jobId) return;
+        onProgress?.(job);
+        const outcome = jobOutcome<K>(job);
+        if (outcome) finish(() => ('error' in outcome ? reject(outcome.error) : resolve(outcome.result)));
       };
       const stop = this.onEvent((event) => {
         if (event.type === 'job') settle(event.job);
       });
       // The job may have finished before the listener was attached.
-      this.call('jobs.list', {}).then((jobs) => jobs.forEach(settle), reject);
+      this.call('jobs.list', {}).then(
+        (jobs) => jobs.forEach(settle),
+        (error: unknown) => finish(() => reject(error)),
+      );
     });
   }
+}
+
+/** How a finished job ended: its result, or the error to reject with; null while it is queued or running. */
+export function jobOutcome<K extends JobKind>(job: JobInfo): { result: JobResults[K] } | { error: ApiError } | null {
+  if (job.state === 'done') return { result: job.result as JobResults[K] };
+  if (job.state === 'failed' || job.state === 'cancelled')
+    return { error: job.error ? ApiError.fromInfo(job.error) : new ApiError('cancelled', 'cancelled') };
+  return null;
 }

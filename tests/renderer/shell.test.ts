@@ -132,6 +132,26 @@ describe('Export PDF button (Runs, Results and PSC views)', () => {
     expect(button().attributes('disabled')).toBeUndefined();
   });
 
+  it('is enabled again when its report finished while the link was down', async () => {
+    let listed: JobInfo[] = [];
+    const host = new FakeHost()
+      .on('app.info', () => info)
+      .on('report.create', () => ({ jobId: 'r1' }))
+      .on('jobs.list', () => listed);
+    const wrapper = mount(ExportPdfButton, { ...withLab(host), props: { runIds: ['a'] } });
+    useAppStore();
+    await wrapper.get('button').trigger('click');
+    await flushPromises();
+    expect(wrapper.get('button').attributes('disabled')).toBeDefined();
+    host.setConnection('reconnecting');
+    const result = { path: '/tmp/r.pdf', fileId: 'f1', pages: 9, bytes: 1000, seconds: 2 };
+    listed = [{ ...running, id: 'r1', kind: 'report', state: 'done', progress: 1, result }];
+    host.setConnection('open');
+    await flushPromises();
+    expect(host.opened).toEqual(['f1']);
+    expect(wrapper.get('button').attributes('disabled')).toBeUndefined();
+  });
+
   it('is disabled without runs or when the view says so', async () => {
     const host = new FakeHost();
     const none = mount(ExportPdfButton, { ...withLab(host), props: { runIds: [] } });

@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../src-shared/api/errors.js';
-import type { ResultsView, RowsPage, RunSummary } from '../../src-shared/api/index.js';
+import type { JobInfo, ResultsView, RowsPage, RunSummary } from '../../src-shared/api/index.js';
 import type { ColumnRoles } from '../../src-shared/types/index.js';
 import { describeError } from '../../src-renderer/errors.js';
 import { missingLabels, roleOf, withRole } from '../../src-renderer/roles.js';
@@ -55,6 +55,73 @@ describe('jobs store', () => {
     host.setConnection('open');
     await settle();
     expect(jobs.byId.j9?.state).toBe('done');
+  });
+});
+
+describe('waiting for a job across a lost link', () => {
+  const finished = { id: 't1', kind: 'train', title: 'Train', progress: 1, message: '', startedAt: 'x' } as const;
+
+  it('learns from the job list read after a reconnect that a job ended while the link was down', async () => {
+    let listed: JobInfo[] = [];
+    const host = new FakeHost()
+      .on('app.info', () => {
+        throw new ApiError('failed', 'not in this test');
+      })
+      .on('jobs.list', () => listed)
+      .on('training.start', () => ({ jobId: 't1' }));
+    labApp(host);
+    const app = useAppStore();
+    const training = useTrainingStore();
+    const done = training.start({ dataset: 'sales', models: ['esmm'] });
+    await settle();
+    expect(training.active).toBe(true);
+    host.setConnection('reconnecting');
+    // The job's end is sent while nobody listens: only the next job list has it.
+    listed = [{ ...finished, state: 'done', result: [run('r1', 'esmm')] }];
+    host.setConnection('open');
+    await settle();
+    expect(app.connection).toBe('open');
+    await expect(done).resolves.toEqual([run('r1', 'esmm')]);
+    expect(training.active).toBe(false);
+    expect(training.finishedRuns.map((r) => r.id)).toEqual(['r1']);
+  });
+
+  it('rejects a failure read from the job list, and stops waiting for a job the lab no longer lists', async () => {
+    let listed: JobInfo[] = [];
+    const host = new FakeHost().on('jobs.list', () => listed).on('datasets.simulate', () => ({ jobId: 's1' }));
+    labApp(host);
+    const jobs = useJobsStore();
+    const data = useDataStore();
+    const failed = jobs.wait('t1');
+    const simulating = data.simulate({ preset: 'paper-like', rows: 1000 });
+    await settle();
+    listed = [{ ...finished, state: 'failed', error: { code: 'data-error', message: 'bad row' } }];
+    await jobs.sync();
+    await expect(failed).rejects.toMatchObject({ code: 'data-error', message: 'bad row' });
+    // s1 is missing from that list: the lab restarted and its jobs are gone.
+    await expect(simulating).resolves.toBe(false);
+    expect(data.simulateJob).toBeNull();
+    expect(useNoticesStore().notices.at(-1)?.text).toMatch(/no longer knows this job/);
+  });
+
+  it('keeps waiting for a job started after the job list was asked for', async () => {
+    let answer: (jobs: JobInfo[]) => void = () => {};
+    const host = new FakeHost().on('jobs.list', () => new Promise<JobInfo[]>((resolve) => (answer = resolve)));
+    labApp(host);
+    const jobs = useJobsStore();
+    const syncing = jobs.sync();
+    let outcome = 'waiting';
+    jobs.wait('t1').then(
+      () => (outcome = 'done'),
+      () => (outcome = 'rejected'),
+    );
+    answer([]);
+    await syncing;
+    await settle();
+    expect(outcome).toBe('waiting');
+    host.emitJob({ ...finished, state: 'done', result: [] });
+    await settle();
+    expect(outcome).toBe('done');
   });
 });
 

@@ -89,7 +89,7 @@ describe('toWire', () => {
 
 /** A transport whose Node side is the given handlers, in memory. */
 class MemoryTransport implements Transport {
-  private listeners = new Set<(event: ApiEvent) => void>();
+  readonly listeners = new Set<(event: ApiEvent) => void>();
   constructor(private readonly handlers: ApiHandlers) {}
   request(method: Parameters<Transport['request']>[0], params: unknown) {
     return dispatch(this.handlers, 1, method, params);
@@ -147,5 +147,20 @@ describe('ApiClient', () => {
     const failed = job('failed', { error: { code: 'data-error', message: 'bad file' } });
     const client = new ApiClient(new MemoryTransport(handlersAnswering(() => [failed])));
     await expect(client.waitForJob('j1')).rejects.toMatchObject({ code: 'data-error', message: 'bad file' });
+  });
+
+  it('stops listening once the wait is over, also when the job list cannot be read', async () => {
+    const answering = new MemoryTransport(handlersAnswering(() => []));
+    const done = new ApiClient(answering).waitForJob('j1');
+    answering.emit({ type: 'job', job: job('done') });
+    await done;
+    expect(answering.listeners.size).toBe(0);
+    const refusing = new MemoryTransport(
+      handlersAnswering(() => {
+        throw new ApiError('failed', 'link lost');
+      }),
+    );
+    await expect(new ApiClient(refusing).waitForJob('j1')).rejects.toMatchObject({ message: 'link lost' });
+    expect(refusing.listeners.size).toBe(0);
   });
 });
