@@ -1,10 +1,17 @@
 import { spawn } from 'node:child_process';
 
-/** The platform's "open with the default application" command. */
-function opener(): { command: string; args: string[] } {
-  if (process.platform === 'darwin') return { command: 'open', args: [] };
-  if (process.platform === 'win32') return { command: 'cmd', args: ['/c', 'start', '""'] };
-  return { command: 'xdg-open', args: [] };
+/**
+ * The platform's "open with the default application" command for `target`. No shell comes between: on Windows
+ * `cmd /c start` would read & ^ % in a path as its own syntax, so rundll32's FileProtocolHandler, which opens
+ * files and URLs alike, gets the target as one argument.
+ */
+export function openCommand(
+  target: string,
+  platform: NodeJS.Platform = process.platform,
+): { command: string; args: string[] } {
+  if (platform === 'darwin') return { command: 'open', args: [target] };
+  if (platform === 'win32') return { command: 'rundll32.exe', args: ['url.dll,FileProtocolHandler', target] };
+  return { command: 'xdg-open', args: [target] };
 }
 
 /**
@@ -12,10 +19,10 @@ function opener(): { command: string; args: string[] } {
  * no opener could start (e.g. a server without a desktop); it never throws, since opening is a convenience.
  */
 export function openExternally(target: string): Promise<boolean> {
-  const { command, args } = opener();
+  const { command, args } = openCommand(target);
   return new Promise((resolve) => {
     try {
-      const child = spawn(command, [...args, target], { detached: true, stdio: 'ignore' });
+      const child = spawn(command, args, { detached: true, stdio: 'ignore' });
       child.once('error', () => resolve(false));
       child.once('spawn', () => {
         child.unref();

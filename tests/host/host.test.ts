@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { createApiService, type ApiService } from '../../src-main/api/service.js';
-import { openExternally } from '../../src-main/api/open-externally.js';
+import { openCommand, openExternally } from '../../src-main/api/open-externally.js';
 import { fileUnder } from '../../src-main/host/static.js';
 import { openProject } from '../../src-main/engine/store/project.js';
 import { saveReport } from '../../src-main/engine/store/reports.js';
@@ -450,6 +450,16 @@ describe('esmc-lab serve', () => {
     expect(await exited).toBe(0);
     await closed;
     expect(stdout).toContain('stopped');
+  });
+
+  it('opens with each platform’s opener, giving it the path as one argument with no shell between', () => {
+    const path = 'C:\\Users\\a & b\\100% ^report.pdf';
+    expect(openCommand(path, 'win32')).toEqual({
+      command: 'rundll32.exe',
+      args: ['url.dll,FileProtocolHandler', path],
+    });
+    expect(openCommand('/a & b/x.pdf', 'darwin')).toEqual({ command: 'open', args: ['/a & b/x.pdf'] });
+    expect(openCommand('/a & b/x.pdf', 'linux')).toEqual({ command: 'xdg-open', args: ['/a & b/x.pdf'] });
   });
 
   it('opens with the system opener, and says so when there is none', async () => {
