@@ -1,5 +1,5 @@
 import { defineStore } from 'pinia';
-import { ref } from 'vue';
+import { ref, watch } from 'vue';
 import type { AppInfo, ProjectSummary } from '../../src-shared/api/index.js';
 import { useLab } from '../lab.js';
 import type { ConnectionState } from '../transport/index.js';
@@ -53,3 +53,14 @@ export const useAppStore = defineStore('app', () => {
 
   return { info, project, connection, load, openProject };
 });
+
+/**
+ * In a store's setup: calls `clear` whenever another project (or none) becomes the open one, however it was opened
+ * (the status bar, the desktop menu, a second launch, a reconnect to a lab that opened another): what the store
+ * shows belongs to the old project. The same project announced again (its datasets or runs changed) is no switch.
+ */
+export function onProjectSwitch(clear: () => void): void {
+  const app = useAppStore();
+  // Synchronously, so nothing of the old project is drawn, or answered into, next to the new one.
+  watch(() => app.project?.path ?? null, clear, { flush: 'sync' });
+}

@@ -4,6 +4,7 @@ import type { DatasetDetail, FileInspection, FileRef, JobInfo, Params } from '..
 import type { ColumnRoles } from '../../src-shared/types/index.js';
 import { describeError } from '../errors.js';
 import { useLab } from '../lab.js';
+import { onProjectSwitch } from './app.js';
 import { useJobsStore } from './jobs.js';
 import { useNoticesStore } from './notices.js';
 
@@ -36,6 +37,17 @@ export const useDataStore = defineStore('data', () => {
   const dataset = ref<DatasetDetail | null>(null);
   const simulateJobId = ref<string | null>(null);
   let nextKey = 1;
+  /** Counts project switches, so a dataset of the old project that arrives later (an import ending) is not shown. */
+  let project = 0;
+  onProjectSwitch(() => {
+    project++;
+    dataset.value = null;
+  });
+
+  /** Shows a dataset unless another project was opened since it was asked for. */
+  function showAnswer(asked: number, answer: DatasetDetail): void {
+    if (asked === project) dataset.value = answer;
+  }
 
   const simulateJob = computed<JobInfo | null>(() =>
     simulateJobId.value ? (jobs.byId[simulateJobId.value] ?? null) : null,
@@ -79,6 +91,7 @@ export const useDataStore = defineStore('data', () => {
     const file = pending.value.find((candidate) => candidate.key === key);
     if (!file) return false;
     file.error = null;
+    const asked = project;
     try {
       const ref = await api.call('datasets.import', {
         file: file.inspection.file,
@@ -88,7 +101,7 @@ export const useDataStore = defineStore('data', () => {
         replace,
       });
       file.jobId = ref.jobId;
-      dataset.value = await jobs.wait<'import'>(ref.jobId);
+      showAnswer(asked, await jobs.wait<'import'>(ref.jobId));
       discard(key);
       return true;
     } catch (error) {
@@ -100,10 +113,11 @@ export const useDataStore = defineStore('data', () => {
   }
 
   async function simulate(params: Params<'datasets.simulate'>): Promise<boolean> {
+    const asked = project;
     try {
       const ref = await api.call('datasets.simulate', params);
       simulateJobId.value = ref.jobId;
-      dataset.value = await jobs.wait<'simulate'>(ref.jobId);
+      showAnswer(asked, await jobs.wait<'simulate'>(ref.jobId));
       return true;
     } catch (error) {
       notices.report(`Simulating ${params.preset}`, error);
@@ -114,8 +128,9 @@ export const useDataStore = defineStore('data', () => {
   }
 
   async function show(name: string): Promise<void> {
+    const asked = project;
     try {
-      dataset.value = await api.call('datasets.get', { name });
+      showAnswer(asked, await api.call('datasets.get', { name }));
     } catch (error) {
       notices.report(`Opening dataset ${name}`, error);
     }

@@ -3,6 +3,7 @@ import { ref } from 'vue';
 import type { ResultsView } from '../../src-shared/api/index.js';
 import { describeError } from '../errors.js';
 import { useLab } from '../lab.js';
+import { onProjectSwitch } from './app.js';
 import { newestOnly } from './newest.js';
 import { useNoticesStore } from './notices.js';
 
@@ -16,6 +17,11 @@ export const useResultsStore = defineStore('results', () => {
   const part = ref<Part>('test');
   const error = ref<string | null>(null);
   const { loading, run, drop } = newestOnly();
+  onProjectSwitch(() => {
+    drop();
+    view.value = null;
+    error.value = null;
+  });
 
   async function load(runIds: string[]): Promise<void> {
     error.value = null;

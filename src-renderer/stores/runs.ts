@@ -2,6 +2,7 @@ import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import type { RunSummary } from '../../src-shared/api/index.js';
 import { useLab } from '../lab.js';
+import { onProjectSwitch } from './app.js';
 import { useJobsStore } from './jobs.js';
 import { useNoticesStore } from './notices.js';
 
@@ -25,8 +26,9 @@ export const useRunsStore = defineStore('runs', () => {
   const selectedDataset = computed(() => selectedRuns.value[0]?.dataset ?? null);
 
   api.onEvent((event) => {
-    if (event.type === 'project') runs.value = event.project?.runs ?? runs.value;
+    if (event.type === 'project') runs.value = event.project?.runs ?? [];
   });
+  onProjectSwitch(() => (selected.value = []));
 
   async function refresh(): Promise<void> {
     loading.value = true;

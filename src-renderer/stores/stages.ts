@@ -2,6 +2,7 @@ import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import type { Params, RowsPage, StageRow } from '../../src-shared/api/index.js';
 import { useLab } from '../lab.js';
+import { onProjectSwitch } from './app.js';
 import { newestOnly } from './newest.js';
 import { useNoticesStore } from './notices.js';
 
@@ -28,6 +29,15 @@ export const useStagesStore = defineStore('stages', () => {
   const offset = ref(0);
   const selectedRow = ref<StageRow | null>(null);
   const { loading, run, drop } = newestOnly();
+  /** Counts project switches, so a row of the old project's runs answered later is not shown. */
+  let project = 0;
+  onProjectSwitch(() => {
+    project++;
+    drop();
+    page.value = null;
+    offset.value = 0;
+    selectedRow.value = null;
+  });
 
   async function load(runIds: string[]): Promise<void> {
     if (runIds.length === 0) {
@@ -50,8 +60,10 @@ export const useStagesStore = defineStore('stages', () => {
   }
 
   async function inspect(runIds: string[], rowId: number): Promise<void> {
+    const asked = project;
     try {
-      selectedRow.value = await api.call('stages.row', { runIds, rowId });
+      const row = await api.call('stages.row', { runIds, rowId });
+      if (asked === project) selectedRow.value = row;
     } catch (error) {
       notices.report(`Reading row ${rowId}`, error);
     }

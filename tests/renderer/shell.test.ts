@@ -2,12 +2,14 @@
 import { flushPromises, mount } from '@vue/test-utils';
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../src-shared/api/errors.js';
-import type { AppInfo, JobInfo } from '../../src-shared/api/index.js';
+import type { AppInfo, DatasetDetail, JobInfo } from '../../src-shared/api/index.js';
 import ExportPdfButton from '../../src-renderer/components/ExportPdfButton.vue';
 import NoticeList from '../../src-renderer/components/NoticeList.vue';
 import StatusBar from '../../src-renderer/components/StatusBar.vue';
 import { useAppStore } from '../../src-renderer/stores/app.js';
+import { useDataStore } from '../../src-renderer/stores/data.js';
 import { useNoticesStore } from '../../src-renderer/stores/notices.js';
+import { useRunsStore } from '../../src-renderer/stores/runs.js';
 import { FakeHost, withLab } from './fake-host.js';
 
 const info = {
@@ -68,6 +70,8 @@ describe('project switcher', () => {
       .on('project.open', ({ path }) => ({ path, name: 'other', datasets: [], runs: [] }))
       .on('runs.list', () => []);
     const wrapper = mount(StatusBar, withLab(host));
+    useRunsStore().select(['r1']);
+    useDataStore().dataset = { name: 'sales' } as DatasetDetail;
     const toggle = wrapper.get('button[aria-expanded]');
     expect(toggle.text()).toBe('Project: none');
     await toggle.trigger('click');
@@ -79,6 +83,8 @@ describe('project switcher', () => {
     expect(host.callsOf('runs.list')).toHaveLength(1);
     expect(wrapper.get('button[aria-expanded]').text()).toBe('Project: other');
     expect(wrapper.find('form').exists()).toBe(false);
+    expect(useRunsStore().selected).toEqual([]);
+    expect(useDataStore().dataset).toBeNull();
   });
 
   it('keeps the form open and says why when the project cannot be opened', async () => {

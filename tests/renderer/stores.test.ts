@@ -1,14 +1,23 @@
 // @vitest-environment happy-dom
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../src-shared/api/errors.js';
-import type { JobInfo, ResultsView, RowsPage, RunSummary } from '../../src-shared/api/index.js';
-import type { ColumnRoles } from '../../src-shared/types/index.js';
+import type {
+  DatasetDetail,
+  JobInfo,
+  ProjectSummary,
+  ResultsView,
+  RowsPage,
+  RunSummary,
+  StageRow,
+} from '../../src-shared/api/index.js';
+import type { ColumnRoles, PscAnalysis } from '../../src-shared/types/index.js';
 import { describeError } from '../../src-renderer/errors.js';
 import { missingLabels, roleOf, withRole } from '../../src-renderer/roles.js';
 import { useAppStore } from '../../src-renderer/stores/app.js';
 import { useDataStore, datasetNameFor } from '../../src-renderer/stores/data.js';
 import { useJobsStore } from '../../src-renderer/stores/jobs.js';
 import { useNoticesStore } from '../../src-renderer/stores/notices.js';
+import { usePscStore } from '../../src-renderer/stores/psc.js';
 import { useResultsStore } from '../../src-renderer/stores/results.js';
 import { useRunsStore } from '../../src-renderer/stores/runs.js';
 import { useStagesStore } from '../../src-renderer/stores/stages.js';
@@ -287,6 +296,79 @@ describe('stages store', () => {
     await loading;
     expect(stages.page).toBeNull();
     expect(stages.loading).toBe(false);
+  });
+});
+
+describe('another project opened', () => {
+  const project = (path: string, runs: RunSummary[] = []) =>
+    ({ path, name: path.slice(1), datasets: [], runs }) as ProjectSummary;
+
+  it('clears the selection, dataset, results, PSC analysis and rows of the old one, not when the same one changes', async () => {
+    const host = new FakeHost().on('stages.row', ({ rowId }) => ({ rowId }) as unknown as StageRow);
+    labApp(host);
+    const runs = useRunsStore();
+    const data = useDataStore();
+    const results = useResultsStore();
+    const psc = usePscStore();
+    const stages = useStagesStore();
+    host.emit({ type: 'project', project: project('/a', [run('r1', 'esmm')]) });
+    const fill = async () => {
+      runs.select(['r1']);
+      data.dataset = { name: 'sales' } as DatasetDetail;
+      results.view = { dataset: 'sales' } as ResultsView;
+      psc.analysis = {} as PscAnalysis;
+      psc.analysedRunIds = ['r1'];
+      stages.page = { total: 1, offset: 0, rows: [] };
+      await stages.inspect(['r1'], 7);
+    };
+    const shown = () => [
+      runs.selected.length,
+      data.dataset,
+      results.view,
+      psc.analysis,
+      psc.analysedRunIds.length,
+      stages.page,
+      stages.selectedRow,
+    ];
+    await fill();
+    // The same project, its runs changed (a training ended): nothing on screen belongs elsewhere.
+    host.emit({ type: 'project', project: project('/a', [run('r1', 'esmm'), run('r2', 'esmc')]) });
+    expect(shown().every((thing) => thing !== null && thing !== 0)).toBe(true);
+    expect(runs.runs.map((r) => r.id)).toEqual(['r1', 'r2']);
+    // File › Open in the desktop menu: a project event names another file.
+    host.emit({ type: 'project', project: project('/b', [run('r9', 'esmc')]) });
+    expect(shown()).toEqual([0, null, null, null, 0, null, null]);
+    expect(runs.runs.map((r) => r.id)).toEqual(['r9']);
+    await fill();
+    host.emit({ type: 'project', project: null });
+    expect(shown()).toEqual([0, null, null, null, 0, null, null]);
+    expect(runs.runs).toEqual([]);
+  });
+
+  it('does not show what the old project answers after the switch', async () => {
+    let answerDataset = () => {};
+    const host = new FakeHost()
+      .on('psc.analyse', () => ({ jobId: 'p1' }))
+      .on(
+        'datasets.get',
+        ({ name }) =>
+          new Promise<DatasetDetail>((resolve) => (answerDataset = () => resolve({ name } as DatasetDetail))),
+      );
+    labApp(host);
+    const psc = usePscStore();
+    const data = useDataStore();
+    host.emit({ type: 'project', project: project('/a') });
+    const analysing = psc.analyse(['r1']);
+    const showing = data.show('sales');
+    await settle();
+    host.emit({ type: 'project', project: project('/b') });
+    host.emitJob({ id: 'p1', kind: 'analyse', state: 'done', result: {} as PscAnalysis });
+    answerDataset();
+    await analysing;
+    await showing;
+    expect(psc.analysis).toBeNull();
+    expect(psc.jobId).toBeNull();
+    expect(data.dataset).toBeNull();
   });
 });
 
