@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, realpath, rm, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, extname, join, resolve, sep } from 'node:path';
+import { SKELETON_PATTERN } from '../engine/importers/aliccp-raw.js';
 import { importDataset, type ImportStep } from '../engine/importers/import.js';
 import { MODELS, MODEL_NAMES, isModelName, modelInfo } from '../engine/models/index.js';
 import { SIMULATOR_PRESETS, validateConfig, type SimulatorConfig } from '../engine/simulate/simulator.js';
@@ -37,6 +38,7 @@ import {
   DEFAULT_TRAIN_CONFIG,
   type BackendInfo,
   type BackendName,
+  type ImportFormat,
   type ModelConfig,
 } from '../../src-shared/types/index.js';
 import { asUserFile, invalid, notFound, serviceError } from './errors.js';
@@ -127,6 +129,14 @@ function uploadsOf(projectPath: string): string {
 /** Where a project's reports are written: beside it, named after it. The only files the service hands out. */
 function reportsOf(projectPath: string): string {
   return join(dirname(projectPath), `${basename(projectPath, extname(projectPath))}-reports`);
+}
+
+function uploadedRawAliCcp(name: string): string {
+  return (
+    `${name} is raw Ali-CCP, whose user features are in a second file (common_features_…) that an upload ` +
+    'cannot bring along. Import it in the desktop app, or with the CLI: ' +
+    '`esmc-lab import --project <project> --data <sample_skeleton file> --format aliccp-raw`.'
+  );
 }
 
 /** A file name safe to create on any system, keeping its extension (formats are recognised by it). */
@@ -221,6 +231,17 @@ export async function createApiService(options: ApiServiceOptions): Promise<ApiS
     return upload;
   };
 
+  /**
+   * Raw Ali-CCP is two files, and the import reads the user features from the one beside the sample file; an
+   * upload arrives alone in a folder of its own, so it can never be imported (and the engine's error would name
+   * a path on this server and a CLI flag). Said before the import starts, in the user's terms.
+   */
+  const refuseUploadedRawAliCcp = (file: FileRef, format: ImportFormat | undefined) => {
+    if (file.kind !== 'upload') return;
+    const raw = format === 'aliccp-raw' || ((format ?? 'auto') === 'auto' && SKELETON_PATTERN.test(file.name));
+    if (raw) throw invalid(uploadedRawAliCcp(file.name));
+  };
+
   const probeBackend = async (): Promise<BackendInfo> => {
     try {
       return await runWorkerTask({ kind: 'backend', requested: options.backend });
@@ -307,7 +328,12 @@ export async function createApiService(options: ApiServiceOptions): Promise<ApiS
 
     'files.inspect': async ({ file, format }) => {
       const { path, name } = resolveFile(file);
-      return { file, ...(await inspectFile(path, name, format)) };
+      const inspection = await inspectFile(path, name, format);
+      if (file.kind === 'upload' && inspection.format === 'aliccp-raw') {
+        const finding = { severity: 'error' as const, code: 'raw-aliccp', message: uploadedRawAliCcp(name) };
+        return { file, ...inspection, findings: [{ ...finding, count: 0, exampleLines: [] }] };
+      }
+      return { file, ...inspection };
     },
 
     'files.open': async ({ fileId }) => {
@@ -324,6 +350,7 @@ export async function createApiService(options: ApiServiceOptions): Promise<ApiS
 
     'datasets.import': async (params) => {
       const file = resolveFile(params.file);
+      refuseUploadedRawAliCcp(params.file, params.format);
       const name = params.name ?? basename(file.name.replaceAll('\\', '/'), extname(file.name));
       const existing = await withConnection((connection) => connection.findDataset(name));
       if (existing && !params.replace)

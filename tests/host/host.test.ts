@@ -268,6 +268,34 @@ describe('the browser host', () => {
     }
   });
 
+  it('says that raw Ali-CCP cannot come as an upload, without naming a path on the server', async () => {
+    const client = await WireClient.connect(`${host.origin.replace('http', 'ws')}/api?token=${host.token}`);
+    try {
+      const uploaded = await raw(`/upload?name=sample_skeleton_train.csv&token=${host.token}`, {
+        method: 'POST',
+        body: Buffer.from('1,0,0,abc,1,101\x02123\x031.0\n'),
+      });
+      const file = JSON.parse(uploaded.body) as FileRef;
+      const inspected = await client.call('files.inspect', { file });
+      expect(inspected).toMatchObject({
+        ok: true,
+        result: { format: 'aliccp-raw', findings: [{ severity: 'error', code: 'raw-aliccp' }] },
+      });
+      for (const format of [undefined, 'aliccp-raw']) {
+        const refused = await client.call('datasets.import', { file, format });
+        if (refused.ok) throw new Error('the import started');
+        expect(refused.error.code).toBe('invalid-request');
+        expect(refused.error.message).toMatch(/^sample_skeleton_train\.csv is raw Ali-CCP/);
+        expect(refused.error.message).toContain('desktop app');
+        expect(refused.error.message).toContain('esmc-lab import');
+        expect(refused.error.message).toContain('--format aliccp-raw');
+        expect(refused.error.message).not.toContain(dir);
+      }
+    } finally {
+      client.close();
+    }
+  });
+
   it('refuses connections and uploads without the right token, and WebSockets from other sites', async () => {
     const url = `${host.origin.replace('http', 'ws')}/api`;
     const closeCode = (href: string) =>
