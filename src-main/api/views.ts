@@ -407,8 +407,17 @@ export async function stageRow(project: Project, runIds: string[], rowId: number
     features[field.name] = ids.map((id) => (id > 0 ? (field.vocabulary[id - 1] ?? '?') : '?')).join('|') || null;
   }
   for (const field of encoding.dense) {
-    // Stored standardized (missing values as the mean); shown on the scale of the file.
-    const value = Number(row[datasetColumn.dense(field.name)]) * field.std + field.mean;
+    // Stored standardized, shown on the scale of the file. A missing value was stored as the mean (exactly 0)
+    // and the dataset keeps no flag for it, so 0 shows as missing: showing the mean would invent a value the file
+    // does not have. A value exactly at the mean is the rare exception; a constant column (std 1, set by the
+    // encoding in place of 0) stores every value as 0 and keeps showing it.
+    const stored = Number(row[datasetColumn.dense(field.name)]);
+    const constant = field.std === 1;
+    if (stored === 0 && !constant) {
+      features[field.name] = null;
+      continue;
+    }
+    const value = stored * field.std + field.mean;
     features[field.name] = field.log ? Math.expm1(value) : value;
   }
   return { ...stageRowOf(row, compared), features };
