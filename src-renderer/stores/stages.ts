@@ -10,7 +10,7 @@ export type RowFilterName = 'all' | 'clicked' | 'action' | 'purchase' | 'psc';
 type RowFilter = NonNullable<Params<'stages.rows'>['filter']>;
 
 export const ROW_FILTERS: Record<RowFilterName, { label: string; filter: RowFilter | undefined }> = {
-  all: { label: 'All exposures', filter: undefined },
+  all: { label: 'All exposures in the test part', filter: undefined },
   clicked: { label: 'Clicked', filter: { click: 1 } },
   action: { label: 'Clicked with an in-shop action', filter: { click: 1, action: 1 } },
   purchase: { label: 'Purchased', filter: { purchase: 1 } },
