@@ -62,8 +62,18 @@ export interface TrainRunOptions {
   signal?: AbortSignal;
 }
 
+/** DuckDB's cache while a project's rows train (see Project.withMemoryLimit); ESMC_LAB_TRAINING_DUCKDB_MEMORY overrides. */
+export const TRAINING_DUCKDB_MEMORY = process.env.ESMC_LAB_TRAINING_DUCKDB_MEMORY || '512MB';
+
 /** Loads the data, splits it once, and trains each model on the same rows: the CLI's `train`, headless. */
-export async function trainRun(options: TrainRunOptions): Promise<RunRecord[]> {
+export function trainRun(options: TrainRunOptions): Promise<RunRecord[]> {
+  const { source } = options;
+  return source.kind === 'project'
+    ? source.project.withMemoryLimit(TRAINING_DUCKDB_MEMORY, () => trainEach(options))
+    : trainEach(options);
+}
+
+async function trainEach(options: TrainRunOptions): Promise<RunRecord[]> {
   await initBackend(options.backend);
   const fractions = options.split ?? DEFAULT_SPLIT;
   const seed = options.splitSeed ?? 1;

@@ -52,23 +52,19 @@ describe('openProject', () => {
     });
   });
 
-  it('caps the DuckDB buffer pool (1 GB unless ESMC_LAB_DUCKDB_MEMORY says otherwise)', async () => {
-    const limitMiB = async () =>
-      withProject(projectFile(), async (project) => {
-        const { limit } = (await project.one(`SELECT current_setting('memory_limit') AS limit`))!;
-        const [, value, unit] = /^([\d.]+) (MiB|GiB)$/.exec(String(limit))!;
-        return Number(value) * (unit === 'GiB' ? 1024 : 1);
-      });
-    const before = process.env.ESMC_LAB_DUCKDB_MEMORY;
-    try {
-      delete process.env.ESMC_LAB_DUCKDB_MEMORY;
-      expect(await limitMiB()).toBeCloseTo(1e9 / 2 ** 20, 0);
-      process.env.ESMC_LAB_DUCKDB_MEMORY = '256MB';
-      expect(await limitMiB()).toBeCloseTo(256e6 / 2 ** 20, 0);
-    } finally {
-      if (before === undefined) delete process.env.ESMC_LAB_DUCKDB_MEMORY;
-      else process.env.ESMC_LAB_DUCKDB_MEMORY = before;
-    }
+  it('caps the DuckDB buffer pool while some work runs, and puts the limit back after it, even when it throws', async () => {
+    await withProject(projectFile(), async (project) => {
+      const limit = async () => String((await project.one(`SELECT current_setting('memory_limit') AS m`))!.m);
+      const before = await limit();
+      expect(await project.withMemoryLimit('256MB', limit)).toMatch(/^24\d\.\d MiB$/);
+      expect(await limit()).toBe(before);
+      await expect(
+        project.withMemoryLimit('256MB', async () => {
+          throw new Error('work failed');
+        }),
+      ).rejects.toThrow('work failed');
+      expect(await limit()).toBe(before);
+    });
   });
 
   it('refuses a project written by a newer version, and says so', async () => {

@@ -1,3 +1,4 @@
+import { literal } from './sql.js';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import type { FeatureEncoding, Finding } from '../data/encode.js';
 import type { ColumnRoles } from '../data/roles.js';
@@ -105,7 +106,7 @@ export class Project {
   static async open(path: string): Promise<Project> {
     let instance: DuckDBInstance;
     try {
-      instance = await DuckDBInstance.create(path, { memory_limit: duckdbMemoryLimit() });
+      instance = await DuckDBInstance.create(path);
     } catch (error) {
       throw new ProjectError(`cannot open project ${path}: ${firstLine(error)}`);
     }
@@ -138,6 +139,21 @@ export class Project {
   }
 
   /** Rows as plain objects; BIGINT and HUGEINT arrive as bigint, so cast counts to INTEGER or DOUBLE in SQL. */
+  /**
+   * Runs `work` with DuckDB's buffer pool capped at `limit`, then back at DuckDB's default. DuckDB keeps up to
+   * 80% of the machine's memory as cache by default, which imports need (a 10M-row import ran out of memory under
+   * 1 GB) but which training, that only scans batches and appends predictions, turns into resident memory beside
+   * the model: one epoch over 10M stored rows peaked at 2.8 GB, and at 1.2 GB capped at 512 MB, equally fast.
+   */
+  async withMemoryLimit<T>(limit: string, work: () => Promise<T>): Promise<T> {
+    await this.run(`SET memory_limit = ${literal(limit)}`);
+    try {
+      return await work();
+    } finally {
+      await this.run('RESET memory_limit');
+    }
+  }
+
   async all(sql: string, params?: DuckDBValue[]): Promise<Row[]> {
     const reader = await this.connection.runAndReadAll(sql, params);
     return reader.getRowObjectsJS() as Row[];
@@ -260,15 +276,6 @@ export class Project {
       await this.run(`UPDATE meta SET value = $1 WHERE key = 'schema_version'`, [String(SCHEMA_VERSION)]);
     });
   }
-}
-
-/**
- * DuckDB's buffer pool defaults to 80% of the machine's memory: a cache a desktop app that trains beside it cannot
- * afford (one epoch over 10M stored rows peaked at 2.8 GB with the default, 1.2 GB with 512 MB, equally fast).
- * Work larger than the limit spills to `<project>.tmp`. ESMC_LAB_DUCKDB_MEMORY overrides it ("4GB", "512MB").
- */
-export function duckdbMemoryLimit(): string {
-  return process.env.ESMC_LAB_DUCKDB_MEMORY || '1GB';
 }
 
 /** Creates the project file (and its tables) when it does not exist; otherwise opens and, if needed, migrates it. */
