@@ -203,10 +203,19 @@ describe.skipIf(skipReason !== null)('analyst UI in the browser host', () => {
     const table = page.getByRole('table', { name: 'Rows and stage probabilities' });
     await expect.poll(() => page.getByText(/^rows 1–\d+ of \d+/).count(), { timeout: 20_000 }).toBe(1);
     const rows = table.locator('tbody tr');
-    expect(await rows.count()).toBeGreaterThan(0);
-    // Every row shown is a clicked purchase without an action: click 1, action 0, purchase 1.
-    for (const row of await rows.all())
-      expect((await row.locator('td').allTextContents()).slice(1, 4)).toEqual(['1', '0', '1']);
+    // Every row shown is a clicked purchase without an action: click 1, action 0, purchase 1. Polled, because the
+    // unfiltered page the view opened with may still be on screen until the filtered one lands.
+    const labelsShown = async () =>
+      Promise.all((await rows.all()).map(async (row) => (await row.locator('td').allTextContents()).slice(1, 4)));
+    await expect
+      .poll(
+        async () => {
+          const shown = await labelsShown();
+          return shown.length > 0 && shown.every((labels) => labels.join(',') === '1,0,1');
+        },
+        { timeout: 20_000 },
+      )
+      .toBe(true);
     await page.getByRole('button', { name: 'Sort by esmc pCVR' }).click();
     await expect
       .poll(() => page.getByRole('status').filter({ hasText: 'loading' }).count(), { timeout: 20_000 })
