@@ -31,6 +31,7 @@ import type {
   StageRow,
   ValidParams,
 } from '../../src-shared/api/contract.js';
+import { runLabels } from '../../src-shared/charts/index.js';
 import { STAGES, type Stage } from '../../src-shared/types/index.js';
 import { invalid, notFound } from './errors.js';
 import { computeResults, type ResultsInput } from './results.js';
@@ -91,14 +92,6 @@ export async function runDetail(project: Project, id: string): Promise<RunDetail
   if (!run) throw notFound(`no run "${id}" in this project`);
   const { record, ...stored } = run;
   return { ...runSummary(stored), record };
-}
-
-/** A short name per run for charts and tables: the model, with the id's start when two runs share a model. */
-export function runLabels(runs: Pick<StoredRun, 'id' | 'model'>[]): Record<string, string> {
-  const count = (model: string) => runs.filter((run) => run.model === model).length;
-  return Object.fromEntries(
-    runs.map((run) => [run.id, count(run.model) > 1 ? `${run.model} (${run.id.slice(0, 8)})` : run.model]),
-  );
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -237,11 +230,11 @@ export async function pscAnalysisFor(
   const { signal } = options;
   const loaded = await loadPart(project, runIds, part);
   signal?.throwIfAborted();
-  const labels = runLabels(loaded.runs);
+  const labels = runLabels(loaded.runs.map((run) => ({ runId: run.id, model: run.model })));
   const truth = loaded.data.truth;
   const input: PscInput = {
     labels: loaded.data.labels,
-    stagesByModel: Object.fromEntries(loaded.runs.map((run) => [labels[run.id], loaded.stages[run.id]])),
+    stagesByModel: Object.fromEntries(loaded.runs.map((run) => [labels.get(run.id)!, loaded.stages[run.id]])),
     truth: isSimulationTruth(truth) ? truth : undefined,
     slices: sliceFields(loaded.dataset, loaded.data),
   };
