@@ -3,6 +3,7 @@ import * as tf from '../../src-main/engine/tf.js';
 import { initBackend } from '../../src-main/engine/backends/index.js';
 import { dense, type Activation, type DenseLayer } from '../../src-main/engine/layers/mlp.js';
 import { sumRows } from '../../src-main/engine/backends/sum-leading-axes.js';
+import { transposeLastTwo } from '../../src-main/engine/backends/matmul-transpose.js';
 import { Random } from '../../src-main/engine/random.js';
 
 /** The fast kernels must compute what the plain ops compute: values and gradients, on every backend. */
@@ -97,6 +98,59 @@ describe.each(['cpu', 'wasm'] as const)('on %s', (backend) => {
     expect(tf.sum(x, 1).shape).toEqual([1024]);
     tf.dispose([x, y]);
   });
+});
+
+it('matMul with transposed operands equals the product of explicitly transposed tensors (values from the cpu backend)', async () => {
+  const cases: [number[], number[], boolean, boolean][] = [
+    [[37, 19], [37, 5], true, false],
+    [[19, 37], [5, 37], false, true],
+    [[37, 19], [5, 37], true, true],
+    [[3, 21, 17], [3, 21, 6], true, false],
+    [[3, 17, 21], [3, 6, 21], false, true],
+  ];
+  const compute = async (backend: 'cpu' | 'wasm') => {
+    await initBackend(backend);
+    return cases.map(([aShape, bShape, ta, tb], i) => {
+      const a = tf.tensor(
+        randomValues(
+          aShape.reduce((x, y) => x * y),
+          10 + i,
+        ),
+        aShape,
+      );
+      const b = tf.tensor(
+        randomValues(
+          bShape.reduce((x, y) => x * y),
+          20 + i,
+        ),
+        bShape,
+      );
+      const product = tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D, ta, tb);
+      const values = { shape: product.shape, data: product.dataSync() as Float32Array };
+      tf.dispose([a, b, product]);
+      return values;
+    });
+  };
+  const before = await compute('cpu');
+  await initBackend('wasm');
+  const tensorsBefore = tf.memory().numTensors;
+  const after = await compute('wasm');
+  expect(tf.memory().numTensors).toBe(tensorsBefore);
+  after.forEach((result, i) => {
+    expect(result.shape).toEqual(before[i].shape);
+    expect(maxDifference(result.data, before[i].data)).toBeLessThan(1e-5);
+  });
+});
+
+it('transposeLastTwo swaps the last two axes of every leading index, across block edges', () => {
+  const [batches, rows, cols] = [2, 35, 18];
+  const values = Float32Array.from({ length: batches * rows * cols }, (_, i) => i);
+  const out = new Float32Array(values.length);
+  transposeLastTwo(values, rows, cols, out);
+  for (let b = 0; b < batches; b++)
+    for (let i = 0; i < rows; i++)
+      for (let j = 0; j < cols; j++)
+        expect(out[b * rows * cols + j * rows + i]).toBe(values[b * rows * cols + i * cols + j]);
 });
 
 it('sumRows adds four rows per pass and the remainder one by one', () => {
