@@ -4,7 +4,7 @@ import { evaluateStages, type StageMetrics } from '../metrics/index.js';
 import type { EntireSpaceModel, LabelTensors } from '../models/model.js';
 import { predictRows } from './predict.js';
 import { inMemoryRows, isTrainingRows, type TrainingRows } from './rows.js';
-import { SparseAdam, TFJS_ADAM } from './sparse-adam.js';
+import { SparseAdam, TFJS_ADAM, variableOptimizer, type VariableOptimizer } from './adam.js';
 import type { SparseLookup } from '../layers/embedding.js';
 import type { TrainConfig, TrainEvent, TrainResult } from '../../../src-shared/types/training.js';
 
@@ -37,15 +37,10 @@ export async function train(
   if (rows.rows === 0) throw new Error('The training split has no rows');
   if (model.info.needsAction && !rows.hasActionLabel)
     throw new Error(`${model.info.name} needs an in-shop action label, and this data has none`);
-  const optimizer = tf.train.adam(config.learningRate);
+  const adam = { learningRate: config.learningRate, ...TFJS_ADAM, weightDecay: config.weightDecay };
+  const optimizer = variableOptimizer(adam);
   const embedding = model.sparseEmbedding;
-  const sparse =
-    embedding &&
-    new SparseAdam(embedding.hostValues, embedding.dim, {
-      learningRate: config.learningRate,
-      ...TFJS_ADAM,
-      weightDecay: config.weightDecay,
-    });
+  const sparse = embedding && new SparseAdam(embedding.hostValues, embedding.dim, adam);
   const stepsPerEpoch = Math.ceil(rows.rows / config.batchSize);
   const curveWindow = Math.max(1, Math.floor(stepsPerEpoch / CURVE_POINTS_PER_EPOCH));
   const result: TrainResult = {
@@ -75,7 +70,7 @@ export async function train(
         }
         if (step >= maxSteps) break;
         const started = performance.now();
-        const losses = await trainStep(model, optimizer, sparse, batch, config.weightDecay);
+        const losses = await trainStep(model, optimizer, sparse, batch);
         trainingMs += performance.now() - started;
         trainedSamples += batch.rows;
         step++;
@@ -125,16 +120,15 @@ export async function train(
 }
 
 /**
- * One optimiser step, atomic with respect to cancellation; returns the batch's loss terms and total. tfjs's
- * Adam updates the variables; a sparse embedding's touched rows get their gradient from `embedded`, the
- * looked-up rows, and are updated on the host by lazy Adam.
+ * One optimiser step, atomic with respect to cancellation; returns the batch's loss terms and total. Adam
+ * updates the variables; a sparse embedding's touched rows get their gradient from `embedded`, the looked-up
+ * rows, and are updated on the host by lazy Adam.
  */
 async function trainStep(
   model: EntireSpaceModel,
-  optimizer: tf.Optimizer,
+  optimizer: VariableOptimizer,
   sparse: SparseAdam | undefined,
   batch: EncodedDataset,
-  weightDecay: number,
 ): Promise<Record<string, number>> {
   let names: string[] = [];
   let embeddingGradient: tf.Tensor | undefined;
@@ -156,11 +150,9 @@ async function trainStep(
       undefined,
       true,
     );
-    const named: tf.NamedTensorMap = {};
-    variables.forEach((variable, i) => {
-      if (grads[i]) named[variable.name] = weightDecay > 0 ? tf.add(grads[i], tf.mul(variable, weightDecay)) : grads[i];
-    });
-    optimizer.applyGradients(named);
+    const gradients = new Map<tf.Variable, tf.Tensor>();
+    variables.forEach((variable, i) => grads[i] && gradients.set(variable, grads[i]));
+    optimizer.step(gradients);
     if (inputs.embedded) {
       embeddingGradient = tf.keep(grads[variables.length]);
       lookup = inputs.lookup;

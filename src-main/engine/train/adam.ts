@@ -1,0 +1,157 @@
+import * as tf from '../tf.js';
+import type { RowGradients } from '../layers/embedding.js';
+
+export interface AdamSettings {
+  learningRate: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  /** L2 added to the gradient of each parameter (of each touched row, for a sparse table). */
+  weightDecay: number;
+}
+
+/** tfjs's Adam defaults (its epsilon is the float32 backend epsilon), so every path takes the same steps. */
+export const TFJS_ADAM = { beta1: 0.9, beta2: 0.999, epsilon: 1e-7 };
+
+/** Adam's bias correction, which moves with the global step (tfjs keeps one for all variables). */
+class BiasCorrection {
+  accumulatedBeta1: number;
+  accumulatedBeta2: number;
+
+  constructor(private readonly settings: AdamSettings) {
+    this.accumulatedBeta1 = settings.beta1;
+    this.accumulatedBeta2 = settings.beta2;
+  }
+
+  advance(): void {
+    this.accumulatedBeta1 *= this.settings.beta1;
+    this.accumulatedBeta2 *= this.settings.beta2;
+  }
+}
+
+/** Adam's moments for one array of parameters, and tfjs's Adam arithmetic in the same order. */
+class AdamMoments {
+  private readonly firstMoment: Float32Array;
+  private readonly secondMoment: Float32Array;
+
+  constructor(
+    size: number,
+    private readonly settings: AdamSettings,
+    private readonly correction: BiasCorrection,
+  ) {
+    this.firstMoment = new Float32Array(size);
+    this.secondMoment = new Float32Array(size);
+  }
+
+  /** values[at … at + length) -= Adam's step for gradients[from … from + length). */
+  update(values: Float32Array, at: number, gradients: Float32Array, from: number, length: number): void {
+    const { learningRate, beta1, beta2, epsilon, weightDecay } = this.settings;
+    const { firstMoment: m, secondMoment: v } = this;
+    const oneMinusAccBeta1 = 1 - this.correction.accumulatedBeta1;
+    const oneMinusAccBeta2 = 1 - this.correction.accumulatedBeta2;
+    for (let k = 0; k < length; k++) {
+      const i = at + k;
+      const g = gradients[from + k] + weightDecay * values[i];
+      m[i] = beta1 * m[i] + (1 - beta1) * g;
+      v[i] = beta2 * v[i] + (1 - beta2) * g * g;
+      const mHat = m[i] / oneMinusAccBeta1;
+      const vHat = v[i] / oneMinusAccBeta2;
+      values[i] -= (learningRate * mHat) / (Math.sqrt(vHat) + epsilon);
+    }
+  }
+}
+
+/**
+ * Lazy Adam for an embedding table on the host: the moments and values of only the rows a batch touched are
+ * updated, with the global step's bias correction, so a row touched at every step follows exactly the dense
+ * path. Untouched rows keep their moments (they do not decay), which is the usual choice for recommender
+ * embeddings (TensorFlow's LazyAdam, PyTorch's SparseAdam).
+ */
+export class SparseAdam {
+  private readonly correction: BiasCorrection;
+  private readonly moments: AdamMoments;
+
+  constructor(
+    private readonly table: Float32Array,
+    private readonly dim: number,
+    settings: AdamSettings,
+  ) {
+    this.correction = new BiasCorrection(settings);
+    this.moments = new AdamMoments(table.length, settings, this.correction);
+  }
+
+  step({ rows, gradients }: RowGradients): void {
+    const { dim } = this;
+    for (let r = 0; r < rows.length; r++) this.moments.update(this.table, rows[r] * dim, gradients, r * dim, dim);
+    this.correction.advance();
+  }
+}
+
+/** Updates a model's tfjs variables from their gradients (weight decay included). */
+export interface VariableOptimizer {
+  step(gradients: Map<tf.Variable, tf.Tensor>): void;
+  dispose(): void;
+}
+
+/** tfjs's Adam: the updates stay on the device, which is what a GPU backend needs. */
+class DeviceAdam implements VariableOptimizer {
+  private readonly optimizer: tf.AdamOptimizer;
+
+  constructor(private readonly settings: AdamSettings) {
+    this.optimizer = tf.train.adam(settings.learningRate, settings.beta1, settings.beta2, settings.epsilon);
+  }
+
+  step(gradients: Map<tf.Variable, tf.Tensor>): void {
+    const { weightDecay } = this.settings;
+    tf.tidy(() => {
+      const named = [...gradients].map(([variable, gradient]) => ({
+        name: variable.name,
+        tensor: weightDecay > 0 ? tf.add(gradient, tf.mul(variable, weightDecay)) : gradient,
+      }));
+      this.optimizer.applyGradients(named);
+    });
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+  }
+}
+
+/**
+ * Adam on the host for backends whose memory is the host's (cpu, wasm): one loop per variable instead of tfjs's
+ * ten kernels per variable (a four-tower step has 24 variables, 240 dispatches). The new values go in as a new
+ * tensor rather than in place: the wasm backend caches packed matMul weights by tensor, and an in-place write
+ * would leave that cache stale.
+ */
+class HostAdam implements VariableOptimizer {
+  private readonly moments = new Map<tf.Variable, AdamMoments>();
+  private readonly correction: BiasCorrection;
+
+  constructor(private readonly settings: AdamSettings) {
+    this.correction = new BiasCorrection(settings);
+  }
+
+  step(gradients: Map<tf.Variable, tf.Tensor>): void {
+    for (const [variable, gradient] of gradients) {
+      let moments = this.moments.get(variable);
+      if (!moments)
+        this.moments.set(variable, (moments = new AdamMoments(variable.size, this.settings, this.correction)));
+      // A copy: the cpu backend hands out its own storage, which other tensors or a saved snapshot may share.
+      const values = (variable.dataSync() as Float32Array).slice();
+      moments.update(values, 0, gradient.dataSync() as Float32Array, 0, values.length);
+      tf.tidy(() => variable.assign(tf.tensor(values, variable.shape, 'float32')));
+    }
+    this.correction.advance();
+  }
+
+  dispose(): void {
+    this.moments.clear();
+  }
+}
+
+/** Backends whose tensors live in host memory, where the host optimiser reads and writes them for free. */
+const HOST_MEMORY_BACKENDS = new Set(['cpu', 'wasm']);
+
+export function variableOptimizer(settings: AdamSettings, backendName = tf.getBackend()): VariableOptimizer {
+  return HOST_MEMORY_BACKENDS.has(backendName) ? new HostAdam(settings) : new DeviceAdam(settings);
+}
