@@ -83,6 +83,11 @@ export interface ModelInfo {
   supervision: string[];
   /** The model cannot train without an in-shop action label. */
   needsAction: boolean;
+  /**
+   * False when a loss term averages over a subset of rows (e.g. the clicked ones): a batch's gradient is then
+   * not its parts' gradients weighted by rows, and the model trains on one thread. Default true.
+   */
+  lossIsRowMean?: boolean;
 }
 
 export interface TrainConfig {

@@ -70,7 +70,9 @@ describe.each(['esmm', 'esm2', 'esmc', 'esms'])('%s fast path', (name) => {
     const gradient = tf.grad(
       (embedded: tf.Tensor) => fast.loss({ ...inputs, embedded: embedded as tf.Tensor2D }, labelTensors(batch)).total,
     )(inputs.embedded!);
-    const sparse = fast.sparseEmbedding!.rowGradients(inputs.lookup!, gradient.dataSync() as Float32Array);
+    const sparse = fast.sparseEmbedding!.rowGradients([
+      { lookup: inputs.lookup!, embedded: gradient.dataSync() as Float32Array },
+    ]);
     scope.endScope();
     const dim = 4;
     const materialized = new Float32Array(dense.length);
@@ -103,7 +105,8 @@ describe.each(['esmm', 'esm2', 'esmc', 'esms'])('%s fast path', (name) => {
     const inputs = fast.inputs(batch);
     const width = (data.schema.categorical.length + data.schema.multiHot.length) * 4;
     const touched = new Set(
-      fast.sparseEmbedding!.rowGradients(inputs.lookup!, new Float32Array(batch.rows * width)).rows,
+      fast.sparseEmbedding!.rowGradients([{ lookup: inputs.lookup!, embedded: new Float32Array(batch.rows * width) }])
+        .rows,
     );
     disposeInputs(inputs);
     for (const row of touched) {

@@ -53,6 +53,31 @@ export interface EncodedDataset {
   rowIds?: Int32Array;
 }
 
+/** Rows start … end − 1 as views of the same arrays (no copy): the halves of a batch split across threads. */
+export function sliceRows(data: EncodedDataset, start: number, end: number): EncodedDataset {
+  const width = (fields: number) => (array: Int32Array | Float32Array) => array.subarray(start * fields, end * fields);
+  const perRow = <T extends Int32Array | Float32Array>(array: T | undefined) => array?.subarray(start, end) as T;
+  const { labels } = data;
+  return {
+    schema: data.schema,
+    rows: end - start,
+    categorical: width(data.schema.categorical.length)(data.categorical) as Int32Array,
+    multiHot: data.multiHot.map((bag, f) => width(data.schema.multiHot[f].maxLength)(bag) as Int32Array),
+    dense: width(data.schema.dense.length)(data.dense) as Float32Array,
+    labels: {
+      ...labels,
+      click: perRow(labels.click),
+      purchase: perRow(labels.purchase),
+      ...(labels.action && { action: perRow(labels.action) }),
+    },
+    ...(data.userIds && { userIds: perRow(data.userIds) }),
+    ...(data.rowIds && { rowIds: perRow(data.rowIds) }),
+    ...(data.truth && {
+      truth: Object.fromEntries(Object.entries(data.truth).map(([key, values]) => [key, perRow(values)])),
+    }),
+  };
+}
+
 /** Picks rows (in the given order) out of a dataset; batches and splits are both views made this way. */
 export function takeRows(data: EncodedDataset, indices: ArrayLike<number>): EncodedDataset {
   const n = indices.length;

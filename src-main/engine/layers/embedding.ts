@@ -47,6 +47,8 @@ export class FeatureEmbedding {
   private readonly bagOffsets: number[];
   /** Scratch: table row → its slot among the rows a batch touched, −1 when untouched. */
   private slotOfRow?: Int32Array;
+  /** Scratch: what `rowGradients` returns, reused from batch to batch. */
+  private scratch?: RowGradients;
 
   constructor(
     private readonly schema: FeatureSchema,
@@ -113,41 +115,50 @@ export class FeatureEmbedding {
     return parts.length === 1 ? parts[0] : tf.concat(parts, 1);
   }
 
-  /** Sums the gradient of `embedded` into the table rows that fed it (the gradient of a gather). */
-  rowGradients(lookup: SparseLookup, dEmbedded: Float32Array): RowGradients {
+  /**
+   * Sums the gradient of `embedded` into the table rows that fed it (the gradient of a gather); several parts of
+   * one batch (the halves of a data-parallel step) add up, each scaled by its weight. The result is scratch
+   * memory, valid until the next call.
+   */
+  rowGradients(parts: { lookup: SparseLookup; embedded: Float32Array; weight?: number }[]): RowGradients {
     const { dim } = this;
     const fields = this.schema.categorical.length;
     const width = (fields + this.schema.multiHot.length) * dim;
-    const n = dEmbedded.length / width;
+    const bagWidth = this.schema.multiHot.reduce((sum, field) => sum + field.maxLength, 0);
+    const slots = parts.reduce((sum, part) => sum + (part.embedded.length / width) * (fields + bagWidth), 0);
+    const capacity = Math.min(this.tableRows, slots);
     const slotOfRow = (this.slotOfRow ??= new Int32Array(this.tableRows).fill(-1));
-    const touched: number[] = [];
-    let gradients = new Float32Array(Math.min(this.tableRows, 1024) * dim);
-    const add = (row: number, from: number, scale: number) => {
+    if (!this.scratch || this.scratch.rows.length < capacity)
+      this.scratch = { rows: new Int32Array(capacity), gradients: new Float32Array(capacity * dim) };
+    const { rows, gradients } = this.scratch;
+    let touched = 0;
+    const add = (row: number, embedded: Float32Array, from: number, scale: number) => {
       let slot = slotOfRow[row];
       if (slot < 0) {
-        slot = slotOfRow[row] = touched.length;
-        touched.push(row);
-        if ((slot + 1) * dim > gradients.length) {
-          const grown = new Float32Array(Math.min(this.tableRows, 2 * touched.length) * dim);
-          grown.set(gradients);
-          gradients = grown;
-        }
+        slot = slotOfRow[row] = touched++;
+        rows[slot] = row;
+        gradients.fill(0, slot * dim, slot * dim + dim);
       }
-      const to = slot * dim;
-      for (let k = 0; k < dim; k++) gradients[to + k] += scale * dEmbedded[from + k];
+      for (let k = 0, to = slot * dim; k < dim; k++) gradients[to + k] += scale * embedded[from + k];
     };
-    for (let i = 0; i < n; i++) {
-      for (let f = 0; f < fields; f++) add(lookup.categoricalRows[i * fields + f], i * width + f * dim, 1);
+    for (const { lookup, embedded, weight = 1 } of parts) {
+      const n = embedded.length / width;
+      const categorical = lookup.categoricalRows;
+      for (let i = 0; i < n; i++)
+        for (let f = 0; f < fields; f++) add(categorical[i * fields + f], embedded, i * width + f * dim, weight);
       this.schema.multiHot.forEach((field, b) => {
-        const from = i * width + (fields + b) * dim;
-        for (let k = 0; k < field.maxLength; k++) {
-          const row = lookup.bagRows[b][i * field.maxLength + k];
-          if (row >= 0) add(row, from, lookup.bagScale[b][i]);
+        const [bagRows, bagScale] = [lookup.bagRows[b], lookup.bagScale[b]];
+        for (let i = 0; i < n; i++) {
+          const from = i * width + (fields + b) * dim;
+          for (let k = 0; k < field.maxLength; k++) {
+            const row = bagRows[i * field.maxLength + k];
+            if (row >= 0) add(row, embedded, from, weight * bagScale[i]);
+          }
         }
       });
     }
-    for (const row of touched) slotOfRow[row] = -1;
-    return { rows: Int32Array.from(touched), gradients: gradients.subarray(0, touched.length * dim) };
+    for (let slot = 0; slot < touched; slot++) slotOfRow[rows[slot]] = -1;
+    return { rows: rows.subarray(0, touched), gradients: gradients.subarray(0, touched * dim) };
   }
 
   private gather(inputs: BatchInputs): tf.Tensor2D[] {
@@ -174,11 +185,15 @@ export class FeatureEmbedding {
     const width = (fields + this.schema.multiHot.length) * dim;
     const embedded = new Float32Array(n * width);
     const bagScale = this.schema.multiHot.map(() => new Float32Array(n));
-    for (let i = 0; i < n; i++) {
-      for (let f = 0; f < fields; f++) {
+    // Field by field: one field's block of the table stays in cache while every row reads from it (row by row,
+    // each read of a 6 MB table missed the cache: 3× slower). Element by element: a subarray per read allocates.
+    for (let f = 0; f < fields; f++) {
+      for (let i = 0, to = f * dim; i < n; i++, to += width) {
         const from = categoricalRows[i * fields + f] * dim;
-        embedded.set(table.subarray(from, from + dim), i * width + f * dim);
+        for (let d = 0; d < dim; d++) embedded[to + d] = table[from + d];
       }
+    }
+    for (let i = 0; i < n; i++) {
       this.schema.multiHot.forEach((field, b) => {
         const to = i * width + (fields + b) * dim;
         let count = 0;

@@ -36,7 +36,11 @@ export class ParameterStore {
   /** The same draws as `normal`, kept in host memory. */
   normalHost(name: string, shape: number[], std: number): ParameterValue {
     this.checkNew(name);
-    const value = { shape, data: this.draw(shape, () => std * this.random.normal()) };
+    // In shared memory, so the replicas of a data-parallel step read one table (see `adoptHostArrays`).
+    const data = this.draw(shape, () => std * this.random.normal());
+    const shared = new Float32Array(new SharedArrayBuffer(data.byteLength));
+    shared.set(data);
+    const value = { shape, data: shared };
     this.hostArrays.set(name, value);
     return value;
   }
@@ -68,6 +72,20 @@ export class ParameterStore {
       tf.tidy(() => variable.assign(tf.tensor(value.data, value.shape, 'float32')));
     }
     for (const [name, host] of this.hostArrays) host.data.set(check(name, host.shape).data);
+  }
+
+  /** Host arrays by name: shared memory, which a replica on another thread adopts. */
+  sharedHostArrays(): Record<string, Float32Array> {
+    return Object.fromEntries([...this.hostArrays].map(([name, value]) => [name, value.data]));
+  }
+
+  /** Reads and writes another store's host arrays from now on (same names and sizes), instead of its own. */
+  adoptHostArrays(arrays: Record<string, Float32Array>): void {
+    for (const [name, host] of this.hostArrays) {
+      const array = arrays[name];
+      if (array?.length !== host.data.length) throw new Error(`Host array "${name}" is missing or has another size`);
+      host.data = array;
+    }
   }
 
   /** A copy of every parameter's values. */

@@ -19,6 +19,7 @@ export const naiveInfo: ModelInfo = {
   formula: 'pCTR = σ(T_ctr(h)); pCVR = σ(T_cvr(h)); pCTCVR = pCTR·pCVR',
   supervision: ['c ~ pCTR on all exposures', 'b ~ pCVR on clicked rows'],
   needsAction: false,
+  lossIsRowMean: false,
 };
 
 export class Naive extends EntireSpaceModel {

@@ -43,20 +43,27 @@ class AdamMoments {
     this.secondMoment = new Float32Array(size);
   }
 
-  /** values[at … at + length) -= Adam's step for gradients[from … from + length). */
-  update(values: Float32Array, at: number, gradients: Float32Array, from: number, length: number): void {
+  /**
+   * values row rows[r] (rows of `dim` values) -= Adam's step for gradients row r. One loop over every row, as the
+   * rows of a table are scattered and each one's values and moments are a cache miss anyway.
+   */
+  updateRows(values: Float32Array, rows: Int32Array, dim: number, gradients: Float32Array, offset = 0): void {
     const { learningRate, beta1, beta2, epsilon, weightDecay } = this.settings;
     const { firstMoment: m, secondMoment: v } = this;
     const oneMinusAccBeta1 = 1 - this.correction.accumulatedBeta1;
     const oneMinusAccBeta2 = 1 - this.correction.accumulatedBeta2;
-    for (let k = 0; k < length; k++) {
-      const i = at + k;
-      const g = gradients[from + k] + weightDecay * values[i];
-      m[i] = beta1 * m[i] + (1 - beta1) * g;
-      v[i] = beta2 * v[i] + (1 - beta2) * g * g;
-      const mHat = m[i] / oneMinusAccBeta1;
-      const vHat = v[i] / oneMinusAccBeta2;
-      values[i] -= (learningRate * mHat) / (Math.sqrt(vHat) + epsilon);
+    for (let r = 0; r < rows.length; r++) {
+      const at = offset + rows[r] * dim;
+      const from = r * dim;
+      for (let k = 0; k < dim; k++) {
+        const i = at + k;
+        const g = gradients[from + k] + weightDecay * values[i];
+        m[i] = beta1 * m[i] + (1 - beta1) * g;
+        v[i] = beta2 * v[i] + (1 - beta2) * g * g;
+        const mHat = m[i] / oneMinusAccBeta1;
+        const vHat = v[i] / oneMinusAccBeta2;
+        values[i] -= (learningRate * mHat) / (Math.sqrt(vHat) + epsilon);
+      }
     }
   }
 }
@@ -81,8 +88,7 @@ export class SparseAdam {
   }
 
   step({ rows, gradients }: RowGradients): void {
-    const { dim } = this;
-    for (let r = 0; r < rows.length; r++) this.moments.update(this.table, rows[r] * dim, gradients, r * dim, dim);
+    this.moments.updateRows(this.table, rows, this.dim, gradients);
     this.correction.advance();
   }
 }
@@ -123,7 +129,9 @@ class DeviceAdam implements VariableOptimizer {
  * tensor rather than in place: the wasm backend caches packed matMul weights by tensor, and an in-place write
  * would leave that cache stale.
  */
-class HostAdam implements VariableOptimizer {
+const ZERO = Int32Array.of(0);
+
+export class HostAdam implements VariableOptimizer {
   private readonly moments = new Map<tf.Variable, AdamMoments>();
   private readonly correction: BiasCorrection;
 
@@ -132,13 +140,20 @@ class HostAdam implements VariableOptimizer {
   }
 
   step(gradients: Map<tf.Variable, tf.Tensor>): void {
+    const onHost = new Map<tf.Variable, Float32Array>();
+    for (const [variable, gradient] of gradients) onHost.set(variable, gradient.dataSync() as Float32Array);
+    this.stepHost(onHost);
+  }
+
+  /** The same step from gradients already in host memory (a data-parallel step's combined gradients). */
+  stepHost(gradients: Map<tf.Variable, Float32Array>): void {
     for (const [variable, gradient] of gradients) {
       let moments = this.moments.get(variable);
       if (!moments)
         this.moments.set(variable, (moments = new AdamMoments(variable.size, this.settings, this.correction)));
       // A copy: the cpu backend hands out its own storage, which other tensors or a saved snapshot may share.
       const values = (variable.dataSync() as Float32Array).slice();
-      moments.update(values, 0, gradient.dataSync() as Float32Array, 0, values.length);
+      moments.updateRows(values, ZERO, values.length, gradient);
       tf.tidy(() => variable.assign(tf.tensor(values, variable.shape, 'float32')));
     }
     this.correction.advance();
@@ -150,7 +165,7 @@ class HostAdam implements VariableOptimizer {
 }
 
 /** Backends whose tensors live in host memory, where the host optimiser reads and writes them for free. */
-const HOST_MEMORY_BACKENDS = new Set(['cpu', 'wasm']);
+export const HOST_MEMORY_BACKENDS = new Set(['cpu', 'wasm']);
 
 export function variableOptimizer(settings: AdamSettings, backendName = tf.getBackend()): VariableOptimizer {
   return HOST_MEMORY_BACKENDS.has(backendName) ? new HostAdam(settings) : new DeviceAdam(settings);

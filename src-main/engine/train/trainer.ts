@@ -1,15 +1,19 @@
 import * as tf from '../tf.js';
 import type { EncodedDataset } from '../data/dataset.js';
 import { evaluateStages, type StageMetrics } from '../metrics/index.js';
-import type { EntireSpaceModel, LabelTensors } from '../models/model.js';
+import type { EntireSpaceModel } from '../models/model.js';
+import { sliceRows } from '../data/dataset.js';
 import { predictRows } from './predict.js';
 import { inMemoryRows, isTrainingRows, type TrainingRows } from './rows.js';
-import { SparseAdam, TFJS_ADAM, variableOptimizer, type VariableOptimizer } from './adam.js';
+import { HostAdam, SparseAdam, TFJS_ADAM, variableOptimizer, type VariableOptimizer } from './adam.js';
+import { combineGradients, hostGradients, tensorGradients, type HostGradients } from './gradients.js';
+import type { ModelReplica } from './replica.js';
 import type { SparseLookup } from '../layers/embedding.js';
 import type { TrainConfig, TrainEvent, TrainResult } from '../../../src-shared/types/training.js';
 
 export type { TrainConfig, TrainEvent, EpochSummary, TrainResult } from '../../../src-shared/types/training.js';
 export { DEFAULT_TRAIN_CONFIG } from '../../../src-shared/types/training.js';
+export { labelTensors } from './gradients.js';
 
 export interface TrainOptions {
   onEvent?: (event: TrainEvent) => void;
@@ -20,7 +24,16 @@ export interface TrainOptions {
    * epoch it stops in is validated like a full one. Undefined trains every epoch.
    */
   maxSteps?: number;
+  /**
+   * A copy of the model on another thread that shares each step (data parallel): it takes half of every batch
+   * and the gradients are combined. Used where that computes the same step: a sparse embedding and a loss that
+   * is a mean over all rows (and batches of 256 rows or more); otherwise training stays on this thread.
+   */
+  replica?: ModelReplica;
 }
+
+/** Below this batch size, half a batch is too small a product for the exchange to pay. */
+const MIN_BATCH_FOR_REPLICA = 256;
 
 const CURVE_POINTS_PER_EPOCH = 50;
 
@@ -41,6 +54,16 @@ export async function train(
   const optimizer = variableOptimizer(adam);
   const embedding = model.sparseEmbedding;
   const sparse = embedding && new SparseAdam(embedding.hostValues, embedding.dim, adam);
+  const replica =
+    optimizer instanceof HostAdam &&
+    sparse &&
+    model.info.lossIsRowMean !== false &&
+    config.batchSize >= MIN_BATCH_FOR_REPLICA
+      ? options.replica
+      : undefined;
+  const takeStep = replica
+    ? (batch: EncodedDataset) => dataParallelStep(model, optimizer as HostAdam, sparse!, replica, batch)
+    : (batch: EncodedDataset) => trainStep(model, optimizer, sparse, batch);
   const stepsPerEpoch = Math.ceil(rows.rows / config.batchSize);
   const curveWindow = Math.max(1, Math.floor(stepsPerEpoch / CURVE_POINTS_PER_EPOCH));
   const result: TrainResult = {
@@ -70,7 +93,7 @@ export async function train(
         }
         if (step >= maxSteps) break;
         const started = performance.now();
-        const losses = await trainStep(model, optimizer, sparse, batch);
+        const losses = await takeStep(batch);
         trainingMs += performance.now() - started;
         trainedSamples += batch.rows;
         step++;
@@ -94,7 +117,7 @@ export async function train(
       if (result.status === 'cancelled') break;
       result.epochsRun = epoch;
       const trainLoss = scaled(epochSums, 1 / Math.max(s, 1));
-      const validation = data.validation ? await evaluate(model, data.validation) : undefined;
+      const validation = data.validation ? await evaluate(model, data.validation, options.replica) : undefined;
       const auc = validation?.cvr_auc ?? NaN;
       const improved = validation !== undefined && !Number.isNaN(auc) && (best === null || auc > best.auc);
       if (improved) best = { auc, epoch, weights: await model.params.read() };
@@ -131,59 +154,59 @@ async function trainStep(
   batch: EncodedDataset,
 ): Promise<Record<string, number>> {
   let names: string[] = [];
-  let embeddingGradient: tf.Tensor | undefined;
+  let embedded: tf.Tensor | undefined;
   let lookup: SparseLookup | undefined;
-  const values = tf.tidy(() => {
-    const inputs = model.inputs(batch);
-    const labels = labelTensors(batch);
-    let terms: tf.Scalar[] = [];
+  const losses = tf.tidy(() => {
+    const gradients = tensorGradients(model, batch);
     const variables = [...model.params.variables.values()];
-    const xs: tf.Tensor[] = inputs.embedded ? [...variables, inputs.embedded] : variables;
-    const { value, grads } = tf.engine().gradients(
-      () => {
-        const loss = model.loss(inputs, labels, true);
-        names = Object.keys(loss.terms);
-        terms = Object.values(loss.terms).map((term) => tf.keep(term));
-        return loss.total;
-      },
-      xs,
-      undefined,
-      true,
-    );
-    const gradients = new Map<tf.Variable, tf.Tensor>();
-    variables.forEach((variable, i) => grads[i] && gradients.set(variable, grads[i]));
-    optimizer.step(gradients);
-    if (inputs.embedded) {
-      embeddingGradient = tf.keep(grads[variables.length]);
-      lookup = inputs.lookup;
-    }
-    const stacked = tf.stack([value, ...terms]);
-    tf.dispose(terms);
-    return stacked;
+    const byVariable = new Map<tf.Variable, tf.Tensor>();
+    variables.forEach((variable, i) => gradients.variables[i] && byVariable.set(variable, gradients.variables[i]));
+    optimizer.step(byVariable);
+    names = gradients.lossNames;
+    if (gradients.embedded) embedded = tf.keep(gradients.embedded);
+    lookup = gradients.lookup;
+    return gradients.losses;
   });
-  const data = await values.data();
-  values.dispose();
-  if (embeddingGradient) {
-    const dEmbedded = (await embeddingGradient.data()) as Float32Array;
-    embeddingGradient.dispose();
-    sparse!.step(model.sparseEmbedding!.rowGradients(lookup!, dEmbedded));
+  const values = await losses.data();
+  losses.dispose();
+  if (embedded) {
+    const dEmbedded = (await embedded.data()) as Float32Array;
+    embedded.dispose();
+    sparse!.step(model.sparseEmbedding!.rowGradients([{ lookup: lookup!, embedded: dEmbedded }]));
   }
-  const losses: Record<string, number> = { total: data[0] };
-  names.forEach((name, i) => (losses[name] = data[i + 1]));
-  return losses;
+  return Object.fromEntries(names.map((name, i) => [name, values[i]]));
 }
 
-export function labelTensors(batch: EncodedDataset): LabelTensors {
-  const { click, action, purchase } = batch.labels;
-  return {
-    click: tf.tensor1d(click),
-    action: action && tf.tensor1d(action),
-    purchase: tf.tensor1d(purchase),
-  };
+/**
+ * The same step on two threads: the replica takes the second half of the batch while this thread computes the
+ * first; the combined gradient is the whole batch's, and one optimiser (here) applies it. The replica waits
+ * while the embedding table changes, so the shared table is never read half-updated.
+ */
+async function dataParallelStep(
+  model: EntireSpaceModel,
+  optimizer: HostAdam,
+  sparse: SparseAdam,
+  replica: ModelReplica,
+  batch: EncodedDataset,
+): Promise<Record<string, number>> {
+  const variables = [...model.params.variables.values()];
+  const half = Math.ceil(batch.rows / 2);
+  const theirs = replica.gradients(model, sliceRows(batch, half, batch.rows));
+  const parts = [hostGradients(model, sliceRows(batch, 0, half)), await theirs];
+  const combined = combineGradients(parts);
+  optimizer.stepHost(new Map(variables.map((variable, i) => [variable, combined.variables[i]])));
+  const weight = (part: HostGradients) => part.rows / batch.rows;
+  const embedded = parts.map((part) => ({ lookup: part.lookup!, embedded: part.embedded!, weight: weight(part) }));
+  sparse.step(model.sparseEmbedding!.rowGradients(embedded));
+  return combined.losses;
 }
 
-export async function evaluate(model: EntireSpaceModel, data: EncodedDataset): Promise<StageMetrics> {
-  return evaluateStages(await predictRows(model, data), data.labels, data.userIds);
+export async function evaluate(
+  model: EntireSpaceModel,
+  data: EncodedDataset,
+  replica?: ModelReplica,
+): Promise<StageMetrics> {
+  return evaluateStages(await predictRows(model, data, undefined, replica), data.labels, data.userIds);
 }
 
 function validateConfig(config: TrainConfig): void {

@@ -1,5 +1,6 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
+import { startWorker } from './start.js';
 
 /**
  * Runs independent tasks on worker threads, each worker taking the next task when it finishes one, so a
@@ -17,7 +18,7 @@ export async function runInWorkers<Task, Result>(
   const workers: Worker[] = [];
   const runWorker = () =>
     new Promise<void>((resolve, reject) => {
-      const worker = new Worker(workerModule);
+      const worker = startWorker(workerModule);
       workers.push(worker);
       let current = -1;
       let finished = false;

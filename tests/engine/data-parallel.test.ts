@@ -1,0 +1,132 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../../src-main/engine/backends/index.js';
+import { sliceRows, takeRows } from '../../src-main/engine/data/dataset.js';
+import { createModel, DEFAULT_MODEL_CONFIG, type ModelConfig } from '../../src-main/engine/models/index.js';
+import { combineGradients, hostGradients } from '../../src-main/engine/train/gradients.js';
+import { predictRows } from '../../src-main/engine/train/predict.js';
+import { ModelReplica } from '../../src-main/engine/train/replica.js';
+import { DEFAULT_TRAIN_CONFIG, train, type TrainConfig } from '../../src-main/engine/train/trainer.js';
+import { syntheticFunnel } from '../helpers/synthetic.js';
+
+/**
+ * Data parallelism must compute what one thread computes: the halves' gradients combined equal the batch's,
+ * a training run with a replica takes the steps a run without one takes, and predictions split across two
+ * threads equal predictions on one.
+ */
+const data = syntheticFunnel(20_000, 5);
+const config: ModelConfig = {
+  ...DEFAULT_MODEL_CONFIG,
+  embeddingDim: 4,
+  tower: { hidden: [8, 4], activation: 'relu', dropout: 0 },
+  embedding: 'sparse',
+};
+const trainConfig: TrainConfig = {
+  ...DEFAULT_TRAIN_CONFIG,
+  epochs: 1,
+  batchSize: 512,
+  learningRate: 0.01,
+  weightDecay: 1e-4,
+  patience: null,
+};
+const trainRows = takeRows(
+  data,
+  Int32Array.from({ length: 2048 }, (_, i) => i),
+);
+
+function maxDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
+  return worst;
+}
+
+beforeAll(async () => {
+  await initBackend('wasm');
+});
+
+describe.each(['esmm', 'esm2', 'esmc'])('%s', (name) => {
+  const replicas: ModelReplica[] = [];
+  afterAll(async () => Promise.all(replicas.map((replica) => replica.close())));
+
+  it("combines the halves' gradients into the batch's (uneven halves included)", () => {
+    const model = createModel(name, data.schema, config);
+    const batch = sliceRows(trainRows, 0, 301);
+    const whole = hostGradients(model, batch);
+    const combined = combineGradients([
+      hostGradients(model, sliceRows(batch, 0, 150)),
+      hostGradients(model, sliceRows(batch, 150, 301)),
+    ]);
+    expect(combined.rows).toBe(301);
+    for (const key of Object.keys(whole.losses)) expect(combined.losses[key]).toBeCloseTo(whole.losses[key], 5);
+    whole.variables.forEach((gradient, i) => expect(maxDifference(combined.variables[i], gradient)).toBeLessThan(1e-6));
+    model.dispose();
+  });
+
+  it('trains to the same weights and losses with a replica as without one', async () => {
+    const [alone, paired] = [createModel(name, data.schema, config), createModel(name, data.schema, config)];
+    const replica = await ModelReplica.start(paired);
+    replicas.push(replica);
+    const one = await train(alone, { train: trainRows }, trainConfig);
+    const two = await train(paired, { train: trainRows }, trainConfig, { replica });
+    expect(replica.requestsServed).toBe(trainRows.rows / trainConfig.batchSize);
+    expect(two.curve.length).toBe(one.curve.length);
+    two.curve.forEach((point, i) => expect(point.losses.total).toBeCloseTo(one.curve[i].losses.total, 4));
+    const [a, b] = [await alone.params.read(), await paired.params.read()];
+    for (const key of Object.keys(a)) expect(maxDifference(b[key].data, a[key].data), key).toBeLessThan(1e-4);
+    // The steps moved the weights: equal because both trained, not because neither did.
+    const initial = await createModel(name, data.schema, config).params.read();
+    expect(maxDifference(a['ctr.0.kernel'].data, initial['ctr.0.kernel'].data)).toBeGreaterThan(1e-3);
+    alone.dispose();
+    paired.dispose();
+  });
+
+  it('predicts the same stages with half of the rows on the replica', async () => {
+    const model = createModel(name, data.schema, config);
+    await train(model, { train: sliceRows(trainRows, 0, 1024) }, trainConfig);
+    const replica = await ModelReplica.start(model);
+    replicas.push(replica);
+    const [one, two] = [await predictRows(model, data, 4096), await predictRows(model, data, 4096, replica)];
+    expect(replica.requestsServed).toBe(1);
+    expect(Object.keys(two).sort()).toEqual(Object.keys(one).sort());
+    for (const stage of Object.keys(one) as (keyof typeof one)[])
+      expect(maxDifference(two[stage]!, one[stage]!)).toBe(0);
+    model.dispose();
+  });
+});
+
+it('a model whose loss averages over clicked rows only trains on one thread, replica or not', async () => {
+  const [alone, paired] = [createModel('naive', data.schema, config), createModel('naive', data.schema, config)];
+  const replica = await ModelReplica.start(paired);
+  await train(alone, { train: trainRows }, trainConfig);
+  await train(paired, { train: trainRows }, trainConfig, { replica });
+  expect(replica.requestsServed).toBe(0);
+  await replica.close();
+  const [a, b] = [await alone.params.read(), await paired.params.read()];
+  for (const key of Object.keys(a)) expect(Array.from(b[key].data), key).toEqual(Array.from(a[key].data));
+  alone.dispose();
+  paired.dispose();
+});
+
+it('a replica answers a request that does not fit its model with a clear error, and keeps working', async () => {
+  const model = createModel('esmm', data.schema, config);
+  const other = createModel('esmc', data.schema, config);
+  const replica = await ModelReplica.start(model);
+  await expect(replica.gradients(other, sliceRows(trainRows, 0, 64))).rejects.toThrow(/weights do not match the model/);
+  const gradients = await replica.gradients(model, sliceRows(trainRows, 0, 64));
+  expect(gradients.rows).toBe(64);
+  await replica.close();
+  model.dispose();
+  other.dispose();
+});
+
+it('sliceRows gives views of the rows asked for, labels and ids included', () => {
+  const part = sliceRows(data, 10, 13);
+  const fields = data.schema.categorical.length;
+  expect(part.rows).toBe(3);
+  expect(Array.from(part.categorical)).toEqual(Array.from(data.categorical.subarray(10 * fields, 13 * fields)));
+  expect(Array.from(part.labels.click)).toEqual(Array.from(data.labels.click.subarray(10, 13)));
+  expect(part.labels.action && Array.from(part.labels.action)).toEqual(
+    Array.from(data.labels.action!.subarray(10, 13)),
+  );
+  expect(part.categorical.buffer).toBe(data.categorical.buffer);
+});
