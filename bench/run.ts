@@ -44,6 +44,8 @@ const USAGE = `npm run bench -- [options]
   --models a,b,…          models to run (default esmm,esm2,esmc)
   --batch-size N          training batch (default ${REFERENCE.batchSize}, the reference; a GPU wants 4096–16384)
   --backends a,b,…        tfjs backends (default ${BACKEND_NAMES.join(',')}; those that cannot start are skipped)
+  --threads a,b           threads per wasm model: 1, and 2 = a replica of the model on the second core taking
+                          half of every batch and of the rows to predict (default 1,2; other backends: 1)
   --embedding a,b         tfjs embedding modes: sparse, dense (default: the engine's default, ${ENGINE_EMBEDDING})
   --torch-embedding a,b   PyTorch embedding modes (default dense,sparse); ratios compare the same mode
   --steps N               timed steps per window, wasm/native and PyTorch (default 30)
@@ -71,6 +73,7 @@ const { values: opts } = parseArgs({
     'batch-size': { type: 'string' },
     backends: { type: 'string', default: BACKEND_NAMES.join(',') },
     embedding: { type: 'string', default: ENGINE_EMBEDDING },
+    threads: { type: 'string', default: '1,2' },
     'torch-embedding': { type: 'string', default: 'dense,sparse' },
     steps: { type: 'string' },
     warmup: { type: 'string' },
@@ -120,6 +123,9 @@ const backends = list(opts.backends);
 for (const b of backends)
   if (!isBackendName(b)) fail(`unknown backend "${b}"; choose from ${BACKEND_NAMES.join(', ')}`);
 const embeddings = list(opts.embedding);
+const threadCounts = list(opts.threads).map(Number);
+for (const t of threadCounts) if (!(t === 1 || t === 2)) fail(`--threads takes 1 and/or 2, got ${t}`);
+const threadsFor = (backend: BackendName) => (backend === 'wasm' ? threadCounts : [1]);
 const torchEmbeddings = list(opts['torch-embedding']);
 for (const e of [...embeddings, ...torchEmbeddings])
   if (!EMBEDDINGS.includes(e)) fail(`unknown embedding mode "${e}"; choose from ${EMBEDDINGS.join(', ')}`);
@@ -174,10 +180,13 @@ try {
       for (const backend of backends as BackendName[]) {
         if (unavailable.has(backend)) continue;
         for (const embedding of embeddings) {
-          if (unavailable.has(backend)) continue;
-          const worker = [join(HERE, 'worker.ts'), '--backend', backend, '--model', model, '--embedding', embedding];
-          const args = ['--import', 'tsx', ...worker, ...planArgs(planFor(backend))];
-          await measure(`${model} · tfjs ${backend} · ${embedding}`, process.execPath, args, backend);
+          for (const threads of threadsFor(backend)) {
+            if (unavailable.has(backend)) continue;
+            const worker = [join(HERE, 'worker.ts'), '--backend', backend, '--model', model, '--embedding', embedding];
+            const args = ['--import', 'tsx', ...worker, '--threads', String(threads), ...planArgs(planFor(backend))];
+            const label = `${model} · tfjs ${backend}${threads > 1 ? ` ×${threads} threads` : ''} · ${embedding}`;
+            await measure(label, process.execPath, args, backend);
+          }
         }
       }
       if (torch.ok) {

@@ -15,6 +15,7 @@ import { takeRows } from '../src-main/engine/data/dataset.js';
 import { createModel, DEFAULT_MODEL_CONFIG, type ModelConfig } from '../src-main/engine/models/index.js';
 import { predictRows, range } from '../src-main/engine/train/predict.js';
 import { train } from '../src-main/engine/train/trainer.js';
+import { ModelReplica } from '../src-main/engine/train/replica.js';
 import { readData, REFERENCE, RESULT_TAG, UNAVAILABLE_TAG, type WorkerResult } from './data.js';
 
 const { values } = parseArgs({
@@ -28,6 +29,7 @@ const { values } = parseArgs({
     'infer-batches': { type: 'string' },
     embedding: { type: 'string' },
     'batch-size': { type: 'string', default: String(REFERENCE.batchSize) },
+    threads: { type: 'string', default: '1' },
   },
 });
 const whole = (name: keyof typeof values, min: number): number => {
@@ -46,6 +48,7 @@ const embedding = values.embedding ?? DEFAULT_MODEL_CONFIG.embedding ?? 'dense';
 if (embedding !== 'dense' && embedding !== 'sparse') throw new Error(`--embedding must be dense or sparse`);
 const { inferBatchSize } = REFERENCE;
 const batchSize = whole('batch-size', 1);
+const threads = whole('threads', 1);
 
 let backend: Awaited<ReturnType<typeof initBackend>>;
 try {
@@ -71,6 +74,8 @@ const config: ModelConfig = {
   embedding,
 };
 const model = createModel(modelName, data.schema, config);
+// Two threads: a replica of the model on the second core takes half of every batch and of the rows to predict.
+const replica = threads > 1 ? await ModelReplica.start(model) : undefined;
 
 // Training: a timestamp after every step (the step event comes once the step's losses are read back, so the
 // step has finished); window k covers steps warmup + k·steps + 1 … warmup + (k + 1)·steps.
@@ -91,6 +96,7 @@ await train(
     progressIntervalMs: 0,
   },
   {
+    replica,
     onEvent: (event) => {
       if (event.type !== 'step') return;
       stamps.push(performance.now());
@@ -113,11 +119,12 @@ const leakedByTraining = tf.memory().numTensors - tensorsBefore;
 
 // Inference: one warm-up batch, then every repeat scores all inferRows rows.
 await predictRows(model, takeRows(inferData, range(0, inferBatchSize)), inferBatchSize);
+if (replica) await predictRows(model, inferData, inferBatchSize, replica);
 const tensorsBeforeInference = tf.memory().numTensors;
 const inferSamplesPerSecond: number[] = [];
 for (let k = 0; k < repeats; k++) {
   const t0 = performance.now();
-  const out = await predictRows(model, inferData, inferBatchSize);
+  const out = await predictRows(model, inferData, inferBatchSize, replica);
   const ms = performance.now() - t0;
   if (!(out.ctcvr.length === inferRows && Number.isFinite(out.ctcvr[inferRows - 1])))
     throw new Error('predictRows returned an incomplete or non-finite result');
@@ -126,7 +133,7 @@ for (let k = 0; k < repeats; k++) {
 const leakedTensors = leakedByTraining + tf.memory().numTensors - tensorsBeforeInference;
 
 const result: WorkerResult = {
-  runtime: `tfjs ${backend.name}`,
+  runtime: `tfjs ${backend.name}${threads > 1 ? ` ×${threads} threads` : ''}`,
   backend: backend.name,
   device: backend.device,
   version: `tfjs ${tf.version_core}`,
@@ -146,5 +153,6 @@ const result: WorkerResult = {
   peakRssMiB: process.resourceUsage().maxRSS / 1024,
   leakedTensors,
 };
+await replica?.close();
 model.dispose();
 process.stdout.write(`${RESULT_TAG}${JSON.stringify(result)}\n`);

@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { activeBackend, initBackend, type BackendName } from './backends/index.js';
 import type { EncodedDataset, FeatureSchema } from './data/dataset.js';
 import { loadCsvDataset, type FeatureEncoding, type Finding, type LoadCsvOptions } from './data/encode.js';
@@ -9,8 +10,10 @@ import type { Project } from './store/project.js';
 import { readDataset, schemaOf, storedRows } from './store/read.js';
 import { saveRun, type RunPredictions } from './store/runs.js';
 import { createSplit, listSplits } from './store/splits.js';
+import { HOST_MEMORY_BACKENDS } from './train/adam.js';
 import { saveModel } from './train/checkpoint.js';
 import { predictRows, type StageArrays } from './train/predict.js';
+import { ModelReplica } from './train/replica.js';
 import { isTrainingRows, type TrainingRows } from './train/rows.js';
 import { DEFAULT_TRAIN_CONFIG, evaluate, train, type TrainConfig, type TrainEvent } from './train/trainer.js';
 import type { RunRecord } from '../../src-shared/types/training.js';
@@ -60,6 +63,8 @@ export interface TrainRunOptions {
   /** Called with each trained model (best weights) before it is disposed, e.g. to predict for an analysis. */
   onTrained?: (model: EntireSpaceModel, source: LoadedSource) => Promise<void>;
   signal?: AbortSignal;
+  /** Threads per model (see TrainModelOptions.threads); models train one after another. Default: every core. */
+  threads?: number;
 }
 
 /** DuckDB's cache while a project's rows train (see Project.withMemoryLimit); ESMC_LAB_TRAINING_DUCKDB_MEMORY overrides. */
@@ -85,18 +90,19 @@ async function trainEach(options: TrainRunOptions): Promise<RunRecord[]> {
   const records: RunRecord[] = [];
   for (const name of options.models) {
     if (options.signal?.aborted) break;
-    const { model, record } = await trainModel(name, source, {
+    const { model, record, replica } = await trainModel(name, source, {
       modelConfig: options.modelConfig,
       trainConfig: options.trainConfig,
       signal: options.signal,
       onEvent: (event) => options.onEvent?.(name, event),
+      threads: options.threads ?? availableParallelism(),
     });
     try {
       const { status } = record;
       if (status !== 'cancelled') await options.onTrained?.(model, source);
       if (source.store) {
         const { project, dataset, split } = source.store;
-        const predictions = status === 'cancelled' ? undefined : await predictParts(model, source.parts);
+        const predictions = status === 'cancelled' ? undefined : await predictParts(model, source.parts, replica);
         record.storedIn = { project: project.path, dataset, split };
         await saveRun(project, record, { dataset, split }, predictions);
       }
@@ -106,6 +112,7 @@ async function trainEach(options: TrainRunOptions): Promise<RunRecord[]> {
       }
       records.push(record);
     } finally {
+      await replica?.close();
       model.dispose();
     }
   }
@@ -122,32 +129,46 @@ export interface TrainModelOptions {
   maxSteps?: number;
   signal?: AbortSignal;
   onEvent?: (event: TrainEvent) => void;
+  /**
+   * 2 or more: a replica of the model on a second thread shares every step and every prediction (data
+   * parallel; see TrainOptions.replica) on the backends whose tensors are in host memory. Default 1.
+   */
+  threads?: number;
 }
+
+/** Below this many training rows, starting a second thread and backend (about half a second) saves nothing. */
+const REPLICA_MIN_TRAINING_ROWS = 32_768;
 
 /**
  * Trains one model on loaded parts (the backend already initialised) and describes the run: metrics on the
- * validation and test parts with the best epoch's weights. The caller owns the model and disposes it.
+ * validation and test parts with the best epoch's weights. The caller owns the model and disposes it, and
+ * closes the replica (kept for the caller's own predictions) when there is one.
  */
 export async function trainModel(
   name: string,
   source: TrainingSource,
   options: TrainModelOptions = {},
-): Promise<{ model: EntireSpaceModel; record: RunRecord }> {
+): Promise<{ model: EntireSpaceModel; record: RunRecord; replica?: ModelReplica }> {
   const { parts } = source;
   const modelConfig: ModelConfig = { ...DEFAULT_MODEL_CONFIG, ...options.modelConfig };
   const trainConfig: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, ...options.trainConfig };
   const model = createModel(name, source.schema, modelConfig);
+  let replica: ModelReplica | undefined;
   try {
+    const worthAReplica = parts.train.rows >= REPLICA_MIN_TRAINING_ROWS;
+    if ((options.threads ?? 1) > 1 && worthAReplica && HOST_MEMORY_BACKENDS.has(activeBackend().name))
+      replica = await ModelReplica.start(model);
     const startedAt = new Date();
     const validation = parts.validation.rows > 0 ? parts.validation : undefined;
     const { status, ...training } = await train(model, { train: parts.train, validation }, trainConfig, {
       signal: options.signal,
       onEvent: options.onEvent,
       maxSteps: options.maxSteps,
+      replica,
     });
     const metrics = {
-      validation: validation && (await evaluate(model, validation)),
-      test: parts.test.rows > 0 ? await evaluate(model, parts.test) : undefined,
+      validation: validation && (await evaluate(model, validation, replica)),
+      test: parts.test.rows > 0 ? await evaluate(model, parts.test, replica) : undefined,
     };
     const recordedConfig =
       options.maxSteps === undefined ? trainConfig : { ...trainConfig, maxSteps: options.maxSteps };
@@ -171,8 +192,9 @@ export async function trainModel(
       training,
       metrics,
     };
-    return { model, record };
+    return { model, record, replica };
   } catch (error) {
+    await replica?.close();
     model.dispose();
     throw error;
   }
@@ -241,14 +263,18 @@ export async function loadFromProject(
  * Every row of every part, so the project holds each stage's probability for any row an analyst opens. A
  * streamed training part is predicted batch by batch: only the outputs are held, never its rows.
  */
-export async function predictParts(model: EntireSpaceModel, parts: LoadedSource['parts']): Promise<RunPredictions> {
+export async function predictParts(
+  model: EntireSpaceModel,
+  parts: LoadedSource['parts'],
+  replica?: ModelReplica,
+): Promise<RunPredictions> {
   const rows = parts.train.rows + parts.validation.rows + parts.test.rows;
   const rowIds = new Int32Array(rows);
   const stages: Partial<Record<keyof StageArrays, Float32Array>> = {};
   let offset = 0;
   for await (const chunk of partChunks(parts)) {
     if (chunk.rows === 0) continue;
-    const predicted = await predictRows(model, chunk);
+    const predicted = await predictRows(model, chunk, undefined, replica);
     rowIds.set(chunk.rowIds!, offset);
     for (const [stage, values] of Object.entries(predicted) as [keyof StageArrays, Float32Array][]) {
       stages[stage] ??= new Float32Array(rows);

@@ -19,6 +19,8 @@ export type WorkerTask =
       trainConfig?: Partial<TrainConfig>;
       maxSteps?: number;
       backend?: BackendName;
+      /** Threads for this model (a replica on the second; see TrainModelOptions.threads). */
+      threads?: number;
     }
   | { kind: 'analyse'; input: PscInput }
   | { kind: 'results'; input: ResultsInput }

@@ -58,6 +58,9 @@ export async function runTraining(job: TrainingJob, context: JobContext): Promis
   const { maxSteps, ...trainConfig } = job.trainConfig ?? {};
   const config: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, ...trainConfig };
   const totalSteps = Math.min(maxSteps ?? Infinity, config.epochs * Math.ceil(parts.train.rows / config.batchSize));
+  // The cores the models of this job would leave idle go to their replicas: one model alone on two cores
+  // trains data-parallel, two models train side by side on one core each.
+  const threads = Math.max(1, Math.floor(job.slots.size / Math.min(job.models.length, job.slots.size)));
   const fractions = job.models.map(() => 0);
   const report = (message: string) =>
     context.progress(fractions.reduce((a, b) => a + b, 0) / fractions.length, message);
@@ -84,6 +87,7 @@ export async function runTraining(job: TrainingJob, context: JobContext): Promis
               trainConfig,
               maxSteps,
               backend: job.backend,
+              threads,
             },
             {
               signal,

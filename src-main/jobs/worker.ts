@@ -13,17 +13,19 @@ async function run(task: WorkerTask): Promise<{ result: TaskResults[WorkerTask['
       const { initBackend } = await import('../engine/backends/index.js');
       const { predictParts, trainModel } = await import('../engine/run.js');
       await initBackend(task.backend);
-      const { model, record } = await trainModel(task.model, task.source, {
+      const { model, record, replica } = await trainModel(task.model, task.source, {
         modelConfig: task.modelConfig,
         trainConfig: task.trainConfig,
         maxSteps: task.maxSteps,
+        threads: task.threads,
         onEvent: (event) => post({ type: 'train-event', event }),
       });
       try {
-        const predictions = await predictParts(model, task.source.parts);
+        const predictions = await predictParts(model, task.source.parts, replica);
         const buffers = [predictions.rowIds, ...Object.values(predictions.stages)].map((array) => array.buffer);
         return { result: { record, predictions }, transfer: buffers };
       } finally {
+        await replica?.close();
         model.dispose();
       }
     }

@@ -7,6 +7,8 @@ import { predictRows } from '../../src-main/engine/train/predict.js';
 import { ModelReplica } from '../../src-main/engine/train/replica.js';
 import { DEFAULT_TRAIN_CONFIG, train, type TrainConfig } from '../../src-main/engine/train/trainer.js';
 import { syntheticFunnel } from '../helpers/synthetic.js';
+import { DEFAULT_SPLIT, splitRows, takeSplit } from '../../src-main/engine/data/split.js';
+import { trainModel } from '../../src-main/engine/run.js';
 
 /**
  * Data parallelism must compute what one thread computes: the halves' gradients combined equal the batch's,
@@ -129,4 +131,26 @@ it('sliceRows gives views of the rows asked for, labels and ids included', () =>
     Array.from(data.labels.action!.subarray(10, 13)),
   );
   expect(part.categorical.buffer).toBe(data.categorical.buffer);
+});
+
+it('trainModel with two threads trains, evaluates and hands back its replica for the caller to predict with', async () => {
+  const big = syntheticFunnel(50_000, 9);
+  const parts = takeSplit(big, splitRows(big.rows, DEFAULT_SPLIT, 1));
+  const source = { parts, schema: big.schema, findings: [], path: 'synthetic', sha256: '', rows: big.rows };
+  const options = { modelConfig: config, trainConfig: { ...trainConfig, batchSize: 1024 }, maxSteps: 12 };
+  const one = await trainModel('esmc', source, { ...options, threads: 1 });
+  const two = await trainModel('esmc', source, { ...options, threads: 2 });
+  expect(one.replica).toBeUndefined();
+  // 12 steps; the validation and test parts (5,000 rows each) are too few to split.
+  expect(two.replica!.requestsServed).toBe(12);
+  expect(two.record.metrics.test!.cvr_auc).toBeCloseTo(one.record.metrics.test!.cvr_auc, 4);
+  const [a, b] = [
+    await predictRows(one.model, parts.train),
+    await predictRows(two.model, parts.train, 4096, two.replica),
+  ];
+  expect(maxDifference(b.cvr, a.cvr)).toBeLessThan(1e-4);
+  expect(two.replica!.requestsServed).toBe(13);
+  await two.replica!.close();
+  one.model.dispose();
+  two.model.dispose();
 });
