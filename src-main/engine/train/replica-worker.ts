@@ -3,12 +3,16 @@ import * as tf from '../tf.js';
 import { initBackend } from '../backends/index.js';
 import { createModel } from '../models/index.js';
 import type { EntireSpaceModel } from '../models/model.js';
-import { hostGradients } from './gradients.js';
+import { SparseAdam } from './adam.js';
+import { hostGradients, type HostGradients } from './gradients.js';
 import { predictRows } from './predict.js';
 import type { ReplicaAnswer, ReplicaRequest } from './replica.js';
 
-/** The replica's side of a data-parallel step (see replica.ts). */
+/** The replica's side (see replica.ts). */
 let model: EntireSpaceModel | undefined;
+let embeddingAdam: SparseAdam | undefined;
+/** This replica's part of the last batch, kept for the embedding update that follows. */
+let ownPart: HostGradients | undefined;
 
 async function handle(request: ReplicaRequest): Promise<ReplicaAnswer> {
   if (request.type === 'start') {
@@ -18,23 +22,45 @@ async function handle(request: ReplicaRequest): Promise<ReplicaAnswer> {
     return { ok: true };
   }
   if (!model) throw new Error('the replica has no model yet');
-  const variables = [...model.params.variables.values()];
-  if (request.weights.length !== variables.length) throw new Error('the weights do not match the model');
-  tf.tidy(() => variables.forEach((variable, i) => variable.assign(tf.tensor(request.weights[i], variable.shape))));
-  if (request.type === 'predict')
-    return { ok: true, stages: await predictRows(model, request.rows, request.batchSize) };
-  return { ok: true, gradients: hostGradients(model, request.batch) };
+  const embedding = model.sparseEmbedding;
+  switch (request.type) {
+    case 'begin-training':
+      embeddingAdam = embedding && new SparseAdam(embedding.hostValues, embedding.dim, request.adam);
+      return { ok: true };
+    case 'update-embedding': {
+      if (!embedding || !embeddingAdam || !ownPart?.embedded) throw new Error('no embedding gradient to apply');
+      const { leaderPart } = request;
+      const rows = leaderPart.rows + ownPart.rows;
+      const parts = [leaderPart, { ...ownPart, embedded: ownPart.embedded, lookup: ownPart.lookup! }];
+      embeddingAdam.step(embedding.rowGradients(parts.map((part) => ({ ...part, weight: part.rows / rows }))));
+      ownPart = undefined;
+      return { ok: true };
+    }
+    case 'gradients':
+    case 'predict': {
+      const variables = [...model.params.variables.values()];
+      if (request.weights.length !== variables.length) throw new Error('the weights do not match the model');
+      tf.tidy(() => variables.forEach((variable, i) => variable.assign(tf.tensor(request.weights[i], variable.shape))));
+      if (request.type === 'predict')
+        return { ok: true, stages: await predictRows(model, request.rows, request.batchSize) };
+      ownPart = hostGradients(model, request.batch);
+      const { embedded: _embedded, lookup: _lookup, ...gradients } = ownPart;
+      return { ok: true, gradients };
+    }
+  }
 }
 
 parentPort!.on('message', (request: ReplicaRequest) => {
   handle(request).then(
     (answer) => {
       // Moved, not copied: the arrays are this answer's alone.
-      const g = answer.ok ? answer.gradients : undefined;
-      const stages = answer.ok && answer.stages ? (Object.values(answer.stages) as Float32Array[]) : [];
-      const arrays = g ? [...g.variables, ...(g.embedded ? [g.embedded] : [])] : stages;
-      const buffers = arrays.map((array) => array.buffer as ArrayBuffer);
-      parentPort!.postMessage(answer, buffers);
+      const arrays = answer.ok
+        ? [...(answer.gradients?.variables ?? []), ...(Object.values(answer.stages ?? {}) as Float32Array[])]
+        : [];
+      parentPort!.postMessage(
+        answer,
+        arrays.map((array) => array.buffer as ArrayBuffer),
+      );
     },
     (error: unknown) =>
       parentPort!.postMessage({ ok: false, error: error instanceof Error ? error.message : String(error) }),

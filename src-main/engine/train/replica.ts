@@ -1,12 +1,21 @@
 import type { Worker } from 'node:worker_threads';
 import type { EncodedDataset } from '../data/dataset.js';
+import type { SparseLookup } from '../layers/embedding.js';
 import type { EntireSpaceModel } from '../models/model.js';
 import { activeBackend, type BackendName } from '../backends/index.js';
 import { startWorker } from '../workers/start.js';
+import type { AdamSettings } from './adam.js';
 import type { HostGradients } from './gradients.js';
 import type { StageArrays } from './predict.js';
 
-/** What the leader asks of its replica, and what the replica answers. */
+/** The leader's part of a batch's embedding gradient, which the replica adds to its own part. */
+export interface EmbeddingPart {
+  lookup: SparseLookup;
+  embedded: Float32Array;
+  rows: number;
+}
+
+/** What the leader asks of its replica, and what the replica answers (in the order asked). */
 export type ReplicaRequest =
   | {
       type: 'start';
@@ -14,30 +23,34 @@ export type ReplicaRequest =
       model: Pick<EntireSpaceModel, 'schema' | 'config'> & { name: string };
       hostArrays: Record<string, Float32Array>;
     }
+  | { type: 'begin-training'; adam: AdamSettings }
   | { type: 'gradients'; weights: Float32Array[]; batch: EncodedDataset }
+  | { type: 'update-embedding'; leaderPart: EmbeddingPart }
   | { type: 'predict'; weights: Float32Array[]; rows: EncodedDataset; batchSize: number };
 
 export type ReplicaAnswer =
-  { ok: true; gradients?: HostGradients; stages?: StageArrays } | { ok: false; error: string };
+  | { ok: true; gradients?: Omit<HostGradients, 'embedded' | 'lookup'>; stages?: StageArrays }
+  | { ok: false; error: string };
 
 const WORKER_MODULE = new URL('./replica-worker.js', import.meta.url);
 
 /**
  * A copy of a model on another worker thread, for data parallelism on a second core: it computes the gradients
- * of part of each training batch, and predicts part of the rows. The copy reads the leader's embedding table
- * itself (shared memory); the tower weights travel with every request, since the leader's optimiser changes
- * them every step. One request at a time. Only for backends whose tensors live in host memory (cpu, wasm).
+ * of part of each training batch, updates the embedding table for the whole batch (while the leader updates the
+ * towers), and predicts part of the rows. The table is shared memory, read and written by both threads in turn;
+ * the tower weights travel with every request, since the leader's optimiser changes them every step. Requests
+ * are answered in the order they were made. Only for backends whose tensors live in host memory (cpu, wasm).
  */
 export class ModelReplica {
-  private pending?: { resolve: (answer: ReplicaAnswer) => void; reject: (error: Error) => void };
+  private readonly pending: { resolve: (answer: ReplicaAnswer) => void; reject: (error: Error) => void }[] = [];
   private failure?: Error;
   /** Gradient and prediction requests answered: what a caller (or a test) reads to see the replica took work. */
   requestsServed = 0;
 
   private constructor(private readonly worker: Worker) {
-    worker.on('message', (answer: ReplicaAnswer) => this.settle((p) => p.resolve(answer)));
+    worker.on('message', (answer: ReplicaAnswer) => this.pending.shift()?.resolve(answer));
     worker.on('error', (error) => this.fail(error));
-    worker.on('exit', (code) => this.fail(new Error(`the training replica's thread stopped (exit code ${code})`)));
+    worker.on('exit', (code) => this.fail(new Error(`the model replica's thread stopped (exit code ${code})`)));
   }
 
   static async start(model: EntireSpaceModel, backend: BackendName = activeBackend().name): Promise<ModelReplica> {
@@ -56,10 +69,24 @@ export class ModelReplica {
     return replica;
   }
 
+  /** A new training run: the replica's lazy Adam for the embedding table starts from zero moments. */
+  async beginTraining(adam: AdamSettings): Promise<void> {
+    await this.request({ type: 'begin-training', adam });
+  }
+
+  /** The gradients of `batch` (the replica keeps its embedding part for `updateEmbedding`). */
   async gradients(model: EntireSpaceModel, batch: EncodedDataset): Promise<HostGradients> {
     const { gradients } = await this.request({ type: 'gradients', weights: readWeights(model), batch });
     this.requestsServed++;
     return gradients!;
+  }
+
+  /**
+   * One lazy Adam step of the embedding table for the whole batch: the leader's part plus the replica's own
+   * from its last `gradients`, each weighted by its rows. Resolves once the table is written.
+   */
+  async updateEmbedding(leaderPart: EmbeddingPart): Promise<void> {
+    await this.request({ type: 'update-embedding', leaderPart });
   }
 
   async predict(model: EntireSpaceModel, rows: EncodedDataset, batchSize: number): Promise<StageArrays> {
@@ -75,24 +102,17 @@ export class ModelReplica {
 
   private async request(request: ReplicaRequest): Promise<Extract<ReplicaAnswer, { ok: true }>> {
     if (this.failure) throw this.failure;
-    if (this.pending) throw new Error('the training replica is busy');
     const answer = await new Promise<ReplicaAnswer>((resolve, reject) => {
-      this.pending = { resolve, reject };
+      this.pending.push({ resolve, reject });
       this.worker.postMessage(request);
     });
-    if (!answer.ok) throw new Error(`the training replica failed: ${answer.error}`);
+    if (!answer.ok) throw new Error(`the model replica failed: ${answer.error}`);
     return answer;
-  }
-
-  private settle(outcome: (pending: NonNullable<ModelReplica['pending']>) => void): void {
-    const pending = this.pending;
-    this.pending = undefined;
-    if (pending) outcome(pending);
   }
 
   private fail(error: Error): void {
     this.failure ??= error;
-    this.settle((p) => p.reject(error));
+    for (const pending of this.pending.splice(0)) pending.reject(error);
   }
 }
 

@@ -6,7 +6,7 @@ import { sliceRows } from '../data/dataset.js';
 import { predictRows } from './predict.js';
 import { inMemoryRows, isTrainingRows, type TrainingRows } from './rows.js';
 import { HostAdam, SparseAdam, TFJS_ADAM, variableOptimizer, type VariableOptimizer } from './adam.js';
-import { combineGradients, hostGradients, tensorGradients, type HostGradients } from './gradients.js';
+import { combineGradients, hostGradients, tensorGradients } from './gradients.js';
 import type { ModelReplica } from './replica.js';
 import type { SparseLookup } from '../layers/embedding.js';
 import type { TrainConfig, TrainEvent, TrainResult } from '../../../src-shared/types/training.js';
@@ -61,8 +61,9 @@ export async function train(
     config.batchSize >= MIN_BATCH_FOR_REPLICA
       ? options.replica
       : undefined;
+  await replica?.beginTraining(adam);
   const takeStep = replica
-    ? (batch: EncodedDataset) => dataParallelStep(model, optimizer as HostAdam, sparse!, replica, batch)
+    ? (batch: EncodedDataset) => dataParallelStep(model, optimizer as HostAdam, replica, batch)
     : (batch: EncodedDataset) => trainStep(model, optimizer, sparse, batch);
   const stepsPerEpoch = Math.ceil(rows.rows / config.batchSize);
   const curveWindow = Math.max(1, Math.floor(stepsPerEpoch / CURVE_POINTS_PER_EPOCH));
@@ -179,25 +180,24 @@ async function trainStep(
 
 /**
  * The same step on two threads: the replica takes the second half of the batch while this thread computes the
- * first; the combined gradient is the whole batch's, and one optimiser (here) applies it. The replica waits
- * while the embedding table changes, so the shared table is never read half-updated.
+ * first; the towers' gradients are combined here and one optimiser applies them, while the replica updates the
+ * embedding table for the whole batch. The step ends once both are done, so the next step's lookups read an
+ * updated table and nothing reads it half-written.
  */
 async function dataParallelStep(
   model: EntireSpaceModel,
   optimizer: HostAdam,
-  sparse: SparseAdam,
   replica: ModelReplica,
   batch: EncodedDataset,
 ): Promise<Record<string, number>> {
   const variables = [...model.params.variables.values()];
   const half = Math.ceil(batch.rows / 2);
   const theirs = replica.gradients(model, sliceRows(batch, half, batch.rows));
-  const parts = [hostGradients(model, sliceRows(batch, 0, half)), await theirs];
-  const combined = combineGradients(parts);
+  const mine = hostGradients(model, sliceRows(batch, 0, half));
+  const embeddingUpdated = replica.updateEmbedding({ lookup: mine.lookup!, embedded: mine.embedded!, rows: mine.rows });
+  const combined = combineGradients([mine, await theirs]);
   optimizer.stepHost(new Map(variables.map((variable, i) => [variable, combined.variables[i]])));
-  const weight = (part: HostGradients) => part.rows / batch.rows;
-  const embedded = parts.map((part) => ({ lookup: part.lookup!, embedded: part.embedded!, weight: weight(part) }));
-  sparse.step(model.sparseEmbedding!.rowGradients(embedded));
+  await embeddingUpdated;
   return combined.losses;
 }
 
