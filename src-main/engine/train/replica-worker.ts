@@ -44,8 +44,8 @@ async function handle(request: ReplicaRequest): Promise<ReplicaAnswer> {
       if (request.type === 'predict')
         return { ok: true, stages: await predictRows(model, request.rows, request.batchSize) };
       ownPart = hostGradients(model, request.batch);
-      const { embedded: _embedded, lookup: _lookup, ...gradients } = ownPart;
-      return { ok: true, gradients };
+      // The embedding part stays here for the update that follows; the leader needs only the towers'.
+      return { ok: true, gradients: { rows: ownPart.rows, losses: ownPart.losses, variables: ownPart.variables } };
     }
   }
 }
