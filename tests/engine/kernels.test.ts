@@ -142,6 +142,21 @@ it('matMul with transposed operands equals the product of explicitly transposed 
   });
 });
 
+it('a clone on wasm shares its data, outlives the original, and frees the memory with the last of them', async () => {
+  await initBackend('wasm');
+  const dataIdsBefore = tf.engine().backend.numDataIds();
+  const x = tf.tensor2d(randomValues(12, 30), [3, 4]);
+  const values = Array.from(x.dataSync());
+  const y = tf.clone(x);
+  expect(tf.engine().backend.numDataIds()).toBe(dataIdsBefore + 1);
+  x.dispose();
+  expect(Array.from(y.dataSync())).toEqual(values);
+  const sum = tf.tidy(() => Array.from(tf.add(y, 1).dataSync()));
+  expect(sum).toEqual(values.map((v) => Math.fround(v + 1)));
+  y.dispose();
+  expect(tf.engine().backend.numDataIds()).toBe(dataIdsBefore);
+});
+
 it('transposeLastTwo swaps the last two axes of every leading index, across block edges', () => {
   const [batches, rows, cols] = [2, 35, 18];
   const values = Float32Array.from({ length: batches * rows * cols }, (_, i) => i);

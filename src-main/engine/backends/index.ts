@@ -1,4 +1,5 @@
 import * as tf from '../tf.js';
+import { registerSharedIdentity } from './identity.js';
 import { registerExplicitTransposeMatMul } from './matmul-transpose.js';
 import { registerSegmentSumKernel } from './segment-sum.js';
 import { registerLeadingAxesSum } from './sum-leading-axes.js';
@@ -32,6 +33,7 @@ const activations: Record<BackendName, Activation> = {
     registerSegmentSumKernel('wasm');
     registerExplicitTransposeMatMul('wasm');
     registerLeadingAxesSum('wasm');
+    registerSharedIdentity('wasm');
     const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
     return simd ? 'CPU (wasm SIMD)' : 'CPU (wasm)';
   },
