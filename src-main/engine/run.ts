@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { activeBackend, initBackend, type BackendName } from './backends/index.js';
+import { activeBackend, initBackend, type BackendInfo, type BackendName } from './backends/index.js';
 import type { EncodedDataset, FeatureSchema } from './data/dataset.js';
 import { loadCsvDataset, type FeatureEncoding, type Finding, type LoadCsvOptions } from './data/encode.js';
 import { DEFAULT_SPLIT, splitRows, takeSplit, type SplitFractions } from './data/split.js';
@@ -178,7 +178,7 @@ export async function trainModel(
       status,
       startedAt: startedAt.toISOString(),
       durationMs: Date.now() - startedAt.getTime(),
-      backend: activeBackend(),
+      backend: withThreads(activeBackend(), training.threads ?? 1),
       data: {
         path: source.path,
         sha256: source.sha256,
@@ -198,6 +198,11 @@ export async function trainModel(
     model.dispose();
     throw error;
   }
+}
+
+/** The device as the run used it: "CPU (wasm SIMD), 2 threads" when a replica shared the steps. */
+function withThreads(backend: BackendInfo, threads: number): BackendInfo {
+  return threads > 1 ? { ...backend, device: `${backend.device}, ${threads} threads` } : backend;
 }
 
 async function loadFile(

@@ -141,6 +141,8 @@ export interface TrainResult {
   curve: { step: number; epoch: number; losses: Record<string, number> }[];
   epochs: EpochSummary[];
   samplesPerSecond: number;
+  /** Threads that computed the steps: 2 when a replica shared them (data parallel). Absent in older runs: 1. */
+  threads?: number;
 }
 
 /** What a run was actually computed on; recorded with every run. */

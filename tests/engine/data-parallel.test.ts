@@ -82,6 +82,24 @@ describe.each(['esmm', 'esm2', 'esmc'])('%s', (name) => {
     paired.dispose();
   });
 
+  it('computes a short last batch on this thread, the table still updated by the replica', async () => {
+    const [alone, paired] = [createModel(name, data.schema, config), createModel(name, data.schema, config)];
+    const replica = await ModelReplica.start(paired);
+    replicas.push(replica);
+    // 1,537 rows in batches of 512: three split batches, then one of a single row.
+    const rows = takeRows(
+      data,
+      Int32Array.from({ length: 1537 }, (_, i) => i),
+    );
+    await train(alone, { train: rows }, trainConfig);
+    await train(paired, { train: rows }, trainConfig, { replica });
+    expect(replica.requestsServed).toBe(3);
+    const [a, b] = [await alone.params.read(), await paired.params.read()];
+    for (const key of Object.keys(a)) expect(maxDifference(b[key].data, a[key].data), key).toBeLessThan(1e-4);
+    alone.dispose();
+    paired.dispose();
+  });
+
   it('predicts the same stages with half of the rows on the replica', async () => {
     const model = createModel(name, data.schema, config);
     await train(model, { train: sliceRows(trainRows, 0, 1024) }, trainConfig);
@@ -141,6 +159,9 @@ it('trainModel with two threads trains, evaluates and hands back its replica for
   const one = await trainModel('esmc', source, { ...options, threads: 1 });
   const two = await trainModel('esmc', source, { ...options, threads: 2 });
   expect(one.replica).toBeUndefined();
+  expect([one.record.training.threads, two.record.training.threads]).toEqual([1, 2]);
+  expect(two.record.backend!.device).toMatch(/, 2 threads$/);
+  expect(one.record.backend!.device).not.toMatch(/threads/);
   // 12 steps; the validation and test parts (5,000 rows each) are too few to split.
   expect(two.replica!.requestsServed).toBe(12);
   expect(two.record.metrics.test!.cvr_auc).toBeCloseTo(one.record.metrics.test!.cvr_auc, 4);

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { DEFAULT_MODEL_CONFIG, MODEL_NAMES, type ModelConfig } from '../../engine/models/index.js';
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../../engine/train/trainer.js';
 import { trainRun, type DataSource, type RunRecord } from '../../engine/run.js';
@@ -70,6 +71,7 @@ export const trainCommand: Command = {
     'funnel-violations': { type: 'string' },
     save: { type: 'string' },
     json: { type: 'boolean', default: false },
+    threads: { type: 'string' },
     ...backendOption,
   },
   help: `Options:
@@ -83,6 +85,9 @@ ${trainOptionsHelp}
   --funnel-violations P   rows with a purchase or action but no click: drop (default), keep or fail
   --save PATH             save each trained model; "{model}" in PATH is replaced by the model name
   --json                  print the runs as one JSON document (progress still goes to stderr)
+  --threads N             1 trains on one thread; 2 or more adds a replica of the model on a second core that
+                          shares every step and prediction (wasm/cpu backends, training parts of 32k rows or
+                          more); default the number of cores (${availableParallelism()} here)
 ${backendHelp}`,
   run: runTrain,
 };
@@ -110,6 +115,7 @@ async function runTrain(values: Values): Promise<number> {
       backend: backendName(values.backend),
       savePath: values.save as string | undefined,
       onEvent: progressPrinter(),
+      threads: threadsFrom(values),
     });
   } finally {
     if (source.kind === 'project') source.project.close();
@@ -117,6 +123,13 @@ async function runTrain(values: Values): Promise<number> {
   if (json) print(JSON.stringify(records.length === 1 ? records[0] : records, null, 2));
   else print(runsTable(records));
   return records.some((r) => r.status === 'cancelled') ? 130 : 0;
+}
+
+function threadsFrom(values: Values): number | undefined {
+  if (values.threads === undefined) return undefined;
+  const threads = integer(values, 'threads', 1);
+  if (threads < 1) throw new UsageError(`--threads must be 1 or more; got ${threads}`);
+  return threads;
 }
 
 /** --data FILE, or --project P --dataset NAME: exactly one. */

@@ -63,6 +63,7 @@ export async function saveRun(
           epochsRun: run.training.epochsRun,
           bestEpoch: run.training.bestEpoch,
           samplesPerSecond: run.training.samplesPerSecond,
+          threads: run.training.threads,
         }),
         JSON.stringify(run.metrics),
         run.startedAt,
@@ -204,6 +205,7 @@ export async function readRun(
       curve: curves.curve ?? [],
       epochs,
       samplesPerSecond: curves.samplesPerSecond ?? NaN,
+      ...(curves.threads !== undefined && { threads: curves.threads }),
     },
     metrics: run.metrics,
   };

@@ -28,10 +28,13 @@ async function handle(request: ReplicaRequest): Promise<ReplicaAnswer> {
       embeddingAdam = embedding && new SparseAdam(embedding.hostValues, embedding.dim, request.adam);
       return { ok: true };
     case 'update-embedding': {
-      if (!embedding || !embeddingAdam || !ownPart?.embedded) throw new Error('no embedding gradient to apply');
-      const { leaderPart } = request;
-      const rows = leaderPart.rows + ownPart.rows;
-      const parts = [leaderPart, { ...ownPart, embedded: ownPart.embedded, lookup: ownPart.lookup! }];
+      if (!embedding || !embeddingAdam) throw new Error('no embedding to update: begin-training first');
+      // The replica's own part, unless the leader computed this (short) batch alone.
+      const parts = [
+        request.leaderPart,
+        ...(ownPart ? [{ ...ownPart, embedded: ownPart.embedded!, lookup: ownPart.lookup! }] : []),
+      ];
+      const rows = parts.reduce((sum, part) => sum + part.rows, 0);
       embeddingAdam.step(embedding.rowGradients(parts.map((part) => ({ ...part, weight: part.rows / rows }))));
       ownPart = undefined;
       return { ok: true };

@@ -74,6 +74,7 @@ export async function train(
     curve: [],
     epochs: [],
     samplesPerSecond: 0,
+    threads: replica ? 2 : 1,
   };
   let best: { auc: number; epoch: number; weights: Awaited<ReturnType<typeof model.params.read>> } | null = null;
   let step = 0;
@@ -191,11 +192,14 @@ async function dataParallelStep(
   batch: EncodedDataset,
 ): Promise<Record<string, number>> {
   const variables = [...model.params.variables.values()];
-  const half = Math.ceil(batch.rows / 2);
-  const theirs = replica.gradients(model, sliceRows(batch, half, batch.rows));
+  // A short batch (an epoch's last) is computed here whole; the replica still updates the table, whose
+  // optimiser state it keeps.
+  const split = batch.rows >= MIN_BATCH_FOR_REPLICA;
+  const half = split ? Math.ceil(batch.rows / 2) : batch.rows;
+  const theirs = split ? replica.gradients(model, sliceRows(batch, half, batch.rows)) : undefined;
   const mine = hostGradients(model, sliceRows(batch, 0, half));
   const embeddingUpdated = replica.updateEmbedding({ lookup: mine.lookup!, embedded: mine.embedded!, rows: mine.rows });
-  const combined = combineGradients([mine, await theirs]);
+  const combined = combineGradients(theirs ? [mine, await theirs] : [mine]);
   optimizer.stepHost(new Map(variables.map((variable, i) => [variable, combined.variables[i]])));
   await embeddingUpdated;
   return combined.losses;
