@@ -7,6 +7,7 @@ import { predictRows } from '../../src-main/engine/train/predict.js';
 import { ModelReplica } from '../../src-main/engine/train/replica.js';
 import { DEFAULT_TRAIN_CONFIG, train, type TrainConfig } from '../../src-main/engine/train/trainer.js';
 import { syntheticFunnel } from '../helpers/synthetic.js';
+import type { SparseLookup } from '../../src-main/engine/layers/embedding.js';
 import { DEFAULT_SPLIT, splitRows, takeSplit } from '../../src-main/engine/data/split.js';
 import { trainModel } from '../../src-main/engine/run.js';
 
@@ -25,7 +26,8 @@ const config: ModelConfig = {
 const trainConfig: TrainConfig = {
   ...DEFAULT_TRAIN_CONFIG,
   epochs: 1,
-  batchSize: 512,
+  // Odd: the halves differ by a row, so a wrong weighting of the parts shows.
+  batchSize: 513,
   learningRate: 0.01,
   weightDecay: 1e-4,
   patience: null,
@@ -60,7 +62,9 @@ describe.each(['esmm', 'esm2', 'esmc'])('%s', (name) => {
     ]);
     expect(combined.rows).toBe(301);
     for (const key of Object.keys(whole.losses)) expect(combined.losses[key]).toBeCloseTo(whole.losses[key], 5);
-    whole.variables.forEach((gradient, i) => expect(maxDifference(combined.variables[i], gradient)).toBeLessThan(1e-6));
+    whole.variables.forEach((gradient, i) =>
+      expect(maxDifference(combined.variables[i]!, gradient!)).toBeLessThan(1e-6),
+    );
     model.dispose();
   });
 
@@ -70,7 +74,7 @@ describe.each(['esmm', 'esm2', 'esmc'])('%s', (name) => {
     replicas.push(replica);
     const one = await train(alone, { train: trainRows }, trainConfig);
     const two = await train(paired, { train: trainRows }, trainConfig, { replica });
-    expect(replica.requestsServed).toBe(trainRows.rows / trainConfig.batchSize);
+    expect(replica.requestsServed).toBe(Math.ceil(trainRows.rows / trainConfig.batchSize));
     expect(two.curve.length).toBe(one.curve.length);
     two.curve.forEach((point, i) => expect(point.losses.total).toBeCloseTo(one.curve[i].losses.total, 4));
     const [a, b] = [await alone.params.read(), await paired.params.read()];
@@ -86,18 +90,38 @@ describe.each(['esmm', 'esm2', 'esmc'])('%s', (name) => {
     const [alone, paired] = [createModel(name, data.schema, config), createModel(name, data.schema, config)];
     const replica = await ModelReplica.start(paired);
     replicas.push(replica);
-    // 1,537 rows in batches of 512: three split batches, then one of a single row.
+    // 1,027 rows in batches of 513: two split batches, then one of a single row.
     const rows = takeRows(
       data,
-      Int32Array.from({ length: 1537 }, (_, i) => i),
+      Int32Array.from({ length: 1027 }, (_, i) => i),
     );
     await train(alone, { train: rows }, trainConfig);
     await train(paired, { train: rows }, trainConfig, { replica });
-    expect(replica.requestsServed).toBe(3);
+    expect(replica.requestsServed).toBe(2);
     const [a, b] = [await alone.params.read(), await paired.params.read()];
     for (const key of Object.keys(a)) expect(maxDifference(b[key].data, a[key].data), key).toBeLessThan(1e-4);
     alone.dispose();
     paired.dispose();
+  });
+
+  it("weighs the halves' embedding gradients by their rows into the batch's row gradients", () => {
+    const model = createModel(name, data.schema, config);
+    const batch = sliceRows(trainRows, 0, 301);
+    const rowsOf = (parts: { lookup: SparseLookup; embedded: Float32Array; weight?: number }[]) => {
+      const { rows, gradients } = model.sparseEmbedding!.rowGradients(parts);
+      const dim = config.embeddingDim;
+      return new Map(Array.from(rows, (row, r) => [row, Array.from(gradients.subarray(r * dim, (r + 1) * dim))]));
+    };
+    const whole = hostGradients(model, batch);
+    const expected = rowsOf([{ lookup: whole.lookup!, embedded: whole.embedded! }]);
+    const [a, b] = [hostGradients(model, sliceRows(batch, 0, 150)), hostGradients(model, sliceRows(batch, 150, 301))];
+    const combined = rowsOf([
+      { lookup: a.lookup!, embedded: a.embedded!, weight: 150 / 301 },
+      { lookup: b.lookup!, embedded: b.embedded!, weight: 151 / 301 },
+    ]);
+    expect([...combined.keys()].sort((x, y) => x - y)).toEqual([...expected.keys()].sort((x, y) => x - y));
+    for (const [row, gradient] of expected) expect(maxDifference(combined.get(row)!, gradient)).toBeLessThan(1e-7);
+    model.dispose();
   });
 
   it('predicts the same stages with half of the rows on the replica', async () => {
@@ -125,6 +149,29 @@ it('a model whose loss averages over clicked rows only trains on one thread, rep
   for (const key of Object.keys(a)) expect(Array.from(b[key].data), key).toEqual(Array.from(a[key].data));
   alone.dispose();
   paired.dispose();
+});
+
+it('trains on one thread when the towers use dropout (the halves would draw the same masks)', async () => {
+  const model = createModel('esmc', data.schema, { ...config, tower: { ...config.tower, dropout: 0.2 } });
+  const replica = await ModelReplica.start(model);
+  await train(model, { train: trainRows }, trainConfig, { replica });
+  expect(replica.requestsServed).toBe(0);
+  await replica.close();
+  model.dispose();
+});
+
+it('fails the training with the reason when the replica goes away mid-run, and nothing is left unhandled', async () => {
+  const model = createModel('esmc', data.schema, config);
+  const replica = await ModelReplica.start(model);
+  const training = train(model, { train: trainRows }, trainConfig, {
+    replica,
+    onEvent: (event) => {
+      if (event.type === 'step' && event.step === 1) void replica.close();
+    },
+  });
+  await expect(training).rejects.toThrow(/the model replica was closed/);
+  await expect(replica.gradients(model, sliceRows(trainRows, 0, 8))).rejects.toThrow(/closed/);
+  model.dispose();
 });
 
 it('a replica answers a request that does not fit its model with a clear error, and keeps working', async () => {

@@ -134,8 +134,11 @@ it('matMul with transposed operands equals the product of explicitly transposed 
   const before = await compute('cpu');
   await initBackend('wasm');
   const tensorsBefore = tf.memory().numTensors;
+  const dataIdsBefore = tf.engine().backend.numDataIds();
   const after = await compute('wasm');
   expect(tf.memory().numTensors).toBe(tensorsBefore);
+  // The transposed operands live on the heap only during the product.
+  expect(tf.engine().backend.numDataIds()).toBe(dataIdsBefore);
   after.forEach((result, i) => {
     expect(result.shape).toEqual(before[i].shape);
     expect(maxDifference(result.data, before[i].data)).toBeLessThan(1e-5);

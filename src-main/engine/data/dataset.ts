@@ -53,27 +53,30 @@ export interface EncodedDataset {
   rowIds?: Int32Array;
 }
 
-/** Rows start … end − 1 as views of the same arrays (no copy): the halves of a batch split across threads. */
-export function sliceRows(data: EncodedDataset, start: number, end: number): EncodedDataset {
-  const width = (fields: number) => (array: Int32Array | Float32Array) => array.subarray(start * fields, end * fields);
-  const perRow = <T extends Int32Array | Float32Array>(array: T | undefined) => array?.subarray(start, end) as T;
+/**
+ * Rows start … end − 1 as views of the same arrays (the halves of a batch split across threads), or with `copy`
+ * as arrays of their own: what crosses to another thread, since posting a view copies its whole buffer.
+ */
+export function sliceRows(data: EncodedDataset, start: number, end: number, copy = false): EncodedDataset {
+  const part = <T extends Int32Array | Float32Array>(array: T, perRow: number) =>
+    (copy ? array.slice(start * perRow, end * perRow) : array.subarray(start * perRow, end * perRow)) as T;
+  const perRow = <T extends Int32Array | Float32Array>(array: T | undefined) => array && part(array, 1);
   const { labels } = data;
   return {
     schema: data.schema,
     rows: end - start,
-    categorical: width(data.schema.categorical.length)(data.categorical) as Int32Array,
-    multiHot: data.multiHot.map((bag, f) => width(data.schema.multiHot[f].maxLength)(bag) as Int32Array),
-    dense: width(data.schema.dense.length)(data.dense) as Float32Array,
+    categorical: part(data.categorical, data.schema.categorical.length),
+    multiHot: data.multiHot.map((bag, f) => part(bag, data.schema.multiHot[f].maxLength)),
+    dense: part(data.dense, data.schema.dense.length),
     labels: {
-      ...labels,
-      click: perRow(labels.click),
-      purchase: perRow(labels.purchase),
-      ...(labels.action && { action: perRow(labels.action) }),
+      click: part(labels.click, 1),
+      purchase: part(labels.purchase, 1),
+      ...(labels.action && { action: part(labels.action, 1) }),
     },
     ...(data.userIds && { userIds: perRow(data.userIds) }),
     ...(data.rowIds && { rowIds: perRow(data.rowIds) }),
     ...(data.truth && {
-      truth: Object.fromEntries(Object.entries(data.truth).map(([key, values]) => [key, perRow(values)])),
+      truth: Object.fromEntries(Object.entries(data.truth).map(([key, values]) => [key, part(values, 1)])),
     }),
   };
 }

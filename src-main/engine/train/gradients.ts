@@ -48,8 +48,8 @@ export function tensorGradients(model: EntireSpaceModel, batch: EncodedDataset):
 export interface HostGradients {
   rows: number;
   losses: Record<string, number>;
-  /** By variable, in `model.params.variables` order (zeros where the loss does not reach a variable). */
-  variables: Float32Array[];
+  /** By variable, in `model.params.variables` order; undefined where the loss does not reach a variable. */
+  variables: (Float32Array | undefined)[];
   embedded?: Float32Array;
   lookup?: SparseLookup;
 }
@@ -60,12 +60,11 @@ export function hostGradients(model: EntireSpaceModel, batch: EncodedDataset): H
   try {
     const gradients = tensorGradients(model, batch);
     const values = gradients.losses.dataSync();
-    const sizes = [...model.params.variables.values()].map((variable) => variable.size);
     const read = (tensor: tf.Tensor) => (tensor.dataSync() as Float32Array).slice();
     return {
       rows: batch.rows,
       losses: Object.fromEntries(gradients.lossNames.map((name, i) => [name, values[i]])),
-      variables: gradients.variables.map((gradient, i) => (gradient ? read(gradient) : new Float32Array(sizes[i]))),
+      variables: gradients.variables.map((gradient) => gradient && read(gradient)),
       ...(gradients.embedded && { embedded: read(gradients.embedded), lookup: gradients.lookup }),
     };
   } finally {
@@ -84,10 +83,12 @@ export function combineGradients(parts: HostGradients[]): Pick<HostGradients, 'r
   const losses: Record<string, number> = {};
   for (const name of Object.keys(parts[0].losses))
     losses[name] = parts.reduce((sum, part, p) => sum + weights[p] * part.losses[name], 0);
-  const variables = parts[0].variables.map((_, v) => {
-    const out = new Float32Array(parts[0].variables[v].length);
+  // A variable the loss reaches in one part it reaches in every part (the same model, the same terms).
+  const variables = parts[0].variables.map((first, v) => {
+    if (!first) return undefined;
+    const out = new Float32Array(first.length);
     parts.forEach((part, p) => {
-      const [values, weight] = [part.variables[v], weights[p]];
+      const [values, weight] = [part.variables[v]!, weights[p]];
       for (let i = 0; i < out.length; i++) out[i] += weight * values[i];
     });
     return out;

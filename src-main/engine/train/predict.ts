@@ -21,6 +21,8 @@ export async function predictRows(
   if (replica && data.rows >= MIN_ROWS_FOR_REPLICA) {
     const half = Math.ceil(data.rows / 2);
     const theirs = replica.predict(model, sliceRows(data, half, data.rows), batchSize);
+    // Awaited below; a failure meanwhile must not count as unhandled.
+    theirs.catch(() => undefined);
     const mine = await predictRows(model, sliceRows(data, 0, half), batchSize);
     const other = await theirs;
     const out: Partial<Record<(typeof STAGES)[number], Float32Array>> = {};

@@ -26,6 +26,7 @@ async function handle(request: ReplicaRequest): Promise<ReplicaAnswer> {
   switch (request.type) {
     case 'begin-training':
       embeddingAdam = embedding && new SparseAdam(embedding.hostValues, embedding.dim, request.adam);
+      ownPart = undefined;
       return { ok: true };
     case 'update-embedding': {
       if (!embedding || !embeddingAdam) throw new Error('no embedding to update: begin-training first');
@@ -53,19 +54,27 @@ async function handle(request: ReplicaRequest): Promise<ReplicaAnswer> {
   }
 }
 
+/** One request at a time, in order: the leader matches answers to requests by their order. */
+let queue = Promise.resolve();
+
 parentPort!.on('message', (request: ReplicaRequest) => {
-  handle(request).then(
-    (answer) => {
-      // Moved, not copied: the arrays are this answer's alone.
-      const arrays = answer.ok
-        ? [...(answer.gradients?.variables ?? []), ...(Object.values(answer.stages ?? {}) as Float32Array[])]
-        : [];
-      parentPort!.postMessage(
-        answer,
-        arrays.map((array) => array.buffer as ArrayBuffer),
-      );
-    },
-    (error: unknown) =>
-      parentPort!.postMessage({ ok: false, error: error instanceof Error ? error.message : String(error) }),
+  queue = queue.then(() =>
+    handle(request).then(
+      (answer) => {
+        // Moved, not copied: the arrays are this answer's alone.
+        const arrays = answer.ok
+          ? [
+              ...(answer.gradients?.variables ?? []).filter((array) => array !== undefined),
+              ...(Object.values(answer.stages ?? {}) as Float32Array[]),
+            ]
+          : [];
+        parentPort!.postMessage(
+          answer,
+          arrays.map((array) => array.buffer as ArrayBuffer),
+        );
+      },
+      (error: unknown) =>
+        parentPort!.postMessage({ ok: false, error: error instanceof Error ? error.message : String(error) }),
+    ),
   );
 });

@@ -1,5 +1,5 @@
 import type { Worker } from 'node:worker_threads';
-import type { EncodedDataset } from '../data/dataset.js';
+import { sliceRows, type EncodedDataset } from '../data/dataset.js';
 import type { SparseLookup } from '../layers/embedding.js';
 import type { EntireSpaceModel } from '../models/model.js';
 import { activeBackend, type BackendName } from '../backends/index.js';
@@ -76,7 +76,8 @@ export class ModelReplica {
 
   /** The gradients of `batch` (the replica keeps its embedding part for `updateEmbedding`). */
   async gradients(model: EntireSpaceModel, batch: EncodedDataset): Promise<HostGradients> {
-    const { gradients } = await this.request({ type: 'gradients', weights: readWeights(model), batch });
+    const { rows, transfer } = portable(batch);
+    const { gradients } = await this.request({ type: 'gradients', weights: readWeights(model), batch: rows }, transfer);
     this.requestsServed++;
     return gradients!;
   }
@@ -90,21 +91,27 @@ export class ModelReplica {
   }
 
   async predict(model: EntireSpaceModel, rows: EncodedDataset, batchSize: number): Promise<StageArrays> {
-    const { stages } = await this.request({ type: 'predict', weights: readWeights(model), rows, batchSize });
+    const part = portable(rows);
+    const request = { type: 'predict', weights: readWeights(model), rows: part.rows, batchSize } as const;
+    const { stages } = await this.request(request, part.transfer);
     this.requestsServed++;
     return stages!;
   }
 
   async close(): Promise<void> {
     this.worker.removeAllListeners('exit');
+    this.fail(new Error('the model replica was closed'));
     await this.worker.terminate();
   }
 
-  private async request(request: ReplicaRequest): Promise<Extract<ReplicaAnswer, { ok: true }>> {
+  private async request(
+    request: ReplicaRequest,
+    transfer: ArrayBuffer[] = [],
+  ): Promise<Extract<ReplicaAnswer, { ok: true }>> {
     if (this.failure) throw this.failure;
     const answer = await new Promise<ReplicaAnswer>((resolve, reject) => {
       this.pending.push({ resolve, reject });
-      this.worker.postMessage(request);
+      this.worker.postMessage(request, transfer);
     });
     if (!answer.ok) throw new Error(`the model replica failed: ${answer.error}`);
     return answer;
@@ -114,6 +121,26 @@ export class ModelReplica {
     this.failure ??= error;
     for (const pending of this.pending.splice(0)) pending.reject(error);
   }
+}
+
+/**
+ * Rows as they cross to the replica: shared memory as it is (both threads read it, nothing is copied); anything
+ * else copied into arrays of its own and moved (posting a view of a larger array would copy the whole array,
+ * e.g. the whole training part for each half it predicts).
+ */
+function portable(rows: EncodedDataset): { rows: EncodedDataset; transfer: ArrayBuffer[] } {
+  if (rows.categorical.buffer instanceof SharedArrayBuffer) return { rows, transfer: [] };
+  const copy = sliceRows(rows, 0, rows.rows, true);
+  const arrays = [
+    copy.categorical,
+    copy.dense,
+    ...copy.multiHot,
+    ...Object.values(copy.labels),
+    copy.userIds,
+    copy.rowIds,
+    ...Object.values(copy.truth ?? {}),
+  ];
+  return { rows: copy, transfer: arrays.flatMap((array) => (array ? [array.buffer as ArrayBuffer] : [])) };
 }
 
 /** The tower weights, in `params.variables` order, as the replica assigns them. */

@@ -27,7 +27,8 @@ export interface TrainOptions {
   /**
    * A copy of the model on another thread that shares each step (data parallel): it takes half of every batch
    * and the gradients are combined. Used where that computes the same step: a sparse embedding and a loss that
-   * is a mean over all rows (and batches of 256 rows or more); otherwise training stays on this thread.
+   * is a mean over all rows, no dropout (the halves would draw the same masks), and batches of 256 rows or
+   * more; otherwise training stays on this thread.
    */
   replica?: ModelReplica;
 }
@@ -53,14 +54,16 @@ export async function train(
   const adam = { learningRate: config.learningRate, ...TFJS_ADAM, weightDecay: config.weightDecay };
   const optimizer = variableOptimizer(adam);
   const embedding = model.sparseEmbedding;
-  const sparse = embedding && new SparseAdam(embedding.hostValues, embedding.dim, adam);
   const replica =
     optimizer instanceof HostAdam &&
-    sparse &&
+    embedding &&
     model.info.lossIsRowMean !== false &&
+    model.config.tower.dropout === 0 &&
     config.batchSize >= MIN_BATCH_FOR_REPLICA
       ? options.replica
       : undefined;
+  // With a replica, the replica keeps the table's optimiser state and updates it.
+  const sparse = embedding && !replica ? new SparseAdam(embedding.hostValues, embedding.dim, adam) : undefined;
   await replica?.beginTraining(adam);
   const takeStep = replica
     ? (batch: EncodedDataset) => dataParallelStep(model, optimizer as HostAdam, replica, batch)
@@ -197,10 +200,15 @@ async function dataParallelStep(
   const split = batch.rows >= MIN_BATCH_FOR_REPLICA;
   const half = split ? Math.ceil(batch.rows / 2) : batch.rows;
   const theirs = split ? replica.gradients(model, sliceRows(batch, half, batch.rows)) : undefined;
+  // Awaited below; until then a failure must not count as unhandled (it would end the process).
+  theirs?.catch(() => undefined);
   const mine = hostGradients(model, sliceRows(batch, 0, half));
   const embeddingUpdated = replica.updateEmbedding({ lookup: mine.lookup!, embedded: mine.embedded!, rows: mine.rows });
+  embeddingUpdated.catch(() => undefined);
   const combined = combineGradients(theirs ? [mine, await theirs] : [mine]);
-  optimizer.stepHost(new Map(variables.map((variable, i) => [variable, combined.variables[i]])));
+  optimizer.stepHost(
+    new Map(variables.flatMap((variable, i) => (combined.variables[i] ? [[variable, combined.variables[i]]] : []))),
+  );
   await embeddingUpdated;
   return combined.losses;
 }
