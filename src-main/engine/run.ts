@@ -32,6 +32,8 @@ export type DataSource =
       split?: string;
       /** Read the parts into shared memory, for worker threads to train on without copies. */
       shared?: boolean;
+      /** False leaves the simulator's truth columns out of the parts (training needs none). */
+      truth?: boolean;
     };
 
 /** The rows of one comparison, split once, with what describes where they came from. */
@@ -245,7 +247,7 @@ export async function loadFromProject(
     await createSplit(project, dataset, { kind: 'random', name: split, fractions, seed });
   }
   const read = (part: keyof SplitFractions) =>
-    readDataset(project, dataset, { part, split }, { shared: source.shared });
+    readDataset(project, dataset, { part, split }, { shared: source.shared, truth: source.truth });
   const streamed = await storedRows(project, dataset, { part: 'train', split }, seed);
   const parts = {
     train: streamed.rows > streamAbove ? streamed : await read('train'),

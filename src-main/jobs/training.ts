@@ -42,7 +42,14 @@ export async function runTraining(job: TrainingJob, context: JobContext): Promis
     if (!splits.some((split) => split.split === 'random')) await createSplit(project, dataset, { kind: 'random' });
   });
   // In shared memory: every worker thread reads the same rows, none copies them.
-  const loaded = await loadFromProject({ kind: 'project', project, dataset, shared: true }, DEFAULT_SPLIT, 1, Infinity);
+  // Without the simulator's truth columns: training, evaluation and the stored predictions never read them
+  // (a 10M-row simulation's parts: 1.2 GB with them, 0.84 GB without).
+  const loaded = await loadFromProject(
+    { kind: 'project', project, dataset, shared: true, truth: false },
+    DEFAULT_SPLIT,
+    1,
+    Infinity,
+  );
   signal.throwIfAborted();
   const parts = loaded.parts as Record<'train' | 'validation' | 'test', EncodedDataset>;
   // Only plain data crosses to the workers (the loaded source also holds the project's connection).

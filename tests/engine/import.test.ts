@@ -135,6 +135,12 @@ describe('each sample in ../shared/datasets imports with the funnel counted inde
       expect(result.dataset.roles.multiHot).toEqual(['user_tags']);
       const data = await readDataset(project, result.dataset.name);
       expect(Object.keys(data.truth!)).toEqual([...TRUTH_COLUMNS]);
+      // What training reads: the same rows without the truth columns.
+      const withoutTruth = await readDataset(project, result.dataset.name, undefined, { truth: false });
+      expect(withoutTruth.truth).toBeUndefined();
+      expect(Array.from(withoutTruth.categorical)).toEqual(Array.from(data.categorical));
+      expect(Array.from(withoutTruth.dense)).toEqual(Array.from(data.dense));
+      expect(Array.from(withoutTruth.rowIds!)).toEqual(Array.from(data.rowIds!));
       expect(data.schema.multiHot[0].maxLength).toBe(6);
       expect(data.schema.categorical[0].name).toBe('user_id');
     }

@@ -31,7 +31,7 @@ export function schemaOf(encoding: FeatureEncoding): FeatureSchema {
 }
 
 /** Column layout of one read: labels, user key, features (bags as one column per slot), truth. */
-function readQuery(info: DatasetInfo, selector?: PartSelector, shuffleSeed?: number): string {
+function readQuery(info: DatasetInfo, selector?: PartSelector, shuffleSeed?: number, truth = true): string {
   const { encoding, roles } = info;
   const hasAction = (roles.action ?? []).length > 0;
   const items = [
@@ -45,7 +45,7 @@ function readQuery(info: DatasetInfo, selector?: PartSelector, shuffleSeed?: num
     for (let slot = 1; slot <= field.maxLength; slot++)
       items.push(`coalesce(d.${ident(datasetColumn.multiHot(field.name))}[${slot}], -1)`);
   for (const field of encoding.dense) items.push(`d.${ident(datasetColumn.dense(field.name))}`);
-  for (const name of roles.truth) items.push(`d.${ident(datasetColumn.truth(name))}`);
+  for (const name of truth ? roles.truth : []) items.push(`d.${ident(datasetColumn.truth(name))}`);
   items.push('d.row_id');
   const part = selector
     ? `JOIN splits s ON s.row_id = d.row_id AND s.dataset = ${literal(info.name)} AND s.split = ${literal(selector.split ?? 'random')} AND s.part = ${literal(selector.part)}`
@@ -60,13 +60,18 @@ class DatasetFiller {
   readonly dataset: EncodedDataset;
   private filled = 0;
 
+  /** The truth columns read (none when the caller asked for no truth). */
+  private readonly truthNames: string[];
+
   constructor(
     private readonly info: DatasetInfo,
     readonly capacity: number,
     shared = false,
+    truth = true,
   ) {
     const schema = schemaOf(info.encoding);
     const { roles } = info;
+    this.truthNames = truth ? roles.truth : [];
     const int32 = (n: number) => (shared ? new Int32Array(new SharedArrayBuffer(4 * n)) : new Int32Array(n));
     const float32 = (n: number) => (shared ? new Float32Array(new SharedArrayBuffer(4 * n)) : new Float32Array(n));
     this.dataset = {
@@ -82,7 +87,9 @@ class DatasetFiller {
       },
       userIds: roles.user ? int32(capacity) : undefined,
       truth:
-        roles.truth.length > 0 ? Object.fromEntries(roles.truth.map((name) => [name, float32(capacity)])) : undefined,
+        this.truthNames.length > 0
+          ? Object.fromEntries(this.truthNames.map((name) => [name, float32(capacity)]))
+          : undefined,
       rowIds: int32(capacity),
     };
   }
@@ -93,7 +100,7 @@ class DatasetFiller {
 
   /** Copies rows [from, from + count) of `columns` (one value array per query column); returns how many fit. */
   add(columns: (number | null)[][], from: number): number {
-    const { dataset, info } = this;
+    const { dataset } = this;
     const count = Math.min(columns[0].length - from, this.capacity - this.filled);
     const nCat = dataset.schema.categorical.length;
     const nDense = dataset.schema.dense.length;
@@ -113,7 +120,7 @@ class DatasetFiller {
         for (let slot = 0; slot < field.maxLength; slot++) dataset.multiHot[f][row * field.maxLength + slot] = next();
       });
       for (let f = 0; f < nDense; f++) dataset.dense[row * nDense + f] = next();
-      for (const name of info.roles.truth) dataset.truth![name][row] = next();
+      for (const name of this.truthNames) dataset.truth![name][row] = next();
       dataset.rowIds![row] = next();
     }
     this.filled += count;
@@ -189,11 +196,15 @@ export async function readDataset(
   project: Project,
   name: string,
   selector?: PartSelector,
-  options: { shared?: boolean } = {},
+  options: {
+    shared?: boolean;
+    /** False leaves the simulator's truth columns out (training never reads them). Default true. */
+    truth?: boolean;
+  } = {},
 ): Promise<EncodedDataset> {
   const info = await project.dataset(name);
-  const filler = new DatasetFiller(info, await countRows(project, info, selector), options.shared);
-  const result = await project.connection.stream(readQuery(info, selector));
+  const filler = new DatasetFiller(info, await countRows(project, info, selector), options.shared, options.truth);
+  const result = await project.connection.stream(readQuery(info, selector, undefined, options.truth));
   for await (const columns of chunkColumns(result)) filler.add(columns, 0);
   return filler.finish();
 }
