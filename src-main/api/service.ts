@@ -18,6 +18,8 @@ import { findReport, saveReport } from '../engine/store/reports.js';
 import { JobManager, type JobContext } from '../jobs/manager.js';
 import { oneAtATime } from '../jobs/queue.js';
 import { runTraining } from '../jobs/training.js';
+import { TRAINING_DUCKDB_MEMORY } from '../engine/run.js';
+import { TrainingMemoryCap, type BulkJob } from './duckdb-memory.js';
 import { runWorkerTask, WorkerSlots } from '../jobs/workers.js';
 import { ApiError } from '../../src-shared/api/errors.js';
 import type { ApiHandlers } from '../../src-shared/api/dispatch.js';
@@ -95,6 +97,9 @@ export interface ApiService {
 }
 
 /** One line per model for the model picker. */
+/** The jobs that move a project's rows in bulk (see TrainingMemoryCap); a simulation imports what it writes. */
+const BULK_JOBS: Partial<Record<JobKind, BulkJob>> = { train: 'train', import: 'import', simulate: 'import' };
+
 const MODEL_DESCRIPTIONS: Record<keyof typeof MODELS, string> = {
   naive: 'pCVR trained on clicked rows only: the sample-selection-biased baseline',
   esmm: 'pCTCVR = pCTR·pCVR on every exposure; no in-shop action',
@@ -191,6 +196,7 @@ export async function createApiService(options: ApiServiceOptions): Promise<ApiS
   const announceProject = async () => emit({ type: 'project', project: await summary() });
 
   /** A job on a connection of its own; the project event follows every job that changes the project. */
+  const memoryCap = new TrainingMemoryCap(TRAINING_DUCKDB_MEMORY);
   const startJob = <K extends JobKind>(
     kind: K,
     title: string,
@@ -203,7 +209,10 @@ export async function createApiService(options: ApiServiceOptions): Promise<ApiS
       const interrupt = () => connection.connection.interrupt();
       context.signal.addEventListener('abort', interrupt);
       try {
-        return await work(connection, context);
+        const bulk = BULK_JOBS[kind];
+        return await (bulk
+          ? memoryCap.during(bulk, connection, () => work(connection, context))
+          : work(connection, context));
       } finally {
         context.signal.removeEventListener('abort', interrupt);
         connection.close();
