@@ -12,7 +12,7 @@ import { saveRun, type RunPredictions } from './store/runs.js';
 import { createSplit, listSplits } from './store/splits.js';
 import { HOST_MEMORY_BACKENDS } from './train/adam.js';
 import { saveModel } from './train/checkpoint.js';
-import { predictRows, type StageArrays } from './train/predict.js';
+import { predictRows, type PredictionTarget, type StageArrays } from './train/predict.js';
 import { ModelReplica } from './train/replica.js';
 import { isTrainingRows, type TrainingRows } from './train/rows.js';
 import { DEFAULT_TRAIN_CONFIG, evaluate, train, type TrainConfig, type TrainEvent } from './train/trainer.js';
@@ -277,18 +277,14 @@ export async function predictParts(
 ): Promise<RunPredictions> {
   const rows = parts.train.rows + parts.validation.rows + parts.test.rows;
   const rowIds = new Int32Array(rows);
-  const stages: Partial<Record<keyof StageArrays, Float32Array>> = {};
-  let offset = 0;
+  const target: PredictionTarget = { stages: {}, rows, offset: 0 };
   for await (const chunk of partChunks(parts)) {
     if (chunk.rows === 0) continue;
-    const predicted = await predictRows(model, chunk, undefined, replica);
-    rowIds.set(chunk.rowIds!, offset);
-    for (const [stage, values] of Object.entries(predicted) as [keyof StageArrays, Float32Array][]) {
-      stages[stage] ??= new Float32Array(rows);
-      stages[stage].set(values, offset);
-    }
-    offset += chunk.rows;
+    await predictRows(model, chunk, undefined, replica, target);
+    rowIds.set(chunk.rowIds!, target.offset);
+    target.offset += chunk.rows;
   }
+  const stages = target.stages;
   return { rowIds, stages: stages as StageArrays };
 }
 
