@@ -277,7 +277,7 @@ export async function predictParts(
 ): Promise<RunPredictions> {
   const rows = parts.train.rows + parts.validation.rows + parts.test.rows;
   const rowIds = new Int32Array(rows);
-  const target: PredictionTarget = { stages: {}, rows, offset: 0 };
+  const target: PredictionTarget = { stages: {}, rows, offset: 0, shared: replica !== undefined };
   for await (const chunk of partChunks(parts)) {
     if (chunk.rows === 0) continue;
     await predictRows(model, chunk, undefined, replica, target);

@@ -18,6 +18,8 @@ export interface PredictionTarget {
   stages: Partial<Record<Stage, Float32Array>>;
   rows: number;
   offset: number;
+  /** Arrays in shared memory: a replica writes its half of the rows into them directly, copying nothing. */
+  shared?: boolean;
 }
 
 /**
@@ -32,15 +34,27 @@ export async function predictRows(
   replica?: ModelReplica,
   into: PredictionTarget = { stages: {}, rows: data.rows, offset: 0 },
 ): Promise<StageArrays> {
+  const allocate = () =>
+    into.shared ? new Float32Array(new SharedArrayBuffer(4 * into.rows)) : new Float32Array(into.rows);
   const put = (stage: Stage, values: Float32Array, at: number) =>
-    (into.stages[stage] ??= new Float32Array(into.rows)).set(values, into.offset + at);
+    (into.stages[stage] ??= allocate()).set(values, into.offset + at);
   if (replica && data.rows >= MIN_ROWS_FOR_REPLICA) {
     const half = Math.ceil(data.rows / 2);
-    const theirs = replica.predict(model, sliceRows(data, half, data.rows), batchSize);
+    // This thread's first batch first: it makes the target's arrays, which a shared target's replica writes into.
+    const first = Math.min(batchSize, half);
+    await predictRows(model, sliceRows(data, 0, first), batchSize, undefined, into);
+    const theirRows = sliceRows(data, half, data.rows);
+    const theirs = into.shared
+      ? replica.predictInto(model, theirRows, batchSize, { ...into, offset: into.offset + half })
+      : replica.predict(model, theirRows, batchSize);
     // Awaited below; a failure meanwhile must not count as unhandled.
     theirs.catch(() => undefined);
-    await predictRows(model, sliceRows(data, 0, half), batchSize, undefined, into);
-    for (const [stage, values] of Object.entries(await theirs)) put(stage as Stage, values as Float32Array, half);
+    await predictRows(model, sliceRows(data, first, half), batchSize, undefined, {
+      ...into,
+      offset: into.offset + first,
+    });
+    const answer = await theirs;
+    if (answer) for (const [stage, values] of Object.entries(answer)) put(stage as Stage, values as Float32Array, half);
   } else {
     for (let start = 0; start < data.rows; start += batchSize) {
       const batch = sliceRows(data, start, Math.min(start + batchSize, data.rows));

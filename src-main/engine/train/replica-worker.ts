@@ -45,8 +45,11 @@ async function handle(request: ReplicaRequest): Promise<ReplicaAnswer> {
       const variables = [...model.params.variables.values()];
       if (request.weights.length !== variables.length) throw new Error('the weights do not match the model');
       tf.tidy(() => variables.forEach((variable, i) => variable.assign(tf.tensor(request.weights[i], variable.shape))));
-      if (request.type === 'predict')
-        return { ok: true, stages: await predictRows(model, request.rows, request.batchSize) };
+      if (request.type === 'predict') {
+        const stages = await predictRows(model, request.rows, request.batchSize, undefined, request.into);
+        // Written into the leader's shared arrays: nothing to send back.
+        return request.into ? { ok: true } : { ok: true, stages };
+      }
       ownPart = hostGradients(model, request.batch);
       // The embedding part stays here for the update that follows; the leader needs only the towers'.
       return { ok: true, gradients: { rows: ownPart.rows, losses: ownPart.losses, variables: ownPart.variables } };

@@ -6,7 +6,7 @@ import { activeBackend, type BackendName } from '../backends/index.js';
 import { startWorker } from '../workers/start.js';
 import type { AdamSettings } from './adam.js';
 import type { HostGradients } from './gradients.js';
-import type { StageArrays } from './predict.js';
+import type { PredictionTarget, StageArrays } from './predict.js';
 
 /** The leader's part of a batch's embedding gradient, which the replica adds to its own part. */
 export interface EmbeddingPart {
@@ -26,7 +26,7 @@ export type ReplicaRequest =
   | { type: 'begin-training'; adam: AdamSettings }
   | { type: 'gradients'; weights: Float32Array[]; batch: EncodedDataset }
   | { type: 'update-embedding'; leaderPart: EmbeddingPart }
-  | { type: 'predict'; weights: Float32Array[]; rows: EncodedDataset; batchSize: number };
+  | { type: 'predict'; weights: Float32Array[]; rows: EncodedDataset; batchSize: number; into?: PredictionTarget };
 
 export type ReplicaAnswer =
   | { ok: true; gradients?: Omit<HostGradients, 'embedded' | 'lookup'>; stages?: StageArrays }
@@ -88,6 +88,21 @@ export class ModelReplica {
    */
   async updateEmbedding(leaderPart: EmbeddingPart): Promise<void> {
     await this.request({ type: 'update-embedding', leaderPart });
+  }
+
+  /** Predicts `rows` into a shared-memory target (its arrays made already): nothing comes back but the news. */
+  async predictInto(
+    model: EntireSpaceModel,
+    rows: EncodedDataset,
+    batchSize: number,
+    into: PredictionTarget,
+  ): Promise<void> {
+    const part = portable(rows);
+    await this.request(
+      { type: 'predict', weights: readWeights(model), rows: part.rows, batchSize, into },
+      part.transfer,
+    );
+    this.requestsServed++;
   }
 
   async predict(model: EntireSpaceModel, rows: EncodedDataset, batchSize: number): Promise<StageArrays> {
