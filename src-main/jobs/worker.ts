@@ -22,7 +22,10 @@ async function run(task: WorkerTask): Promise<{ result: TaskResults[WorkerTask['
       });
       try {
         const predictions = await predictParts(model, task.source.parts, replica);
-        const buffers = [predictions.rowIds, ...Object.values(predictions.stages)].map((array) => array.buffer);
+        // Moved to the main thread; shared memory (what a replica wrote into) is shared, not moved.
+        const buffers = [predictions.rowIds, ...Object.values(predictions.stages)].flatMap((array) =>
+          array.buffer instanceof SharedArrayBuffer ? [] : [array.buffer],
+        );
         return { result: { record, predictions }, transfer: buffers };
       } finally {
         await replica?.close();

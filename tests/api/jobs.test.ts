@@ -159,4 +159,26 @@ describe('worker tasks', () => {
     controller.abort(new Error('cancelled by the test'));
     await expect(simulation).rejects.toThrow('cancelled by the test');
   });
+
+  it('trains a model on a worker thread with a replica on a second one, and returns every row’s predictions', async () => {
+    const { syntheticFunnel } = await import('../helpers/synthetic.js');
+    const { DEFAULT_SPLIT, splitRows, takeSplit } = await import('../../src-main/engine/data/split.js');
+    const data = syntheticFunnel(50_000, 3);
+    const parts = takeSplit(data, splitRows(data.rows, DEFAULT_SPLIT, 1));
+    for (const part of Object.values(parts)) part.rowIds = Int32Array.from({ length: part.rows }, (_, i) => i);
+    const source = { parts, schema: data.schema, findings: [], path: 'synthetic', sha256: '', rows: data.rows };
+    const { record, predictions } = await runWorkerTask({
+      kind: 'train',
+      model: 'esmm',
+      source,
+      modelConfig: { embeddingDim: 4, tower: { hidden: [8], activation: 'relu', dropout: 0 } },
+      maxSteps: 5,
+      backend: 'wasm',
+      threads: 2,
+    });
+    expect(record.training.threads).toBe(2);
+    expect(predictions.rowIds.length).toBe(data.rows);
+    expect(predictions.stages.ctcvr.length).toBe(data.rows);
+    expect(predictions.stages.ctcvr.every((p) => p > 0 && p < 1)).toBe(true);
+  });
 });
