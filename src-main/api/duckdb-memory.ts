@@ -1,5 +1,4 @@
 import type { Project } from '../engine/store/project.js';
-import { literal } from '../engine/store/sql.js';
 import { oneAtATime } from '../jobs/queue.js';
 
 /** Jobs that read and write a project's rows in bulk, as far as DuckDB's memory is concerned. */
@@ -40,6 +39,6 @@ export class TrainingMemoryCap {
     const cap = this.running.train > 0 && this.running.import === 0;
     if (cap === this.capped) return Promise.resolve();
     this.capped = cap;
-    return this.inOrder(() => connection.run(cap ? `SET memory_limit = ${literal(this.limit)}` : 'RESET memory_limit'));
+    return this.inOrder(() => connection.setMemoryLimit(cap ? this.limit : undefined));
   }
 }

@@ -3,12 +3,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TrainingMemoryCap } from '../../src-main/api/duckdb-memory.js';
-import { openProject, type Project } from '../../src-main/engine/store/project.js';
+import { openProject, Project } from '../../src-main/engine/store/project.js';
 
-/** A connection that only records what it was asked to run. */
+/** A connection that only records the statements it was asked to run. */
 function recorder(): { project: Project; statements: string[] } {
   const statements: string[] = [];
-  const project = { run: async (sql: string) => void statements.push(sql) } as unknown as Project;
+  const project = Object.assign(Object.create(Project.prototype) as Project, {
+    run: async (sql: string) => void statements.push(sql),
+  });
   return { project, statements };
 }
 

@@ -146,12 +146,17 @@ export class Project {
    * the model: one epoch over 10M stored rows peaked at 2.8 GB, and at 1.2 GB capped at 512 MB, equally fast.
    */
   async withMemoryLimit<T>(limit: string, work: () => Promise<T>): Promise<T> {
-    await this.run(`SET memory_limit = ${literal(limit)}`);
+    await this.setMemoryLimit(limit);
     try {
       return await work();
     } finally {
-      await this.run('RESET memory_limit');
+      await this.setMemoryLimit(undefined);
     }
+  }
+
+  /** DuckDB's memory limit for the whole file (every connection to it); undefined restores the default. */
+  setMemoryLimit(limit: string | undefined): Promise<void> {
+    return this.run(limit === undefined ? 'RESET memory_limit' : `SET memory_limit = ${literal(limit)}`);
   }
 
   async all(sql: string, params?: DuckDBValue[]): Promise<Row[]> {
