@@ -27,15 +27,7 @@ describe('a service started with a backend that cannot start', () => {
   it('says which backend it uses instead, and trains on that one', async (context) => {
     const { backend } = await api.call('app.info', {});
     if (backend.name === 'node-gpu') return context.skip('node-gpu starts on this machine');
-    const imported = await api.call('datasets.import', { file: { kind: 'path', path: sample }, name: 'funnel' });
-    await api.result<'import'>(imported.jobId);
-    const { jobId } = await api.call('training.start', {
-      dataset: 'funnel',
-      models: ['esmm'],
-      modelConfig: { embeddingDim: 4, tower: { hidden: [8] } },
-      trainConfig: { epochs: 1, batchSize: 512 },
-    });
-    const [run] = await api.result<'train'>(jobId);
+    const [run] = await api.importAndTrainTiny(sample, 'funnel', 512);
     expect(run.error).toBeUndefined();
     expect([run.status, run.backend?.name]).toEqual(['completed', backend.name]);
     expect(backend.skipped[0]).toMatchObject({ name: 'node-gpu' });

@@ -1,6 +1,15 @@
 import { dispatch } from '../../src-shared/api/dispatch.js';
 import { ApiError } from '../../src-shared/api/errors.js';
-import type { ApiEvent, JobInfo, JobKind, JobResults, Method, Params, Result } from '../../src-shared/api/contract.js';
+import type {
+  ApiEvent,
+  JobInfo,
+  JobKind,
+  JobResults,
+  Method,
+  Params,
+  Result,
+  RunSummary,
+} from '../../src-shared/api/contract.js';
 import type { ApiService } from '../../src-main/api/service.js';
 
 /** Calls a service the way both transports do (validation, dispatch, toWire) and records its events. */
@@ -46,5 +55,18 @@ export class ServiceHarness {
     const job = await this.finished(jobId);
     if (job.state !== 'done') throw job.error ? ApiError.fromInfo(job.error) : new Error(`job ${job.state}`);
     return job.result as JobResults[K];
+  }
+
+  /** Imports the file at `path` as dataset `name` and trains a tiny esmm on it for one epoch: the runs a test needs. */
+  async importAndTrainTiny(path: string, name: string, batchSize: number): Promise<RunSummary[]> {
+    const imported = await this.call('datasets.import', { file: { kind: 'path', path }, name });
+    await this.result<'import'>(imported.jobId);
+    const { jobId } = await this.call('training.start', {
+      dataset: name,
+      models: ['esmm'],
+      modelConfig: { embeddingDim: 4, tower: { hidden: [8] } },
+      trainConfig: { epochs: 1, batchSize },
+    });
+    return this.result<'train'>(jobId);
   }
 }

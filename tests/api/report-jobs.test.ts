@@ -25,15 +25,7 @@ beforeAll(async () => {
   api = new ServiceHarness(
     await createApiService({ projectPath: join(dir, 'lab.duckdb'), shell: 'browser', workers: 1, backend: 'wasm' }),
   );
-  const imported = await api.call('datasets.import', { file: { kind: 'path', path: sample }, name: 'funnel' });
-  await api.result<'import'>(imported.jobId);
-  const { jobId } = await api.call('training.start', {
-    dataset: 'funnel',
-    models: ['esmm'],
-    modelConfig: { embeddingDim: 4, tower: { hidden: [8] } },
-    trainConfig: { epochs: 1, batchSize: 512 },
-  });
-  runs = await api.result<'train'>(jobId);
+  runs = await api.importAndTrainTiny(sample, 'funnel', 512);
 });
 
 afterAll(async () => {

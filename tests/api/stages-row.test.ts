@@ -26,15 +26,7 @@ beforeAll(async () => {
   api = new ServiceHarness(
     await createApiService({ projectPath: join(dir, 'lab.duckdb'), shell: 'browser', workers: 1, backend: 'wasm' }),
   );
-  const imported = await api.call('datasets.import', { file: { kind: 'path', path: file }, name: 'rows' });
-  await api.result<'import'>(imported.jobId);
-  const { jobId } = await api.call('training.start', {
-    dataset: 'rows',
-    models: ['esmm'],
-    modelConfig: { embeddingDim: 4, tower: { hidden: [8] } },
-    trainConfig: { epochs: 1, batchSize: 64 },
-  });
-  [{ id: runId }] = await api.result<'train'>(jobId);
+  [{ id: runId }] = await api.importAndTrainTiny(file, 'rows', 64);
 });
 
 afterAll(async () => {
