@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as tf from '../../src-main/engine/tf.js';
 import { initBackend } from '../../src-main/engine/backends/index.js';
-import { TFJS_ADAM, variableOptimizer } from '../../src-main/engine/train/adam.js';
+import { HostAdam, TFJS_ADAM, variableOptimizer } from '../../src-main/engine/train/adam.js';
 import { Random } from '../../src-main/engine/random.js';
 
 /** The host optimiser (cpu, wasm) must take the steps tfjs's own Adam (every other backend) takes. */
@@ -57,4 +57,25 @@ describe.each(['cpu', 'wasm'] as const)('on %s', (backend) => {
       });
     },
   );
+
+  it('host Adam keeps written arrays equal to the variables, and the variables do not share them', async () => {
+    await initBackend(backend);
+    const settings = { learningRate: 0.05, ...TFJS_ADAM, weightDecay: 0.01 };
+    const random = new Random(3);
+    const [plain, mirrored] = [0, 1].map(() => tf.variable(tf.tensor(Float32Array.of(0.5, -0.25, 1), [3])));
+    const written = (mirrored.dataSync() as Float32Array).slice();
+    const [reference, optimizer] = [new HostAdam(settings), new HostAdam(settings, new Map([[mirrored, written]]))];
+    for (let step = 0; step < 4; step++) {
+      const gradient = randomValues(3, random);
+      reference.stepHost(new Map([[plain, gradient]]));
+      optimizer.stepHost(new Map([[mirrored, gradient]]));
+      expect(Array.from(written)).toEqual(Array.from(mirrored.dataSync()));
+    }
+    expect(Array.from(mirrored.dataSync())).toEqual(Array.from(plain.dataSync()));
+    // The next step writes the array in place (another thread's copy): the variable must not change with it.
+    const before = Array.from(mirrored.dataSync());
+    written.fill(42);
+    expect(Array.from(mirrored.dataSync())).toEqual(before);
+    tf.dispose([plain, mirrored]);
+  });
 });

@@ -195,6 +195,21 @@ it('fails the training with the reason when the replica goes away mid-run, and n
   model.dispose();
 });
 
+it('after a run, a replica computes with the weights the model has now, not those it shared during the run', async () => {
+  const model = createModel('esmm', data.schema, config);
+  const replica = await ModelReplica.start(model);
+  await train(model, { train: trainRows }, { ...trainConfig, batchSize: 512 }, { replica, maxSteps: 2 });
+  expect(replica.requestsServed).toBe(2);
+  const other = createModel('esmm', data.schema, { ...config, seed: config.seed + 1 });
+  model.params.assign(await other.params.read());
+  const batch = sliceRows(trainRows, 0, 64);
+  const [here, there] = [hostGradients(model, batch), await replica.gradients(model, batch)];
+  here.variables.forEach((gradient, i) => expect(maxDifference(there.variables[i]!, gradient!)).toBeLessThan(1e-6));
+  await replica.close();
+  model.dispose();
+  other.dispose();
+});
+
 it('a replica answers a request that does not fit its model with a clear error, and keeps working', async () => {
   const model = createModel('esmm', data.schema, config);
   const other = createModel('esmc', data.schema, config);

@@ -135,7 +135,14 @@ export class HostAdam implements VariableOptimizer {
   private readonly moments = new Map<tf.Variable, AdamMoments>();
   private readonly correction: BiasCorrection;
 
-  constructor(private readonly settings: AdamSettings) {
+  /**
+   * `written`: arrays, one per variable and holding its values now, that each step updates in place as well (a
+   * replica's copy of the weights in shared memory). Only this optimiser may assign those variables meanwhile.
+   */
+  constructor(
+    private readonly settings: AdamSettings,
+    private readonly written?: Map<tf.Variable, Float32Array>,
+  ) {
     this.correction = new BiasCorrection(settings);
   }
 
@@ -151,10 +158,12 @@ export class HostAdam implements VariableOptimizer {
       let moments = this.moments.get(variable);
       if (!moments)
         this.moments.set(variable, (moments = new AdamMoments(variable.size, this.settings, this.correction)));
-      // A copy: the cpu backend hands out its own storage, which other tensors or a saved snapshot may share.
-      const values = (variable.dataSync() as Float32Array).slice();
+      const written = this.written?.get(variable);
+      // A copy: the cpu backend hands out its own storage, which other tensors or a saved snapshot may share;
+      // and it keeps the array a tensor is made from, which must not be the one updated in place next step.
+      const values = written ?? (variable.dataSync() as Float32Array).slice();
       moments.updateRows(values, ZERO, values.length, gradient);
-      tf.tidy(() => variable.assign(tf.tensor(values, variable.shape, 'float32')));
+      tf.tidy(() => variable.assign(tf.tensor(written ? values.slice() : values, variable.shape, 'float32')));
     }
     this.correction.advance();
   }

@@ -13,6 +13,8 @@ let model: EntireSpaceModel | undefined;
 let embeddingAdam: SparseAdam | undefined;
 /** This replica's part of the last batch, kept for the embedding update that follows. */
 let ownPart: HostGradients | undefined;
+/** The training run's tower weights, in shared memory that the leader's optimiser updates between steps. */
+let trainingWeights: Float32Array[] | undefined;
 
 async function handle(request: ReplicaRequest): Promise<ReplicaAnswer> {
   if (request.type === 'start') {
@@ -27,6 +29,7 @@ async function handle(request: ReplicaRequest): Promise<ReplicaAnswer> {
     case 'begin-training':
       embeddingAdam = embedding && new SparseAdam(embedding.hostValues, embedding.dim, request.adam);
       ownPart = undefined;
+      trainingWeights = request.weights;
       return { ok: true };
     case 'update-embedding': {
       if (!embedding || !embeddingAdam) throw new Error('no embedding to update: begin-training first');
@@ -43,8 +46,13 @@ async function handle(request: ReplicaRequest): Promise<ReplicaAnswer> {
     case 'gradients':
     case 'predict': {
       const variables = [...model.params.variables.values()];
-      if (request.weights.length !== variables.length) throw new Error('the weights do not match the model');
-      tf.tidy(() => variables.forEach((variable, i) => variable.assign(tf.tensor(request.weights[i], variable.shape))));
+      const weights = request.weights ?? trainingWeights;
+      if (!weights) throw new Error('no weights to compute with: begin-training first');
+      if (weights.length !== variables.length) throw new Error('the weights do not match the model');
+      // Shared weights are copied: the cpu backend keeps the array a tensor is made from, and the leader
+      // writes these in place at its next step.
+      const own = (values: Float32Array) => (values.buffer instanceof SharedArrayBuffer ? values.slice() : values);
+      tf.tidy(() => variables.forEach((variable, i) => variable.assign(tf.tensor(own(weights[i]), variable.shape))));
       if (request.type === 'predict') {
         const stages = await predictRows(model, request.rows, request.batchSize, undefined, request.into);
         // Written into the leader's shared arrays: nothing to send back.

@@ -1,4 +1,5 @@
 import type { Worker } from 'node:worker_threads';
+import type * as tf from '../tf.js';
 import { sliceRows, type EncodedDataset } from '../data/dataset.js';
 import type { SparseLookup } from '../layers/embedding.js';
 import type { EntireSpaceModel } from '../models/model.js';
@@ -23,8 +24,9 @@ export type ReplicaRequest =
       model: Pick<EntireSpaceModel, 'schema' | 'config'> & { name: string };
       hostArrays: Record<string, Float32Array>;
     }
-  | { type: 'begin-training'; adam: AdamSettings }
-  | { type: 'gradients'; weights: Float32Array[]; batch: EncodedDataset }
+  | { type: 'begin-training'; adam: AdamSettings; weights: Float32Array[] }
+  /** Without weights: those given to begin-training, which the leader's optimiser keeps current. */
+  | { type: 'gradients'; weights?: Float32Array[]; batch: EncodedDataset }
   | { type: 'update-embedding'; leaderPart: EmbeddingPart }
   | { type: 'predict'; weights: Float32Array[]; rows: EncodedDataset; batchSize: number; into?: PredictionTarget };
 
@@ -38,14 +40,16 @@ const WORKER_MODULE = new URL('./replica-worker.js', import.meta.url);
  * A copy of a model on another worker thread, for data parallelism on a second core: it computes the gradients
  * of part of each training batch, updates the embedding table for the whole batch (while the leader updates the
  * towers), and predicts part of the rows. The table is shared memory, read and written by both threads in turn;
- * the tower weights travel with every request, since the leader's optimiser changes them every step. Requests
- * are answered in the order they were made. Only for backends whose tensors live in host memory (cpu, wasm).
+ * so are the tower weights during a training run (the leader's optimiser writes them between steps), and
+ * otherwise they travel with each request. Requests are answered in the order they were made. Only for
+ * backends whose tensors live in host memory (cpu, wasm).
  */
 export class ModelReplica {
   private readonly pending: { resolve: (answer: ReplicaAnswer) => void; reject: (error: Error) => void }[] = [];
   private failure?: Error;
   /** Gradient and prediction requests answered: what a caller (or a test) reads to see the replica took work. */
   requestsServed = 0;
+  private weightsShared = false;
 
   private constructor(private readonly worker: Worker) {
     worker.on('message', (answer: ReplicaAnswer) => this.pending.shift()?.resolve(answer));
@@ -69,15 +73,26 @@ export class ModelReplica {
     return replica;
   }
 
-  /** A new training run: the replica's lazy Adam for the embedding table starts from zero moments. */
-  async beginTraining(adam: AdamSettings): Promise<void> {
-    await this.request({ type: 'begin-training', adam });
+  /**
+   * A new training run: the replica's lazy Adam for the embedding table starts from zero moments. Until
+   * `endTraining`, the tower weights are read from `weights.arrays`, shared memory which the leader's optimiser
+   * updates in place (`HostAdam`'s written arrays), instead of travelling with every step.
+   */
+  async beginTraining(adam: AdamSettings, weights: SharedWeights): Promise<void> {
+    await this.request({ type: 'begin-training', adam, weights: weights.arrays });
+    this.weightsShared = true;
+  }
+
+  /** The run is over: the weights travel with each request again (they may change without the optimiser). */
+  endTraining(): void {
+    this.weightsShared = false;
   }
 
   /** The gradients of `batch` (the replica keeps its embedding part for `updateEmbedding`). */
   async gradients(model: EntireSpaceModel, batch: EncodedDataset): Promise<HostGradients> {
     const { rows, transfer } = portable(batch);
-    const { gradients } = await this.request({ type: 'gradients', weights: readWeights(model), batch: rows }, transfer);
+    const weights = this.weightsShared ? undefined : readWeights(model);
+    const { gradients } = await this.request({ type: 'gradients', weights, batch: rows }, transfer);
     this.requestsServed++;
     return gradients!;
   }
@@ -156,6 +171,22 @@ function portable(rows: EncodedDataset): { rows: EncodedDataset; transfer: Array
     ...Object.values(copy.truth ?? {}),
   ];
   return { rows: copy, transfer: arrays.flatMap((array) => (array ? [array.buffer as ArrayBuffer] : [])) };
+}
+
+/** A model's tower weights copied into shared memory, by variable and in `params.variables` order. */
+export interface SharedWeights {
+  byVariable: Map<tf.Variable, Float32Array>;
+  arrays: Float32Array[];
+}
+
+export function shareWeights(model: EntireSpaceModel): SharedWeights {
+  const variables = [...model.params.variables.values()];
+  const arrays = readWeights(model).map((values) => {
+    const shared = new Float32Array(new SharedArrayBuffer(values.byteLength));
+    shared.set(values);
+    return shared;
+  });
+  return { byVariable: new Map(variables.map((variable, i) => [variable, arrays[i]])), arrays };
 }
 
 /** The tower weights, in `params.variables` order, as the replica assigns them. */

@@ -5,9 +5,16 @@ import type { EntireSpaceModel } from '../models/model.js';
 import { sliceRows } from '../data/dataset.js';
 import { predictRows } from './predict.js';
 import { inMemoryRows, isTrainingRows, type TrainingRows } from './rows.js';
-import { HostAdam, SparseAdam, TFJS_ADAM, variableOptimizer, type VariableOptimizer } from './adam.js';
+import {
+  HOST_MEMORY_BACKENDS,
+  HostAdam,
+  SparseAdam,
+  TFJS_ADAM,
+  variableOptimizer,
+  type VariableOptimizer,
+} from './adam.js';
 import { combineGradients, hostGradients, tensorGradients } from './gradients.js';
-import type { ModelReplica } from './replica.js';
+import { shareWeights, type ModelReplica } from './replica.js';
 import type { SparseLookup } from '../layers/embedding.js';
 import type { TrainConfig, TrainEvent, TrainResult } from '../../../src-shared/types/training.js';
 
@@ -52,10 +59,9 @@ export async function train(
   if (model.info.needsAction && !rows.hasActionLabel)
     throw new Error(`${model.info.name} needs an in-shop action label, and this data has none`);
   const adam = { learningRate: config.learningRate, ...TFJS_ADAM, weightDecay: config.weightDecay };
-  const optimizer = variableOptimizer(adam);
   const embedding = model.sparseEmbedding;
   const replica =
-    optimizer instanceof HostAdam &&
+    HOST_MEMORY_BACKENDS.has(tf.getBackend()) &&
     embedding &&
     model.info.lossIsRowMean !== false &&
     model.config.tower.dropout === 0 &&
@@ -64,7 +70,10 @@ export async function train(
       : undefined;
   // With a replica, the replica keeps the table's optimiser state and updates it.
   const sparse = embedding && !replica ? new SparseAdam(embedding.hostValues, embedding.dim, adam) : undefined;
-  await replica?.beginTraining(adam);
+  // With a replica, the tower weights it reads are shared memory that the optimiser writes.
+  const sharedWeights = replica && shareWeights(model);
+  const optimizer = sharedWeights ? new HostAdam(adam, sharedWeights.byVariable) : variableOptimizer(adam);
+  if (sharedWeights) await replica!.beginTraining(adam, sharedWeights);
   const takeStep = replica
     ? (batch: EncodedDataset) => dataParallelStep(model, optimizer as HostAdam, replica, batch)
     : (batch: EncodedDataset) => trainStep(model, optimizer, sparse, batch);
@@ -136,6 +145,7 @@ export async function train(
     }
   } finally {
     optimizer.dispose();
+    replica?.endTraining();
   }
   if (best !== null) {
     model.params.assign(best.weights);
