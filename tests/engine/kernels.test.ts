@@ -3,7 +3,7 @@ import * as tf from '../../src-main/engine/tf.js';
 import { initBackend } from '../../src-main/engine/backends/index.js';
 import { dense, type Activation, type DenseLayer } from '../../src-main/engine/layers/mlp.js';
 import { sumRows } from '../../src-main/engine/backends/sum-leading-axes.js';
-import { transposeLastTwo } from '../../src-main/engine/backends/matmul-transpose.js';
+import { compiledGemmShapes, transposeLastTwo } from '../../src-main/engine/backends/matmul.js';
 import { Random } from '../../src-main/engine/random.js';
 
 /** The fast kernels must compute what the plain ops compute: values and gradients, on every backend. */
@@ -143,6 +143,66 @@ it('matMul with transposed operands equals the product of explicitly transposed 
     expect(result.shape).toEqual(before[i].shape);
     expect(maxDifference(result.data, before[i].data)).toBeLessThan(1e-5);
   });
+});
+
+it('wasm products through its GEMM equal the cpu backend: bias, relu, transposes, batches, broadcasts, fallbacks', async () => {
+  type Case = {
+    a: number[];
+    b: number[];
+    ta?: boolean;
+    tb?: boolean;
+    bias?: boolean;
+    activation?: 'relu' | 'linear' | 'elu';
+  };
+  const cases: Case[] = [
+    { a: [37, 19], b: [19, 16] },
+    { a: [37, 19], b: [19, 16], bias: true, activation: 'relu' },
+    { a: [5, 160], b: [160, 128], bias: true, activation: 'linear' },
+    { a: [19, 37], b: [19, 24], ta: true },
+    { a: [37, 19], b: [8, 19], tb: true, activation: 'relu' },
+    { a: [3, 21, 17], b: [3, 17, 8] },
+    { a: [1, 21, 17], b: [3, 17, 8] },
+    { a: [3, 21, 17], b: [1, 17, 8], bias: true },
+    // Fallbacks: a width that is not a multiple of 8, an activation the GEMM does not fuse.
+    { a: [37, 19], b: [19, 12], bias: true, activation: 'relu' },
+    { a: [37, 19], b: [19, 16], bias: true, activation: 'elu' },
+  ];
+  const compute = async (backend: 'cpu' | 'wasm') => {
+    await initBackend(backend);
+    return cases.map(({ a: aShape, b: bShape, ta = false, tb = false, bias, activation }, i) =>
+      tf.tidy(() => {
+        const size = (shape: number[]) => shape.reduce((x, y) => x * y);
+        const a = tf.tensor(randomValues(size(aShape), 40 + i), aShape) as tf.Tensor;
+        const b = tf.tensor(randomValues(size(bShape), 60 + i), bShape) as tf.Tensor;
+        const n = tb ? bShape.at(-2)! : bShape.at(-1)!;
+        const product =
+          bias || activation
+            ? tf.fused.matMul({
+                a,
+                b,
+                transposeA: ta,
+                transposeB: tb,
+                bias: bias ? tf.tensor1d(randomValues(n, 80 + i)) : undefined,
+                activation,
+              })
+            : tf.matMul(a, b, ta, tb);
+        return { shape: product.shape, data: product.dataSync() as Float32Array };
+      }),
+    );
+  };
+  const expected = await compute('cpu');
+  await initBackend('wasm');
+  const [tensorsBefore, dataIdsBefore] = [tf.memory().numTensors, tf.engine().backend.numDataIds()];
+  const actual = await compute('wasm');
+  expect([tf.memory().numTensors, tf.engine().backend.numDataIds()]).toEqual([tensorsBefore, dataIdsBefore]);
+  actual.forEach((result, i) => {
+    expect(result.shape).toEqual(expected[i].shape);
+    expect(maxDifference(result.data, expected[i].data)).toBeLessThan(1e-5);
+  });
+  expect(compiledGemmShapes()).toEqual(
+    expect.arrayContaining(['19×16', '19×16+bias relu', '160×128+bias', '19×24', '19×8 relu', '17×8', '17×8+bias']),
+  );
+  expect(compiledGemmShapes().some((shape) => shape.startsWith('19×12'))).toBe(false);
 });
 
 it('a clone on wasm shares its data, outlives the original, and frees the memory with the last of them', async () => {

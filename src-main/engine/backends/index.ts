@@ -1,6 +1,6 @@
 import * as tf from '../tf.js';
 import { registerSharedIdentity } from './identity.js';
-import { registerExplicitTransposeMatMul } from './matmul-transpose.js';
+import { registerWasmMatMul } from './matmul.js';
 import { registerSegmentSumKernel } from './segment-sum.js';
 import { registerLeadingAxesSum } from './sum-leading-axes.js';
 import { startWebGpu } from './webgpu.js';
@@ -31,7 +31,7 @@ const activations: Record<BackendName, Activation> = {
     await import('@tensorflow/tfjs-backend-wasm');
     await setBackend('wasm');
     registerSegmentSumKernel('wasm');
-    registerExplicitTransposeMatMul('wasm');
+    registerWasmMatMul('wasm');
     registerLeadingAxesSum('wasm');
     registerSharedIdentity('wasm');
     const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
