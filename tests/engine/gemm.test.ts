@@ -60,6 +60,19 @@ describe('wasm GEMM', () => {
       }
   });
 
+  it.each([
+    [5, 3, 8],
+    [160, 67, 16],
+  ])('a given transposed (aᵀ [k×m]), m %i × k %i × n %i', (m, k, n) => {
+    const [aAt, bAt, cAt] = [64, 64 + 4 * m * k + 32, 64 + 4 * (m * k + k * n) + 64];
+    const [aTransposed, b] = [fill(aAt, k * m), fill(bAt, k * n)];
+    const a = Float32Array.from({ length: m * k }, (_, i) => aTransposed[(i % k) * m + Math.floor(i / k)]);
+    const c = new Float32Array(memory.buffer, cAt, m * n);
+    compileGemm(memory, { k, n, bias: false, relu: false, transposedAOfRows: m })(aAt, bAt, cAt, 0, m);
+    const expected = reference(a, b, undefined, m, k, n, false);
+    for (let i = 0; i < m * n; i++) expect(Math.abs(c[i] - expected[i])).toBeLessThan(1e-5 * Math.sqrt(k) + 1e-6);
+  });
+
   it('fits n in multiples of 8 and k ≥ 1 only', () => {
     expect(GEMM_COLUMNS).toBe(8);
     expect([gemmFits(160, 128), gemmFits(1, 8), gemmFits(0, 8), gemmFits(160, 1), gemmFits(160, 12)]).toEqual([

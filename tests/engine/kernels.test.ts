@@ -162,6 +162,7 @@ it('wasm products through its GEMM equal the cpu backend: bias, relu, transposes
     { a: [37, 19], b: [8, 19], tb: true, activation: 'relu' },
     { a: [3, 21, 17], b: [3, 17, 8] },
     { a: [1, 21, 17], b: [3, 17, 8] },
+    { a: [3, 17, 21], b: [3, 17, 8], ta: true },
     { a: [3, 21, 17], b: [1, 17, 8], bias: true },
     // Fallbacks: a width that is not a multiple of 8, an activation the GEMM does not fuse.
     { a: [37, 19], b: [19, 12], bias: true, activation: 'relu' },
@@ -200,7 +201,16 @@ it('wasm products through its GEMM equal the cpu backend: bias, relu, transposes
     expect(maxDifference(result.data, expected[i].data)).toBeLessThan(1e-5);
   });
   expect(compiledGemmShapes()).toEqual(
-    expect.arrayContaining(['19×16', '19×16+bias relu', '160×128+bias', '19×24', '19×8 relu', '17×8', '17×8+bias']),
+    expect.arrayContaining([
+      '19×16',
+      '19×16+bias relu',
+      '160×128+bias',
+      '19×24 aᵀ m=37',
+      '19×8 relu',
+      '17×8',
+      '17×8+bias',
+      '17×8 aᵀ m=21',
+    ]),
   );
   expect(compiledGemmShapes().some((shape) => shape.startsWith('19×12'))).toBe(false);
 });

@@ -12,6 +12,11 @@ export interface GemmShape {
   n: number;
   bias: boolean;
   relu: boolean;
+  /**
+   * a is given transposed, as aᵀ [k×m] with this m (a gradient's xᵀ·dz): the 4 values a block broadcasts at a
+   * step are then adjacent instead of k apart, as cheap to load, and no transpose is needed.
+   */
+  transposedAOfRows?: number;
 }
 
 /** The kernel computes a block of 4 rows × 8 columns at a time (one row at a time for the last m mod 4). */
@@ -37,7 +42,9 @@ const accumulator = (row: number, half: number) => ACCUMULATOR + 2 * row + half;
  * immediate offsets from one pointer, and so is b's next row. tfjs-wasm's XNNPACK kernel reaches 17–19
  * GMAC/s on this machine's cores; this one 22–26.
  */
-function rowBlock(rows: number, { k, n, bias, relu }: GemmShape): number[] {
+function rowBlock(rows: number, { k, n, bias, relu, transposedAOfRows: m }: GemmShape): number[] {
+  // Bytes from one row of a to the next, and from one step of k to the next.
+  const [aRowBytes, aStepBytes] = m === undefined ? [4 * k, 4] : [4, 4 * m];
   const both = (f: (row: number, half: number) => number[]) =>
     Array.from({ length: rows }, (_, row) => [f(row, 0), f(row, 1)]).flat(2);
   const initialise = both((row, half) => [
@@ -61,13 +68,13 @@ function rowBlock(rows: number, { k, n, bias, relu }: GemmShape): number[] {
     ...op.localSet(B_HIGH),
     ...Array.from({ length: rows }, (_, row) => [
       ...op.localGet(A_AT),
-      ...op.v128Load32Splat(4 * k * row),
+      ...op.v128Load32Splat(aRowBytes * row),
       ...op.localSet(A_SPLAT),
       ...multiplyAdd(row, 0),
       ...multiplyAdd(row, 1),
     ]).flat(),
     ...op.localGet(A_AT),
-    ...op.i32Const(4),
+    ...op.i32Const(aStepBytes),
     ...op.i32Add,
     ...op.localSet(A_AT),
     ...op.localGet(B_AT),
@@ -107,7 +114,7 @@ function rowBlock(rows: number, { k, n, bias, relu }: GemmShape): number[] {
     ...initialise,
     ...op.localGet(A),
     ...op.localGet(ROW),
-    ...op.i32Const(4 * k),
+    ...op.i32Const(aRowBytes),
     ...op.i32Mul,
     ...op.i32Add,
     ...op.localSet(A_AT),
