@@ -4,6 +4,7 @@ import { initBackend } from '../../src-main/engine/backends/index.js';
 import { dense, type Activation, type DenseLayer } from '../../src-main/engine/layers/mlp.js';
 import { sumRows } from '../../src-main/engine/backends/sum-leading-axes.js';
 import { compiledGemmShapes, transposeLastTwo } from '../../src-main/engine/backends/matmul.js';
+import { writtenTensor } from '../../src-main/engine/backends/wasm-heap.js';
 import { Random } from '../../src-main/engine/random.js';
 
 /** The fast kernels must compute what the plain ops compute: values and gradients, on every backend. */
@@ -30,6 +31,17 @@ function referenceSum(values: Float32Array, shape: number[], leading: number): F
 }
 
 describe.each(['cpu', 'wasm'] as const)('on %s', (backend) => {
+  it('writtenTensor makes a tensor of the values written in place, and frees them with it', async () => {
+    await initBackend(backend);
+    const dataIdsBefore = tf.engine().backend.numDataIds();
+    const x = writtenTensor([3, 4], (values) => values.forEach((_, i) => (values[i] = i * 0.5)));
+    expect(x.shape).toEqual([3, 4]);
+    expect(Array.from(x.dataSync())).toEqual(Array.from({ length: 12 }, (_, i) => i * 0.5));
+    expect(tf.tidy(() => Array.from(tf.sum(x, 1).dataSync()))).toEqual([3, 11, 19]);
+    x.dispose();
+    expect(tf.engine().backend.numDataIds()).toBe(dataIdsBefore);
+  });
+
   it.each(['relu', 'linear', 'tanh'] as Activation[])(
     'dense(%s) equals activation(x·W + b) in value and in every gradient',
     async (activation) => {

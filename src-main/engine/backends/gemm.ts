@@ -1,4 +1,5 @@
 import { I32, V128, op, singleFunctionModule, whileLoop } from './wasm-binary.js';
+import type { WasmMemory } from './wasm-heap.js';
 
 /**
  * c[m×n] = a[m×k]·b[k×n] (+ bias[n]) (then relu), for the shape the kernel was compiled for: float32,
@@ -160,10 +161,6 @@ function gemmBody(shape: GemmShape): number[] {
   ];
 }
 
-/** What of the WebAssembly API this needs (the project's type libraries leave it out). */
-export interface WasmMemory {
-  buffer: ArrayBuffer | SharedArrayBuffer;
-}
 interface WebAssemblyApi {
   validate(bytes: Uint8Array): boolean;
   Module: new (bytes: Uint8Array) => object;

@@ -1,14 +1,7 @@
 import * as tf from '../tf.js';
 import type { BatchMatMulAttrs, KernelFunc, TensorInfo, _FusedMatMulAttrs } from '../tf.js';
-import { compileGemm, gemmFits, type Gemm, type GemmShape, type WasmMemory } from './gemm.js';
-
-interface WasmHeapBackend {
-  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
-  typedArrayFromHeap(info: TensorInfo): Float32Array;
-  disposeData(dataId: object): boolean;
-  getMemoryOffset(dataId: object): number;
-  wasm?: { asm?: { memory?: WasmMemory } };
-}
+import { compileGemm, gemmFits, type Gemm, type GemmShape } from './gemm.js';
+import type { WasmHeapBackend } from './wasm-heap.js';
 
 /** Kernels compiled per shape; a run meets a handful (layers × batch sizes), the cap is for long sessions. */
 const MAX_KERNELS = 64;

@@ -1,10 +1,6 @@
 import * as tf from '../tf.js';
 import type { KernelFunc, SumAttrs, TensorInfo } from '../tf.js';
-
-interface WasmHeapBackend {
-  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
-  typedArrayFromHeap(info: TensorInfo): Float32Array;
-}
+import type { WasmHeapBackend } from './wasm-heap.js';
 
 /** Below this many summed rows the backend's own kernel is as fast and the detour is not worth it. */
 const MIN_ROWS = 64;
