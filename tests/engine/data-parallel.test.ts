@@ -258,3 +258,31 @@ it('trainModel with two threads trains, evaluates and hands back its replica for
   one.model.dispose();
   two.model.dispose();
 });
+
+it('splitFields shares the fields by their lookups, and row gradients summed per range add up to the whole', () => {
+  const model = createModel('esmm', data.schema, config);
+  const embedding = model.sparseEmbedding!;
+  const [fields, bag] = [data.schema.categorical.length, data.schema.multiHot[0].maxLength];
+  const all = embedding.fields;
+  expect(all).toEqual({ from: 0, to: fields + 1 });
+  for (const share of [0, 0.3, 0.5, 1]) {
+    const [first, second] = embedding.splitFields(share);
+    expect([first.from, first.to, second.to]).toEqual([0, second.from, all.to]);
+    // The first range's lookups are the share's nearest (a multi-hot field counts its length).
+    const lookups = (to: number) => Math.min(to, fields) + (to > fields ? bag : 0);
+    expect(Math.abs(lookups(first.to) / (fields + bag) - share)).toBeLessThanOrEqual(bag / (fields + bag));
+  }
+  const batch = sliceRows(trainRows, 0, 200);
+  const [a, b] = [hostGradients(model, sliceRows(batch, 0, 120)), hostGradients(model, sliceRows(batch, 120, 200))];
+  const parts = [a, b].map((part) => ({ lookup: part.lookup!, embedded: part.embedded!, weight: part.rows / 200 }));
+  const byRow = (result: { rows: Int32Array; gradients: Float32Array }) =>
+    new Map(Array.from(result.rows, (row, i) => [row, Array.from(result.gradients.subarray(i * 4, i * 4 + 4))]));
+  const whole = byRow(embedding.rowGradients(parts));
+  const [first, second] = embedding.splitFields(0.3);
+  const incremental = embedding.sumRowGradients(first);
+  parts.forEach((part) => incremental.add(part));
+  const pieces = new Map([...byRow(incremental.result()), ...byRow(embedding.rowGradients(parts, second))]);
+  expect(pieces.size).toBe(whole.size);
+  for (const [row, gradient] of whole) expect(pieces.get(row)).toEqual(gradient);
+  model.dispose();
+});

@@ -36,6 +36,28 @@ export interface RowGradients {
 }
 
 /**
+ * Fields [from, to) in the table's order, categorical then multi-hot: each owns its own block of table rows,
+ * so threads that take disjoint ranges update disjoint rows.
+ */
+export interface FieldRange {
+  from: number;
+  to: number;
+}
+
+/** One part of a batch's embedding gradient: which rows the slots of `embedded` came from, and its weight. */
+export interface RowGradientPart {
+  lookup: SparseLookup;
+  embedded: Float32Array;
+  weight?: number;
+}
+
+export interface RowGradientSum {
+  add(part: RowGradientPart): void;
+  /** The rows touched and their summed gradients; the sum is over (a new one can start). */
+  result(): RowGradients;
+}
+
+/**
  * One fused table holds every categorical and multi-hot field, one block of rows per field, so a batch needs
  * one gather for all categorical fields. Output: [batch × (fields · dim + dense)], the "h" of every paper.
  */
@@ -49,7 +71,7 @@ export class FeatureEmbedding {
   private readonly bagOffsets: number[];
   /** Scratch: table row → its slot among the rows a batch touched, −1 when untouched. */
   private slotOfRow?: Int32Array;
-  /** Scratch: what `rowGradients` returns, reused from batch to batch. */
+  /** Scratch: what a row gradient sum returns, reused from batch to batch. */
   private scratch?: RowGradients;
 
   constructor(
@@ -118,52 +140,89 @@ export class FeatureEmbedding {
     return parts.length === 1 ? parts[0] : tf.concat(parts, 1);
   }
 
+  /** Every field: categorical, then multi-hot. */
+  get fields(): FieldRange {
+    return { from: 0, to: this.schema.categorical.length + this.schema.multiHot.length };
+  }
+
   /**
-   * Sums the gradient of `embedded` into the table rows that fed it (the gradient of a gather); several parts of
-   * one batch (the halves of a data-parallel step) add up, each scaled by its weight. The result is scratch
-   * memory, valid until the next call.
+   * The fields in two ranges, the first with about `share` of a row's lookups (a multi-hot field counts its
+   * length): how two threads share a table update by its cost.
    */
-  rowGradients(parts: { lookup: SparseLookup; embedded: Float32Array; weight?: number }[]): RowGradients {
+  splitFields(share: number): [FieldRange, FieldRange] {
+    const lookups = [...this.schema.categorical.map(() => 1), ...this.schema.multiHot.map((field) => field.maxLength)];
+    const total = lookups.reduce((a, b) => a + b, 0);
+    let at = 0;
+    for (let sum = 0; at < lookups.length && sum + lookups[at] / 2 <= share * total; at++) sum += lookups[at];
+    return [
+      { from: 0, to: at },
+      { from: at, to: lookups.length },
+    ];
+  }
+
+  /** `sumRowGradients` with every part at once. */
+  rowGradients(parts: RowGradientPart[], fields: FieldRange = this.fields): RowGradients {
+    const sum = this.sumRowGradients(fields);
+    for (const part of parts) sum.add(part);
+    return sum.result();
+  }
+
+  /**
+   * Starts summing a batch's gradient of `embedded` into the table rows that fed it (the gradient of a gather),
+   * the rows of `fields` only. Parts of one batch (the halves of a data-parallel step) are added one at a time,
+   * each scaled by its weight, and every row's sum adds them in that order. The result is scratch memory, valid
+   * until the next sum starts.
+   */
+  sumRowGradients({ from, to }: FieldRange = this.fields): RowGradientSum {
     const { dim } = this;
     const fields = this.schema.categorical.length;
     const width = (fields + this.schema.multiHot.length) * dim;
     const bagWidth = this.schema.multiHot.reduce((sum, field) => sum + field.maxLength, 0);
-    const slots = parts.reduce((sum, part) => sum + (part.embedded.length / width) * (fields + bagWidth), 0);
-    const capacity = Math.min(this.tableRows, slots);
     const slotOfRow = (this.slotOfRow ??= new Int32Array(this.tableRows).fill(-1));
-    if (!this.scratch || this.scratch.rows.length < capacity)
-      this.scratch = { rows: new Int32Array(capacity), gradients: new Float32Array(capacity * dim) };
-    const { rows, gradients } = this.scratch;
+    let { rows, gradients } = (this.scratch ??= { rows: new Int32Array(0), gradients: new Float32Array(0) });
     let touched = 0;
-    const add = (row: number, embedded: Float32Array, from: number, scale: number) => {
+    const add = (row: number, embedded: Float32Array, at: number, scale: number) => {
       let slot = slotOfRow[row];
       if (slot < 0) {
         slot = slotOfRow[row] = touched++;
         rows[slot] = row;
         gradients.fill(0, slot * dim, slot * dim + dim);
       }
-      for (let k = 0, to = slot * dim; k < dim; k++) gradients[to + k] += scale * embedded[from + k];
+      for (let k = 0, to = slot * dim; k < dim; k++) gradients[to + k] += scale * embedded[at + k];
     };
-    for (const { lookup, embedded, weight = 1 } of parts) {
-      const n = embedded.length / width;
-      const categorical = lookup.categoricalRows;
-      // Field by field: one field's rows of `slotOfRow` stay in cache. A table row belongs to one field, so its
-      // parts still add up in the batch's row order.
-      for (let f = 0; f < fields; f++)
-        for (let i = 0; i < n; i++) add(categorical[i * fields + f], embedded, i * width + f * dim, weight);
-      this.schema.multiHot.forEach((field, b) => {
-        const [bagRows, bagScale] = [lookup.bagRows[b], lookup.bagScale[b]];
-        for (let i = 0; i < n; i++) {
-          const from = i * width + (fields + b) * dim;
-          for (let k = 0; k < field.maxLength; k++) {
-            const row = bagRows[i * field.maxLength + k];
-            if (row >= 0) add(row, embedded, from, weight * bagScale[i]);
-          }
+    const [firstField, lastField] = [Math.min(from, fields), Math.min(to, fields)];
+    return {
+      add: ({ lookup, embedded, weight = 1 }) => {
+        const n = embedded.length / width;
+        const capacity = Math.min(this.tableRows, touched + n * (fields + bagWidth));
+        if (rows.length < capacity) {
+          const grown = { rows: new Int32Array(capacity), gradients: new Float32Array(capacity * dim) };
+          grown.rows.set(rows.subarray(0, touched));
+          grown.gradients.set(gradients.subarray(0, touched * dim));
+          ({ rows, gradients } = this.scratch = grown);
         }
-      });
-    }
-    for (let slot = 0; slot < touched; slot++) slotOfRow[rows[slot]] = -1;
-    return { rows: rows.subarray(0, touched), gradients: gradients.subarray(0, touched * dim) };
+        const categorical = lookup.categoricalRows;
+        // Field by field: one field's rows of `slotOfRow` stay in cache. A table row belongs to one field, so
+        // its part still adds up in the batch's row order.
+        for (let f = firstField; f < lastField; f++)
+          for (let i = 0; i < n; i++) add(categorical[i * fields + f], embedded, i * width + f * dim, weight);
+        this.schema.multiHot.forEach((field, b) => {
+          if (fields + b < from || fields + b >= to) return;
+          const [bagRows, bagScale] = [lookup.bagRows[b], lookup.bagScale[b]];
+          for (let i = 0; i < n; i++) {
+            const at = i * width + (fields + b) * dim;
+            for (let k = 0; k < field.maxLength; k++) {
+              const row = bagRows[i * field.maxLength + k];
+              if (row >= 0) add(row, embedded, at, weight * bagScale[i]);
+            }
+          }
+        });
+      },
+      result: () => {
+        for (let slot = 0; slot < touched; slot++) slotOfRow[rows[slot]] = -1;
+        return { rows: rows.subarray(0, touched), gradients: gradients.subarray(0, touched * dim) };
+      },
+    };
   }
 
   private gather(inputs: BatchInputs): tf.Tensor2D[] {

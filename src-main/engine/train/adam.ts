@@ -29,18 +29,26 @@ class BiasCorrection {
   }
 }
 
+/** Adam's first and second moments of an array of parameters, element by element. */
+export interface MomentArrays {
+  first: Float32Array;
+  second: Float32Array;
+}
+
 /** Adam's moments for one array of parameters, and tfjs's Adam arithmetic in the same order. */
 class AdamMoments {
   private readonly firstMoment: Float32Array;
   private readonly secondMoment: Float32Array;
 
   constructor(
-    size: number,
+    storage: number | MomentArrays,
     private readonly settings: AdamSettings,
     private readonly correction: BiasCorrection,
   ) {
-    this.firstMoment = new Float32Array(size);
-    this.secondMoment = new Float32Array(size);
+    const arrays =
+      typeof storage === 'number' ? { first: new Float32Array(storage), second: new Float32Array(storage) } : storage;
+    this.firstMoment = arrays.first;
+    this.secondMoment = arrays.second;
   }
 
   /**
@@ -78,13 +86,24 @@ export class SparseAdam {
   private readonly correction: BiasCorrection;
   private readonly moments: AdamMoments;
 
+  /**
+   * `moments`: the table's moments in the caller's memory (shared memory, where two threads update disjoint
+   * rows of one table, each taking every step); zeros of its own otherwise.
+   */
   constructor(
     private readonly table: Float32Array,
     private readonly dim: number,
     settings: AdamSettings,
+    moments?: MomentArrays,
   ) {
     this.correction = new BiasCorrection(settings);
-    this.moments = new AdamMoments(table.length, settings, this.correction);
+    this.moments = new AdamMoments(moments ?? table.length, settings, this.correction);
+  }
+
+  /** Zero moments for a table of `size` values, in shared memory. */
+  static sharedMoments(size: number): MomentArrays {
+    const zeros = () => new Float32Array(new SharedArrayBuffer(size * Float32Array.BYTES_PER_ELEMENT));
+    return { first: zeros(), second: zeros() };
   }
 
   step({ rows, gradients }: RowGradients): void {

@@ -7,6 +7,7 @@ import { SparseAdam } from './adam.js';
 import { hostGradients, type HostGradients } from './gradients.js';
 import { predictRows } from './predict.js';
 import type { ReplicaAnswer, ReplicaRequest } from './replica.js';
+import type { FieldRange } from '../layers/embedding.js';
 
 /** The replica's side (see replica.ts). */
 let model: EntireSpaceModel | undefined;
@@ -15,6 +16,8 @@ let embeddingAdam: SparseAdam | undefined;
 let ownPart: HostGradients | undefined;
 /** The training run's tower weights, in shared memory that the leader's optimiser updates between steps. */
 let trainingWeights: Float32Array[] | undefined;
+/** The fields of the embedding table whose rows this replica updates (the leader updates the others). */
+let tableFields: FieldRange | undefined;
 
 async function handle(request: ReplicaRequest): Promise<ReplicaAnswer> {
   if (request.type === 'start') {
@@ -27,9 +30,11 @@ async function handle(request: ReplicaRequest): Promise<ReplicaAnswer> {
   const embedding = model.sparseEmbedding;
   switch (request.type) {
     case 'begin-training':
-      embeddingAdam = embedding && new SparseAdam(embedding.hostValues, embedding.dim, request.adam);
+      embeddingAdam =
+        embedding && new SparseAdam(embedding.hostValues, embedding.dim, request.adam, request.tableMoments);
       ownPart = undefined;
       trainingWeights = request.weights;
+      tableFields = request.tableFields;
       return { ok: true };
     case 'update-embedding': {
       if (!embedding || !embeddingAdam) throw new Error('no embedding to update: begin-training first');
@@ -39,7 +44,8 @@ async function handle(request: ReplicaRequest): Promise<ReplicaAnswer> {
         ...(ownPart ? [{ ...ownPart, embedded: ownPart.embedded!, lookup: ownPart.lookup! }] : []),
       ];
       const rows = parts.reduce((sum, part) => sum + part.rows, 0);
-      embeddingAdam.step(embedding.rowGradients(parts.map((part) => ({ ...part, weight: part.rows / rows }))));
+      const weighted = parts.map((part) => ({ ...part, weight: part.rows / rows }));
+      embeddingAdam.step(embedding.rowGradients(weighted, tableFields));
       ownPart = undefined;
       return { ok: true };
     }
@@ -59,8 +65,15 @@ async function handle(request: ReplicaRequest): Promise<ReplicaAnswer> {
         return request.into ? { ok: true } : { ok: true, stages };
       }
       ownPart = hostGradients(model, request.batch);
-      // The embedding part stays here for the update that follows; the leader needs only the towers'.
-      return { ok: true, gradients: { rows: ownPart.rows, losses: ownPart.losses, variables: ownPart.variables } };
+      // The embedding part stays here for the update that follows, and a copy goes to the leader (moved), which
+      // updates the other fields' rows.
+      const { categoricalRows, bagRows, bagScale } = ownPart.lookup!;
+      const lookup = {
+        categoricalRows: categoricalRows.slice(),
+        bagRows: bagRows.map((rows) => rows.slice()),
+        bagScale: bagScale.map((scale) => scale.slice()),
+      };
+      return { ok: true, gradients: { ...ownPart, embedded: ownPart.embedded!.slice(), lookup } };
     }
   }
 }
@@ -73,9 +86,13 @@ parentPort!.on('message', (request: ReplicaRequest) => {
     handle(request).then(
       (answer) => {
         // Moved, not copied: the arrays are this answer's alone.
+        const gradients = answer.ok ? answer.gradients : undefined;
+        const lookup = gradients?.lookup;
         const arrays = answer.ok
           ? [
-              ...(answer.gradients?.variables ?? []).filter((array) => array !== undefined),
+              ...(gradients?.variables ?? []).filter((array) => array !== undefined),
+              ...(gradients?.embedded ? [gradients.embedded] : []),
+              ...(lookup ? [lookup.categoricalRows, ...lookup.bagRows, ...lookup.bagScale] : []),
               ...(Object.values(answer.stages ?? {}) as Float32Array[]),
             ]
           : [];

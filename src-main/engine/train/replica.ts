@@ -1,11 +1,11 @@
 import type { Worker } from 'node:worker_threads';
 import type * as tf from '../tf.js';
 import { sliceRows, type EncodedDataset } from '../data/dataset.js';
-import type { SparseLookup } from '../layers/embedding.js';
+import type { FieldRange, SparseLookup } from '../layers/embedding.js';
 import type { EntireSpaceModel } from '../models/model.js';
 import { activeBackend, type BackendName } from '../backends/index.js';
 import { startWorker } from '../workers/start.js';
-import type { AdamSettings } from './adam.js';
+import type { AdamSettings, MomentArrays } from './adam.js';
 import type { HostGradients } from './gradients.js';
 import type { PredictionTarget, StageArrays } from './predict.js';
 
@@ -24,25 +24,30 @@ export type ReplicaRequest =
       model: Pick<EntireSpaceModel, 'schema' | 'config'> & { name: string };
       hostArrays: Record<string, Float32Array>;
     }
-  | { type: 'begin-training'; adam: AdamSettings; weights: Float32Array[] }
+  | {
+      type: 'begin-training';
+      adam: AdamSettings;
+      weights: Float32Array[];
+      tableMoments: MomentArrays;
+      tableFields: FieldRange;
+    }
   /** Without weights: those given to begin-training, which the leader's optimiser keeps current. */
   | { type: 'gradients'; weights?: Float32Array[]; batch: EncodedDataset }
   | { type: 'update-embedding'; leaderPart: EmbeddingPart }
   | { type: 'predict'; weights: Float32Array[]; rows: EncodedDataset; batchSize: number; into?: PredictionTarget };
 
 export type ReplicaAnswer =
-  | { ok: true; gradients?: Omit<HostGradients, 'embedded' | 'lookup'>; stages?: StageArrays }
-  | { ok: false; error: string };
+  { ok: true; gradients?: HostGradients; stages?: StageArrays } | { ok: false; error: string };
 
 const WORKER_MODULE = new URL('./replica-worker.js', import.meta.url);
 
 /**
  * A copy of a model on another worker thread, for data parallelism on a second core: it computes the gradients
- * of part of each training batch, updates the embedding table for the whole batch (while the leader updates the
- * towers), and predicts part of the rows. The table is shared memory, read and written by both threads in turn;
- * so are the tower weights during a training run (the leader's optimiser writes them between steps), and
- * otherwise they travel with each request. Requests are answered in the order they were made. Only for
- * backends whose tensors live in host memory (cpu, wasm).
+ * of part of each training batch, updates its share of the embedding table for the whole batch (while the
+ * leader updates the towers and the rest of the table), and predicts part of the rows. The table and its
+ * optimiser's moments are shared memory; so are the tower weights during a training run (the leader's optimiser
+ * writes them between steps), which otherwise travel with each request. Requests are answered in the order they
+ * were made. Only for backends whose tensors live in host memory (cpu, wasm).
  */
 export class ModelReplica {
   private readonly pending: { resolve: (answer: ReplicaAnswer) => void; reject: (error: Error) => void }[] = [];
@@ -74,12 +79,23 @@ export class ModelReplica {
   }
 
   /**
-   * A new training run: the replica's lazy Adam for the embedding table starts from zero moments. Until
-   * `endTraining`, the tower weights are read from `weights.arrays`, shared memory which the leader's optimiser
-   * updates in place (`HostAdam`'s written arrays), instead of travelling with every step.
+   * A new training run. Until `endTraining`, the tower weights are read from `weights.arrays`, shared memory
+   * which the leader's optimiser updates in place (`HostAdam`'s written arrays), instead of travelling with
+   * every step. The replica's lazy Adam updates the embedding table's rows of `table.fields`, with moments in
+   * `table.moments` (shared: the leader updates the other fields' rows).
    */
-  async beginTraining(adam: AdamSettings, weights: SharedWeights): Promise<void> {
-    await this.request({ type: 'begin-training', adam, weights: weights.arrays });
+  async beginTraining(
+    adam: AdamSettings,
+    weights: SharedWeights,
+    table: { moments: MomentArrays; fields: FieldRange },
+  ): Promise<void> {
+    await this.request({
+      type: 'begin-training',
+      adam,
+      weights: weights.arrays,
+      tableMoments: table.moments,
+      tableFields: table.fields,
+    });
     this.weightsShared = true;
   }
 
@@ -88,7 +104,10 @@ export class ModelReplica {
     this.weightsShared = false;
   }
 
-  /** The gradients of `batch` (the replica keeps its embedding part for `updateEmbedding`). */
+  /**
+   * The gradients of `batch`, its embedding part included (of which the replica keeps a copy for
+   * `updateEmbedding`).
+   */
   async gradients(model: EntireSpaceModel, batch: EncodedDataset): Promise<HostGradients> {
     const { rows, transfer } = portable(batch);
     const weights = this.weightsShared ? undefined : readWeights(model);
@@ -98,8 +117,8 @@ export class ModelReplica {
   }
 
   /**
-   * One lazy Adam step of the embedding table for the whole batch: the leader's part plus the replica's own
-   * from its last `gradients`, each weighted by its rows. Resolves once the table is written.
+   * One lazy Adam step of the replica's fields of the embedding table for the whole batch: the leader's part
+   * plus the replica's own from its last `gradients`, each weighted by its rows. Resolves once they are written.
    */
   async updateEmbedding(leaderPart: EmbeddingPart): Promise<void> {
     await this.request({ type: 'update-embedding', leaderPart });

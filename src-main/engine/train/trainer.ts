@@ -15,7 +15,7 @@ import {
 } from './adam.js';
 import { combineGradients, hostGradients, tensorGradients } from './gradients.js';
 import { shareWeights, type ModelReplica } from './replica.js';
-import type { SparseLookup } from '../layers/embedding.js';
+import type { FieldRange, SparseLookup } from '../layers/embedding.js';
 import type { TrainConfig, TrainEvent, TrainResult } from '../../../src-shared/types/training.js';
 
 export type { TrainConfig, TrainEvent, EpochSummary, TrainResult } from '../../../src-shared/types/training.js';
@@ -43,6 +43,12 @@ export interface TrainOptions {
 /** Below this batch size, half a batch is too small a product for the exchange to pay. */
 const MIN_BATCH_FOR_REPLICA = 256;
 
+/**
+ * The share of a data-parallel step's table update that this thread takes. It also combines and applies the
+ * towers' gradients meanwhile, while the replica, whose half comes in a little later, has only the table.
+ */
+const LEADER_TABLE_SHARE = 0.3;
+
 const CURVE_POINTS_PER_EPOCH = 50;
 
 export async function train(
@@ -68,15 +74,24 @@ export async function train(
     config.batchSize >= MIN_BATCH_FOR_REPLICA
       ? options.replica
       : undefined;
-  // With a replica, the replica keeps the table's optimiser state and updates it.
-  const sparse = embedding && !replica ? new SparseAdam(embedding.hostValues, embedding.dim, adam) : undefined;
-  // With a replica, the tower weights it reads are shared memory that the optimiser writes.
-  const sharedWeights = replica && shareWeights(model);
-  const optimizer = sharedWeights ? new HostAdam(adam, sharedWeights.byVariable) : variableOptimizer(adam);
-  if (sharedWeights) await replica!.beginTraining(adam, sharedWeights);
-  const takeStep = replica
-    ? (batch: EncodedDataset) => dataParallelStep(model, optimizer as HostAdam, replica, batch)
-    : (batch: EncodedDataset) => trainStep(model, optimizer, sparse, batch);
+  let optimizer: VariableOptimizer;
+  let takeStep: (batch: EncodedDataset) => Promise<Record<string, number>>;
+  if (replica) {
+    // Shared memory: the tower weights the replica reads (this optimiser writes them), and the table's
+    // moments (each thread updates the rows of its own fields).
+    const weights = shareWeights(model);
+    const towers = new HostAdam(adam, weights.byVariable);
+    const moments = SparseAdam.sharedMoments(embedding!.hostValues.length);
+    const [leaderFields, replicaFields] = embedding!.splitFields(LEADER_TABLE_SHARE);
+    await replica.beginTraining(adam, weights, { moments, fields: replicaFields });
+    const table = { adam: new SparseAdam(embedding!.hostValues, embedding!.dim, adam, moments), fields: leaderFields };
+    optimizer = towers;
+    takeStep = (batch) => dataParallelStep(model, towers, table, replica, batch);
+  } else {
+    const sparse = embedding && new SparseAdam(embedding.hostValues, embedding.dim, adam);
+    optimizer = variableOptimizer(adam);
+    takeStep = (batch) => trainStep(model, optimizer, sparse, batch);
+  }
   const stepsPerEpoch = Math.ceil(rows.rows / config.batchSize);
   const curveWindow = Math.max(1, Math.floor(stepsPerEpoch / CURVE_POINTS_PER_EPOCH));
   const result: TrainResult = {
@@ -194,19 +209,20 @@ async function trainStep(
 
 /**
  * The same step on two threads: the replica takes the second half of the batch while this thread computes the
- * first; the towers' gradients are combined here and one optimiser applies them, while the replica updates the
- * embedding table for the whole batch. The step ends once both are done, so the next step's lookups read an
- * updated table and nothing reads it half-written.
+ * first; the towers' gradients are combined here and one optimiser applies them. Each thread then updates its
+ * own fields' rows of the embedding table for the whole batch, adding the parts in the same order (this
+ * thread's first). The step ends once both are done, so the next lookups read an updated table and nothing
+ * reads it half-written.
  */
 async function dataParallelStep(
   model: EntireSpaceModel,
   optimizer: HostAdam,
+  table: { adam: SparseAdam; fields: FieldRange },
   replica: ModelReplica,
   batch: EncodedDataset,
 ): Promise<Record<string, number>> {
   const variables = [...model.params.variables.values()];
-  // A short batch (an epoch's last) is computed here whole; the replica still updates the table, whose
-  // optimiser state it keeps.
+  // A short batch (an epoch's last) is computed here whole; the replica still updates its fields.
   const split = batch.rows >= MIN_BATCH_FOR_REPLICA;
   const half = split ? Math.ceil(batch.rows / 2) : batch.rows;
   const theirs = split ? replica.gradients(model, sliceRows(batch, half, batch.rows)) : undefined;
@@ -215,10 +231,17 @@ async function dataParallelStep(
   const mine = hostGradients(model, sliceRows(batch, 0, half));
   const embeddingUpdated = replica.updateEmbedding({ lookup: mine.lookup!, embedded: mine.embedded!, rows: mine.rows });
   embeddingUpdated.catch(() => undefined);
-  const combined = combineGradients(theirs ? [mine, await theirs] : [mine]);
+  // This thread's part of its fields' rows while the replica finishes its half.
+  const rowSum = model.sparseEmbedding!.sumRowGradients(table.fields);
+  rowSum.add({ lookup: mine.lookup!, embedded: mine.embedded!, weight: mine.rows / batch.rows });
+  const parts = theirs ? [mine, await theirs] : [mine];
+  if (parts[1])
+    rowSum.add({ lookup: parts[1].lookup!, embedded: parts[1].embedded!, weight: parts[1].rows / batch.rows });
+  const combined = combineGradients(parts);
   optimizer.stepHost(
     new Map(variables.flatMap((variable, i) => (combined.variables[i] ? [[variable, combined.variables[i]]] : []))),
   );
+  table.adam.step(rowSum.result());
   await embeddingUpdated;
   return combined.losses;
 }
