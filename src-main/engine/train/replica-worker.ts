@@ -56,8 +56,10 @@ async function handle(request: ReplicaRequest): Promise<ReplicaAnswer> {
       if (!weights) throw new Error('no weights to compute with: begin-training first');
       if (weights.length !== variables.length) throw new Error('the weights do not match the model');
       // Shared weights are copied: the cpu backend keeps the array a tensor is made from, and the leader
-      // writes these in place at its next step.
-      const own = (values: Float32Array) => (values.buffer instanceof SharedArrayBuffer ? values.slice() : values);
+      // writes these in place at its next step (the wasm backend copies them onto its heap anyway).
+      const copied = tf.getBackend() !== 'wasm';
+      const own = (values: Float32Array) =>
+        copied && values.buffer instanceof SharedArrayBuffer ? values.slice() : values;
       tf.tidy(() => variables.forEach((variable, i) => variable.assign(tf.tensor(own(weights[i]), variable.shape))));
       if (request.type === 'predict') {
         const stages = await predictRows(model, request.rows, request.batchSize, undefined, request.into);
