@@ -74,6 +74,11 @@ export interface ApiServiceOptions {
    * browser host reachable from other machines turns it off, so a remote user can only upload.
    */
   localPaths?: boolean;
+  /**
+   * Training parts of more rows than this stream to the training threads from the store, batch by batch,
+   * instead of being held in memory; default 2M (STREAM_ABOVE_ROWS).
+   */
+  streamTrainingAbove?: number;
 }
 
 /** Files the service reads and writes for the shell: uploads it receives, reports it wrote. */
@@ -460,6 +465,7 @@ export async function createApiService(options: ApiServiceOptions): Promise<ApiS
             slots,
             serialiseSplits,
             onTrainEvent: (model, event) => emit({ type: 'train', jobId: context.id, model, event }),
+            streamAbove: options.streamTrainingAbove,
           },
           context,
         );

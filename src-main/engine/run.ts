@@ -226,7 +226,7 @@ async function loadFile(
 }
 
 /** Beyond this many training rows, holding them (≈ 100 bytes a row with 20 fields) stops being cheap. */
-const STREAM_ABOVE_ROWS = 2_000_000;
+export const STREAM_ABOVE_ROWS = 2_000_000;
 
 /** Reads the three parts of a stored split, creating the seeded random split first if the dataset has none. */
 export async function loadFromProject(

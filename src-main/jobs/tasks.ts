@@ -7,14 +7,15 @@ import type { RunRecord, TrainingSource } from '../engine/run.js';
 import type { SimulationStats, SimulatorConfig } from '../engine/simulate/simulator.js';
 import type { RunPredictions } from '../engine/store/runs.js';
 import type { TrainConfig, TrainEvent } from '../engine/train/trainer.js';
+import type { EncodedDataset } from '../engine/data/dataset.js';
+import type { RemoteRows } from './rows-channel.js';
 
 /** What the main thread asks a worker thread to do; plain data and typed arrays, so it crosses as is. */
 export type WorkerTask =
   | {
       kind: 'train';
       model: string;
-      /** In-memory parts only (the main thread reads them from the store). */
-      source: TrainingSource;
+      source: WorkerTrainingSource;
       modelConfig?: Partial<ModelConfig>;
       trainConfig?: Partial<TrainConfig>;
       maxSteps?: number;
@@ -28,6 +29,14 @@ export type WorkerTask =
   | { kind: 'backend'; requested?: BackendName };
 
 export type TaskKind = WorkerTask['kind'];
+
+/**
+ * A training source as it crosses to a worker: parts in (shared) memory, read by the main thread from the store,
+ * or training rows streamed from the store through a port (see rows-channel.ts).
+ */
+export type WorkerTrainingSource = Omit<TrainingSource, 'parts'> & {
+  parts: { train: EncodedDataset | RemoteRows; validation: EncodedDataset; test: EncodedDataset };
+};
 
 export interface TaskResults {
   /** The run as trained (not yet stored) and every row's predictions, train, validation and test. */

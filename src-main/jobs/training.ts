@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { BackendName } from '../engine/backends/index.js';
 import type { EncodedDataset } from '../engine/data/dataset.js';
 import { DEFAULT_MODEL_CONFIG, type ModelConfig } from '../engine/models/index.js';
-import { DEFAULT_SPLIT, loadFromProject, type TrainingSource } from '../engine/run.js';
+import { DEFAULT_SPLIT, loadFromProject, STREAM_ABOVE_ROWS } from '../engine/run.js';
+import { storedRows } from '../engine/store/read.js';
+import { isTrainingRows } from '../engine/train/rows.js';
 import type { Project } from '../engine/store/project.js';
 import { saveFailedRun, saveRun } from '../engine/store/runs.js';
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig, type TrainEvent } from '../engine/train/trainer.js';
@@ -10,6 +12,11 @@ import { createSplit, listSplits } from '../engine/store/splits.js';
 import type { JobContext } from './manager.js';
 import { oneAtATime } from './queue.js';
 import { runWorkerTask, type WorkerSlots } from './workers.js';
+import { isRemoteRows, serveRows, type RemoteRows } from './rows-channel.js';
+import type { WorkerTrainingSource } from './tasks.js';
+
+/** The seed of the dataset's random split and of the streamed rows' order, as `esmc-lab train` uses. */
+const SPLIT_SEED = 1;
 
 export interface TrainingJob {
   /** A connection of its own (Project.connect), closed by the caller. */
@@ -23,13 +30,16 @@ export interface TrainingJob {
   /** Shared by every job of the service: creating a dataset's split happens once. */
   serialiseSplits: ReturnType<typeof oneAtATime>;
   onTrainEvent(model: string, event: TrainEvent | { type: 'loaded'; rows: number }): void;
+  /** Training parts of more rows than this are streamed to the workers from the store; default STREAM_ABOVE_ROWS. */
+  streamAbove?: number;
 }
 
 /**
  * Trains each model on its own worker thread, as many at once as the slots allow, on the dataset's stored
  * split (the seeded random one, made on first use as `esmc-lab train` does). The main thread reads the
- * split once into shared memory and stores each run as it finishes; a model that fails is stored as a
- * failed run with its error. Cancelling ends the threads; runs already stored stay, nothing half-written does.
+ * split once into shared memory — the training part of a large dataset instead streams to each worker from the
+ * store, batch by batch — and stores each run as it finishes; a model that fails is stored as a failed run with
+ * its error. Cancelling ends the threads; runs already stored stay, nothing half-written does.
  * Returns the ids of the runs stored, in the order of `models`.
  */
 export async function runTraining(job: TrainingJob, context: JobContext): Promise<string[]> {
@@ -47,21 +57,35 @@ export async function runTraining(job: TrainingJob, context: JobContext): Promis
   const loaded = await loadFromProject(
     { kind: 'project', project, dataset, shared: true, truth: false },
     DEFAULT_SPLIT,
-    1,
-    Infinity,
+    SPLIT_SEED,
+    job.streamAbove ?? STREAM_ABOVE_ROWS,
   );
   signal.throwIfAborted();
-  const parts = loaded.parts as Record<'train' | 'validation' | 'test', EncodedDataset>;
-  // Only plain data crosses to the workers (the loaded source also holds the project's connection).
-  const source: TrainingSource = {
+  const { parts } = loaded;
+  const split = loaded.store!.split;
+  // Only plain data crosses to the workers (the loaded source also holds the project's connection); streamed
+  // training rows cross as a port to ask for batches on, one per model.
+  const sourceFor = (train: EncodedDataset | RemoteRows): WorkerTrainingSource => ({
     schema: loaded.schema,
     findings: loaded.findings,
     path: loaded.path,
     sha256: loaded.sha256,
     rows: loaded.rows,
-    parts,
+    parts: { ...parts, train },
+  });
+  /** The training rows for one model's worker: the shared part, or a stream of its own on its own connection. */
+  const trainingRowsFor = async (): Promise<{ train: EncodedDataset | RemoteRows; close(): Promise<void> }> => {
+    if (!isTrainingRows(parts.train)) return { train: parts.train, close: async () => undefined };
+    const connection = await project.connect();
+    const server = serveRows(await storedRows(connection, dataset, { part: 'train', split }, SPLIT_SEED));
+    return {
+      train: server.remote,
+      close: async () => {
+        await server.close();
+        connection.close();
+      },
+    };
   };
-  const split = loaded.store!.split;
   const { maxSteps, ...trainConfig } = job.trainConfig ?? {};
   const config: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, ...trainConfig };
   const totalSteps = Math.min(maxSteps ?? Infinity, config.epochs * Math.ceil(parts.train.rows / config.batchSize));
@@ -84,12 +108,13 @@ export async function runTraining(job: TrainingJob, context: JobContext): Promis
         trainingNow.add(model);
         report(describe());
         job.onTrainEvent(model, { type: 'loaded', rows: loaded.rows });
+        const rows = await trainingRowsFor();
         try {
           return await runWorkerTask(
             {
               kind: 'train',
               model,
-              source,
+              source: sourceFor(rows.train),
               modelConfig: job.modelConfig,
               trainConfig,
               maxSteps,
@@ -108,10 +133,12 @@ export async function runTraining(job: TrainingJob, context: JobContext): Promis
                 }
                 job.onTrainEvent(model, event);
               },
+              transfer: isRemoteRows(rows.train) ? [rows.train.port] : [],
             },
           );
         } finally {
           trainingNow.delete(model);
+          await rows.close();
         }
       });
       record.storedIn = { project: project.path, dataset, split };

@@ -12,8 +12,14 @@ async function run(task: WorkerTask): Promise<{ result: TaskResults[WorkerTask['
     case 'train': {
       const { initBackend } = await import('../engine/backends/index.js');
       const { predictParts, trainModel } = await import('../engine/run.js');
+      const { isRemoteRows, rowsFromPort } = await import('./rows-channel.js');
       await initBackend(task.backend);
-      const { model, record, replica } = await trainModel(task.model, task.source, {
+      const { train } = task.source.parts;
+      const source = {
+        ...task.source,
+        parts: { ...task.source.parts, train: isRemoteRows(train) ? rowsFromPort(train) : train },
+      };
+      const { model, record, replica } = await trainModel(task.model, source, {
         modelConfig: task.modelConfig,
         trainConfig: task.trainConfig,
         maxSteps: task.maxSteps,
@@ -21,7 +27,7 @@ async function run(task: WorkerTask): Promise<{ result: TaskResults[WorkerTask['
         onEvent: (event) => post({ type: 'train-event', event }),
       });
       try {
-        const predictions = await predictParts(model, task.source.parts, replica);
+        const predictions = await predictParts(model, source.parts, replica);
         // Moved to the main thread; shared memory (what a replica wrote into) is shared, not moved.
         const buffers = [predictions.rowIds, ...Object.values(predictions.stages)].flatMap((array) =>
           array.buffer instanceof SharedArrayBuffer ? [] : [array.buffer],
