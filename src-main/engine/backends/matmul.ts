@@ -1,11 +1,12 @@
 import * as tf from '../tf.js';
 import type { BatchMatMulAttrs, KernelFunc, TensorInfo, _FusedMatMulAttrs } from '../tf.js';
 import { compileGemm, gemmFits, type Gemm, type GemmShape } from './gemm.js';
-import type { WasmHeapBackend } from './wasm-heap.js';
+import type { WasmHeapBackend, WasmMemory } from './wasm-heap.js';
 
 /** Kernels compiled per shape; a run meets a handful (layers × batch sizes), the cap is for long sessions. */
 const MAX_KERNELS = 64;
-const kernels = new Map<string, Gemm>();
+/** By shape; each is compiled against one heap (a backend made anew has another). */
+const kernels = new Map<string, { memory: WasmMemory; gemm: Gemm }>();
 const UNTRANSPOSED = { transposeA: false, transposeB: false };
 
 /** The shapes the GEMM has been compiled for on this thread ("160×128+bias relu", "1024×128 aᵀ m=160"). */
@@ -84,10 +85,11 @@ function gemmProduct(heap: WasmHeapBackend, { a, b, bias, relu = false }: Operan
   if (!memory || !shape) return undefined;
   const { k, n, transposedAOfRows } = shape;
   const key = `${k}×${n}${bias ? '+bias' : ''}${relu ? ' relu' : ''}${transposedAOfRows ? ` aᵀ m=${transposedAOfRows}` : ''}`;
-  let gemm = kernels.get(key);
+  let gemm = kernels.get(key)?.memory === memory ? kernels.get(key)!.gemm : undefined;
   if (!gemm) {
+    kernels.delete(key);
     if (kernels.size >= MAX_KERNELS) kernels.delete(kernels.keys().next().value!);
-    kernels.set(key, (gemm = compileGemm(memory, shape)));
+    kernels.set(key, { memory, gemm: (gemm = compileGemm(memory, shape)) });
   }
   const m = transposeA ? a.shape.at(-1)! : a.shape.at(-2)!;
   // Leading axes are equal, or one side's are all 1 (one matrix for every one of the other side's).
