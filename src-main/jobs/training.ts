@@ -77,7 +77,13 @@ export async function runTraining(job: TrainingJob, context: JobContext): Promis
   const trainingRowsFor = async (): Promise<{ train: EncodedDataset | RemoteRows; close(): Promise<void> }> => {
     if (!isTrainingRows(parts.train)) return { train: parts.train, close: async () => undefined };
     const connection = await project.connect();
-    const server = serveRows(await storedRows(connection, dataset, { part: 'train', split }, SPLIT_SEED));
+    let server: ReturnType<typeof serveRows>;
+    try {
+      server = serveRows(await storedRows(connection, dataset, { part: 'train', split }, SPLIT_SEED));
+    } catch (error) {
+      connection.close();
+      throw error;
+    }
     return {
       train: server.remote,
       close: async () => {
@@ -108,8 +114,9 @@ export async function runTraining(job: TrainingJob, context: JobContext): Promis
         trainingNow.add(model);
         report(describe());
         job.onTrainEvent(model, { type: 'loaded', rows: loaded.rows });
-        const rows = await trainingRowsFor();
+        let rows: Awaited<ReturnType<typeof trainingRowsFor>> | undefined;
         try {
+          rows = await trainingRowsFor();
           return await runWorkerTask(
             {
               kind: 'train',
@@ -138,7 +145,7 @@ export async function runTraining(job: TrainingJob, context: JobContext): Promis
           );
         } finally {
           trainingNow.delete(model);
-          await rows.close();
+          await rows?.close();
         }
       });
       record.storedIn = { project: project.path, dataset, split };
