@@ -1,4 +1,4 @@
-import { I32, V128, op, singleFunctionModule, whileLoop } from './wasm-binary.js';
+import { I32, V128, addTo, op, singleFunctionModule, whileLoop } from './wasm-binary.js';
 import type { WasmMemory } from './wasm-heap.js';
 
 /**
@@ -77,14 +77,8 @@ function rowBlock(rows: number, { k, n, bias, relu, transposedAOfRows: m }: Gemm
       ...multiplyAdd(row, 0),
       ...multiplyAdd(row, 1),
     ]).flat(),
-    ...op.localGet(A_AT),
-    ...op.i32Const(aStepBytes),
-    ...op.i32Add,
-    ...op.localSet(A_AT),
-    ...op.localGet(B_AT),
-    ...op.i32Const(4 * n),
-    ...op.i32Add,
-    ...op.localSet(B_AT),
+    ...addTo(A_AT, aStepBytes),
+    ...addTo(B_AT, 4 * n),
     ...op.localGet(STEPS),
     ...op.i32Const(1),
     ...op.i32Sub,
@@ -133,10 +127,7 @@ function rowBlock(rows: number, { k, n, bias, relu, transposedAOfRows: m }: Gemm
     ...op.end,
     ...activate,
     ...store,
-    ...op.localGet(COL),
-    ...op.i32Const(4 * GEMM_COLUMNS),
-    ...op.i32Add,
-    ...op.localSet(COL),
+    ...addTo(COL, 4 * GEMM_COLUMNS),
   ];
   return [
     ...op.i32Const(0),
@@ -146,7 +137,6 @@ function rowBlock(rows: number, { k, n, bias, relu, transposedAOfRows: m }: Gemm
 }
 
 function gemmBody(shape: GemmShape): number[] {
-  const nextRows = (rows: number) => [...op.localGet(ROW), ...op.i32Const(rows), ...op.i32Add, ...op.localSet(ROW)];
   return [
     ...op.localGet(M),
     ...op.localGet(M),
@@ -158,9 +148,9 @@ function gemmBody(shape: GemmShape): number[] {
     ...op.localSet(ROW),
     ...whileLoop(
       [...op.localGet(ROW), ...op.localGet(ROW_END), ...op.i32LtU],
-      [...rowBlock(BLOCK_ROWS, shape), ...nextRows(BLOCK_ROWS)],
+      [...rowBlock(BLOCK_ROWS, shape), ...addTo(ROW, BLOCK_ROWS)],
     ),
-    ...whileLoop([...op.localGet(ROW), ...op.localGet(M), ...op.i32LtU], [...rowBlock(1, shape), ...nextRows(1)]),
+    ...whileLoop([...op.localGet(ROW), ...op.localGet(M), ...op.i32LtU], [...rowBlock(1, shape), ...addTo(ROW, 1)]),
   ];
 }
 

@@ -47,8 +47,6 @@ export const op = {
   i32LtU: [0x49],
   block: [0x02, 0x40],
   loop: [0x03, 0x40],
-  if: [0x04, 0x40],
-  else: [0x05],
   end: [0x0b],
   br: (depth: number) => [0x0c, ...unsignedLeb(depth)],
   brIf: (depth: number) => [0x0d, ...unsignedLeb(depth)],
@@ -61,6 +59,11 @@ export const op = {
   /** pmax(a, b) = a < b ? b : a: one instruction (maxps), where f32x4.max needs several for NaN. */
   f32x4PMax: simd(0xeb),
 };
+
+/** local[index] += value, for an i32 local. */
+export function addTo(index: number, value: number): number[] {
+  return [...op.localGet(index), ...op.i32Const(value), ...op.i32Add, ...op.localSet(index)];
+}
 
 /** `while (condition) body`, the condition being code that leaves an i32. */
 export function whileLoop(condition: number[], body: number[]): number[] {
