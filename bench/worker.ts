@@ -92,7 +92,9 @@ await train(
     learningRate: REFERENCE.learningRate,
     weightDecay: 0,
     seed: 1,
+    monitor: 'loss',
     patience: null,
+    minSteps: 0,
     progressIntervalMs: 0,
   },
   {

@@ -68,6 +68,25 @@ export function withRole(roles: ColumnRoles, column: string, role: Role): Column
   return next;
 }
 
+/** Whether the user column is also a categorical feature: yes unless `userFeature` is false. */
+export function userIsFeature(roles: ColumnRoles): boolean {
+  return roles.userFeature !== false;
+}
+
+/**
+ * The roles with the user column a feature or the user key only. `userFeature` is always set, so the import's
+ * field-by-field merge never brings back a suggestion; the user column leaves `categorical` either way, since the
+ * switch alone decides (the encoders add it as a feature when it is on).
+ */
+export function setUserFeature(roles: ColumnRoles, on: boolean): ColumnRoles {
+  const { user } = roles;
+  return {
+    ...roles,
+    categorical: user ? roles.categorical.filter((name) => name !== user) : [...roles.categorical],
+    userFeature: on,
+  };
+}
+
 /** What still stops an import: the two labels every model needs. */
 export function missingLabels(roles: ColumnRoles): string[] {
   return [roles.click ? null : 'a click label', roles.purchase ? null : 'a purchase label'].filter(

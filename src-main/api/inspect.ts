@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { basename, extname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { DataError } from '../engine/data/errors.js';
-import { suggestRoles } from '../engine/data/roles.js';
+import { guessRoles } from '../engine/data/roles.js';
 import { SKELETON_PATTERN } from '../engine/importers/aliccp-raw.js';
 import { stageSource } from '../engine/importers/formats.js';
 import { STAGE, checkReadable } from '../engine/importers/stage.js';
@@ -82,7 +82,7 @@ export async function inspectFile(
       .filter((column) => column !== '__line');
     const rows = await project.all(`SELECT ${columns.map(ident).join(', ')} FROM ${STAGE} ORDER BY __line`);
     const cells = rows.map((row) => columns.map((column) => (row[column] === null ? '' : String(row[column]))));
-    const suggestedRoles = source.refineRoles(suggestRoles(columns, cells));
+    const suggestedRoles = source.refineRoles(guessRoles(columns, cells, { layout: source.layout }));
     const findings: Finding[] = [...source.findings];
     try {
       checkRoles({ project, file: fileName, columns, roles: suggestedRoles });

@@ -23,6 +23,7 @@ import { TrainingMemoryCap, type BulkJob } from './duckdb-memory.js';
 import { runWorkerTask, WorkerSlots } from '../jobs/workers.js';
 import { ApiError } from '../../src-shared/api/errors.js';
 import type { ApiHandlers } from '../../src-shared/api/dispatch.js';
+import { mergeSettings } from '../../src-shared/settings.js';
 import type {
   ApiEvent,
   AppInfo,
@@ -33,15 +34,13 @@ import type {
   ProjectSummary,
   ReportResult,
   SimulatorPresetInfo,
-  ValidParams,
 } from '../../src-shared/api/contract.js';
 import {
   DEFAULT_MODEL_CONFIG,
-  DEFAULT_TRAIN_CONFIG,
+  DEFAULT_TRAIN_SETTINGS,
   type BackendInfo,
   type BackendName,
   type ImportFormat,
-  type ModelConfig,
 } from '../../src-shared/types/index.js';
 import { asUserFile, invalid, notFound, serviceError } from './errors.js';
 import { inspectFile } from './inspect.js';
@@ -57,6 +56,7 @@ import {
   runDetail,
   stageRow,
   stageRows,
+  trainingPlan,
   type PscAnalysisOptions,
   type ResultsViewOptions,
 } from './views.js';
@@ -322,7 +322,7 @@ export async function createApiService(options: ApiServiceOptions): Promise<ApiS
         backend: backendInfo,
         models,
         presets,
-        defaults: { model: DEFAULT_MODEL_CONFIG, train: DEFAULT_TRAIN_CONFIG },
+        defaults: { model: DEFAULT_MODEL_CONFIG, train: DEFAULT_TRAIN_SETTINGS },
         project: await summary(),
       };
       return app;
@@ -459,7 +459,7 @@ export async function createApiService(options: ApiServiceOptions): Promise<ApiS
             project: connection,
             dataset: info.name,
             models: params.models,
-            modelConfig: fullModelConfig(params.modelConfig),
+            modelConfig: mergeSettings(DEFAULT_MODEL_CONFIG, params.modelConfig),
             trainConfig: params.trainConfig,
             backend: trainOn,
             slots,
@@ -473,6 +473,9 @@ export async function createApiService(options: ApiServiceOptions): Promise<ApiS
         return ids.map((id) => runs.find((run) => run.id === id)!);
       });
     },
+
+    'training.plan': ({ dataset, trainConfig }) =>
+      withConnection((connection) => trainingPlan(connection, dataset, trainConfig)),
 
     'runs.list': () => withConnection(runSummaries),
 
@@ -623,17 +626,6 @@ export async function createApiService(options: ApiServiceOptions): Promise<ApiS
       project = null;
       listeners.clear();
     },
-  };
-}
-
-/** A request's partial model configuration over the defaults, nested parts (tower, constraint) field by field. */
-function fullModelConfig(partial: ValidParams<'training.start'>['modelConfig']): ModelConfig {
-  const defaults = DEFAULT_MODEL_CONFIG;
-  return {
-    ...defaults,
-    ...partial,
-    tower: { ...defaults.tower, ...partial?.tower },
-    constraint: { ...defaults.constraint, ...partial?.constraint },
   };
 }
 

@@ -8,15 +8,13 @@
  * name, or "model (id…)" when two compared runs share one (`runLabels`).
  */
 import type { EncodedDataset } from '../engine/data/dataset.js';
-import {
-  analysePsc,
-  isSimulationTruth,
-  type PscAnalysis,
-  type PscInput,
-  type SliceField,
-} from '../engine/psc/index.js';
+import { analysePsc, truthOf, type PscAnalysis, type PscInput, type SliceField } from '../engine/psc/index.js';
 import type { DatasetInfo, Project, Row } from '../engine/store/project.js';
-import { readDataset, type SplitPart } from '../engine/store/read.js';
+import { countLabelsOf, readDataset, type SplitPart } from '../engine/store/read.js';
+import { listSplits } from '../engine/store/splits.js';
+import { expectedParts, supportFindings } from '../engine/data/support.js';
+import { resolveTrainSettings } from '../engine/train/trainer.js';
+import { DEFAULT_SPLIT } from '../../src-shared/types/index.js';
 import { listRuns, readPredictions, readRun, STAGE_COLUMNS, type StoredRun } from '../engine/store/runs.js';
 import { ident, literal } from '../engine/store/sql.js';
 import { datasetColumn } from '../engine/importers/encoding.js';
@@ -29,6 +27,7 @@ import type {
   RunDetail,
   RunSummary,
   StageRow,
+  TrainingPlan,
   ValidParams,
 } from '../../src-shared/api/contract.js';
 import { runLabels } from '../../src-shared/charts/index.js';
@@ -79,6 +78,7 @@ function runSummary(run: StoredRun): RunSummary {
     startedAt: run.startedAt,
     backend: run.backend,
     metrics: run.metrics,
+    ...(run.learning === undefined ? {} : { learning: run.learning }),
     ...(run.error === undefined ? {} : { error: run.error }),
   };
 }
@@ -92,6 +92,36 @@ export async function runDetail(project: Project, id: string): Promise<RunDetail
   if (!run) throw notFound(`no run "${id}" in this project`);
   const { record, ...stored } = run;
   return { ...runSummary(stored), record };
+}
+
+/**
+ * What training `dataset` would do: the settings with `auto` resolved against its training part (the stored
+ * random split's, or the default split's share of the rows before one exists) and what its parts can support.
+ */
+export async function trainingPlan(
+  project: Project,
+  name: string,
+  settings: ValidParams<'training.plan'>['trainConfig'],
+): Promise<TrainingPlan> {
+  const info = await findDataset(project, name);
+  const stored = (await listSplits(project, info.name)).some((split) => split.split === 'random');
+  const parts = stored
+    ? Object.fromEntries(
+        await Promise.all(
+          (['train', 'validation', 'test'] as const).map(
+            async (part) => [part, await countLabelsOf(project, info, { part, split: 'random' })] as const,
+          ),
+        ),
+      )
+    : expectedParts(await countLabelsOf(project, info), DEFAULT_SPLIT);
+  const trainRows = Math.round(parts.train.rows);
+  return {
+    dataset: info.name,
+    trainRows,
+    splitStored: stored,
+    config: resolveTrainSettings(settings, trainRows),
+    findings: supportFindings(parts, { expected: !stored }),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -219,7 +249,8 @@ export interface PscAnalysisOptions {
 
 /**
  * The PSC analysis of runs on one part (default test) of their shared split: labels and stored predictions,
- * the simulator's truth when the dataset has it, and slices by its low-cardinality categorical columns.
+ * the truth columns the dataset has (all of the simulator's, or some), and slices by its low-cardinality
+ * categorical columns.
  */
 export async function pscAnalysisFor(
   project: Project,
@@ -235,7 +266,7 @@ export async function pscAnalysisFor(
   const input: PscInput = {
     labels: loaded.data.labels,
     stagesByModel: Object.fromEntries(loaded.runs.map((run) => [labels.get(run.id)!, loaded.stages[run.id]])),
-    truth: isSimulationTruth(truth) ? truth : undefined,
+    truth: truthOf(truth),
     slices: sliceFields(loaded.dataset, loaded.data),
   };
   return options.analyse ? options.analyse(input, signal) : analysePsc(input);

@@ -15,7 +15,17 @@ import { saveModel } from './train/checkpoint.js';
 import { predictRows, type PredictionTarget, type StageArrays } from './train/predict.js';
 import { ModelReplica } from './train/replica.js';
 import { isTrainingRows, type TrainingRows } from './train/rows.js';
-import { DEFAULT_TRAIN_CONFIG, evaluate, train, type TrainConfig, type TrainEvent } from './train/trainer.js';
+import { resolveTrainSettings, train, type TrainConfig, type TrainEvent, type TrainSettings } from './train/trainer.js';
+import { evaluateStages } from './metrics/index.js';
+import {
+  assessPart,
+  countLabels,
+  learningVerdict,
+  type LabelCounts,
+  type LearningAssessment,
+} from './metrics/learning.js';
+import { supportFindings } from './data/support.js';
+import { mergeSettings } from '../../src-shared/settings.js';
 import type { RunRecord } from '../../src-shared/types/training.js';
 
 export type { RunRecord } from '../../src-shared/types/training.js';
@@ -53,7 +63,7 @@ export interface TrainRunOptions {
   source: DataSource;
   models: string[];
   modelConfig?: Partial<ModelConfig>;
-  trainConfig?: Partial<TrainConfig>;
+  trainConfig?: Partial<TrainSettings>;
   split?: SplitFractions;
   splitSeed?: number;
   /** A project's training part with more rows than this is streamed batch by batch instead of loaded. */
@@ -61,12 +71,24 @@ export interface TrainRunOptions {
   backend?: BackendName;
   /** Where to save each trained model; "{model}" is replaced by the model's name. */
   savePath?: string;
-  onEvent?: (model: string, event: TrainEvent | { type: 'loaded'; rows: number; findings: Finding[] }) => void;
+  onEvent?: (model: string, event: TrainEvent | LoadedEvent) => void;
   /** Called with each trained model (best weights) before it is disposed, e.g. to predict for an analysis. */
   onTrained?: (model: EntireSpaceModel, source: LoadedSource) => Promise<void>;
   signal?: AbortSignal;
   /** Threads per model (see TrainModelOptions.threads); models train one after another. Default: every core. */
   threads?: number;
+}
+
+/**
+ * The data is read: its findings, what its parts can support (data/support.ts), and the settings every model
+ * will train with (`auto` resolved against the training part).
+ */
+export interface LoadedEvent {
+  type: 'loaded';
+  rows: number;
+  findings: Finding[];
+  support: Finding[];
+  config: TrainConfig;
 }
 
 /** DuckDB's cache while a project's rows train (see Project.withMemoryLimit); ESMC_LAB_TRAINING_DUCKDB_MEMORY overrides. */
@@ -88,7 +110,13 @@ async function trainEach(options: TrainRunOptions): Promise<RunRecord[]> {
     options.source.kind === 'file'
       ? await loadFile(options.source.path, options.source.load, fractions, seed)
       : await loadFromProject(options.source, fractions, seed, options.streamAbove ?? STREAM_ABOVE_ROWS);
-  options.onEvent?.('', { type: 'loaded', rows: source.rows, findings: source.findings });
+  options.onEvent?.('', {
+    type: 'loaded',
+    rows: source.rows,
+    findings: source.findings,
+    support: supportFindings(partCounts(source.parts)),
+    config: resolveTrainSettings(options.trainConfig, source.parts.train.rows),
+  });
   const records: RunRecord[] = [];
   for (const name of options.models) {
     if (options.signal?.aborted) break;
@@ -121,14 +149,20 @@ async function trainEach(options: TrainRunOptions): Promise<RunRecord[]> {
   return records;
 }
 
+/** Each loaded part's funnel counts. */
+export function partCounts(parts: LoadedSource['parts']): Record<keyof LoadedSource['parts'], LabelCounts> {
+  const counted = (part: EncodedDataset | TrainingRows) =>
+    isTrainingRows(part) ? part.counts : countLabels(part.labels);
+  return { train: counted(parts.train), validation: counted(parts.validation), test: counted(parts.test) };
+}
+
 /** What one model trains on and what its run record says about the data. */
 export type TrainingSource = Pick<LoadedSource, 'parts' | 'schema' | 'findings' | 'path' | 'sha256' | 'rows'>;
 
 export interface TrainModelOptions {
   modelConfig?: Partial<ModelConfig>;
-  trainConfig?: Partial<TrainConfig>;
-  /** Stop after this many steps (see TrainOptions.maxSteps); recorded in the run's trainConfig. */
-  maxSteps?: number;
+  /** `auto` values are resolved against the training part's rows; the run records what they became. */
+  trainConfig?: Partial<TrainSettings>;
   signal?: AbortSignal;
   onEvent?: (event: TrainEvent) => void;
   /**
@@ -152,8 +186,8 @@ export async function trainModel(
   options: TrainModelOptions = {},
 ): Promise<{ model: EntireSpaceModel; record: RunRecord; replica?: ModelReplica }> {
   const { parts } = source;
-  const modelConfig: ModelConfig = { ...DEFAULT_MODEL_CONFIG, ...options.modelConfig };
-  const trainConfig: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, ...options.trainConfig };
+  const modelConfig = mergeSettings(DEFAULT_MODEL_CONFIG, options.modelConfig);
+  const trainConfig = resolveTrainSettings(options.trainConfig, parts.train.rows);
   const model = createModel(name, source.schema, modelConfig);
   let replica: ModelReplica | undefined;
   try {
@@ -165,15 +199,9 @@ export async function trainModel(
     const { status, ...training } = await train(model, { train: parts.train, validation }, trainConfig, {
       signal: options.signal,
       onEvent: options.onEvent,
-      maxSteps: options.maxSteps,
       replica,
     });
-    const metrics = {
-      validation: validation && (await evaluate(model, validation, replica)),
-      test: parts.test.rows > 0 ? await evaluate(model, parts.test, replica) : undefined,
-    };
-    const recordedConfig =
-      options.maxSteps === undefined ? trainConfig : { ...trainConfig, maxSteps: options.maxSteps };
+    const heldOut = await scoreHeldOut(model, parts, training.baseRates ?? {}, replica);
     const record: RunRecord = {
       id: randomUUID(),
       model: name,
@@ -189,10 +217,11 @@ export async function trainModel(
         findings: source.findings,
       },
       modelConfig,
-      trainConfig: recordedConfig,
+      trainConfig,
       parameters: model.params.count(),
       training,
-      metrics,
+      metrics: heldOut.metrics,
+      ...(heldOut.learning ? { learning: heldOut.learning } : {}),
     };
     return { model, record, replica };
   } catch (error) {
@@ -200,6 +229,25 @@ export async function trainModel(
     model.dispose();
     throw error;
   }
+}
+
+/** Metrics and the "did it learn?" checks on the validation and test parts, from one prediction of each. */
+async function scoreHeldOut(
+  model: EntireSpaceModel,
+  parts: TrainingSource['parts'],
+  baseRates: NonNullable<RunRecord['training']['baseRates']>,
+  replica?: ModelReplica,
+): Promise<{ metrics: RunRecord['metrics']; learning?: LearningAssessment }> {
+  const metrics: RunRecord['metrics'] = {};
+  const learning: LearningAssessment['parts'] = {};
+  for (const part of ['validation', 'test'] as const) {
+    const data = parts[part];
+    if (data.rows === 0) continue;
+    const predictions = await predictRows(model, data, undefined, replica);
+    metrics[part] = evaluateStages(predictions, data.labels, data.userIds);
+    learning[part] = assessPart(part, predictions, data.labels, baseRates);
+  }
+  return { metrics, learning: learningVerdict(learning) };
 }
 
 /** The device as the run used it: "CPU (wasm SIMD), 2 threads" when a replica shared the steps. */

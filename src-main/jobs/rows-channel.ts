@@ -8,9 +8,7 @@ type RowsRequest = { type: 'epoch'; epoch: number; batchSize: number } | { type:
 type RowsAnswer = { type: 'batch'; batch: EncodedDataset } | { type: 'end' } | { type: 'failed'; message: string };
 
 /** What crosses to a worker thread in place of rows streamed from the store: their count and a port to ask on. */
-export interface RemoteRows {
-  rows: number;
-  hasActionLabel: boolean;
+export interface RemoteRows extends Omit<TrainingRows, 'epoch'> {
   port: MessagePort;
 }
 
@@ -52,7 +50,8 @@ export function serveRows(rows: TrainingRows): { remote: RemoteRows; close(): Pr
     await batches?.return?.();
   };
   port.on('close', () => void close());
-  return { remote: { rows: rows.rows, hasActionLabel: rows.hasActionLabel, port: port2 }, close };
+  const remote = { rows: rows.rows, hasActionLabel: rows.hasActionLabel, counts: rows.counts, port: port2 };
+  return { remote, close };
 }
 
 /**
@@ -71,6 +70,7 @@ export function rowsFromPort(remote: RemoteRows): TrainingRows {
   return {
     rows: remote.rows,
     hasActionLabel: remote.hasActionLabel,
+    counts: remote.counts,
     async *epoch(epoch, batchSize) {
       port.postMessage({ type: 'epoch', epoch, batchSize } satisfies RowsRequest);
       let next: Promise<RowsAnswer> | undefined = ask();

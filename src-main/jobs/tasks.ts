@@ -6,7 +6,7 @@ import type { PscAnalysis, PscInput } from '../engine/psc/index.js';
 import type { RunRecord, TrainingSource } from '../engine/run.js';
 import type { SimulationStats, SimulatorConfig } from '../engine/simulate/simulator.js';
 import type { RunPredictions } from '../engine/store/runs.js';
-import type { TrainConfig, TrainEvent } from '../engine/train/trainer.js';
+import type { TrainEvent, TrainSettings } from '../engine/train/trainer.js';
 import type { EncodedDataset } from '../engine/data/dataset.js';
 import type { RemoteRows } from './rows-channel.js';
 
@@ -17,8 +17,7 @@ export type WorkerTask =
       model: string;
       source: WorkerTrainingSource;
       modelConfig?: Partial<ModelConfig>;
-      trainConfig?: Partial<TrainConfig>;
-      maxSteps?: number;
+      trainConfig?: Partial<TrainSettings>;
       backend?: BackendName;
       /** Threads for this model (a replica on the second; see TrainModelOptions.threads). */
       threads?: number;

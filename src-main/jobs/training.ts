@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { BackendName } from '../engine/backends/index.js';
 import type { EncodedDataset } from '../engine/data/dataset.js';
 import { DEFAULT_MODEL_CONFIG, type ModelConfig } from '../engine/models/index.js';
+import { mergeSettings } from '../../src-shared/settings.js';
 import { DEFAULT_SPLIT, loadFromProject, STREAM_ABOVE_ROWS } from '../engine/run.js';
 import { storedRows } from '../engine/store/read.js';
 import { isTrainingRows } from '../engine/train/rows.js';
 import type { Project } from '../engine/store/project.js';
 import { saveFailedRun, saveRun } from '../engine/store/runs.js';
-import { DEFAULT_TRAIN_CONFIG, type TrainConfig, type TrainEvent } from '../engine/train/trainer.js';
+import { resolveTrainSettings, type TrainEvent, type TrainSettings } from '../engine/train/trainer.js';
 import { createSplit, listSplits } from '../engine/store/splits.js';
 import type { JobContext } from './manager.js';
 import { oneAtATime } from './queue.js';
@@ -24,7 +25,8 @@ export interface TrainingJob {
   dataset: string;
   models: string[];
   modelConfig?: Partial<ModelConfig>;
-  trainConfig?: Partial<TrainConfig> & { maxSteps?: number };
+  /** `auto` values are resolved against the training part (the same way in the job and in each worker). */
+  trainConfig?: Partial<TrainSettings>;
   backend?: BackendName;
   slots: WorkerSlots;
   /** Shared by every job of the service: creating a dataset's split happens once. */
@@ -92,9 +94,11 @@ export async function runTraining(job: TrainingJob, context: JobContext): Promis
       },
     };
   };
-  const { maxSteps, ...trainConfig } = job.trainConfig ?? {};
-  const config: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, ...trainConfig };
-  const totalSteps = Math.min(maxSteps ?? Infinity, config.epochs * Math.ceil(parts.train.rows / config.batchSize));
+  const config = resolveTrainSettings(job.trainConfig, parts.train.rows);
+  const totalSteps = Math.min(
+    config.maxSteps ?? Infinity,
+    config.epochs * Math.ceil(parts.train.rows / config.batchSize),
+  );
   // The cores the models of this job would leave idle go to their replicas: one model alone on two cores
   // trains data-parallel, two models train side by side on one core each.
   const threads = Math.max(1, Math.floor(job.slots.size / Math.min(job.models.length, job.slots.size)));
@@ -123,8 +127,7 @@ export async function runTraining(job: TrainingJob, context: JobContext): Promis
               model,
               source: sourceFor(rows.train),
               modelConfig: job.modelConfig,
-              trainConfig,
-              maxSteps,
+              trainConfig: job.trainConfig,
               backend: job.backend,
               threads,
             },
@@ -165,7 +168,7 @@ export async function runTraining(job: TrainingJob, context: JobContext): Promis
             startedAt: startedAt.toISOString(),
             durationMs: Date.now() - startedAt.getTime(),
             error: error instanceof Error ? error.message.split('\n')[0] : String(error),
-            modelConfig: { ...DEFAULT_MODEL_CONFIG, ...job.modelConfig },
+            modelConfig: mergeSettings(DEFAULT_MODEL_CONFIG, job.modelConfig),
             trainConfig: config,
             backend: null,
           },

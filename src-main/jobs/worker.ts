@@ -22,7 +22,6 @@ async function run(task: WorkerTask): Promise<{ result: TaskResults[WorkerTask['
       const { model, record, replica } = await trainModel(task.model, source, {
         modelConfig: task.modelConfig,
         trainConfig: task.trainConfig,
-        maxSteps: task.maxSteps,
         threads: task.threads,
         onEvent: (event) => post({ type: 'train-event', event }),
       });

@@ -481,6 +481,12 @@ const truthSection: Section = {
           .join(', ') +
         '.',
     );
+    const unchecked = truth.unchecked ?? [];
+    if (unchecked.length > 0)
+      layout.paragraph(
+        `The data has only some true probabilities: ${unchecked.map((u) => u.reason).join('; ')}.`,
+        'note',
+      );
   },
 };
 

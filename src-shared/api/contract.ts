@@ -27,8 +27,11 @@ import type {
   TrainConfig,
   TrainEvent,
   Histogram,
+  LearningAssessment,
 } from '../types/index.js';
 import { BACKEND_NAMES, IMPORT_FORMATS, SIMULATOR_PRESET_NAMES, STAGES } from '../types/index.js';
+import type { TrainSettings } from '../types/index.js';
+import { checkSetting, MODEL_SETTINGS, TRAIN_SETTINGS, type Setting } from '../settings.js';
 import type { ApiErrorInfo } from './errors.js';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -53,6 +56,7 @@ const columnRoles = z
     action: z.array(z.string()),
     purchase: z.string(),
     user: z.string(),
+    userFeature: z.boolean(),
     categorical: z.array(z.string()),
     multiHot: z.array(z.string()),
     dense: z.array(z.string()),
@@ -64,51 +68,33 @@ const columnRoles = z
   .partial()
   .strict();
 
-const modelConfig = z
-  .object({
-    embeddingDim: z.number().int().min(1).max(256),
-    tower: z
-      .object({
-        hidden: z.array(z.number().int().min(1).max(4096)).max(8),
-        activation: z.enum(['relu', 'tanh', 'sigmoid', 'elu', 'linear']),
-        dropout: z.number().min(0).max(0.9),
-      })
-      .partial()
-      .strict(),
-    lossWeights: z.record(z.string(), z.number().min(0)),
-    constraint: z
-      .object({
-        lambda: z.number().min(0),
-        layers: z.enum(['hidden', 'all']),
-        distance: z.enum(['l2', 'cosine']),
-        gradient: z.enum(['both', 'cvr-only']),
-      })
-      .partial()
-      .strict(),
-    seed: z.number().int(),
-    embedding: z.enum(['sparse', 'dense']),
-  })
-  .partial()
-  .strict();
+/** A setting's schema: the declaration's own check, so the API refuses what the CLI and the form refuse, in their words. */
+function settingSchema(setting: Setting) {
+  return z.custom<unknown>((value) => checkSetting(setting, value) === undefined, {
+    error: (issue) => checkSetting(setting, issue.input),
+  });
+}
 
-const trainConfig = z
-  .object({
-    epochs: z.number().int().min(1).max(1000),
-    batchSize: z
-      .number()
-      .int()
-      .min(1)
-      .max(1 << 20),
-    learningRate: z.number().positive().max(10),
-    weightDecay: z.number().min(0),
-    seed: z.number().int(),
-    patience: z.number().int().min(1).nullable(),
-    progressIntervalMs: z.number().int().min(0),
-    /** Stop each model after this many steps (a quick look, and the end-to-end tests); absent = every epoch. */
-    maxSteps: z.number().int().min(1),
-  })
-  .partial()
-  .strict();
+/** A group's settings as a nested, partial, strict object (tower.hidden → { tower: { hidden } }). */
+function groupSchema(settings: Record<string, Setting>) {
+  const shape: Record<string, z.ZodType> = {};
+  const nested: Record<string, Record<string, z.ZodType>> = {};
+  for (const setting of Object.values(settings)) {
+    const [head, leaf] = setting.path.split('.');
+    if (leaf === undefined) shape[head] = settingSchema(setting).optional();
+    else (nested[head] ??= {})[leaf] = settingSchema(setting).optional();
+  }
+  for (const [head, fields] of Object.entries(nested)) shape[head] = z.object(fields).strict().optional();
+  return z.object(shape).strict();
+}
+
+type Nested<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : Partial<T[K]>) : T[K] };
+/** What a request may set of a model's configuration: any field, nested parts (tower, constraint) field by field. */
+export type ModelConfigRequest = Nested<ModelConfig>;
+export type TrainConfigRequest = Partial<TrainSettings>;
+
+const modelConfig = groupSchema(MODEL_SETTINGS) as unknown as z.ZodType<ModelConfigRequest, ModelConfigRequest>;
+const trainConfig = groupSchema(TRAIN_SETTINGS) as unknown as z.ZodType<TrainConfigRequest, TrainConfigRequest>;
 
 const part = z.enum(['validation', 'test']);
 
@@ -134,7 +120,8 @@ export interface AppInfo {
   backend: BackendInfo;
   models: ModelDescription[];
   presets: SimulatorPresetInfo[];
-  defaults: { model: ModelConfig; train: TrainConfig };
+  /** Declared in src-shared/settings.ts; `auto` training values are resolved per dataset (training.plan). */
+  defaults: { model: ModelConfig; train: TrainSettings };
   project: ProjectSummary | null;
 }
 
@@ -166,6 +153,8 @@ export interface RunSummary {
   startedAt: string;
   backend: BackendInfo | null;
   metrics: { validation?: StageMetrics; test?: StageMetrics };
+  /** Did it learn? Absent for failed or cancelled runs and runs trained before the check existed. */
+  learning?: LearningAssessment;
   error?: string;
 }
 
@@ -206,6 +195,18 @@ export interface StageCurves {
   reliability: Reliability;
   /** Score distributions of the positive and negative rows, on the same edges. */
   scores: { positive: Histogram; negative: Histogram };
+}
+
+/** What a training would do on a dataset, before it starts: the Train view shows it beside the Start button. */
+export interface TrainingPlan {
+  dataset: string;
+  /** Rows of the training part: the stored split's, or what the default split would give (splitStored false). */
+  trainRows: number;
+  splitStored: boolean;
+  /** The settings every model would train with: `auto` values resolved, each with its reason (config.auto). */
+  config: TrainConfig;
+  /** What the data can support: stages it cannot test, AUC intervals too wide to rank models. */
+  findings: Finding[];
 }
 
 export interface ResultsView {
@@ -306,6 +307,7 @@ export const PARAMS = {
       backend: z.enum(BACKEND_NAMES).optional(),
     })
     .strict(),
+  'training.plan': z.object({ dataset: name, trainConfig: trainConfig.optional() }).strict(),
   'runs.list': z.object({}).strict(),
   'runs.get': z.object({ id: z.string().min(1) }).strict(),
   'results.compare': z.object({ runIds, part: part.optional() }).strict(),
@@ -348,6 +350,7 @@ export interface Results {
   'datasets.import': JobRef;
   'datasets.simulate': JobRef;
   'training.start': JobRef;
+  'training.plan': TrainingPlan;
   'runs.list': RunSummary[];
   'runs.get': RunDetail;
   'results.compare': ResultsView;

@@ -13,8 +13,16 @@ export interface ColumnRoles {
   action?: string[];
   /** The purchase label on the whole exposure space (CTCVR); '' when still to be picked. */
   purchase: string;
-  /** Groups rows per user for GAUC and user splits; the column may also be a categorical feature. */
+  /** Groups rows per user for GAUC and user splits; by default also a categorical feature (see userFeature). */
   user?: string;
+  /**
+   * Whether the user column is also a categorical feature: absent or true = yes, false = the user key only.
+   * The encoders add the user column to the categorical features when it is not listed already (it need not be
+   * in `categorical`); its values seen fewer than 2 times in the fitted rows share id 0, whatever the minimum
+   * count, so its table stays bounded. A saved encoding lists its categorical fields explicitly and is scored
+   * with exactly those, so encodings saved before this switch existed keep meaning what they meant.
+   */
+  userFeature?: boolean;
   categorical: string[];
   /**
    * Bags of tokens in one cell joined by `|` (e.g. interest tags "3|17|42"), pooled into one embedding.

@@ -3,3 +3,4 @@ export * from './data.js';
 export * from './metrics.js';
 export * from './psc.js';
 export * from './training.js';
+export * from './learning.js';

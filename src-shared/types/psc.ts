@@ -86,6 +86,16 @@ export interface ProbabilityErrors {
 /** Keyed by stage (ctr, avr, cvr, ctavr, ctcvr, buyGivenAction, buyGivenNoAction, chainedCtcvr, pscGap). */
 export type TruthErrors = Record<string, { exposure: ProbabilityErrors; clicked: ProbabilityErrors }>;
 
+/** A stage the truth could not check because the data lacks its true-probability column. */
+export interface UncheckedTruth {
+  /** A key of TruthErrors: ctr, avr, cvr, ctavr, ctcvr, buyGivenAction, buyGivenNoAction, chainedCtcvr, pscGap. */
+  stage: string;
+  /** The missing column, e.g. true_ctcvr. */
+  column: string;
+  /** What to tell a person: "no true_ctcvr column: CTCVR not checked against the truth". */
+  reason: string;
+}
+
 export interface OracleAuc {
   ctr_auc: number;
   cvr_auc: number;
@@ -209,10 +219,18 @@ export interface PscAnalysis {
   /** Every (chained, constrained) pair present: constrained pCVR − chained pAVR·P(b|a,c). */
   estimates: EstimatePair[];
   slices: { field: string; slices: SliceGap[] }[];
+  /**
+   * Against the true probabilities, for data with true_* columns (the simulator writes all of them); null without
+   * any. A file with only some of them is checked on the stages it has: the others have no errors, NaN oracle AUCs,
+   * and are listed in `unchecked`. The truth's implied gap and decomposition need true_ctr and true_cvr (and the
+   * split of purchases); without them the implied gap is 'none' and the decomposition null.
+   */
   truth: {
     psc: Omit<ModelPsc, 'role'>;
     errors: Record<string, TruthErrors>;
     oracleAuc: OracleAuc;
+    /** The stages not checked for want of their column; empty with the simulator's full truth. */
+    unchecked: UncheckedTruth[];
   } | null;
   comparison: ModelComparison;
 }

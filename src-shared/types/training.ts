@@ -4,6 +4,8 @@
  */
 import type { Finding, SplitFractions } from './data.js';
 import type { StageMetrics } from './metrics.js';
+import type { LearningAssessment } from './learning.js';
+import { autoTrainValues, mergeSettings, settingDefaults } from '../settings.js';
 
 /** Every stage of exposure → click → in-shop action → purchase that a model may predict, in funnel order. */
 export const STAGES = ['ctr', 'avr', 'cvr', 'ctavr', 'ctcvr', 'buyGivenAction', 'buyGivenNoAction'] as const;
@@ -41,13 +43,6 @@ export interface ConstraintConfig {
   gradient: 'both' | 'cvr-only';
 }
 
-export const DEFAULT_CONSTRAINT: ConstraintConfig = {
-  lambda: 1e-2,
-  layers: 'hidden',
-  distance: 'l2',
-  gradient: 'both',
-};
-
 export interface ModelConfig {
   embeddingDim: number;
   tower: TowerConfig;
@@ -62,16 +57,17 @@ export interface ModelConfig {
    * touches; 'dense' is the plain tfjs path, and what configs without this field (older saved models) mean.
    */
   embedding?: EmbeddingMode;
+  /**
+   * 'base-rate' (default): before the first step each tower's output bias is set to the logit of its stage's rate
+   * in the training rows, so a model starts at the constant predictor instead of at 50%; 'zero' keeps the random
+   * start (what configs without this field mean).
+   */
+  outputBias?: 'base-rate' | 'zero';
 }
 
-export const DEFAULT_MODEL_CONFIG: ModelConfig = {
-  embeddingDim: 8,
-  tower: { hidden: [64, 32], activation: 'relu', dropout: 0 },
-  lossWeights: {},
-  constraint: DEFAULT_CONSTRAINT,
-  seed: 1,
-  embedding: 'sparse',
-};
+/** Declared in src-shared/settings.ts with the rest of every setting. */
+export const DEFAULT_MODEL_CONFIG = settingDefaults('model') as unknown as ModelConfig;
+export const DEFAULT_CONSTRAINT: ConstraintConfig = DEFAULT_MODEL_CONFIG.constraint;
 
 /** What the CLI, the UI and docs/models.md say about a model. */
 export interface ModelInfo {
@@ -90,6 +86,13 @@ export interface ModelInfo {
   lossIsRowMean?: boolean;
 }
 
+/** What early stopping watches on the validation rows. */
+export type EarlyStopMonitor = 'loss' | 'cvr_auc';
+
+/** The settings that `auto` derives from the training rows (see autoTrainValues in src-shared/settings.ts). */
+export type AutoSetting = 'epochs' | 'batchSize' | 'learningRate' | 'minSteps';
+
+/** A training as it runs: every value resolved (see TrainSettings for what a person may ask for). */
 export interface TrainConfig {
   epochs: number;
   batchSize: number;
@@ -98,21 +101,58 @@ export interface TrainConfig {
   weightDecay: number;
   /** Seeds the shuffling; the model's own seed fixes initial weights and dropout. */
   seed: number;
-  /** Stop after this many epochs without a better validation CVR AUC; null trains every epoch. */
+  /**
+   * 'loss' (default): the model's own loss terms on the validation rows, weighted as in training (the
+   * constraint, a term of the parameters alone, left out); 'cvr_auc': validation CVR AUC, noisier on few purchases.
+   */
+  monitor: EarlyStopMonitor;
+  /** Stop after this many epochs without a better validation measure; null trains every epoch. */
   patience: number | null;
+  /** Early stopping may not stop a model before this many optimiser steps. */
+  minSteps: number;
+  /** Stop after this many optimiser steps in all; absent trains every epoch. */
+  maxSteps?: number;
   /** Minimum time between step events, so a UI over IPC is not flooded. */
   progressIntervalMs: number;
+  /** The settings that were `auto`, each with how its value was derived from the data. */
+  auto?: Partial<Record<AutoSetting, string>>;
 }
 
-export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
-  epochs: 5,
-  batchSize: 1024,
-  learningRate: 1e-3,
-  weightDecay: 0,
-  seed: 1,
-  patience: 2,
-  progressIntervalMs: 250,
-};
+/** What a person may ask for: `auto` where the value is best derived from the data. */
+export interface TrainSettings extends Omit<TrainConfig, AutoSetting | 'maxSteps' | 'auto'> {
+  epochs: number | 'auto';
+  batchSize: number | 'auto';
+  learningRate: number | 'auto';
+  minSteps: number | 'auto';
+  maxSteps: number | null;
+}
+
+/** Declared in src-shared/settings.ts with the rest of every setting. */
+export const DEFAULT_TRAIN_SETTINGS = settingDefaults('train') as unknown as TrainSettings;
+
+/** The settings (defaults for what is not given) with every `auto` derived from the training part's size. */
+export function resolveTrainSettings(settings: Partial<TrainSettings> | undefined, trainRows: number): TrainConfig {
+  const asked = mergeSettings(DEFAULT_TRAIN_SETTINGS, settings);
+  const chosen = (value: number | 'auto') => (value === 'auto' ? undefined : value);
+  const derived = autoTrainValues(trainRows, { batchSize: chosen(asked.batchSize), epochs: chosen(asked.epochs) });
+  const auto: Partial<Record<AutoSetting, string>> = {};
+  const resolve = (name: AutoSetting): number => {
+    const value = asked[name];
+    if (value !== 'auto') return value;
+    auto[name] = derived.reasons[name];
+    return derived[name];
+  };
+  const { maxSteps, ...rest } = asked;
+  return {
+    ...rest,
+    epochs: resolve('epochs'),
+    batchSize: resolve('batchSize'),
+    learningRate: resolve('learningRate'),
+    minSteps: resolve('minSteps'),
+    ...(maxSteps === null ? {} : { maxSteps }),
+    ...(Object.keys(auto).length ? { auto } : {}),
+  };
+}
 
 /** A tagged union so it crosses IPC and worker boundaries as plain data. */
 export type TrainEvent =
@@ -124,19 +164,33 @@ export type TrainEvent =
       losses: Record<string, number>;
       samplesPerSecond: number;
     }
-  | { type: 'epoch'; epoch: number; trainLoss: Record<string, number>; validation?: StageMetrics; improved: boolean };
+  | {
+      type: 'epoch';
+      epoch: number;
+      trainLoss: Record<string, number>;
+      validation?: StageMetrics;
+      validationLoss?: number;
+      /** The measure early stopping watches (TrainConfig.monitor) is the best so far. */
+      improved: boolean;
+    };
 
 export interface EpochSummary {
   epoch: number;
   trainLoss: Record<string, number>;
   validation?: StageMetrics;
+  /** The model's own loss terms on the validation rows, weighted, without the constraint (see lossOn). */
+  validationLoss?: number;
 }
 
 export interface TrainResult {
   status: 'completed' | 'early-stopped' | 'cancelled';
   epochsRun: number;
-  /** The epoch whose weights the model holds at the end (the best by validation CVR AUC, when validated). */
+  /** The epoch whose weights the model holds at the end (the best by the monitored measure, when validated). */
   bestEpoch: number | null;
+  /** Why it stopped before its last epoch, in words ("validation loss did not improve for 3 epochs after epoch 7"). */
+  stopReason?: string;
+  /** Each stage's rate in the training rows: where output biases start, and the constant predictor's values. */
+  baseRates?: Partial<Record<Stage, number>>;
   /** Mean loss terms over windows of steps, for the loss curves. */
   curve: { step: number; epoch: number; losses: Record<string, number> }[];
   epochs: EpochSummary[];
@@ -189,6 +243,8 @@ export interface RunRecord {
   training: Omit<TrainResult, 'status'>;
   /** Metrics on the held-out splits, with the weights of the best epoch. */
   metrics: { validation?: StageMetrics; test?: StageMetrics };
+  /** Did it learn? Each stage against the constant predictor on the held-out parts; absent in older runs. */
+  learning?: LearningAssessment;
   savedTo?: string;
   /** Set when the data came from a project: the run and every row's predictions are stored there. */
   storedIn?: { project: string; dataset: string; split: string };

@@ -12,7 +12,7 @@ import { trainRun } from '../../src-main/engine/run.js';
 import { openProject, type Project } from '../../src-main/engine/store/project.js';
 import { readDataset } from '../../src-main/engine/store/read.js';
 import { listRuns, readPredictions, readRun, saveFailedRun } from '../../src-main/engine/store/runs.js';
-import { DEFAULT_TRAIN_CONFIG, train } from '../../src-main/engine/train/trainer.js';
+import { resolveTrainSettings, train } from '../../src-main/engine/train/trainer.js';
 import { Random } from '../../src-main/engine/random.js';
 import { syntheticFunnel } from '../helpers/synthetic.js';
 
@@ -34,7 +34,7 @@ describe('train with maxSteps', () => {
   it('stops after that many steps in all, validating the epoch it stops in', async () => {
     await initBackend('cpu');
     const data = syntheticFunnel(1000);
-    const config = { ...DEFAULT_TRAIN_CONFIG, epochs: 10, batchSize: 256, patience: null, progressIntervalMs: 0 };
+    const config = resolveTrainSettings({ epochs: 10, batchSize: 256, patience: null, progressIntervalMs: 0 }, 10_000);
     const model = createModel('esmm', data.schema, {
       ...DEFAULT_MODEL_CONFIG,
       embeddingDim: 4,
@@ -42,17 +42,23 @@ describe('train with maxSteps', () => {
     });
     try {
       const steps: number[] = [];
-      const result = await train(model, { train: data, validation: data }, config, {
-        maxSteps: 6,
-        onEvent: (event) => event.type === 'step' && steps.push((event.epoch - 1) * event.stepsPerEpoch + event.step),
-      });
+      const result = await train(
+        model,
+        { train: data, validation: data },
+        { ...config, maxSteps: 6 },
+        {
+          onEvent: (event) => event.type === 'step' && steps.push((event.epoch - 1) * event.stepsPerEpoch + event.step),
+        },
+      );
       // 4 steps an epoch: the second epoch stops after its second step.
       expect(steps).toEqual([1, 2, 3, 4, 5, 6]);
       expect(result.status).toBe('completed');
       expect(result.epochsRun).toBe(2);
       expect(result.epochs.map((e) => e.validation?.cvr_auc).every(Number.isFinite)).toBe(true);
       expect(result.curve.at(-1)).toMatchObject({ step: 6, epoch: 2 });
-      await expect(train(model, { train: data }, config, { maxSteps: 0 })).rejects.toThrow('maxSteps must be ≥ 1');
+      await expect(train(model, { train: data }, { ...config, maxSteps: 0 })).rejects.toThrow(
+        'stop after steps must be a whole number from 1',
+      );
     } finally {
       model.dispose();
     }
@@ -155,7 +161,7 @@ describe('the project store', () => {
         durationMs: 1500,
         error: 'the constraint has no layer to tie',
         modelConfig: DEFAULT_MODEL_CONFIG,
-        trainConfig: DEFAULT_TRAIN_CONFIG,
+        trainConfig: resolveTrainSettings({}, 10_000),
         backend: null,
       },
       { dataset: 'funnel', split: 'random' },

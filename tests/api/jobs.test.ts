@@ -172,7 +172,7 @@ describe('worker tasks', () => {
       model: 'esmm',
       source,
       modelConfig: { embeddingDim: 4, tower: { hidden: [8], activation: 'relu', dropout: 0 } },
-      maxSteps: 5,
+      trainConfig: { maxSteps: 5 },
       backend: 'wasm',
       threads: 2,
     });

@@ -51,7 +51,7 @@ describe('the API service on a project', () => {
       ['taobao-like', 0.78],
     ]);
     expect(info.backend.name).toBe('wasm');
-    expect(info.defaults.train.batchSize).toBe(1024);
+    expect(info.defaults.train.batchSize).toBe('auto');
     expect(info.project?.path).toBe(projectPath);
     expect(existsSync(join(dir, '.lab-uploads'))).toBe(false);
     expect(info.project?.datasets.map((d) => [d.name, d.rows, d.simulated])).toEqual([['funnel', 12000, false]]);

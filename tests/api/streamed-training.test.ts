@@ -55,6 +55,7 @@ describe('training rows over a port', () => {
     const failing: TrainingRows = {
       rows: 10,
       hasActionLabel: false,
+      counts: { rows: 10, clicks: 0, clickedActions: null, clickedActionPurchases: null, clickedPurchases: 0 },
       async *epoch(): AsyncGenerator<EncodedDataset> {
         yield data;
         throw new Error('the store went away');
@@ -72,6 +73,7 @@ describe('training rows over a port', () => {
     const endless: TrainingRows = {
       rows: 1,
       hasActionLabel: false,
+      counts: { rows: 1, clicks: 0, clickedActions: null, clickedActionPurchases: null, clickedPurchases: 0 },
       async *epoch(): AsyncGenerator<EncodedDataset> {
         try {
           for (;;) yield data;

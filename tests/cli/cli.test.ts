@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cli } from '../helpers/cli.js';
+import { openProject } from '../../src-main/engine/store/project.js';
+import { listRuns } from '../../src-main/engine/store/runs.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const sample = join(root, 'assets/samples/funnel-sample.csv');
@@ -118,7 +120,7 @@ describe('esmc-lab CLI', () => {
       'cpu',
     );
     expect(code).toBe(0);
-    expect(stdout).toMatch(/model\s+status\s+best epoch\s+cvr_auc/);
+    expect(stdout).toMatch(/model\s+status\s+learned\s+best epoch\s+cvr_auc/);
     expect(stdout).toContain('esm2');
     expect(stdout).toContain('CPU (JavaScript)');
   });
@@ -128,7 +130,10 @@ describe('esmc-lab CLI', () => {
       [['train'], /--data is required/],
       [['train', '--data', sample, '--model', 'esmx'], /Unknown model "esmx"/],
       [['train', '--data', sample, '--split', '0.5,0.5'], /--split must be three fractions/],
-      [['train', '--data', sample, '--epochs', 'two'], /--epochs must be a number/],
+      [
+        ['train', '--data', sample, '--epochs', 'two'],
+        /--epochs: epochs must be a whole number from 1 to 1,000, or auto; got "two"/,
+      ],
       [['train', '--data', sample, '--backend', 'tpu'], /--backend must be one of node-gpu, webgpu, node, wasm, cpu/],
       [['train', '--data', sample, '--frobnicate'], /Unknown option '--frobnicate'/],
       [['train', '--data', sample, '--loss-weights', 'ctr'], /--loss-weights takes term=weight pairs/],
@@ -152,6 +157,87 @@ describe('esmc-lab CLI', () => {
     const result = await cli('train', '--data', bad);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/bad\.csv:3:3/);
+  });
+
+  it('takes --roles in train, psc and evaluate, as import does', async () => {
+    const help = await Promise.all(['train', 'psc', 'evaluate', 'import'].map((command) => cli(command, '--help')));
+    for (const { stdout } of help) expect(stdout).toContain('userFeature=false');
+    // Applied: a user column the file lacks is named.
+    for (const command of ['train', 'psc']) {
+      const { code, stderr } = await cli(command, '--data', sample, '--roles', 'user=nobody', '--epochs', '1');
+      expect(code, command).toBe(1);
+      expect(stderr).toContain('the user column "nobody" is not in the header');
+    }
+    const usage = await cli('train', '--data', sample, '--roles', 'userFeature=maybe');
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain('userFeature must be true or false');
+    const onProject = await cli('psc', '--project', join(workdir, 'none.duckdb'), '--dataset', 'd', '--roles', 'a=b');
+    expect(onProject.code).toBe(2);
+
+    const train = (...roles: string[]) =>
+      cli('train', '--data', sample, '--model', 'esmm', '--epochs', '1', '--backend', 'cpu', '--json', ...roles);
+    const [withUser, withoutUser] = [await train(), await train('--roles', 'userFeature=false')];
+    expect(withUser.code, withUser.stderr).toBe(0);
+    expect(withoutUser.code, withoutUser.stderr).toBe(0);
+    const parametersOf = (stdout: string) => (JSON.parse(stdout) as { parameters: number }).parameters;
+    expect(parametersOf(withoutUser.stdout)).toBeLessThan(parametersOf(withUser.stdout));
+
+    const model = join(workdir, 'roles.esmc');
+    expect((await cli('train', '--data', sample, '--model', 'esmm', '--epochs', '1', '--save', model)).code).toBe(0);
+    const scored = await cli('evaluate', '--model-file', model, '--data', sample, '--roles', 'user=item_id', '--json');
+    expect(scored.code, scored.stderr).toBe(0);
+    const fixed = await cli('evaluate', '--model-file', model, '--data', sample, '--roles', 'userFeature=false');
+    expect(fixed.code).toBe(2);
+    expect(fixed.stderr).toContain("the model's saved encoding fixes its features");
+  });
+
+  it('analyses PSC on a project dataset, storing the runs, and names the truth it cannot check', async () => {
+    const simulated = join(workdir, 'sim.csv');
+    const projectPath = join(workdir, 'psc.duckdb');
+    expect((await cli('simulate', '--preset', 'paper-like', '--rows', '2000', '--out', simulated)).code).toBe(0);
+    const imported = await cli('import', '--project', projectPath, '--data', simulated, '--name', 'sim', '--json');
+    expect(imported.code, imported.stderr).toBe(0);
+    const common = ['--model', 'chain,esmc', '--epochs', '1', '--backend', 'cpu'];
+    const result = await cli('psc', '--project', projectPath, '--dataset', 'sim', ...common, '--json');
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/stored 2 runs in .*psc\.duckdb/);
+    const analysis = JSON.parse(result.stdout) as {
+      models: Record<string, unknown>;
+      truth: { unchecked: unknown[]; oracleAuc: Record<string, number>; errors: Record<string, unknown> } | null;
+    };
+    expect(Object.keys(analysis.models)).toEqual(['chain', 'esmc']);
+    expect(analysis.truth?.unchecked).toEqual([]);
+    expect(analysis.truth?.oracleAuc.ctcvr_auc).toBeGreaterThan(0.5);
+    const project = await openProject(projectPath);
+    try {
+      const runs = await listRuns(project);
+      expect(runs.map((run) => `${run.model} on ${run.dataset}`).sort()).toEqual(['chain on sim', 'esmc on sim']);
+      for (const run of runs) expect(run.status).toMatch(/^(completed|early-stopped)$/);
+    } finally {
+      project.close();
+    }
+
+    // A file with only true_ctr, true_avr and true_cvr: those are checked, the others named.
+    const lines = readFileSync(simulated, 'utf8').trim().split('\n');
+    const header = lines[0].split(',');
+    const kept = header
+      .map((name, i) => [name, i] as const)
+      .filter(([name]) => !name.startsWith('true_') || ['true_ctr', 'true_avr', 'true_cvr'].includes(name));
+    const partial = join(workdir, 'partial.csv');
+    writeFileSync(
+      partial,
+      lines
+        .map((line) => {
+          const cells = line.split(',');
+          return kept.map(([, i]) => cells[i]).join(',');
+        })
+        .join('\n') + '\n',
+    );
+    const described = await cli('psc', '--data', partial, ...common);
+    expect(described.code, described.stderr).toBe(0);
+    expect(described.stdout).toContain('no true_ctcvr column: CTCVR not checked against the truth');
+    expect(described.stdout).toMatch(/model\s+ctr rmse\s+avr rmse\s+cvr rmse/);
+    expect(described.stdout).toMatch(/oracle ctr_auc [\d.]+, cvr_auc [\d.]+, avr_auc/);
   });
 
   it('runs as the installed command', () => {

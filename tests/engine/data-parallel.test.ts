@@ -5,7 +5,7 @@ import { createModel, DEFAULT_MODEL_CONFIG, type ModelConfig } from '../../src-m
 import { combineGradients, hostGradients } from '../../src-main/engine/train/gradients.js';
 import { predictRows } from '../../src-main/engine/train/predict.js';
 import { ModelReplica } from '../../src-main/engine/train/replica.js';
-import { DEFAULT_TRAIN_CONFIG, train, type TrainConfig } from '../../src-main/engine/train/trainer.js';
+import { resolveTrainSettings, train, type TrainConfig } from '../../src-main/engine/train/trainer.js';
 import { syntheticFunnel } from '../helpers/synthetic.js';
 import type { SparseLookup } from '../../src-main/engine/layers/embedding.js';
 import { DEFAULT_SPLIT, splitRows, takeSplit } from '../../src-main/engine/data/split.js';
@@ -23,15 +23,17 @@ const config: ModelConfig = {
   tower: { hidden: [8, 4], activation: 'relu', dropout: 0 },
   embedding: 'sparse',
 };
-const trainConfig: TrainConfig = {
-  ...DEFAULT_TRAIN_CONFIG,
-  epochs: 1,
-  // Odd: the halves differ by a row, so a wrong weighting of the parts shows.
-  batchSize: 513,
-  learningRate: 0.01,
-  weightDecay: 1e-4,
-  patience: null,
-};
+const trainConfig: TrainConfig = resolveTrainSettings(
+  {
+    epochs: 1,
+    // Odd: the halves differ by a row, so a wrong weighting of the parts shows.
+    batchSize: 513,
+    learningRate: 0.01,
+    weightDecay: 1e-4,
+    patience: null,
+  },
+  10_000,
+);
 const trainRows = takeRows(
   data,
   Int32Array.from({ length: 2048 }, (_, i) => i),
@@ -198,7 +200,7 @@ it('fails the training with the reason when the replica goes away mid-run, and n
 it('after a run, a replica computes with the weights the model has now, not those it shared during the run', async () => {
   const model = createModel('esmm', data.schema, config);
   const replica = await ModelReplica.start(model);
-  await train(model, { train: trainRows }, { ...trainConfig, batchSize: 512 }, { replica, maxSteps: 2 });
+  await train(model, { train: trainRows }, { ...trainConfig, batchSize: 512, maxSteps: 2 }, { replica });
   expect(replica.requestsServed).toBe(2);
   const other = createModel('esmm', data.schema, { ...config, seed: config.seed + 1 });
   model.params.assign(await other.params.read());
@@ -238,7 +240,7 @@ it('trainModel with two threads trains, evaluates and hands back its replica for
   const big = syntheticFunnel(50_000, 9);
   const parts = takeSplit(big, splitRows(big.rows, DEFAULT_SPLIT, 1));
   const source = { parts, schema: big.schema, findings: [], path: 'synthetic', sha256: '', rows: big.rows };
-  const options = { modelConfig: config, trainConfig: { ...trainConfig, batchSize: 1024 }, maxSteps: 12 };
+  const options = { modelConfig: config, trainConfig: { ...trainConfig, batchSize: 1024, maxSteps: 12 } };
   const one = await trainModel('esmc', source, { ...options, threads: 1 });
   const two = await trainModel('esmc', source, { ...options, threads: 2 });
   expect(one.replica).toBeUndefined();

@@ -5,7 +5,7 @@ import { initBackend } from '../../src-main/engine/backends/index.js';
 import { takeRows } from '../../src-main/engine/data/dataset.js';
 import { createModel, DEFAULT_MODEL_CONFIG, type ModelConfig } from '../../src-main/engine/models/index.js';
 import { predictRows } from '../../src-main/engine/train/predict.js';
-import { DEFAULT_TRAIN_CONFIG, labelTensors, train } from '../../src-main/engine/train/trainer.js';
+import { resolveTrainSettings, labelTensors, train } from '../../src-main/engine/train/trainer.js';
 import { syntheticFunnel } from '../helpers/synthetic.js';
 
 /**
@@ -89,14 +89,16 @@ describe.each(['esmm', 'esm2', 'esmc', 'esms'])('%s fast path', (name) => {
   it('lazy Adam equals dense Adam on the rows touched, and leaves the others alone', async () => {
     const { plain, fast } = pair(name);
     const before = (await fast.params.read()).embedding.data;
-    const settings = {
-      ...DEFAULT_TRAIN_CONFIG,
-      epochs: 3,
-      batchSize: batch.rows,
-      learningRate: 0.01,
-      patience: null,
-      weightDecay: 1e-3,
-    };
+    const settings = resolveTrainSettings(
+      {
+        epochs: 3,
+        batchSize: batch.rows,
+        learningRate: 0.01,
+        patience: null,
+        weightDecay: 1e-3,
+      },
+      10_000,
+    );
     await train(plain, { train: batch }, settings);
     await train(fast, { train: batch }, settings);
     const [a, b] = [await plain.params.read(), await fast.params.read()];

@@ -14,7 +14,7 @@ import {
 } from '../../src-main/engine/models/index.js';
 import { loadModel, saveModel } from '../../src-main/engine/train/checkpoint.js';
 import { predictRows } from '../../src-main/engine/train/predict.js';
-import { DEFAULT_TRAIN_CONFIG, labelTensors, train, type TrainConfig } from '../../src-main/engine/train/trainer.js';
+import { resolveTrainSettings, labelTensors, train, type TrainConfig } from '../../src-main/engine/train/trainer.js';
 import type { Tower } from '../../src-main/engine/layers/mlp.js';
 import { syntheticFunnel } from '../helpers/synthetic.js';
 
@@ -23,7 +23,10 @@ const small: ModelConfig = {
   embeddingDim: 4,
   tower: { hidden: [16, 8], activation: 'relu', dropout: 0 },
 };
-const quick: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, epochs: 8, batchSize: 256, learningRate: 1e-2, patience: null };
+const quick: TrainConfig = resolveTrainSettings(
+  { epochs: 8, batchSize: 256, learningRate: 1e-2, patience: null },
+  10_000,
+);
 const data = syntheticFunnel(4000, 11);
 const order = Int32Array.from({ length: data.rows }, (_, i) => i);
 const trainRows = takeRows(data, order.subarray(0, 3000));
@@ -203,7 +206,7 @@ describe('training', () => {
   it('rejects an invalid configuration with every problem named', async () => {
     const model = createModel('esmm', data.schema, small);
     await expect(train(model, { train: trainRows }, { ...quick, epochs: 0, learningRate: -1 })).rejects.toThrow(
-      /epochs must be a whole number ≥ 1; learning rate must be > 0/,
+      'epochs must be a whole number from 1 to 1,000, or auto; got 0; learning rate must be a number above 0 and at most 10, or auto; got -1',
     );
     model.dispose();
   });

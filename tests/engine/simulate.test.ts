@@ -262,8 +262,13 @@ describe('writeSimulation', () => {
     const path = tempPath('csv');
     await writeSimulation(config, path, { format: 'csv' });
     const { roles, dataset, encoding } = await loadCsvDataset(path);
-    // The simulator also uses user_id as a feature; the loader only suggests it as the user key.
-    expect({ ...roles, categorical: ['user_id', ...roles.categorical] }).toEqual(expected.encoding.roles);
+    // The loader recognises the simulator's layout (user and item keys); the user key is a feature by default,
+    // so the loader's encoding has the simulator's own categorical fields, user_id first.
+    expect({ ...roles, categorical: ['user_id', ...roles.categorical] }).toEqual({
+      ...expected.encoding.roles,
+      item: 'item_id',
+    });
+    expect(encoding.categorical.map((f) => f.name)).toEqual(expected.encoding.categorical.map((f) => f.name));
     expect(encoding.multiHot?.[0].maxLength).toBe(6);
     expect(firstDifference(dataset.labels.purchase, expected.dataset.labels.purchase)).toBe(-1);
     expect(firstDifference(dataset.truth!.true_psc_gap, expected.dataset.truth!.true_psc_gap)).toBe(-1);
@@ -386,8 +391,10 @@ describe('esmc-lab simulate', () => {
     const { dataset, encoding } = await loadCsvDataset(out);
     expect(dataset.rows).toBe(2000);
     expect(dataset.truth!.true_psc_gap.every((gap) => gap === 0)).toBe(true);
-    expect(encoding.categorical[0].name).toBe('item_id');
-    expect(Math.max(...encoding.categorical[0].vocabulary.map(Number))).toBe(40);
+    // The user key is also a feature, first; then the simulator's item id.
+    expect(encoding.categorical.slice(0, 2).map((f) => f.name)).toEqual(['user_id', 'item_id']);
+    expect(encoding.categorical[0].vocabulary).toHaveLength(30);
+    expect(Math.max(...encoding.categorical[1].vocabulary.map(Number))).toBe(40);
     expect(new Set(dataset.userIds).size).toBe(30);
   });
 

@@ -47,7 +47,8 @@ describe('openProject', () => {
       const [dataset] = await project.datasets();
       expect(dataset.name).toBe('funnel');
       expect(dataset.rows).toBe(12000);
-      expect(dataset.encoding.categorical.map((f) => f.name)).toEqual(['item_id', 'category', 'position']);
+      // The user key is also a feature (first), unless userFeature is false.
+      expect(dataset.encoding.categorical.map((f) => f.name)).toEqual(['user_id', 'item_id', 'category', 'position']);
       expect((await readDataset(project, 'funnel')).rows).toBe(12000);
     });
   });
@@ -168,8 +169,10 @@ describe('splits and reading', () => {
       expect(test.rows).toBe(1200);
       const firstTestRow = expected.test[0];
       expect(test.labels.click[0]).toBe(all.labels.click[firstTestRow]);
-      expect(Array.from(test.categorical.subarray(0, 3))).toEqual(
-        Array.from(all.categorical.subarray(firstTestRow * 3, firstTestRow * 3 + 3)),
+      const fields = all.schema.categorical.length;
+      expect(fields).toBe(4);
+      expect(Array.from(test.categorical.subarray(0, fields))).toEqual(
+        Array.from(all.categorical.subarray(firstTestRow * fields, firstTestRow * fields + fields)),
       );
 
       const user = await createSplit(project, 'funnel', { kind: 'user' });
@@ -189,7 +192,7 @@ describe('splits and reading', () => {
         sizes.push(batch.rows);
         rows += batch.rows;
         clicks += batch.labels.click.reduce((a, b) => a + b, 0);
-        expect(batch.categorical.length).toBe(batch.rows * 3);
+        expect(batch.categorical.length).toBe(batch.rows * fields);
       }
       expect(sizes).toEqual([4000, 4000, 1600]);
       const train = await readDataset(project, 'funnel', { part: 'train' });

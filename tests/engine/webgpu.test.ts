@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { initBackend } from '../../src-main/engine/backends/index.js';
 import { createModel, DEFAULT_MODEL_CONFIG, type ModelConfig } from '../../src-main/engine/models/index.js';
 import { predictRows, type StageArrays } from '../../src-main/engine/train/predict.js';
-import { DEFAULT_TRAIN_CONFIG, train } from '../../src-main/engine/train/trainer.js';
+import { resolveTrainSettings, train } from '../../src-main/engine/train/trainer.js';
 import { syntheticFunnel } from '../helpers/synthetic.js';
 
 /**
@@ -24,7 +24,10 @@ async function trainAndPredict(model: string): Promise<{ losses: number[]; stage
   await train(
     instance,
     { train: data },
-    { ...DEFAULT_TRAIN_CONFIG, epochs: 1, batchSize: 128, learningRate: 0.01, progressIntervalMs: 0, patience: null },
+    resolveTrainSettings(
+      { epochs: 1, batchSize: 128, learningRate: 0.01, progressIntervalMs: 0, patience: null },
+      10_000,
+    ),
     { onEvent: (event) => event.type === 'step' && losses.push(event.losses.total) },
   );
   const stages = await predictRows(instance, data);

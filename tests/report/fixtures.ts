@@ -8,7 +8,7 @@ import type { DatasetProfile, Funnel, RunRecord, StageMetrics } from '../../src-
 import { evaluateStages } from '../../src-main/engine/metrics/index.js';
 import { DEFAULT_MODEL_CONFIG, modelInfo, type ModelName } from '../../src-main/engine/models/index.js';
 import { analysePsc, aucInterval, compareModels } from '../../src-main/engine/psc/index.js';
-import { DEFAULT_TRAIN_CONFIG } from '../../src-main/engine/train/trainer.js';
+import { resolveTrainSettings } from '../../src-main/engine/train/trainer.js';
 import type { ReportInput } from '../../src-main/report/index.js';
 import { chartInputs, funnelOf, overTheWire, RUN_IDS, stageCurves, type ChartInputs } from '../charts/fixtures.js';
 
@@ -33,7 +33,7 @@ function record(id: string, model: string, metrics: StageMetrics, rows: number):
       findings: [],
     },
     modelConfig: DEFAULT_MODEL_CONFIG,
-    trainConfig: DEFAULT_TRAIN_CONFIG,
+    trainConfig: resolveTrainSettings({}, 10_000),
     parameters: 123_456,
     training: {
       epochsRun: 3,

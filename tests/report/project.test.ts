@@ -17,7 +17,7 @@ import { trainRun } from '../../src-main/engine/run.js';
 import { SIMULATOR_PRESETS, writeSimulation } from '../../src-main/engine/simulate/simulator.js';
 import { openProject, type Project } from '../../src-main/engine/store/project.js';
 import { saveFailedRun } from '../../src-main/engine/store/runs.js';
-import { DEFAULT_TRAIN_CONFIG } from '../../src-main/engine/train/trainer.js';
+import { resolveTrainSettings } from '../../src-main/engine/train/trainer.js';
 import { writeReportForRuns } from '../../src-main/report/index.js';
 import { pdfImages, pdfInfo, pdfText, popplerMissing, popplerNote } from './pdf.js';
 import { cli } from '../helpers/cli.js';
@@ -76,7 +76,7 @@ beforeAll(async () => {
       durationMs: 10,
       error: 'the backend ran out of memory',
       modelConfig: DEFAULT_MODEL_CONFIG,
-      trainConfig: DEFAULT_TRAIN_CONFIG,
+      trainConfig: resolveTrainSettings({}, 10_000),
       backend: null,
     },
     { dataset: 'paper', split: 'random' },

@@ -52,6 +52,13 @@ describe('dispatch', () => {
     expect(upload).toMatchObject({ ok: false, error: { code: 'invalid-request' } });
   });
 
+  it('takes the userFeature switch among the column roles of an import, as a boolean', () => {
+    const file = { kind: 'path', path: '/data/rows.csv' };
+    const roles = { user: 'uid', userFeature: false };
+    expect(validateRequest('datasets.import', { file, roles })).toMatchObject({ params: { roles } });
+    expect(() => validateRequest('datasets.import', { file, roles: { userFeature: 'no' } })).toThrow(/userFeature/);
+  });
+
   it('accepts a request with no parameters as an empty object', () => {
     expect(validateRequest('datasets.list', undefined)).toEqual({ method: 'datasets.list', params: {} });
   });

@@ -6,15 +6,26 @@ import { STAGES } from '../../engine/models/index.js';
 import { loadModel } from '../../engine/train/checkpoint.js';
 import { predictRows, type StageArrays } from '../../engine/train/predict.js';
 import type { RunRecord } from '../../engine/run.js';
-import { backendHelp, backendName, backendOption, print, required, type Command, type Values } from '../command.js';
+import {
+  backendHelp,
+  backendName,
+  backendOption,
+  print,
+  required,
+  UsageError,
+  type Command,
+  type Values,
+} from '../command.js';
 import { table } from '../format.js';
+import { rolesHelp, rolesOption } from '../roles.js';
 
 export const evaluateCommand: Command = {
   summary: 'score a CSV file with a saved model: metrics per stage, optionally per-row predictions',
-  usage: 'esmc-lab evaluate --model-file FILE --data FILE [--predictions OUT.csv] [--json]',
+  usage: 'esmc-lab evaluate --model-file FILE --data FILE [--roles R] [--predictions OUT.csv] [--json]',
   options: {
     'model-file': { type: 'string' },
     data: { type: 'string' },
+    roles: { type: 'string' },
     predictions: { type: 'string' },
     json: { type: 'boolean', default: false },
     ...backendOption,
@@ -22,6 +33,8 @@ export const evaluateCommand: Command = {
   help: `Options:
   --model-file FILE     a model saved by \`esmc-lab train --save\`
   --data FILE           CSV/TSV to score; encoded with the model's own encoding (unseen values → id 0)
+${rolesHelp('  ', 22)}
+                        (labels, user key and truth only: the model's encoding fixes its features)
   --predictions OUT     write every stage's probability per row as CSV
   --json                print the metrics as JSON
 ${backendHelp}`,
@@ -31,10 +44,16 @@ ${backendHelp}`,
 async function runEvaluate(values: Values): Promise<number> {
   const modelFile = required(values, 'model-file');
   const dataPath = required(values, 'data');
+  const roles = rolesOption(values);
+  const fixed = (['categorical', 'multiHot', 'dense', 'userFeature'] as const).filter((r) => roles?.[r] !== undefined);
+  if (fixed.length > 0)
+    throw new UsageError(
+      `--roles: the model's saved encoding fixes its features; leave ${fixed.join(', ')} out (labels, user, truth and ignore may change)`,
+    );
   const backend = await initBackend(backendName(values.backend));
   const { model, header } = await loadModel<FeatureEncoding, Partial<RunRecord>>(modelFile);
   try {
-    const { dataset, findings } = await loadCsvDataset(dataPath, { encoding: header.encoding });
+    const { dataset, findings } = await loadCsvDataset(dataPath, { encoding: header.encoding, roles });
     const predictions = await predictRows(model, dataset);
     const metrics = evaluateStages(predictions, dataset.labels, dataset.userIds);
     if (typeof values.predictions === 'string') await writePredictions(values.predictions, predictions, dataset.rows);

@@ -21,11 +21,14 @@ import {
   type Values,
 } from '../command.js';
 import { table } from '../format.js';
+import { runTrainingGridCommand, trainingGridHelp, trainingGridOptions } from './training-grid.js';
+import { mergeSettings } from '../../../src-shared/settings.js';
 import { correlation } from './simulate.js';
 import { modelConfigFrom, trainConfigFrom, trainOptions, trainOptionsHelp } from './train.js';
 
 export const experimentCommand: Command = {
-  summary: 'run a named experiment: psc-sweep (PSC share × models × seeds on simulated data)',
+  summary:
+    'run a named experiment: psc-sweep (PSC share × models × seeds on simulated data) or training-grid (auto settings vs a grid)',
   usage:
     'esmc-lab experiment psc-sweep [--shares 0,0.2,…] [--models …] [--seeds 1,2,3] [--out FILE.json|.csv] [--json]',
   positionals: true,
@@ -39,6 +42,7 @@ export const experimentCommand: Command = {
     workers: { type: 'string' },
     out: { type: 'string' },
     json: { type: 'boolean', default: false },
+    ...trainingGridOptions,
     ...trainOptions,
     ...backendOption,
   },
@@ -60,15 +64,20 @@ Options:
   --json                print the whole result as JSON
 Training options (defaults differ from train: epochs ${DEFAULT_SWEEP.trainConfig.epochs}, batch ${DEFAULT_SWEEP.trainConfig.batchSize}, lr ${DEFAULT_SWEEP.trainConfig.learningRate}):
 ${trainOptionsHelp}
+
+${trainingGridHelp}
 ${backendHelp}`,
   run: runExperiment,
 };
 
 async function runExperiment(values: Values, positionals: string[]): Promise<number> {
   const [name, ...extra] = positionals;
+  if (name === 'training-grid' && extra.length === 0) return runTrainingGridCommand(values);
   if (name !== 'psc-sweep' || extra.length > 0)
     throw new UsageError(
-      name ? `Unknown experiment "${[name, ...extra].join(' ')}"` : 'Name the experiment: psc-sweep',
+      name
+        ? `Unknown experiment "${[name, ...extra].join(' ')}"; the experiments are psc-sweep and training-grid`
+        : 'Name the experiment: psc-sweep or training-grid',
     );
   const config: PscSweepConfig = {
     shares: list(values, 'shares', DEFAULT_SWEEP.shares, (x) => x >= 0 && x <= 0.95, 'fractions in [0, 0.95]'),
@@ -80,8 +89,8 @@ async function runExperiment(values: Values, positionals: string[]): Promise<num
       values['action-purchase-correlation'] === undefined
         ? undefined
         : { actionPurchaseCorrelation: correlation(values, 'action-purchase-correlation', 0) },
-    modelConfig: modelConfigFrom(values, DEFAULT_SWEEP.modelConfig),
-    trainConfig: trainConfigFrom(values, DEFAULT_SWEEP.trainConfig),
+    modelConfig: mergeSettings(DEFAULT_SWEEP.modelConfig, modelConfigFrom(values)),
+    trainConfig: mergeSettings(DEFAULT_SWEEP.trainConfig, trainConfigFrom(values)),
     split: DEFAULT_SWEEP.split,
     backend: backendName(values.backend),
   };

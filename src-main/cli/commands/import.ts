@@ -1,5 +1,4 @@
 import type { FunnelPolicy } from '../../engine/data/encode.js';
-import type { ColumnRoles } from '../../engine/data/roles.js';
 import { IMPORT_FORMATS, type ImportFormat } from '../../engine/importers/formats.js';
 import { importDataset, type ImportResult } from '../../engine/importers/import.js';
 import { ImportError } from '../../engine/importers/validate.js';
@@ -9,30 +8,7 @@ import { openProject } from '../../engine/store/project.js';
 import { createSplit, SPLIT_KINDS, type SplitKind, type SplitSummary } from '../../engine/store/splits.js';
 import { integer, oneOf, print, printError, required, UsageError, type Command, type Values } from '../command.js';
 import { table } from '../format.js';
-
-const LIST_ROLES = ['action', 'categorical', 'multiHot', 'dense', 'truth', 'ignore'] as const;
-const SINGLE_ROLES = ['click', 'purchase', 'user', 'item', 'timestamp'] as const;
-
-/** `--roles` as JSON (`{"click":"clk"}`) or as `role=col[,col…]` pairs separated by `;` or spaces. */
-export function parseRoles(text: string): Partial<ColumnRoles> {
-  if (text.trim().startsWith('{')) {
-    try {
-      return JSON.parse(text) as Partial<ColumnRoles>;
-    } catch (error) {
-      throw new UsageError(`--roles is not valid JSON: ${(error as Error).message}`);
-    }
-  }
-  const roles: Record<string, string | string[]> = {};
-  for (const pair of text.split(/[;\s]+/).filter(Boolean)) {
-    const [role, columns] = pair.split('=');
-    if (!columns) throw new UsageError(`--roles expects role=column pairs; got "${pair}"`);
-    if ((SINGLE_ROLES as readonly string[]).includes(role)) roles[role] = columns;
-    else if ((LIST_ROLES as readonly string[]).includes(role)) roles[role] = columns.split(',').filter(Boolean);
-    else
-      throw new UsageError(`--roles: unknown role "${role}"; roles are ${[...SINGLE_ROLES, ...LIST_ROLES].join(', ')}`);
-  }
-  return roles as Partial<ColumnRoles>;
-}
+import { rolesHelp, rolesOption } from '../roles.js';
 
 export const importCommand: Command = {
   summary: 'import a dataset into a project (DuckDB file): validate, encode, profile, split',
@@ -61,9 +37,8 @@ Options:
 --data FILE              CSV/TSV, Parquet, JSON lines, or one of the layouts below
 --format F               ${IMPORT_FORMATS.join(', ')} (default auto: by extension, file name and header)
 --name N                 the dataset's name in the project (default the file name)
---roles R                JSON ({"click":"clk","dense":["price"]}) or pairs: "click=clk;dense=price,age"
-                         roles: ${[...SINGLE_ROLES, ...LIST_ROLES].join(', ')}
---min-count N            values seen fewer than N times share id 0 (default 1)
+${rolesHelp()}
+--min-count N            values seen fewer than N times share id 0 (default 1; user values at least 2)
 --funnel-violations P    drop (default, with a warning), keep or fail: purchases or actions without a click
 --split KIND             also store a split: ${SPLIT_KINDS.join(', ')} (0.8/0.1/0.1)
 --seed N                 seed of a random or user split (default 1)
@@ -84,7 +59,7 @@ async function runImport(values: Values): Promise<number> {
   const minCount = integer(values, 'min-count', 1);
   if (minCount < 1) throw new UsageError(`--min-count must be ≥ 1; got ${minCount}`);
   const seed = integer(values, 'seed', 1);
-  const roles = typeof values.roles === 'string' ? parseRoles(values.roles) : undefined;
+  const roles = rolesOption(values);
   const controller = new AbortController();
   const interrupt = () => controller.abort();
   process.once('SIGINT', interrupt);

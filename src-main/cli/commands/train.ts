@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { DEFAULT_MODEL_CONFIG, MODEL_NAMES, type ModelConfig } from '../../engine/models/index.js';
-import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../../engine/train/trainer.js';
+import { MODEL_NAMES, type ModelConfig } from '../../engine/models/index.js';
+import type { TrainConfig, TrainSettings } from '../../engine/train/trainer.js';
+import { settingOptions, settingsFrom, settingsHelp } from '../settings.js';
 import { trainRun, type DataSource, type RunRecord } from '../../engine/run.js';
 import { openProject } from '../../engine/store/project.js';
 import type { FunnelPolicy } from '../../engine/data/encode.js';
@@ -10,52 +11,19 @@ import {
   backendName,
   backendOption,
   integer,
-  number,
   oneOf,
-  positiveInteger,
   print,
   required,
   UsageError,
   type Command,
-  type Options,
   type Values,
 } from '../command.js';
 import { table } from '../format.js';
+import { rolesHelp, rolesOption } from '../roles.js';
 
-/** Model and training options, shared by every command that trains (train, experiment). */
-export const trainOptions: Options = {
-  epochs: { type: 'string' },
-  'batch-size': { type: 'string' },
-  lr: { type: 'string' },
-  'weight-decay': { type: 'string' },
-  patience: { type: 'string' },
-  seed: { type: 'string' },
-  'embedding-dim': { type: 'string' },
-  hidden: { type: 'string' },
-  activation: { type: 'string' },
-  dropout: { type: 'string' },
-  lambda: { type: 'string' },
-  'constraint-layers': { type: 'string' },
-  'constraint-distance': { type: 'string' },
-  'constraint-gradient': { type: 'string' },
-  'loss-weights': { type: 'string' },
-};
-
-export const trainOptionsHelp = `  --epochs N              default ${DEFAULT_TRAIN_CONFIG.epochs}
-  --batch-size N          default ${DEFAULT_TRAIN_CONFIG.batchSize}
-  --lr X                  Adam learning rate, default ${DEFAULT_TRAIN_CONFIG.learningRate}
-  --weight-decay X        L2 added to gradients, default ${DEFAULT_TRAIN_CONFIG.weightDecay}
-  --patience N|none       early stopping on validation CVR AUC, default ${DEFAULT_TRAIN_CONFIG.patience}
-  --seed N                initial weights, dropout and shuffling, default ${DEFAULT_TRAIN_CONFIG.seed}
-  --embedding-dim N       default ${DEFAULT_MODEL_CONFIG.embeddingDim}
-  --hidden W,W,…          tower hidden widths, default ${DEFAULT_MODEL_CONFIG.tower.hidden.join(',')}
-  --activation NAME       relu, tanh, sigmoid, elu or linear, default ${DEFAULT_MODEL_CONFIG.tower.activation}
-  --dropout X             default ${DEFAULT_MODEL_CONFIG.tower.dropout}
-  --lambda X              esmc/esmg parameter-constraint weight λ, default ${DEFAULT_MODEL_CONFIG.constraint.lambda}
-  --constraint-layers L   hidden or all, default ${DEFAULT_MODEL_CONFIG.constraint.layers}
-  --constraint-distance D l2 or cosine, default ${DEFAULT_MODEL_CONFIG.constraint.distance}
-  --constraint-gradient G both or cvr-only, default ${DEFAULT_MODEL_CONFIG.constraint.gradient}
-  --loss-weights T=W,…    weight of each loss term by name (ctr, cvr, ctavr, ctcvr, constraint), default 1`;
+/** Model and training options, shared by every command that trains (train, psc, experiment). */
+export const trainOptions = settingOptions;
+export const trainOptionsHelp = settingsHelp;
 
 export const trainCommand: Command = {
   summary: 'train one or more models on a CSV file and report their metrics',
@@ -65,6 +33,7 @@ export const trainCommand: Command = {
     project: { type: 'string' },
     dataset: { type: 'string' },
     'stored-split': { type: 'string' },
+    roles: { type: 'string' },
     model: { type: 'string', default: 'esmc' },
     ...trainOptions,
     split: { type: 'string' },
@@ -79,6 +48,8 @@ export const trainCommand: Command = {
   --project P --dataset N a dataset imported with \`esmc-lab import\`; runs and every row's predictions are
                           stored in the project
   --stored-split NAME     with --project: the stored split to use (default "random", created if missing)
+${rolesHelp('  ', 24)}
+                          (with --data; a project's dataset keeps the roles it was imported with)
   --model NAMES           comma-separated: ${MODEL_NAMES.join(', ')} (default esmc); "all" for every model
 ${trainOptionsHelp}
   --split T,V,T           train/validation/test fractions, default 0.8,0.1,0.1
@@ -141,6 +112,11 @@ async function dataSource(values: Values): Promise<DataSource> {
       throw new UsageError(
         `no project at ${values.project}; create one with esmc-lab import --project ${values.project}`,
       );
+    if (values.roles !== undefined)
+      throw new UsageError(
+        `--roles applies to --data; dataset "${dataset}" keeps the roles it was imported with ` +
+          '(import it again with esmc-lab import --roles … --replace)',
+      );
     const project = await openProject(String(values.project));
     const split = values['stored-split'] === undefined ? undefined : String(values['stored-split']);
     return { kind: 'project', project, dataset, split };
@@ -148,7 +124,7 @@ async function dataSource(values: Values): Promise<DataSource> {
   return {
     kind: 'file',
     path: required(values, 'data'),
-    load: { funnelPolicy: funnelPolicy(values['funnel-violations']) },
+    load: { funnelPolicy: funnelPolicy(values['funnel-violations']), roles: rolesOption(values) },
   };
 }
 
@@ -159,6 +135,7 @@ function runsTable(records: RunRecord[]): string {
     return [
       r.model,
       r.status,
+      learnedCell(r),
       r.training.bestEpoch ?? 0,
       ...columns.map((c) => m[c] ?? NaN),
       r.training.samplesPerSecond,
@@ -167,7 +144,31 @@ function runsTable(records: RunRecord[]): string {
   const first = records[0];
   const where = first ? `\n${first.data.rows} rows (${first.data.split.test} test), ${first.backend.device}` : '';
   const metricSpace = records.some((r) => r.metrics.test) ? 'test split' : 'validation split';
-  return `${table(['model', 'status', 'best epoch', ...columns, 'samples/s'], rows)}${where}; metrics on the ${metricSpace}`;
+  const verdicts = records
+    .filter((r) => r.learning?.status === 'not-learned')
+    .map((r) => `\n${r.model}: ${r.learning!.summary}; its numbers are not results`);
+  return `${table(['model', 'status', 'learned', 'best epoch', ...columns, 'samples/s'], rows)}${where}; metrics on the ${metricSpace}${verdicts.join('')}`;
+}
+
+/** "yes", "no: cvr, ctcvr", or "—" for a run without a verdict (cancelled, or from an older version). */
+function learnedCell(record: RunRecord): string {
+  const learning = record.learning;
+  if (!learning) return '—';
+  if (learning.status === 'not-learned') return `no: ${learning.notLearned.join(', ')}`;
+  return learning.status === 'learned' ? 'yes' : 'untestable';
+}
+
+/** "batch 64, lr 0.001, up to 31 epochs (auto: …)": the settings every model trains with, and why. */
+export function describeSettings(config: TrainConfig): string {
+  const stopping =
+    config.patience === null
+      ? 'no early stopping'
+      : `early stopping on ${config.monitor === 'loss' ? 'validation loss' : 'validation CVR AUC'} after ${config.patience} epochs without improvement, not before step ${config.minSteps}`;
+  const lines = [
+    `training: batch ${config.batchSize}, lr ${config.learningRate}, up to ${config.epochs} epochs, ${stopping}`,
+    ...Object.entries(config.auto ?? {}).map(([name, reason]) => `  auto ${name}: ${reason}`),
+  ];
+  return lines.join('\n');
 }
 
 export function progressPrinter() {
@@ -175,68 +176,33 @@ export function progressPrinter() {
   return (model: string, event: Parameters<NonNullable<Parameters<typeof trainRun>[0]['onEvent']>>[1]) => {
     if (event.type === 'loaded') {
       process.stderr.write(`loaded ${event.rows} rows\n`);
-      for (const finding of event.findings) process.stderr.write(`  ${finding.severity}: ${finding.message}\n`);
+      for (const finding of [...event.findings, ...event.support])
+        process.stderr.write(`  ${finding.severity}: ${finding.message}\n`);
+      process.stderr.write(`${describeSettings(event.config)}\n`);
     } else if (event.type === 'step' && interactive) {
       const loss = event.losses.total.toFixed(4);
       process.stderr.write(
         `\r${model} epoch ${event.epoch} step ${event.step}/${event.stepsPerEpoch} loss ${loss} ${event.samplesPerSecond.toFixed(0)} samples/s   `,
       );
     } else if (event.type === 'epoch') {
-      const auc = event.validation ? ` validation cvr_auc ${event.validation.cvr_auc.toFixed(4)}` : '';
+      const loss = event.validationLoss === undefined ? '' : ` validation loss ${event.validationLoss.toFixed(4)}`;
+      const auc = event.validation ? ` cvr_auc ${event.validation.cvr_auc.toFixed(4)}` : '';
+      const best = event.improved ? ' (best)' : '';
       process.stderr.write(
-        `${interactive ? '\r' : ''}${model} epoch ${event.epoch} loss ${event.trainLoss.total.toFixed(4)}${auc}${' '.repeat(20)}\n`,
+        `${interactive ? '\r' : ''}${model} epoch ${event.epoch} loss ${event.trainLoss.total.toFixed(4)}${loss}${auc}${best}${' '.repeat(20)}\n`,
       );
     }
   };
 }
 
-export function modelConfigFrom(values: Record<string, unknown>, d = DEFAULT_MODEL_CONFIG): ModelConfig {
-  return {
-    embeddingDim: integer(values, 'embedding-dim', d.embeddingDim),
-    lossWeights: values['loss-weights'] === undefined ? d.lossWeights : lossWeights(String(values['loss-weights'])),
-    seed: integer(values, 'seed', d.seed),
-    tower: {
-      hidden:
-        values.hidden === undefined
-          ? d.tower.hidden
-          : String(values.hidden)
-              .split(',')
-              .map((w) => positiveInteger('hidden', w)),
-      activation: oneOf(values, 'activation', ['relu', 'tanh', 'sigmoid', 'elu', 'linear'], d.tower.activation),
-      dropout: number(values, 'dropout', d.tower.dropout),
-    },
-    constraint: {
-      lambda: number(values, 'lambda', d.constraint.lambda),
-      layers: oneOf(values, 'constraint-layers', ['hidden', 'all'], d.constraint.layers),
-      distance: oneOf(values, 'constraint-distance', ['l2', 'cosine'], d.constraint.distance),
-      gradient: oneOf(values, 'constraint-gradient', ['both', 'cvr-only'], d.constraint.gradient),
-    },
-  };
+/** The model settings the flags give; the rest keep their defaults downstream. */
+export function modelConfigFrom(values: Values): Partial<ModelConfig> {
+  return settingsFrom(values).modelConfig;
 }
 
-export function trainConfigFrom(values: Record<string, unknown>, d = DEFAULT_TRAIN_CONFIG): TrainConfig {
-  return {
-    epochs: integer(values, 'epochs', d.epochs),
-    batchSize: integer(values, 'batch-size', d.batchSize),
-    learningRate: number(values, 'lr', d.learningRate),
-    weightDecay: number(values, 'weight-decay', d.weightDecay),
-    seed: integer(values, 'seed', d.seed),
-    patience: values.patience === 'none' ? null : integer(values, 'patience', d.patience ?? 2),
-    progressIntervalMs: d.progressIntervalMs,
-  };
-}
-
-function lossWeights(text: string): Record<string, number> {
-  const weights: Record<string, number> = {};
-  for (const pair of text.split(',')) {
-    const [term, weight] = pair.split('=');
-    if (!term || weight === undefined || !Number.isFinite(Number(weight)) || Number(weight) < 0)
-      throw new UsageError(
-        `--loss-weights takes term=weight pairs with weights ≥ 0, e.g. ctr=1,ctcvr=2; got "${pair}"`,
-      );
-    weights[term.trim()] = Number(weight);
-  }
-  return weights;
+/** The training settings the flags give; the rest keep their defaults (or `auto`) downstream. */
+export function trainConfigFrom(values: Values): Partial<TrainSettings> {
+  return settingsFrom(values).trainConfig;
 }
 
 function splitFrom(value: unknown) {

@@ -2,7 +2,15 @@ import { createHash } from 'node:crypto';
 import type { EncodedDataset } from './dataset.js';
 import { openCsv, type CsvRow, type CsvTable } from './csv.js';
 import { DataError } from './errors.js';
-import { isMissing, splitTokens, suggestRoles, type ColumnRoles } from './roles.js';
+import {
+  categoricalFeatures,
+  fieldMinCount,
+  guessRoles,
+  isMissing,
+  rolesOfEncoding,
+  splitTokens,
+  type ColumnRoles,
+} from './roles.js';
 import type { Finding, FunnelPolicy } from '../../../src-shared/types/data.js';
 
 export type { Finding, FunnelPolicy } from '../../../src-shared/types/data.js';
@@ -43,7 +51,7 @@ export const MAX_MULTI_HOT_LENGTH = 32;
 export interface LoadCsvOptions {
   /** Replaces the suggested roles field by field. */
   roles?: Partial<ColumnRoles>;
-  /** Categorical values seen fewer times than this share id 0. Default 1 (keep all). */
+  /** Categorical values seen fewer times than this share id 0. Default 1 (keep all); at least 2 for the user feature. */
   minCount?: number;
   /** Default 'drop', as public Ali-CCP loaders do. */
   funnelPolicy?: FunnelPolicy;
@@ -83,13 +91,16 @@ export async function loadCsvDataset(path: string, options: LoadCsvOptions = {})
       sample.push(next.value);
     }
     const sampleCells = sample.map((row) => row.cells);
-    const suggested = options.encoding?.roles ?? suggestRoles(table.header, sampleCells);
-    const roles: ColumnRoles = { ...suggested, ...options.roles };
-    // The builder pairs the encoding's vocabularies and statistics with feature columns by position.
+    const suggested = options.encoding?.roles ?? guessRoles(table.header, sampleCells);
+    let roles: ColumnRoles = { ...suggested, ...options.roles };
+    // The builder pairs the encoding's vocabularies and statistics with feature columns by position; a saved
+    // encoding's fields are exactly its categorical fields, the user column among them or not.
     if (options.encoding) {
-      roles.categorical = options.encoding.categorical.map(({ name }) => name);
-      roles.multiHot = options.encoding.multiHot?.map(({ name }) => name);
-      roles.dense = options.encoding.dense.map(({ name }) => name);
+      roles = rolesOfEncoding(roles, options.encoding);
+      if (options.roles?.userFeature !== undefined && options.roles.userFeature !== roles.userFeature)
+        throw new Error(
+          `the reused encoding fixes the features and ${roles.userFeature ? 'has' : 'has no'} user feature; leave roles.userFeature unset`,
+        );
     }
     const builder = new DatasetBuilder(table, roles, options.funnelPolicy ?? 'drop', options.encoding);
     for (const row of sample) builder.add(row);
@@ -331,13 +342,14 @@ class DatasetBuilder {
     this.click = required('click');
     this.purchase = required('purchase');
     this.actions = (roles.action ?? []).map((name) => claim('an action label', name));
-    this.categorical = roles.categorical.map((name) => claim('categorical', name));
+    // The user key first: a user column the file lacks is named as such, not as the categorical feature it also is.
+    this.user = roles.user ? column('user', roles.user) : undefined;
+    this.categorical = categoricalFeatures(roles).map((name) => claim('categorical', name));
     const multiHot = (roles.multiHot ?? []).map((name) => claim('multi-hot', name));
     this.dense = roles.dense.map((name) => claim('dense', name));
     this.truth = roles.truth.map((name) => claim('a truth column', name));
     // An ignored column that a later file lacks is no problem; one that is also given another role is.
     roles.ignore.filter((name) => table.header.includes(name)).forEach((name) => claim('ignored', name));
-    this.user = roles.user ? column('user', roles.user) : undefined;
 
     this.vocabularies = reused
       ? reused.categorical.map((field) => Vocabulary.frozen(field.vocabulary))
@@ -416,7 +428,9 @@ class DatasetBuilder {
     const categorical = this.categoricalIds.values.slice();
     const nCat = this.categorical.length;
     const vocabularies = this.vocabularies.map((vocabulary, c) => {
-      const { vocabulary: values, finalIds } = vocabulary.finish(minCount);
+      const { vocabulary: values, finalIds } = vocabulary.finish(
+        fieldMinCount(this.roles, this.categorical[c].name, minCount),
+      );
       if (finalIds) for (let i = c; i < categorical.length; i += nCat) categorical[i] = finalIds[categorical[i]];
       return values;
     });

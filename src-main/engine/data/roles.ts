@@ -143,3 +143,107 @@ export function suggestRoles(header: string[], sampleRows: string[][]): ColumnRo
   roles.user ??= userField;
   return roles;
 }
+
+/** The layouts recognised by their header. */
+export type Layout = 'simulator' | 'aliexpress' | 'aliccp';
+
+/** Each layout's columns: a header with all of them is that layout. */
+export const LAYOUTS: { layout: Layout; required: string[] }[] = [
+  { layout: 'simulator', required: ['click', 'action', 'purchase', 'user_id', 'true_ctr'] },
+  { layout: 'aliexpress', required: ['search_id', 'categorical_1', 'numerical_1', 'click', 'conversion'] },
+  { layout: 'aliccp', required: ['click', 'purchase', '101', '205'] },
+];
+
+export function isLayout(format: string): format is Layout {
+  return LAYOUTS.some(({ layout }) => layout === format);
+}
+
+/** The layout whose columns the header has, if any. */
+export function detectLayout(header: string[]): Layout | undefined {
+  return LAYOUTS.find(({ required }) => required.every((name) => header.includes(name)))?.layout;
+}
+
+/** The columns of `layout` the header lacks. */
+export function missingLayoutColumns(layout: Layout, header: string[]): string[] {
+  return LAYOUTS.find((l) => l.layout === layout)!.required.filter((name) => !header.includes(name));
+}
+
+/**
+ * What a layout knows beyond names and samples: its user and item keys. The user column is a feature whether or
+ * not it is listed in `categorical` (see categoricalFeatures), so the layouts need not list it.
+ */
+export function layoutRoles(layout: Layout | undefined, roles: ColumnRoles): ColumnRoles {
+  if (layout === 'aliccp') return { ...roles, user: roles.user ?? '101', item: '205' };
+  if (layout === 'simulator') return { ...roles, user: 'user_id', item: 'item_id' };
+  return roles;
+}
+
+export interface GuessOptions {
+  /** The file's layout; undefined detects it from the header, null says it has none (e.g. --format csv). */
+  layout?: Layout | null;
+}
+
+/**
+ * The one role guess every command and the UI's file inspection make: names and sample values
+ * (suggestRoles), then what the layout recognised by the header knows (layoutRoles). The encoders then add the
+ * user key as a feature unless `userFeature` is false (categoricalFeatures), so the same file gives the same roles,
+ * features and model whichever command reads it.
+ */
+export function guessRoles(header: string[], sampleRows: string[][], options: GuessOptions = {}): ColumnRoles {
+  const layout = options.layout === undefined ? detectLayout(header) : (options.layout ?? undefined);
+  return layoutRoles(layout, suggestRoles(header, sampleRows));
+}
+
+/** Values of the user feature seen fewer times than this share id 0, whatever the global minimum count. */
+export const USER_FEATURE_MIN_COUNT = 2;
+
+/**
+ * The categorical feature columns the encoders fit: `roles.categorical`, with the user column first when it is
+ * a feature (`userFeature` not false) and has no other role, and without it when `userFeature` is false.
+ */
+export function categoricalFeatures(roles: ColumnRoles): string[] {
+  const { user } = roles;
+  if (!user) return roles.categorical;
+  if (roles.userFeature === false) return roles.categorical.filter((name) => name !== user);
+  const taken = [
+    roles.click,
+    roles.purchase,
+    roles.timestamp,
+    ...(roles.action ?? []),
+    ...roles.categorical,
+    ...(roles.multiHot ?? []),
+    ...roles.dense,
+    ...roles.truth,
+    ...roles.ignore,
+  ];
+  return taken.includes(user) ? roles.categorical : [user, ...roles.categorical];
+}
+
+/** The roles with `categorical` as the encoders see it (categoricalFeatures). */
+export function withUserFeature(roles: ColumnRoles): ColumnRoles {
+  return { ...roles, categorical: categoricalFeatures(roles) };
+}
+
+/** The minimum count of one categorical field's values: at least USER_FEATURE_MIN_COUNT for the user feature. */
+export function fieldMinCount(roles: ColumnRoles, field: string, minCount: number): number {
+  return field === roles.user ? Math.max(minCount, USER_FEATURE_MIN_COUNT) : minCount;
+}
+
+/**
+ * The roles under which a saved encoding encodes: its categorical, multi-hot and dense fields exactly, and
+ * `userFeature` saying whether its categorical fields include the user column, so that nothing is added to
+ * an encoding saved before the user became a feature by default.
+ */
+export function rolesOfEncoding(
+  roles: ColumnRoles,
+  encoding: { categorical: { name: string }[]; multiHot?: { name: string }[]; dense: { name: string }[] },
+): ColumnRoles {
+  const categorical = encoding.categorical.map(({ name }) => name);
+  return {
+    ...roles,
+    categorical,
+    multiHot: encoding.multiHot?.map(({ name }) => name),
+    dense: encoding.dense.map(({ name }) => name),
+    ...(roles.user ? { userFeature: categorical.includes(roles.user) } : {}),
+  };
+}

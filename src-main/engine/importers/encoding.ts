@@ -1,6 +1,6 @@
 import { listValue } from '@duckdb/node-api';
 import { MAX_MULTI_HOT_LENGTH, type FeatureEncoding } from '../data/encode.js';
-import type { ColumnRoles } from '../data/roles.js';
+import { categoricalFeatures, fieldMinCount, type ColumnRoles } from '../data/roles.js';
 import type { Project } from '../store/project.js';
 import { hashBucketSql, ident, isMissingSql } from '../store/sql.js';
 
@@ -14,7 +14,7 @@ import { hashBucketSql, ident, isMissingSql } from '../store/sql.js';
 export const KEPT = 'esmc_kept';
 
 export interface FitOptions {
-  /** Values (and bag tokens) seen fewer times than this share id 0. Default 1 (keep all). */
+  /** Values (and bag tokens) seen fewer times than this share id 0. Default 1 (keep all); at least 2 for the user feature. */
   minCount?: number;
   /** Categorical columns hashed into this many buckets instead of getting a vocabulary. */
   hashBuckets?: Record<string, number>;
@@ -40,11 +40,14 @@ async function vocabularyOf(project: Project, table: string): Promise<string[]> 
   return (await project.all(`SELECT value FROM ${table} ORDER BY id`)).map((row) => String(row.value));
 }
 
-/** Fits vocabularies, bag widths and dense statistics on KEPT; leaves the vocabulary tables for `encodedSelect`. */
+/**
+ * Fits vocabularies, bag widths and dense statistics on KEPT; leaves the vocabulary tables for `encodedSelect`.
+ * The categorical fields are `categoricalFeatures(roles)`: the user column among them unless `userFeature` is false.
+ */
 export async function fitEncoding(project: Project, roles: ColumnRoles, options: FitOptions): Promise<FeatureEncoding> {
   const minCount = options.minCount ?? 1;
   const categorical: FeatureEncoding['categorical'] = [];
-  for (const [c, name] of roles.categorical.entries()) {
+  for (const [c, name] of categoricalFeatures(roles).entries()) {
     const buckets = options.hashBuckets?.[name];
     if (buckets !== undefined) {
       categorical.push({ name, vocabulary: [], hashBuckets: buckets });
@@ -55,7 +58,7 @@ export async function fitEncoding(project: Project, roles: ColumnRoles, options:
       `CREATE TEMP TABLE ${vocabTable('c', c)} AS
        SELECT value, (row_number() OVER (ORDER BY n DESC, value))::INTEGER AS id
        FROM (SELECT ${column} AS value, count(*) AS n FROM ${KEPT} WHERE NOT ${isMissingSql(column)}
-             GROUP BY 1 HAVING count(*) >= ${minCount})`,
+             GROUP BY 1 HAVING count(*) >= ${fieldMinCount(roles, name, minCount)})`,
     );
     categorical.push({ name, vocabulary: await vocabularyOf(project, vocabTable('c', c)) });
   }

@@ -1,7 +1,7 @@
 import { basename, extname } from 'node:path';
 import { DataError } from '../data/errors.js';
 import type { Finding } from '../data/encode.js';
-import type { ColumnRoles } from '../data/roles.js';
+import { detectLayout, isLayout, missingLayoutColumns, type ColumnRoles, type Layout } from '../data/roles.js';
 import type { Project } from '../store/project.js';
 import { SKELETON_PATTERN, stageAliCcpRaw } from './aliccp-raw.js';
 import { ident } from '../store/sql.js';
@@ -21,22 +21,20 @@ export interface SourceOptions {
   commonFeatures?: string;
 }
 
-/** A file staged as text (see stage.ts), with what its layout knows about roles beyond the name-based guess. */
+/**
+ * A file staged as text (see stage.ts). Its roles are `refineRoles(guessRoles(columns, sample, { layout }))`:
+ * the guess every command makes (data/roles.ts), then what only the importer knows about the staged file.
+ */
 export interface StagedSource {
   format: ResolvedFormat;
+  /** The layout (recognised by the header or asked for) for guessRoles; null for none. */
+  layout: Layout | null;
   columns: string[];
   rowsAre: 'lines' | 'rows';
-  /** Adjusts the suggested roles to the layout; the user's overrides still come last. */
+  /** Adjusts the guessed roles to the staged file (typed lists, Taobao's and raw Ali-CCP's own columns); the user's overrides still come last. */
   refineRoles: (suggested: ColumnRoles) => ColumnRoles;
   findings: Finding[];
 }
-
-/** The layouts recognized by their header: the columns each must have. */
-const LAYOUTS: { format: 'aliccp' | 'aliexpress' | 'simulator'; required: string[] }[] = [
-  { format: 'simulator', required: ['click', 'action', 'purchase', 'user_id', 'true_ctr'] },
-  { format: 'aliexpress', required: ['search_id', 'categorical_1', 'numerical_1', 'click', 'conversion'] },
-  { format: 'aliccp', required: ['click', 'purchase', '101', '205'] },
-];
 
 /** The official AITM preprocessing's columns; its test split is sometimes shipped without the header line. */
 export const AITM_COLUMNS = [
@@ -87,30 +85,8 @@ function listsAreBags(listColumns: string[]): (roles: ColumnRoles) => ColumnRole
   });
 }
 
-function layoutRoles(format: ResolvedFormat): (roles: ColumnRoles) => ColumnRoles {
-  if (format === 'aliccp') return (roles) => ({ ...roles, user: roles.user ?? '101', item: '205' });
-  if (format === 'simulator')
-    // The simulator's own encoding (simulationEncoding) uses the user id as a feature too.
-    return (roles) => ({
-      ...roles,
-      user: 'user_id',
-      item: 'item_id',
-      categorical: ['user_id', ...roles.categorical.filter((name) => name !== 'user_id')],
-    });
-  return unchanged;
-}
-
-function compose(...steps: ((roles: ColumnRoles) => ColumnRoles)[]): (roles: ColumnRoles) => ColumnRoles {
-  return (roles) => steps.reduce((acc, step) => step(acc), roles);
-}
-
-function detectLayout(columns: string[]): ResolvedFormat | undefined {
-  return LAYOUTS.find(({ required }) => required.every((name) => columns.includes(name)))?.format;
-}
-
-function checkLayout(file: string, format: ResolvedFormat, columns: string[]): void {
-  const layout = LAYOUTS.find((l) => l.format === format);
-  const missing = layout?.required.filter((name) => !columns.includes(name)) ?? [];
+function checkLayout(file: string, format: Layout, columns: string[]): void {
+  const missing = missingLayoutColumns(format, columns);
   if (missing.length > 0)
     throw new DataError(
       file,
@@ -127,11 +103,11 @@ export async function stageSource(project: Project, file: string, options: Sourc
   const buysWithoutPv = options.buysWithoutPv ?? 'count-as-click';
   if (requested === 'aliccp-raw' || (requested === 'auto' && SKELETON_PATTERN.test(basename(file)))) {
     const { columns, roles } = await stageAliCcpRaw(project, file, options.commonFeatures);
-    return { format: 'aliccp-raw', columns, rowsAre: 'lines', refineRoles: roles, findings: [] };
+    return { format: 'aliccp-raw', layout: null, columns, rowsAre: 'lines', refineRoles: roles, findings: [] };
   }
   if (requested === 'taobao') {
     const { findings, roles } = await stageTaobao(project, file, buysWithoutPv);
-    return { format: 'taobao', columns: [], rowsAre: 'lines', refineRoles: roles, findings };
+    return { format: 'taobao', layout: null, columns: [], rowsAre: 'lines', refineRoles: roles, findings };
   }
   let staged: StagedFile;
   const typed =
@@ -155,7 +131,7 @@ export async function stageSource(project: Project, file: string, options: Sourc
   }
   if (requested === 'auto' && (await looksLikeTaobao(project, staged.columns, staged.header))) {
     const { findings, roles } = await stageTaobao(project, file, buysWithoutPv, staged.columns);
-    return { format: 'taobao', columns: [], rowsAre: 'lines', refineRoles: roles, findings };
+    return { format: 'taobao', layout: null, columns: [], rowsAre: 'lines', refineRoles: roles, findings };
   }
   let format: ResolvedFormat;
   if (requested === 'aliccp' || requested === 'aliexpress' || requested === 'simulator') {
@@ -164,9 +140,10 @@ export async function stageSource(project: Project, file: string, options: Sourc
   } else format = detectLayout(staged.columns) ?? typed ?? 'csv';
   return {
     format,
+    layout: isLayout(format) ? format : null,
     columns: staged.columns,
     rowsAre: staged.rowsAre,
-    refineRoles: compose(listsAreBags(staged.listColumns), layoutRoles(format)),
+    refineRoles: listsAreBags(staged.listColumns),
     findings: [],
   };
 }

@@ -1,6 +1,6 @@
 import { basename, extname, resolve } from 'node:path';
 import type { FeatureEncoding, Finding, FunnelPolicy } from '../data/encode.js';
-import { suggestRoles, type ColumnRoles } from '../data/roles.js';
+import { guessRoles, rolesOfEncoding, withUserFeature, type ColumnRoles } from '../data/roles.js';
 import { fileSha256 } from '../run.js';
 import { profileRelation, type DatasetProfile } from '../store/profile.js';
 import { ProjectError, type DatasetInfo, type Project } from '../store/project.js';
@@ -22,7 +22,7 @@ export interface ImportOptions extends SourceOptions {
   replace?: boolean;
   /** Replaces the suggested roles field by field. */
   roles?: Partial<ColumnRoles>;
-  /** Categorical values and bag tokens seen fewer times than this share id 0. Default 1. */
+  /** Categorical values and bag tokens seen fewer times than this share id 0. Default 1; at least 2 for the user feature. */
   minCount?: number;
   /** Hash these categorical columns into this many buckets (1..n, 0 missing) instead of listing their values. */
   hashBuckets?: Record<string, number>;
@@ -91,8 +91,9 @@ export async function importDataset(
       `SELECT ${columns.map(ident).join(', ')} FROM ${STAGE} ORDER BY __line LIMIT ${ROLE_SAMPLE_ROWS}`,
     );
     const cells = sample.map((row) => columns.map((column) => (row[column] === null ? '' : String(row[column]))));
-    const suggested = options.encoding?.roles ?? source.refineRoles(suggestRoles(columns, cells));
-    const roles: ColumnRoles = { ...suggested, ...options.roles };
+    const suggested =
+      options.encoding?.roles ?? source.refineRoles(guessRoles(columns, cells, { layout: source.layout }));
+    let roles: ColumnRoles = { ...suggested, ...options.roles };
     // A column the user names as a label or timestamp leaves the suggested feature lists it was guessed into.
     const named = [
       options.roles?.click,
@@ -105,9 +106,11 @@ export async function importDataset(
       if (!options.roles?.[list]) roles[list] = unnamed(roles[list]);
     if (!options.roles?.multiHot && roles.multiHot) roles.multiHot = unnamed(roles.multiHot);
     if (options.encoding) {
-      roles.categorical = options.encoding.categorical.map((field) => field.name);
-      roles.multiHot = options.encoding.multiHot?.map((field) => field.name);
-      roles.dense = options.encoding.dense.map((field) => field.name);
+      roles = rolesOfEncoding(roles, options.encoding);
+      if (options.roles?.userFeature !== undefined && options.roles.userFeature !== roles.userFeature)
+        throw new Error(
+          `the reused encoding fixes the features and ${roles.userFeature ? 'has' : 'has no'} user feature; leave roles.userFeature unset`,
+        );
     }
     const context = { project, file, columns, roles };
     checkRoles(context);
@@ -129,7 +132,7 @@ export async function importDataset(
     await encodeBags(project, encoding);
     await step('encoded');
 
-    const profile = await profileRelation(project, KEPT, roles, hasAction, { topK: options.topK });
+    const profile = await profileRelation(project, KEPT, withUserFeature(roles), hasAction, { topK: options.topK });
     await step('profiled');
 
     const dataset = await project.transaction(async () => {

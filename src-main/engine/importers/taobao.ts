@@ -109,6 +109,7 @@ export async function stageTaobao(
       user: 'user_id',
       item: 'item_id',
       timestamp: 'timestamp',
+      // user_id is a feature unless userFeature is false (categoricalFeatures then leaves it out).
       categorical: ['user_id', 'item_id', 'category_id', 'hour', 'weekday'],
       multiHot: [],
       dense: [],

@@ -1,6 +1,6 @@
 import { DataError } from '../data/errors.js';
 import { MAX_MULTI_HOT_LENGTH, type Finding, type FunnelPolicy } from '../data/encode.js';
-import type { ColumnRoles } from '../data/roles.js';
+import { categoricalFeatures, USER_FEATURE_MIN_COUNT, type ColumnRoles } from '../data/roles.js';
 import type { Project } from '../store/project.js';
 import { ident, isMissingSql, labelSql } from '../store/sql.js';
 import { denseValueSql, KEPT, tokensSql } from './encoding.js';
@@ -57,12 +57,13 @@ export function checkRoles({ file, columns, roles }: ValidationContext): void {
     claim(`the ${role} label`, roles[role]);
   }
   for (const name of roles.action ?? []) claim('an action label', name);
-  for (const name of roles.categorical) claim('categorical', name);
+  // A user column the file lacks is named as such, not as the categorical feature it also is.
+  if (roles.user && !columns.includes(roles.user)) claim('user', roles.user);
+  for (const name of categoricalFeatures(roles)) claim('categorical', name);
   for (const name of roles.multiHot ?? []) claim('multi-hot', name);
   for (const name of roles.dense) claim('dense', name);
   for (const name of roles.truth) claim('a truth column', name);
   for (const name of roles.ignore.filter((n) => columns.includes(n))) claim('ignored', name);
-  if (roles.user && !columns.includes(roles.user)) claim('user', roles.user);
   if (roles.timestamp) claim('the timestamp', roles.timestamp);
 }
 
@@ -208,7 +209,7 @@ export async function findColumnIssues(project: Project, roles: ColumnRoles): Pr
        FROM ${KEPT}`,
     ))!;
   const features = [
-    ...roles.categorical.map((name) => ({ name, kind: 'categorical' as const })),
+    ...categoricalFeatures(roles).map((name) => ({ name, kind: 'categorical' as const })),
     ...roles.dense.map((name) => ({ name, kind: 'dense' as const })),
     ...(roles.multiHot ?? []).map((name) => ({ name, kind: 'multiHot' as const })),
   ];
@@ -259,7 +260,10 @@ export async function findColumnIssues(project: Project, roles: ColumnRoles): Pr
         code: 'near-unique-column',
         message:
           `"${name}" has ${distinct} distinct values in ${total - missing} rows: as a categorical feature almost every ` +
-          'value is seen once, so it cannot generalize (ignore it, hash it, or raise --min-count)',
+          (name === roles.user
+            ? `value is seen once, and values seen fewer than ${USER_FEATURE_MIN_COUNT} times share id 0 ` +
+              '(set userFeature=false to keep it as the user key only)'
+            : 'value is seen once, so it cannot generalize (ignore it, hash it, or raise --min-count)'),
         column: name,
         count: distinct,
         exampleLines: [],

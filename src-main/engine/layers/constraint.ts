@@ -37,3 +37,6 @@ function cosineDistance(a: tf.Tensor[], b: tf.Tensor[]): tf.Scalar {
   const cosine = tf.div(tf.sum(tf.mul(u, v)), tf.maximum(tf.mul(tf.norm(u), tf.norm(v)), 1e-12));
   return tf.sub(1, cosine);
 }
+
+/** Loss terms of the parameters alone, the same on any rows: left out of a validation loss. */
+export const PARAMETER_TERMS: ReadonlySet<string> = new Set(['constraint']);

@@ -23,9 +23,9 @@ export const chainInfo: ModelInfo = {
 };
 
 export class Chain extends EntireSpaceModel {
-  private readonly ctrTower = this.tower('ctr');
-  private readonly actionTower = this.tower('act');
-  private readonly buyAfterActionTower = this.tower('buy_a');
+  private readonly ctrTower = this.tower('ctr', 'ctr');
+  private readonly actionTower = this.tower('act', 'avr');
+  private readonly buyAfterActionTower = this.tower('buy_a', 'buyGivenAction');
 
   protected stages(h: tf.Tensor2D, training: boolean, seed: number): StageProbabilities {
     const ctr = this.ctrTower.probability(h, training, seed);

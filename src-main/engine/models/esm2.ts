@@ -23,10 +23,10 @@ export const esm2Info: ModelInfo = {
 };
 
 export class Esm2 extends EntireSpaceModel {
-  private readonly ctrTower = this.tower('ctr');
-  private readonly actionTower = this.tower('act');
-  private readonly buyAfterActionTower = this.tower('buy_a');
-  private readonly buyWithoutActionTower = this.tower('buy_na');
+  private readonly ctrTower = this.tower('ctr', 'ctr');
+  private readonly actionTower = this.tower('act', 'avr');
+  private readonly buyAfterActionTower = this.tower('buy_a', 'buyGivenAction');
+  private readonly buyWithoutActionTower = this.tower('buy_na', 'buyGivenNoAction');
 
   protected stages(h: tf.Tensor2D, training: boolean, seed: number): StageProbabilities {
     const ctr = this.ctrTower.probability(h, training, seed);

@@ -29,9 +29,9 @@ export const esmcInfo: ModelInfo = {
 };
 
 export class Esmc extends EntireSpaceModel {
-  private readonly ctrTower = this.tower('ctr');
-  private readonly actionTower = this.tower('act');
-  private readonly cvrTower = this.tower('cvr');
+  private readonly ctrTower = this.tower('ctr', 'ctr');
+  private readonly actionTower = this.tower('act', 'avr');
+  private readonly cvrTower = this.tower('cvr', 'cvr');
 
   protected stages(h: tf.Tensor2D, training: boolean, seed: number): StageProbabilities {
     const ctr = this.ctrTower.probability(h, training, seed);

@@ -30,9 +30,9 @@ export const esmgInfo: ModelInfo = {
 };
 
 export class Esmg extends EntireSpaceModel {
-  private readonly ctrTower = this.tower('ctr');
-  private readonly actionTower = this.tower('act');
-  private readonly cvrTower = this.tower('cvr');
+  private readonly ctrTower = this.tower('ctr', 'ctr');
+  private readonly actionTower = this.tower('act', 'ctavr');
+  private readonly cvrTower = this.tower('cvr', 'ctcvr');
 
   protected stages(h: tf.Tensor2D, training: boolean, seed: number): StageProbabilities {
     const ctr = this.ctrTower.probability(h, training, seed);

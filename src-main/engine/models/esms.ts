@@ -1,6 +1,5 @@
 import * as tf from '../tf.js';
 import { entireSpaceTerms } from '../layers/losses.js';
-import { Tower } from '../layers/mlp.js';
 import {
   EntireSpaceModel,
   type LabelTensors,
@@ -23,9 +22,9 @@ export const esmsInfo: ModelInfo = {
 };
 
 export class Esms extends EntireSpaceModel {
-  private readonly ctrTower = this.tower('ctr');
-  private readonly actionTower = this.tower('act');
-  private readonly cvrTower = Tower.sharingHidden('cvr', this.actionTower, this.params);
+  private readonly ctrTower = this.tower('ctr', 'ctr');
+  private readonly actionTower = this.tower('act', 'avr');
+  private readonly cvrTower = this.siameseTower('cvr', this.actionTower, 'cvr');
 
   protected stages(h: tf.Tensor2D, training: boolean, seed: number): StageProbabilities {
     const ctr = this.ctrTower.probability(h, training, seed);

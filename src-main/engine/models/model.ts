@@ -4,7 +4,8 @@ import { FeatureEmbedding, type BatchInputs } from '../layers/embedding.js';
 import { Tower } from '../layers/mlp.js';
 import { ParameterStore } from '../layers/params.js';
 import { Random } from '../random.js';
-import type { ModelConfig, ModelInfo } from '../../../src-shared/types/training.js';
+import { settingProblems } from '../../../src-shared/settings.js';
+import type { ModelConfig, ModelInfo, Stage } from '../../../src-shared/types/training.js';
 
 export type { Stage, ModelConfig, ModelInfo } from '../../../src-shared/types/training.js';
 export { STAGES, DEFAULT_MODEL_CONFIG } from '../../../src-shared/types/training.js';
@@ -41,15 +42,16 @@ export abstract class EntireSpaceModel {
   readonly params: ParameterStore;
   protected readonly embedding: FeatureEmbedding;
   private dropoutSeed = 0;
+  /** The stage each tower's output estimates, in the space its loss sees: where its output bias may start. */
+  private readonly towerStages = new Map<Tower, Stage>();
 
   constructor(
     readonly info: ModelInfo,
     readonly schema: FeatureSchema,
     readonly config: ModelConfig,
   ) {
-    if (!(config.embeddingDim >= 1)) throw new Error(`${info.name}: embeddingDim must be ≥ 1`);
-    if (!(config.tower.dropout >= 0 && config.tower.dropout < 1))
-      throw new Error(`${info.name}: dropout must be in [0, 1)`);
+    const problems = settingProblems('model', config);
+    if (problems.length) throw new Error(`${info.name}: invalid model configuration: ${problems.join('; ')}`);
     this.params = new ParameterStore(new Random(config.seed));
     this.embedding = new FeatureEmbedding(schema, config.embeddingDim, this.params, config.embedding ?? 'dense');
   }
@@ -59,8 +61,32 @@ export abstract class EntireSpaceModel {
     return this.embedding.mode === 'sparse' ? this.embedding : undefined;
   }
 
-  protected tower(name: string): Tower {
-    return Tower.create(name, this.embedding.outputWidth, this.config.tower, this.params);
+  /** A tower named `name` whose output estimates `stage` (its loss's space: esmg's action tower is ctavr). */
+  protected tower(name: string, stage: Stage): Tower {
+    const tower = Tower.create(name, this.embedding.outputWidth, this.config.tower, this.params);
+    this.towerStages.set(tower, stage);
+    return tower;
+  }
+
+  /** A tower with `trunk`'s hidden layers and its own output layer (a siamese pair), estimating `stage`. */
+  protected siameseTower(name: string, trunk: Tower, stage: Stage): Tower {
+    const tower = Tower.sharingHidden(name, trunk, this.params);
+    this.towerStages.set(tower, stage);
+    return tower;
+  }
+
+  /**
+   * Sets each tower's output bias to the logit of its stage's rate, so the model starts where the constant
+   * predictor is (2% for a purchase) instead of at 50%, and its first steps learn ranking rather than the level.
+   * Rates are clipped to [1e-4, 1 − 1e-4]; a stage without a rate keeps its bias.
+   */
+  startAtRates(rates: Partial<Record<Stage, number>>): void {
+    for (const [tower, stage] of this.towerStages) {
+      const rate = rates[stage];
+      if (rate === undefined || !Number.isFinite(rate)) continue;
+      const p = Math.min(Math.max(rate, 1e-4), 1 - 1e-4);
+      tf.tidy(() => tower.output.bias.assign(tf.fill(tower.output.bias.shape, Math.log(p / (1 - p)))));
+    }
   }
 
   /** Composes the towers' probabilities from the shared representation h. */

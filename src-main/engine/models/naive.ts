@@ -23,8 +23,8 @@ export const naiveInfo: ModelInfo = {
 };
 
 export class Naive extends EntireSpaceModel {
-  private readonly ctrTower = this.tower('ctr');
-  private readonly cvrTower = this.tower('cvr');
+  private readonly ctrTower = this.tower('ctr', 'ctr');
+  private readonly cvrTower = this.tower('cvr', 'cvr');
 
   protected stages(h: tf.Tensor2D, training: boolean, seed: number): StageProbabilities {
     const ctr = this.ctrTower.probability(h, training, seed);

@@ -17,18 +17,44 @@ export type { Histogram, DeltaDistribution, ScatterSample } from '../../../src-s
 /** The per-row true probabilities of simulated data, keyed by their CSV column names. */
 export type SimulationTruth = Record<TruthColumn, Float32Array>;
 
+/** Whichever true-probability columns a file has (e.g. only true_ctr, true_avr, true_cvr). */
+export type PartialTruth = Partial<SimulationTruth>;
+
 export function missingTruthColumns(record: Record<string, Float32Array> | undefined): TruthColumn[] {
   return TRUTH_COLUMNS.filter((column) => !record?.[column]);
 }
 
-/** Data loaded from a CSV carries whichever truth columns it had; the analysis needs all of them. */
+/** Data loaded from a CSV carries whichever truth columns it had; this says whether it has all of them. */
 export function isSimulationTruth(record: Record<string, Float32Array> | undefined): record is SimulationTruth {
   return missingTruthColumns(record).length === 0;
 }
 
+/** The known truth columns of a dataset's truth, or undefined when it has none of them. */
+export function truthOf(record: Record<string, Float32Array> | undefined): PartialTruth | undefined {
+  const present = TRUTH_COLUMNS.filter((column) => record?.[column]);
+  if (present.length === 0) return undefined;
+  return Object.fromEntries(present.map((column) => [column, record![column]])) as PartialTruth;
+}
+
+/** The truth column of each stage and of the two PSC quantities, in the order the analysis reports them. */
+export const TRUTH_COLUMN_OF: Record<string, TruthColumn> = {
+  ctr: 'true_ctr',
+  avr: 'true_avr',
+  cvr: 'true_cvr',
+  ctavr: 'true_ctavr',
+  ctcvr: 'true_ctcvr',
+  buyGivenAction: 'true_buy_given_action',
+  buyGivenNoAction: 'true_buy_given_no_action',
+  chainedCtcvr: 'true_chained_ctcvr',
+  pscGap: 'true_psc_gap',
+};
+
 /** The truth in the shape of a model's output, so every per-model analysis also runs on the truth. */
-export function truthStages(truth: SimulationTruth): Required<StageArrays> {
-  return {
+export function truthStages(truth: SimulationTruth): Required<StageArrays>;
+/** With a partial truth, only the stages it has. */
+export function truthStages(truth: PartialTruth): Partial<StageArrays>;
+export function truthStages(truth: PartialTruth): Partial<StageArrays> {
+  const stages: Partial<StageArrays> = {
     ctr: truth.true_ctr,
     avr: truth.true_avr,
     cvr: truth.true_cvr,
@@ -37,6 +63,8 @@ export function truthStages(truth: SimulationTruth): Required<StageArrays> {
     buyGivenAction: truth.true_buy_given_action,
     buyGivenNoAction: truth.true_buy_given_no_action,
   };
+  for (const key of Object.keys(stages) as (keyof StageArrays)[]) if (!stages[key]) delete stages[key];
+  return stages;
 }
 
 export interface Decomposition {

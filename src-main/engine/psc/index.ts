@@ -6,6 +6,8 @@ export {
   isConstrainedModel,
   isSimulationTruth,
   missingTruthColumns,
+  TRUTH_COLUMN_OF,
+  truthOf,
   truthStages,
 } from './decomposition.js';
 export type {
@@ -14,13 +16,14 @@ export type {
   EstimateComparison,
   EstimateOptions,
   Histogram,
+  PartialTruth,
   ScatterSample,
   SimulationTruth,
 } from './decomposition.js';
 export { Z_95, empiricalGap, gapBySlice, impliedGap, impliedGapKind, pscShare, wilsonInterval } from './empirical.js';
 export type { ImpliedGap, ImpliedGapKind, Proportion, SliceGap, SliceOptions } from './empirical.js';
-export { oracleAuc, truthErrors } from './truth.js';
-export type { OracleAuc, ProbabilityErrors, TruthErrors } from './truth.js';
+export { oracleAuc, truthErrors, uncheckedTruth } from './truth.js';
+export type { OracleAuc, ProbabilityErrors, TruthErrors, UncheckedTruth } from './truth.js';
 export {
   aucInterval,
   compareModels,

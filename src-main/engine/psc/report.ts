@@ -14,10 +14,10 @@ import {
   isConstrainedModel,
   truthStages,
   type EstimateOptions,
-  type SimulationTruth,
+  type PartialTruth,
 } from './decomposition.js';
 import { empiricalGap, gapBySlice, impliedGap, pscShare, type SliceOptions } from './empirical.js';
-import { oracleAuc, truthErrors } from './truth.js';
+import { oracleAuc, truthErrors, uncheckedTruth } from './truth.js';
 import type {
   DecompositionSummary,
   ModelRole,
@@ -41,8 +41,8 @@ export interface PscInput {
   labels: FunnelLabelsLike;
   /** Stage probabilities per model on the rows of `labels`, as predictRows returns them. */
   stagesByModel: Record<string, StageArrays>;
-  /** Simulated data only. */
-  truth?: SimulationTruth;
+  /** Data with true-probability columns (simulated): all of them, or only some (see PscAnalysis.truth). */
+  truth?: PartialTruth;
   slices?: SliceField[];
   options?: { estimates?: EstimateOptions; comparison?: ComparisonProtocol };
 }
@@ -123,12 +123,14 @@ export function analysePsc(input: PscInput): PscAnalysis {
   }
 
   let truthAnalysis: PscAnalysis['truth'] = null;
-  if (truth) {
+  if (truth && Object.keys(truth).length > 0) {
     const stages = truthStages(truth);
+    // The implied gap and the decomposition need at least the truth's pCTR and pCVR, as a model's do.
+    const whole = stages.ctr && stages.cvr ? (stages as StageArrays) : undefined;
     truthAnalysis = {
       psc: {
-        impliedGap: impliedGap(stages, labels.click),
-        decomposition: summariseDecomposition(stages, labels.click),
+        impliedGap: whole ? impliedGap(whole, labels.click) : { kind: 'none', value: NaN },
+        decomposition: whole ? summariseDecomposition(whole, labels.click) : null,
       },
       errors: Object.fromEntries(
         Object.entries(stagesByModel).map(([name, modelStages]) => [
@@ -137,6 +139,7 @@ export function analysePsc(input: PscInput): PscAnalysis {
         ]),
       ),
       oracleAuc: oracleAuc(truth, labels),
+      unchecked: uncheckedTruth(truth),
     };
   }
 

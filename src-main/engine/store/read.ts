@@ -4,6 +4,7 @@ import type { FeatureEncoding } from '../data/encode.js';
 import { datasetColumn } from '../importers/encoding.js';
 import type { DatasetInfo, Project } from './project.js';
 import type { TrainingRows } from '../train/rows.js';
+import type { LabelCounts } from '../metrics/learning.js';
 import { ident, literal } from './sql.js';
 
 export type SplitPart = 'train' | 'validation' | 'test';
@@ -188,6 +189,34 @@ async function countRows(project: Project, info: DatasetInfo, selector?: PartSel
   return n;
 }
 
+/** The funnel counts of a part (or the whole dataset), counted in DuckDB: what a streamed part's rates come from. */
+export async function countLabelsOf(
+  project: Project,
+  info: DatasetInfo,
+  selector?: PartSelector,
+): Promise<LabelCounts> {
+  const withAction = (info.roles.action ?? []).length > 0;
+  const inPart = selector
+    ? `WHERE d.row_id IN (SELECT row_id FROM splits WHERE dataset = $1 AND split = $2 AND part = $3)`
+    : '';
+  const row = await project.one(
+    `SELECT count(*)::DOUBLE AS n, coalesce(sum(d.click), 0)::DOUBLE AS clicks,
+            coalesce(sum(d.click * d.purchase), 0)::DOUBLE AS purchases,
+            ${withAction ? 'coalesce(sum(d.click * d.action), 0)::DOUBLE' : 'NULL'} AS actions,
+            ${withAction ? 'coalesce(sum(d.click * d.action * d.purchase), 0)::DOUBLE' : 'NULL'} AS action_purchases
+     FROM ${ident(info.tableName)} d ${inPart}`,
+    selector ? [info.name, selector.split ?? 'random', selector.part] : [],
+  );
+  const count = (value: unknown) => (value === null || value === undefined ? null : Number(value));
+  return {
+    rows: Number(row?.n ?? 0),
+    clicks: Number(row?.clicks ?? 0),
+    clickedActions: count(row?.actions),
+    clickedActionPurchases: count(row?.action_purchases),
+    clickedPurchases: Number(row?.purchases ?? 0),
+  };
+}
+
 /**
  * The whole dataset, or one part of a stored split, as the engine's in-memory arrays; for data that fits.
  * With `shared`, the arrays live in SharedArrayBuffers, which worker threads read without a copy.
@@ -256,6 +285,7 @@ export async function storedRows(
   return {
     rows: await countRows(project, info, selector),
     hasActionLabel: (info.roles.action ?? []).length > 0,
+    counts: await countLabelsOf(project, info, selector),
     epoch: (epoch, batchSize) => batches(project, name, selector, batchSize, seed * 100_003 + epoch),
   };
 }

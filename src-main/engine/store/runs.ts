@@ -64,8 +64,11 @@ export async function saveRun(
           bestEpoch: run.training.bestEpoch,
           samplesPerSecond: run.training.samplesPerSecond,
           threads: run.training.threads,
+          stopReason: run.training.stopReason,
+          baseRates: run.training.baseRates,
         }),
-        JSON.stringify(run.metrics),
+        // The verdict beside the metrics it was read from (one column; older runs have none).
+        JSON.stringify({ ...run.metrics, learning: run.learning }),
         run.startedAt,
         new Date(Date.parse(run.startedAt) + run.durationMs).toISOString(),
       ],
@@ -134,6 +137,8 @@ export interface StoredRun {
   metrics: RunRecord['metrics'];
   /** Null only for a run that failed before its backend started. */
   backend: RunRecord['backend'];
+  /** Did it learn? Absent for failed and cancelled runs and for runs of versions before the check. */
+  learning?: RunRecord['learning'];
   /** Why a failed run failed. */
   error?: string;
   /** The SHA-256 of the file the run's data was imported from; null for a run that failed before it. */
@@ -148,6 +153,9 @@ const RUN_SELECT = `SELECT id, dataset, split, model, status, seed, data_sha256,
 
 function storedRun(row: Record<string, unknown>): StoredRun {
   const error = (JSON.parse(String(row.config)) as { error?: string }).error;
+  const { learning, ...metrics } = JSON.parse(String(row.metrics ?? '{}')) as RunRecord['metrics'] & {
+    learning?: RunRecord['learning'];
+  };
   return {
     id: String(row.id),
     dataset: row.dataset === null ? null : String(row.dataset),
@@ -157,8 +165,9 @@ function storedRun(row: Record<string, unknown>): StoredRun {
     seed: row.seed === null ? null : Number(row.seed),
     dataSha256: row.data_sha256 === null ? null : String(row.data_sha256),
     startedAt: String(row.started_at),
-    metrics: JSON.parse(String(row.metrics ?? '{}')) as RunRecord['metrics'],
+    metrics,
     backend: JSON.parse(String(row.backend)) as RunRecord['backend'],
+    ...(learning === undefined ? {} : { learning }),
     ...(error === undefined ? {} : { error }),
   };
 }
@@ -206,8 +215,11 @@ export async function readRun(
       epochs,
       samplesPerSecond: curves.samplesPerSecond ?? NaN,
       ...(curves.threads !== undefined && { threads: curves.threads }),
+      ...(curves.stopReason !== undefined && { stopReason: curves.stopReason }),
+      ...(curves.baseRates !== undefined && { baseRates: curves.baseRates }),
     },
     metrics: run.metrics,
+    ...(run.learning && { learning: run.learning }),
   };
   if (run.dataset !== null && run.split !== null)
     record.storedIn = { project: project.path, dataset: run.dataset, split: run.split };

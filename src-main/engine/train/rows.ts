@@ -1,5 +1,6 @@
 import { takeRows, type EncodedDataset } from '../data/dataset.js';
 import { Random } from '../random.js';
+import { countLabels, type LabelCounts } from '../metrics/learning.js';
 
 /**
  * The rows a model trains on, one shuffled pass at a time: held in memory, or streamed batch by batch (from
@@ -8,6 +9,8 @@ import { Random } from '../random.js';
 export interface TrainingRows {
   rows: number;
   hasActionLabel: boolean;
+  /** What the constant predictor knows: the part's funnel counts (the rates output biases start from). */
+  counts: LabelCounts;
   epoch(epoch: number, batchSize: number): AsyncIterable<EncodedDataset>;
 }
 
@@ -17,6 +20,7 @@ export function inMemoryRows(data: EncodedDataset, seed: number): TrainingRows {
   return {
     rows: data.rows,
     hasActionLabel: data.labels.action !== undefined,
+    counts: countLabels(data.labels),
     async *epoch(_epoch, batchSize) {
       const order = shuffler.shuffle(Int32Array.from({ length: data.rows }, (_, i) => i));
       for (let start = 0; start < data.rows; start += batchSize)

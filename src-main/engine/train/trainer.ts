@@ -13,24 +13,28 @@ import {
   variableOptimizer,
   type VariableOptimizer,
 } from './adam.js';
-import { combineGradients, hostGradients, tensorGradients } from './gradients.js';
+import { combineGradients, hostGradients, labelTensors, tensorGradients } from './gradients.js';
 import { shareWeights, type ModelReplica } from './replica.js';
 import type { FieldRange, SparseLookup } from '../layers/embedding.js';
+import { PARAMETER_TERMS } from '../layers/constraint.js';
+import { stageRates } from '../metrics/learning.js';
+import { settingProblems } from '../../../src-shared/settings.js';
 import type { TrainConfig, TrainEvent, TrainResult } from '../../../src-shared/types/training.js';
 
-export type { TrainConfig, TrainEvent, EpochSummary, TrainResult } from '../../../src-shared/types/training.js';
-export { DEFAULT_TRAIN_CONFIG } from '../../../src-shared/types/training.js';
+export type {
+  TrainConfig,
+  TrainEvent,
+  EpochSummary,
+  TrainResult,
+  TrainSettings,
+} from '../../../src-shared/types/training.js';
+export { DEFAULT_TRAIN_SETTINGS, resolveTrainSettings } from '../../../src-shared/types/training.js';
 export { labelTensors } from './gradients.js';
 
 export interface TrainOptions {
   onEvent?: (event: TrainEvent) => void;
   /** Checked between steps: a step either completes or never starts. */
   signal?: AbortSignal;
-  /**
-   * Stops after this many optimiser steps in all (a quick look at a configuration, and end-to-end tests); the
-   * epoch it stops in is validated like a full one. Undefined trains every epoch.
-   */
-  maxSteps?: number;
   /**
    * A copy of the model on another thread that shares each step (data parallel): it takes half of every batch
    * and the gradients are combined. Used where that computes the same step: a sparse embedding and a loss that
@@ -58,12 +62,15 @@ export async function train(
   options: TrainOptions = {},
 ): Promise<TrainResult> {
   validateConfig(config);
-  const { maxSteps = Infinity } = options;
-  if (!(maxSteps >= 1)) throw new Error(`maxSteps must be ≥ 1, got ${maxSteps}`);
+  // The epoch it stops in is validated like a full one.
+  const maxSteps = config.maxSteps ?? Infinity;
   const rows = isTrainingRows(data.train) ? data.train : inMemoryRows(data.train, config.seed);
   if (rows.rows === 0) throw new Error('The training split has no rows');
   if (model.info.needsAction && !rows.hasActionLabel)
     throw new Error(`${model.info.name} needs an in-shop action label, and this data has none`);
+  const baseRates = stageRates(rows.counts);
+  // Before the weights are shared with a replica: it must start from the same biases.
+  if (model.config.outputBias === 'base-rate') model.startAtRates(baseRates);
   const adam = { learningRate: config.learningRate, ...TFJS_ADAM, weightDecay: config.weightDecay };
   const embedding = model.sparseEmbedding;
   const replica =
@@ -102,8 +109,10 @@ export async function train(
     epochs: [],
     samplesPerSecond: 0,
     threads: replica ? 2 : 1,
+    baseRates,
   };
-  let best: { auc: number; epoch: number; weights: Awaited<ReturnType<typeof model.params.read>> } | null = null;
+  const monitorName = config.monitor === 'loss' ? 'validation loss' : 'validation CVR AUC';
+  let best: { score: number; epoch: number; weights: Awaited<ReturnType<typeof model.params.read>> } | null = null;
   let step = 0;
   let trainedSamples = 0;
   let trainingMs = 0;
@@ -147,13 +156,17 @@ export async function train(
       result.epochsRun = epoch;
       const trainLoss = scaled(epochSums, 1 / Math.max(s, 1));
       const validation = data.validation ? await evaluate(model, data.validation, options.replica) : undefined;
-      const auc = validation?.cvr_auc ?? NaN;
-      const improved = validation !== undefined && !Number.isNaN(auc) && (best === null || auc > best.auc);
-      if (improved) best = { auc, epoch, weights: await model.params.read() };
-      result.epochs.push({ epoch, trainLoss, validation });
-      options.onEvent?.({ type: 'epoch', epoch, trainLoss, validation, improved });
-      if (config.patience !== null && best !== null && epoch - best.epoch >= config.patience) {
+      const validationLoss = data.validation ? await lossOn(model, data.validation) : undefined;
+      // Higher is better for both: the loss enters negated.
+      const score = config.monitor === 'loss' ? -(validationLoss ?? NaN) : (validation?.cvr_auc ?? NaN);
+      const improved = Number.isFinite(score) && (best === null || score > best.score);
+      if (improved) best = { score, epoch, weights: await model.params.read() };
+      result.epochs.push({ epoch, trainLoss, validation, validationLoss });
+      options.onEvent?.({ type: 'epoch', epoch, trainLoss, validation, validationLoss, improved });
+      const waited = best === null ? 0 : epoch - best.epoch;
+      if (config.patience !== null && best !== null && waited >= config.patience && step >= config.minSteps) {
         result.status = 'early-stopped';
+        result.stopReason = `${monitorName} did not improve for ${waited} epochs after epoch ${best.epoch}`;
         break;
       }
       if (step >= maxSteps) break;
@@ -168,6 +181,8 @@ export async function train(
   } else if (result.epochsRun > 0) {
     result.bestEpoch = result.epochsRun;
   }
+  if (result.status === 'completed' && step >= maxSteps && Number.isFinite(maxSteps))
+    result.stopReason = `stopped after ${maxSteps} steps, as asked`;
   result.samplesPerSecond = trainingMs > 0 ? (trainedSamples / trainingMs) * 1000 : 0;
   return result;
 }
@@ -254,15 +269,31 @@ export async function evaluate(
   return evaluateStages(await predictRows(model, data, undefined, replica), data.labels, data.userIds);
 }
 
+/**
+ * The model's own loss on `data`, weighted as in training, without the terms of the parameters alone (the
+ * constraint): what early stopping watches. Batch means weighted by rows, so it does not depend on the batch size
+ * except through a term that averages over a subset (naive's clicked rows), which stays close.
+ */
+export async function lossOn(model: EntireSpaceModel, data: EncodedDataset, batchSize = 4096): Promise<number> {
+  let sum = 0;
+  for (let start = 0; start < data.rows; start += batchSize) {
+    const batch = sliceRows(data, start, Math.min(start + batchSize, data.rows));
+    const total = tf.tidy(() => {
+      const { terms } = model.loss(model.inputs(batch), labelTensors(batch), false);
+      const weighted = Object.entries(terms)
+        .filter(([name]) => !PARAMETER_TERMS.has(name))
+        .map(([name, term]) => tf.mul(term, model.config.lossWeights[name] ?? 1));
+      return tf.addN(weighted);
+    });
+    sum += (await total.data())[0] * batch.rows;
+    total.dispose();
+  }
+  return data.rows > 0 ? sum / data.rows : NaN;
+}
+
+/** The same checks as every door (src-shared/settings.ts), on the resolved values. */
 function validateConfig(config: TrainConfig): void {
-  const problems: string[] = [];
-  if (!(Number.isInteger(config.epochs) && config.epochs >= 1)) problems.push('epochs must be a whole number ≥ 1');
-  if (!(Number.isInteger(config.batchSize) && config.batchSize >= 1))
-    problems.push('batch size must be a whole number ≥ 1');
-  if (!(config.learningRate > 0)) problems.push('learning rate must be > 0');
-  if (!(config.weightDecay >= 0)) problems.push('weight decay must be ≥ 0');
-  if (config.patience !== null && !(Number.isInteger(config.patience) && config.patience >= 1))
-    problems.push('patience must be a whole number ≥ 1 (or none)');
+  const problems = settingProblems('train', config);
   if (problems.length) throw new Error(`Invalid training configuration: ${problems.join('; ')}`);
 }
 
