@@ -268,6 +268,11 @@ export async function pscAnalysisFor(
     stagesByModel: Object.fromEntries(loaded.runs.map((run) => [labels.get(run.id)!, loaded.stages[run.id]])),
     truth: truthOf(truth),
     slices: sliceFields(loaded.dataset, loaded.data),
+    context: {
+      learning: Object.fromEntries(loaded.runs.map((run) => [labels.get(run.id)!, run.learning])),
+      dataset: loaded.dataset.profile.funnel.counts,
+      part,
+    },
   };
   return options.analyse ? options.analyse(input, signal) : analysePsc(input);
 }

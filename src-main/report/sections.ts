@@ -403,8 +403,8 @@ const pscSection: Section = {
       Object.entries(psc.models).map(([name, m]) => [
         name,
         m.role,
-        m.impliedGap.kind === 'lower-bound'
-          ? `${formatValue(m.impliedGap.value)} … ${formatValue(m.impliedGap.upperBound)}`
+        m.impliedGap.kind === 'none'
+          ? `none: ${m.impliedGap.reason ?? 'no action stage'}`
           : formatValue(m.impliedGap.value),
         m.impliedGap.kind,
         m.decomposition ? formatPercent(m.decomposition.impliedShare) : '—',

@@ -19,7 +19,7 @@ import {
 
 /** Axis names that say which estimate each axis is and which model made it. */
 export function chainedLabel(model: string): string {
-  return `pAVR·P(buy|action) (chained, ${model})`;
+  return `pCVR of the full chain (chained, ${model})`;
 }
 export function constrainedLabel(model: string): string {
   return `pCVR (constrained, ${model})`;
@@ -30,8 +30,8 @@ export function pairName(pair: Pick<EstimatePair, 'chained' | 'constrained'>): s
 }
 
 /**
- * One point per sampled clicked row: the chained estimate against the constrained one. Points above the
- * diagonal are rows where the constrained model puts purchase mass the chain cannot (the PSC gap).
+ * One point per sampled clicked row: the chained model's full chain against the constrained model's pCVR. Points
+ * above the diagonal are rows where the constrained model puts more purchase mass than the chain.
  */
 export function estimateScatterChart(pair: EstimatePair, options: ChartOptions = {}): EChartsOption {
   const { scatter } = pair.clicked;
@@ -83,7 +83,7 @@ export function deltaHistogramChart(pair: EstimatePair, options: ChartOptions = 
       tooltip: { trigger: 'axis' },
       xAxis: {
         type: 'category',
-        name: 'Δ = constrained pCVR − chained pAVR·P(buy|action)',
+        name: 'Δ = constrained pCVR − chained model’s full chain',
         nameGap: 30,
         data: centres.map((c) => formatValue(c, 3)),
       },
@@ -102,10 +102,6 @@ export function deltaHistogramChart(pair: EstimatePair, options: ChartOptions = 
     },
     options,
   );
-}
-
-function gapSeriesName(model: string, gap: ImpliedGap): string {
-  return gap.kind === 'lower-bound' ? `${model} (lower bound)` : model;
 }
 
 function interval(p: Proportion): [number, number] | null {
@@ -132,11 +128,10 @@ export function sliceGapChart(sliceField: PscAnalysis['slices'][number], options
   const modelSeries: SeriesOption[] = modelNames
     .filter((model) => slices.some((s) => s.models[model] && s.models[model].kind !== 'none'))
     .map((model) => {
-      const kind = slices.find((s) => s.models[model])!.models[model];
       return {
-        name: gapSeriesName(model, kind),
+        name: model,
         type: 'scatter',
-        symbol: kind.kind === 'lower-bound' ? 'triangle' : 'circle',
+        symbol: 'circle',
         symbolSize: 9,
         itemStyle: { color: colorOf(model) },
         data: slices.map((s) => valueOrMissing(s.models[model]?.value)),
@@ -195,8 +190,6 @@ export function decompositionChart(analysis: PscAnalysis, options: ChartOptions 
   const cvr = analysis.clicks > 0 ? analysis.purchases / analysis.clicks : null;
   if (gap.available && cvr !== null)
     bars.push({ name: 'empirical', actionPath: cvr - gap.estimate, noActionPath: gap.estimate });
-  const bounded = Object.entries(analysis.models).filter(([, psc]) => psc.impliedGap.kind === 'lower-bound');
-  for (const [model] of bounded) bars.push({ name: model, actionPath: null, noActionPath: null });
   if (bars.length === 0)
     return unavailable(title, 'no model has an action stage, and the data has no in-shop action label', options);
   const categories = bars.map((b) => b.name);
@@ -204,19 +197,11 @@ export function decompositionChart(analysis: PscAnalysis, options: ChartOptions 
   const impliedPoints = Object.entries(analysis.models)
     .filter(([, psc]) => psc.impliedGap.kind !== 'none' && isAvailable(psc.impliedGap.value))
     .map(([model, psc]) => [index(model), psc.impliedGap.value] as [number, number]);
-  const bounds = bounded
-    .filter(([, psc]) => isAvailable(psc.impliedGap.value) && isAvailable(psc.impliedGap.upperBound))
-    .map(
-      ([model, psc]) => [index(model), psc.impliedGap.value, psc.impliedGap.upperBound!] as [number, number, number],
-    );
   const palette = paletteOf(options);
   const notes = [
     gap.available
       ? `empirical gap ${formatValue(gap.estimate)} [${formatValue(gap.ci95[0])}, ${formatValue(gap.ci95[1])}]`
       : `empirical gap not available: ${gap.reason}`,
-    bounded.length > 0
-      ? `${bounded.map(([m]) => m).join(', ')}: no purchase split, implied gap as [lower, upper] bound`
-      : '',
   ].filter(Boolean);
   return cartesian(
     {
@@ -249,7 +234,6 @@ export function decompositionChart(analysis: PscAnalysis, options: ChartOptions 
           itemStyle: { color: palette.text },
           z: 11,
         },
-        ...(bounds.length > 0 ? [errorBars('implied gap bounds', bounds, palette.text)] : []),
       ],
     },
     options,

@@ -10,19 +10,18 @@ export type Proportion =
  * How a model's implied gap P(b, ¬a | c) is obtained:
  * - 'decomposed': the model has P(b|¬a,c) (esm2, chain, the truth): mean of (1 − pAVR)·P(b|¬a,c). For chain
  *   that tower is identically 0, so its implied gap is exactly 0: the chain rule assumes PSC away.
- * - 'lower-bound': the model has pCVR and pAVR but no purchase split (esmc, esms, esmg). Since
- *   P(b,a|c) ≤ P(a|c), P(b,¬a|c) = P(b|c) − P(b,a|c) ≥ max(0, pCVR − pAVR): value is the mean of that per-row
- *   lower bound; upperBound is the mean of min(pCVR, 1 − pAVR), from P(b,¬a|c) ≤ P(b|c) and ≤ P(¬a|c).
- * - 'none': no pAVR (naive, esmm): the model says nothing about the action.
+ * - 'none': the model does not split its purchases by the action: naive and esmm have no pAVR; esmc, esms and
+ *   esmg have pCVR and pAVR but nothing ties them (their bounds, max(0, pCVR − pAVR) to min(pCVR, 1 − pAVR), are
+ *   too wide to tell anything, so no implied gap is shown for them).
  */
-export type ImpliedGapKind = 'decomposed' | 'lower-bound' | 'none';
+export type ImpliedGapKind = 'decomposed' | 'none';
 
 export interface ImpliedGap {
   kind: ImpliedGapKind;
   /** Mean over the clicked rows; NaN for 'none' or when there are no clicked rows. */
   value: number;
-  /** Only for 'lower-bound'. */
-  upperBound?: number;
+  /** For 'none': why the model implies no gap, in words. */
+  reason?: string;
 }
 
 export interface SliceGap {
@@ -207,6 +206,84 @@ export interface EstimatePair {
   exposure: DeltaDistribution;
 }
 
+/** A mean with its 95% interval (normal approximation over rows unless said otherwise). */
+export interface Estimate {
+  value: number;
+  ci95: [number, number];
+}
+
+/** What one model's numbers say for the analyst's question; built by the engine's pscVerdict. */
+export interface ModelVerdict {
+  model: string;
+  /** The run's "did it learn?" status; 'unknown' for runs trained before the check. Only learned runs are ranked. */
+  learned: 'learned' | 'not-learned' | 'untestable' | 'unknown';
+  learningSummary?: string;
+  /** 1 for the model to trust; null when not ranked (did not learn). */
+  rank: number | null;
+  /** Mean pCVR − observed purchase rate over the clicked rows. */
+  cvrBias: Estimate;
+  /**
+   * Models that route purchases through the action (chain, esm2): their implied mass on each path minus the observed
+   * one, over the clicked rows: pAVR·P(b|a,c) − 1[a, b] and (1 − pAVR)·P(b|¬a,c) − 1[¬a, b].
+   */
+  actionPathBias?: Estimate;
+  noActionPathBias?: Estimate;
+  /** Share of the model's purchases it puts on the no-action path, against the measured PSC share. */
+  impliedShare?: number;
+  cvrLogloss: number;
+  cvrAuc: Estimate;
+  /** RMSE of pCVR against the true CVR on the clicked rows, when the data has it. */
+  truthRmse?: number;
+  /**
+   * Against the model to trust: this − trusted for the ranking measure, CVR log-loss (> 0: worse) and CVR AUC
+   * (< 0: worse), paired 95% intervals; withinNoise when the ranking measure's interval includes 0.
+   */
+  versusTrusted?: { model: string; measure: Estimate; logloss: Estimate; auc: Estimate; withinNoise: boolean };
+  /** Hurt by PSC: it routes purchases through the action and puts too little on the no-action path, beyond noise. */
+  hurt: boolean;
+  /** One sentence about this model, with its numbers. */
+  sentence: string;
+}
+
+/**
+ * The answer to the analyst's question, in one place: how much of the purchases bypass the in-shop action, which
+ * model is hurt by that and by how much, and which model to trust for pCVR. The PSC view, the Results view and the
+ * report's first page show these sentences as they are.
+ */
+export interface PscVerdict {
+  share: {
+    /** On the whole dataset (the Data view's figure); null when the analysis was given no dataset counts. */
+    dataset: Proportion | null;
+    /** On the part analysed. */
+    part: Proportion;
+    partName: 'validation' | 'test';
+    /** Why the part's figure differs from the dataset's, when it is shown beside it. */
+    difference?: string;
+  };
+  /**
+   * material: the share's interval lies above PSC_MATERIAL_SHARE; not-material: below it; uncertain: it straddles
+   * it; unknown: no in-shop action label.
+   */
+  materiality: 'material' | 'not-material' | 'uncertain' | 'unknown';
+  /** truth: RMSE of pCVR against the simulator's true CVR; logloss: CVR log-loss on the clicked rows. */
+  rankedBy: 'truth' | 'logloss';
+  /** Ranked models first (rank 1 = trust), then the ones not ranked. */
+  models: ModelVerdict[];
+  trust: string | null;
+  /** Models whose ranking measure is within noise of the trusted one's. */
+  tiedWithTrust: string[];
+  hurt: string[];
+  /** The first sentence: the answer in short. */
+  headline: string;
+  /** Every sentence in reading order: share, who is hurt, whom to trust, who is not ranked. */
+  sentences: string[];
+  /** What limits the answer: few purchases, untestable stages, runs not checked. */
+  caveats: string[];
+}
+
+/** Below this share of purchases without an action, PSC is not material: the chain rule holds closely enough. */
+export const PSC_MATERIAL_SHARE = 0.05;
+
 export interface PscAnalysis {
   rows: number;
   clicks: number;
@@ -216,7 +293,7 @@ export interface PscAnalysis {
   purchases: number;
   empirical: { pscShare: Proportion; gap: Proportion };
   models: Record<string, ModelPsc>;
-  /** Every (chained, constrained) pair present: constrained pCVR − chained pAVR·P(b|a,c). */
+  /** Every (chained, constrained) pair present: constrained pCVR − the chained model's full chain. */
   estimates: EstimatePair[];
   slices: { field: string; slices: SliceGap[] }[];
   /**
@@ -233,6 +310,8 @@ export interface PscAnalysis {
     unchecked: UncheckedTruth[];
   } | null;
   comparison: ModelComparison;
+  /** The answer in sentences (see PscVerdict); absent when no model has pCVR to judge. */
+  verdict?: PscVerdict;
 }
 
 /** What each definition in the analysis means, for the UI's tooltips and the PDF's glossary. */
@@ -240,9 +319,21 @@ export const PSC_DEFINITIONS: Record<string, string> = {
   pscShare: 'P(a=0 | b=1, c=1): share of clicked purchases made without an in-shop action (Wilson 95% CI)',
   gap: 'P(b=1, a=0 | c=1): clicked rows with a purchase and no in-shop action, per click (Wilson 95% CI)',
   impliedGap:
-    "a model's P(b, ¬a | c) averaged over clicked rows: (1 − pAVR)·P(b|¬a,c) when it has that tower (0 for chain); " +
-    'for esmc/esms/esmg the lower bound max(0, pCVR − pAVR) and upper bound min(pCVR, 1 − pAVR); none without pAVR',
-  estimates: 'Δ = constrained pCVR − chained pAVR·P(b|a,c) on clicked rows; on exposures pCTCVR − pCTR·pAVR·P(b|a,c)',
+    "a model's P(b, ¬a | c) averaged over clicked rows: (1 − pAVR)·P(b|¬a,c) for a model that splits its purchases " +
+    'by the action (esm2; 0 for chain, which routes every purchase through it); none for models that do not split ' +
+    'them (naive, esmm, esmc, esms, esmg)',
+  impliedShare: "a model's implied gap over its mean pCVR: the share of its purchases it puts on the no-action path",
+  estimates:
+    "Δ = constrained pCVR − the chained model's own full chain, pAVR·P(b|a,c) + (1 − pAVR)·P(b|¬a,c) (for chain " +
+    'the second term is 0), on clicked rows; on exposures the same × each model’s pCTR',
+  pathBias:
+    "a model's implied mass on a path minus the observed one, over clicked rows: pAVR·P(b|a,c) − 1[action, buy] " +
+    '(action path) and (1 − pAVR)·P(b|¬a,c) − 1[no action, buy] (no-action path), mean with a 95% interval',
+  cvrBias: 'mean pCVR − observed purchase rate over the clicked rows, with a 95% interval',
+  materiality: `PSC is material when the 95% interval of the PSC share lies above ${PSC_MATERIAL_SHARE * 100}%, not material when it lies below`,
+  trust:
+    'the learned model with the lowest error against the true CVR (simulated data), else the lowest CVR log-loss on ' +
+    'the clicked rows; models whose paired difference has a 95% interval including 0 are within noise of it',
   decomposition: 'pCVR = pAVR·P(b|a,c) + (1 − pAVR)·P(b|¬a,c); pCTCVR = chained P(c)·P(a|c)·P(b|a,c) + gap',
   truthErrors: 'RMSE, MAE and 10-bin calibration error of each stage against the true probability',
   oracleAuc: 'AUC of the true probabilities under the same protocol: the ceiling for any model',

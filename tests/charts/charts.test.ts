@@ -300,21 +300,17 @@ describe('PSC charts', () => {
     expect(series(option, 'empirical 95% interval').data).toHaveLength(field.slices.length);
     expect(series(option, 'esm2').data).toHaveLength(field.slices.length);
     expect(series(option, 'chain').data).toEqual(field.slices.map(() => 0));
-    expect(series(option, 'esmc (lower bound)').data).toHaveLength(field.slices.length);
-    expectRendered(option, ['empirical gap', 'esmc (lower bound)', 'device']);
+    expect(option.series as { name: string }[]).not.toContainEqual(expect.objectContaining({ name: 'esmc' }));
+    expectRendered(option, ['empirical gap', 'device']);
   });
 
-  it('splits pCVR into its two paths per model, with the truth, the empirical split and esmc’s bounds', () => {
+  it('splits pCVR into its two paths per model that splits it, with the truth and the empirical split', () => {
     const option = decompositionChart(analysis);
     const categories = axisOf(option, 'xAxis').data as string[];
-    expect(categories).toEqual(['chain', 'esm2', 'truth', 'empirical', 'esmc']);
+    expect(categories).toEqual(['chain', 'esm2', 'truth', 'empirical']);
     const noAction = series(option, 'no-action path').data as (number | string)[];
     expect(noAction[0]).toBe(0);
     expect(noAction[1]).toBeCloseTo(analysis.models.esm2.decomposition!.noActionPath, 12);
-    expect(noAction[4]).toBe('-');
-    expect(series(option, 'implied gap bounds').data).toEqual([
-      [4, analysis.models.esmc.impliedGap.value, analysis.models.esmc.impliedGap.upperBound],
-    ]);
     expectRendered(option, ['action path', 'empirical', 'truth']);
   });
 

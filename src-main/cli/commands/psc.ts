@@ -4,10 +4,11 @@ import type { FeatureEncoding } from '../../engine/data/encode.js';
 import { MODEL_NAMES } from '../../engine/models/index.js';
 import { analysePsc, truthOf, type PscAnalysis, type SliceField } from '../../engine/psc/index.js';
 import type { Proportion } from '../../engine/psc/empirical.js';
-import { trainRun, type RunRecord } from '../../engine/run.js';
+import { partCounts, trainRun, type RunRecord } from '../../engine/run.js';
 import { openProject, type Project } from '../../engine/store/project.js';
 import { readDataset } from '../../engine/store/read.js';
 import { predictRows, type StageArrays } from '../../engine/train/predict.js';
+import type { LabelCounts } from '../../engine/metrics/learning.js';
 import { pscAnalysisFor } from '../../api/views.js';
 import {
   backendHelp,
@@ -93,7 +94,8 @@ async function fileAnalysis(values: Values, models: string[], sliceFields: strin
   const stagesByModel: Record<string, StageArrays> = {};
   let test: EncodedDataset | undefined;
   let slices: SliceField[] = [];
-  await trainRun({
+  let whole: { purchases: number; purchasesWithoutAction: number | null } | undefined;
+  const records = await trainRun({
     source: { kind: 'file', path: dataPath, load: { roles: rolesOption(values) } },
     models,
     modelConfig: modelConfigFrom(values),
@@ -102,12 +104,29 @@ async function fileAnalysis(values: Values, models: string[], sliceFields: strin
     onEvent: progressPrinter(),
     onTrained: async (model, { parts, encoding }) => {
       test = parts.test;
+      whole ??= purchaseCounts(Object.values(partCounts(parts)));
       stagesByModel[model.info.name] = await predictRows(model, parts.test);
       slices = slicesOf(parts.test, encoding, sliceFields, dataPath);
     },
   });
   if (!test) throw new Error('No model finished training');
-  return analysePsc({ labels: test.labels, stagesByModel, truth: truthOf(test.truth), slices });
+  const learning = Object.fromEntries(records.map((record) => [record.model, record.learning]));
+  return analysePsc({
+    labels: test.labels,
+    stagesByModel,
+    truth: truthOf(test.truth),
+    slices,
+    context: { learning, dataset: whole, part: 'test' },
+  });
+}
+
+/** The whole file's clicked purchases and those without an action, from its parts' counts. */
+function purchaseCounts(parts: LabelCounts[]): { purchases: number; purchasesWithoutAction: number | null } {
+  const purchases = parts.reduce((sum, part) => sum + part.clickedPurchases, 0);
+  const withAction = parts.every((part) => part.clickedActionPurchases !== null)
+    ? parts.reduce((sum, part) => sum + part.clickedActionPurchases!, 0)
+    : null;
+  return { purchases, purchasesWithoutAction: withAction === null ? null : purchases - withAction };
 }
 
 /**
@@ -201,8 +220,22 @@ function proportion(p: Proportion): string {
 }
 
 /** The analysis for a person: the headline numbers and one table per section. */
+/** The verdict first, as the app and the report show it: sentences, then what limits them. */
+function verdictText(a: PscAnalysis): string[] {
+  const verdict = a.verdict;
+  if (!verdict) return [];
+  return [
+    'Verdict',
+    `  ${verdict.headline}`,
+    ...verdict.sentences.map((sentence) => `  - ${sentence}`),
+    ...verdict.caveats.map((caveat) => `  caveat: ${caveat}`),
+    '',
+  ];
+}
+
 export function describe(a: PscAnalysis): string {
   const parts = [
+    ...verdictText(a),
     `Test split: ${a.rows} exposures, ${a.clicks} clicks, ${a.actions} with an in-shop action, ${a.purchases} purchases`,
     `PSC share P(a=0 | b=1, c=1): ${proportion(a.empirical.pscShare)}`,
     `Empirical gap P(b=1, a=0 | c=1): ${proportion(a.empirical.gap)}`,
@@ -215,7 +248,7 @@ export function describe(a: PscAnalysis): string {
   if (a.estimates.length)
     parts.push(
       '',
-      'Constrained pCVR − chained pAVR·P(b|a,c), clicked rows:',
+      "Constrained pCVR − the chained model's own full chain, clicked rows:",
       table(
         ['chained', 'constrained', 'mean Δ', 'median Δ', 'share Δ > 0'],
         a.estimates.map((e) => [e.chained, e.constrained, e.clicked.mean, e.clicked.median, e.clicked.positiveShare]),

@@ -132,7 +132,7 @@ export interface EstimateComparison {
   clicked: DeltaDistribution & { scatter: ScatterSample };
   /** On every exposure: pCTCVR vs pCTR·pAVR·P(b|a,c). */
   exposure: DeltaDistribution;
-  /** Per row, every row: constrained pCVR − chained pAVR·P(b|a,c). */
+  /** Per row, every row: constrained pCVR − the chained model's full chain (see compareEstimates). */
   delta: Float32Array;
   /** Per row, every row: constrained pCTCVR − chained pCTR·pAVR·P(b|a,c). */
   exposureDelta: Float32Array;
@@ -235,11 +235,11 @@ export function selectedRows(length: number, mask?: ArrayLike<number>): Uint32Ar
 }
 
 /**
- * Chained vs constrained estimate of purchase. The chained estimate is the action-path product pAVR·P(b|a,c)
- * of a chained model (chain, esm2: for esm2 it deliberately leaves out its own no-action tower), the
- * constrained estimate is pCVR of esmc/esms/esmg, which is not forced through the action. Their difference Δ
- * estimates the PSC gap P(b, ¬a | c) per row, without needing an action label. Summaries are on the clicked
- * rows (where pCVR is served and evaluated) and, × pCTR of each model, on all exposures.
+ * Chained vs constrained estimate of purchase. The chained estimate is the chained model's own full chain,
+ * pAVR·P(b|a,c) + (1 − pAVR)·P(b|¬a,c) (for chain the second term is 0, so Δ estimates the PSC gap it misses;
+ * for esm2 it is its pCVR), the constrained estimate is pCVR of esmc/esms/esmg, which is not forced through the
+ * action. Summaries are on the clicked rows (where pCVR is served and evaluated) and, × pCTR of each model, on
+ * all exposures.
  */
 export function compareEstimates(
   chained: StageArrays,
@@ -254,8 +254,9 @@ export function compareEstimates(
   for (const [name, column] of Object.entries({ ...constrained, clickMask })) {
     if (column && column.length !== rows) throw new Error(`${name} has ${column.length} rows, expected ${rows}`);
   }
-  const chainedCvr = rowwise(rows, (i) => avr[i] * buyGivenAction[i]);
-  const chainedCtcvr = rowwise(rows, (i) => chained.ctr[i] * avr[i] * buyGivenAction[i]);
+  const noAction = chained.buyGivenNoAction;
+  const chainedCvr = rowwise(rows, (i) => avr[i] * buyGivenAction[i] + (noAction ? (1 - avr[i]) * noAction[i] : 0));
+  const chainedCtcvr = rowwise(rows, (i) => chained.ctr[i] * chainedCvr[i]);
   const delta = rowwise(rows, (i) => constrained.cvr[i] - chainedCvr[i]);
   const exposureDelta = rowwise(rows, (i) => constrained.ctcvr[i] - chainedCtcvr[i]);
 

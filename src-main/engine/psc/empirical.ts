@@ -88,34 +88,28 @@ export function empiricalGap(labels: FunnelLabelsLike): Proportion {
 }
 
 export function impliedGapKind(stages: StageArrays): ImpliedGapKind {
-  if (stages.avr && stages.buyGivenNoAction) return 'decomposed';
-  if (stages.avr) return 'lower-bound';
-  return 'none';
+  return stages.avr && stages.buyGivenNoAction ? 'decomposed' : 'none';
 }
+
+const NOT_SPLIT = (stages: StageArrays) =>
+  stages.avr
+    ? 'it has pAVR and pCVR but does not split its purchases by the action'
+    : 'it has no action stage (pAVR)';
 
 /** Implied gap per group: group[i] is row i's group, −1 leaves the row out. */
 function impliedGapByGroup(stages: StageArrays, group: Int32Array, groups: number): ImpliedGap[] {
   const kind = impliedGapKind(stages);
-  const { avr, cvr, buyGivenNoAction } = stages;
+  if (kind === 'none') return Array.from({ length: groups }, () => ({ kind, value: NaN, reason: NOT_SPLIT(stages) }));
+  const { avr, buyGivenNoAction } = stages;
   const sums = new Float64Array(groups);
-  const upperSums = new Float64Array(groups);
   const counts = new Float64Array(groups);
   for (let i = 0; i < group.length; i++) {
     const g = group[i];
     if (g < 0) continue;
     counts[g]++;
-    if (kind === 'decomposed') {
-      sums[g] += (1 - avr![i]) * buyGivenNoAction![i];
-    } else if (kind === 'lower-bound') {
-      sums[g] += Math.max(0, cvr[i] - avr![i]);
-      upperSums[g] += Math.min(cvr[i], 1 - avr![i]);
-    }
+    sums[g] += (1 - avr![i]) * buyGivenNoAction![i];
   }
-  return Array.from({ length: groups }, (_, g) => {
-    if (kind === 'none') return { kind, value: NaN };
-    const value = sums[g] / counts[g];
-    return kind === 'lower-bound' ? { kind, value, upperBound: upperSums[g] / counts[g] } : { kind, value };
-  });
+  return Array.from({ length: groups }, (_, g) => ({ kind, value: sums[g] / counts[g] }));
 }
 
 /** The model's implied P(b, ¬a | c), averaged over the clicked rows (click label as the mask). */

@@ -54,3 +54,5 @@ export type {
   PscInput,
   SliceField,
 } from './report.js';
+export { pscVerdict } from './verdict.js';
+export type { VerdictContext } from './verdict.js';

@@ -18,6 +18,7 @@ import {
 } from './decomposition.js';
 import { empiricalGap, gapBySlice, impliedGap, pscShare, type SliceOptions } from './empirical.js';
 import { oracleAuc, truthErrors, uncheckedTruth } from './truth.js';
+import { pscVerdict, type VerdictContext } from './verdict.js';
 import type {
   DecompositionSummary,
   ModelRole,
@@ -45,6 +46,8 @@ export interface PscInput {
   truth?: PartialTruth;
   slices?: SliceField[];
   options?: { estimates?: EstimateOptions; comparison?: ComparisonProtocol };
+  /** What the verdict needs beyond the rows: the runs' "did it learn?" and the whole dataset's PSC share. */
+  context?: VerdictContext;
 }
 
 function meanOver(values: ArrayLike<number>, mask?: ArrayLike<number>): number {
@@ -143,7 +146,7 @@ export function analysePsc(input: PscInput): PscAnalysis {
     };
   }
 
-  return {
+  const analysis: PscAnalysis = {
     rows,
     clicks: countClicked(labels, labels.click),
     actions: countClicked(labels, labels.action),
@@ -158,4 +161,6 @@ export function analysePsc(input: PscInput): PscAnalysis {
     truth: truthAnalysis,
     comparison: compareModels(labels, stagesByModel, options.comparison),
   };
+  const verdict = pscVerdict({ labels, stagesByModel, truth, analysis }, input.context);
+  return verdict ? { ...analysis, verdict } : analysis;
 }

@@ -1,0 +1,127 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../../src-main/engine/backends/index.js';
+import { DEFAULT_SPLIT, splitRows, takeSplit } from '../../src-main/engine/data/split.js';
+import { createModel, DEFAULT_MODEL_CONFIG, type ModelName } from '../../src-main/engine/models/index.js';
+import { analysePsc, truthOf, type PscAnalysis } from '../../src-main/engine/psc/index.js';
+import { SIMULATOR_PRESETS, simulateDataset } from '../../src-main/engine/simulate/simulator.js';
+import { predictRows, type StageArrays } from '../../src-main/engine/train/predict.js';
+import { resolveTrainSettings, train } from '../../src-main/engine/train/trainer.js';
+import type { LearningAssessment } from '../../src-shared/types/index.js';
+
+const MODELS: ModelName[] = ['esmm', 'chain', 'esm2', 'esmc'];
+
+/** Trains the models briefly on a simulated world and returns what the analysis needs. */
+async function world(preset: keyof typeof SIMULATOR_PRESETS, rows = 20_000) {
+  const { dataset, stats } = simulateDataset({ ...SIMULATOR_PRESETS[preset], rows, seed: 5 });
+  const parts = takeSplit(dataset, splitRows(dataset.rows, DEFAULT_SPLIT, 5));
+  const stagesByModel: Record<string, StageArrays> = {};
+  for (const name of MODELS) {
+    const model = createModel(name, dataset.schema, { ...DEFAULT_MODEL_CONFIG, embeddingDim: 4, seed: 5 });
+    await train(model, parts, resolveTrainSettings({ epochs: 3, batchSize: 256, learningRate: 3e-3 }, 0));
+    stagesByModel[name] = await predictRows(model, parts.test);
+    model.dispose();
+  }
+  let purchases = 0;
+  let withoutAction = 0;
+  const { click, action, purchase } = dataset.labels;
+  for (let i = 0; i < dataset.rows; i++)
+    if (click[i] > 0.5 && purchase[i] > 0.5) {
+      purchases++;
+      if (!(action![i] > 0.5)) withoutAction++;
+    }
+  return { test: parts.test, stagesByModel, stats, dataset: { purchases, purchasesWithoutAction: withoutAction } };
+}
+
+const learned = (summary = 'Learned CVR'): LearningAssessment => ({
+  part: 'test',
+  status: 'learned',
+  notLearned: [],
+  untestable: [],
+  summary,
+  parts: {},
+});
+
+function rankedByTruth(analysis: PscAnalysis): string[] {
+  return Object.keys(analysis.truth!.errors).sort(
+    (a, b) => analysis.truth!.errors[a].cvr.clicked.rmse - analysis.truth!.errors[b].cvr.clicked.rmse,
+  );
+}
+
+describe('the PSC verdict', () => {
+  beforeAll(() => initBackend('wasm'));
+
+  it.each(['paper-like', 'taobao-like'] as const)(
+    '%s: ranks the models as their error against the truth does, names the hurt chain, and the share is the dataset’s',
+    async (preset) => {
+      const { test, stagesByModel, dataset } = await world(preset);
+      const learning = Object.fromEntries(MODELS.map((m) => [m, learned()]));
+      const analysis = analysePsc({
+        labels: test.labels,
+        stagesByModel,
+        truth: truthOf(test.truth),
+        context: { learning, dataset, part: 'test' },
+      });
+      const verdict = analysis.verdict!;
+      expect(verdict.rankedBy).toBe('truth');
+      expect(verdict.models.map((m) => m.model)).toEqual(rankedByTruth(analysis));
+      expect(verdict.trust).toBe(rankedByTruth(analysis)[0]);
+      expect(verdict.materiality).toBe('material');
+      // The whole dataset's share, counted here from the labels, is the one the verdict states first.
+      const share = verdict.share.dataset!;
+      expect(share.available && share.successes).toBe(dataset.purchasesWithoutAction);
+      expect(verdict.sentences[0]).toContain(
+        `${((100 * dataset.purchasesWithoutAction) / dataset.purchases).toFixed(2)}%`,
+      );
+      // chain routes every purchase through the action: its no-action path is short by the whole observed gap.
+      const chain = verdict.models.find((m) => m.model === 'chain')!;
+      expect(chain.hurt).toBe(true);
+      expect(verdict.hurt).toContain('chain');
+      expect(chain.noActionPathBias!.value).toBeCloseTo(-(analysis.empirical.gap as { estimate: number }).estimate, 6);
+      expect(verdict.sentences.some((s) => s.startsWith('chain is hurt: its no-action path is short by'))).toBe(true);
+      expect(verdict.headline).toMatch(/of purchases bypass the in-shop action: PSC is material; .*trust \w+ for pCVR/);
+    },
+    120_000,
+  );
+
+  it('no-psc: says PSC is not material and nobody is hurt by it', async () => {
+    const { test, stagesByModel, dataset } = await world('no-psc');
+    const analysis = analysePsc({
+      labels: test.labels,
+      stagesByModel,
+      truth: truthOf(test.truth),
+      context: { learning: Object.fromEntries(MODELS.map((m) => [m, learned()])), dataset },
+    });
+    expect(analysis.verdict!.materiality).toBe('not-material');
+    expect(analysis.verdict!.hurt).toEqual([]);
+    expect(analysis.verdict!.sentences[1]).toMatch(/^PSC is not material here .*the chain rule holds/);
+    expect(analysis.verdict!.headline).toMatch(/PSC is not material/);
+  }, 120_000);
+
+  it('never ranks a run that did not learn, names it, and without the truth ranks by CVR log-loss', async () => {
+    const { test, stagesByModel, dataset } = await world('paper-like', 10_000);
+    const failed: LearningAssessment = {
+      ...learned(),
+      status: 'not-learned',
+      notLearned: ['cvr'],
+      summary: 'Not learned: CVR (AUC 0.48 [0.44, 0.52] includes 0.5)',
+    };
+    const analysis = analysePsc({
+      labels: test.labels,
+      stagesByModel,
+      context: { learning: { esmm: learned(), chain: learned(), esm2: learned(), esmc: failed }, dataset },
+    });
+    const verdict = analysis.verdict!;
+    expect(verdict.rankedBy).toBe('logloss');
+    const esmc = verdict.models.find((m) => m.model === 'esmc')!;
+    expect(esmc.rank).toBeNull();
+    expect(verdict.models.at(-1)!.model).toBe('esmc');
+    expect(verdict.trust).not.toBe('esmc');
+    expect(verdict.sentences).toContain(
+      'Not ranked: esmc did not learn (CVR (AUC 0.48 [0.44, 0.52] includes 0.5)); conclusions drawn from it do not hold.',
+    );
+    const ranked = verdict.models.filter((m) => m.rank !== null);
+    const losses = ranked.map((m) => m.cvrLogloss);
+    expect(losses).toEqual([...losses].sort((a, b) => a - b));
+    for (const m of ranked.slice(1)) expect(m.versusTrusted!.model).toBe(verdict.trust);
+  }, 120_000);
+});
