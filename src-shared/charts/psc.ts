@@ -1,6 +1,6 @@
 /** The Probability Space Confusion charts: chained vs constrained estimates, Δ, per-slice gaps, decomposition, truth. */
 import type { EChartsOption, SeriesOption } from 'echarts';
-import type { EstimatePair, ImpliedGap, PscAnalysis, Proportion } from '../types/psc.js';
+import type { EstimatePair, PscAnalysis, Proportion } from '../types/psc.js';
 import {
   LARGE_SCATTER,
   cartesian,

@@ -92,9 +92,7 @@ export function impliedGapKind(stages: StageArrays): ImpliedGapKind {
 }
 
 const NOT_SPLIT = (stages: StageArrays) =>
-  stages.avr
-    ? 'it has pAVR and pCVR but does not split its purchases by the action'
-    : 'it has no action stage (pAVR)';
+  stages.avr ? 'it has pAVR and pCVR but does not split its purchases by the action' : 'it has no action stage (pAVR)';
 
 /** Implied gap per group: group[i] is row i's group, −1 leaves the row out. */
 function impliedGapByGroup(stages: StageArrays, group: Int32Array, groups: number): ImpliedGap[] {
