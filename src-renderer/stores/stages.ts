@@ -40,6 +40,10 @@ export const useStagesStore = defineStore('stages', () => {
   });
 
   async function load(runIds: string[]): Promise<void> {
+    // A sort by a run's column, or a row read for other runs, does not carry over to another selection.
+    const sortedRun = sort.value?.key.includes(':') ? sort.value.key.slice(0, sort.value.key.lastIndexOf(':')) : null;
+    if (sortedRun !== null && !runIds.includes(sortedRun)) sort.value = null;
+    if (selectedRow.value && runIds.some((id) => !(id in selectedRow.value!.stages))) selectedRow.value = null;
     if (runIds.length === 0) {
       drop();
       page.value = null;

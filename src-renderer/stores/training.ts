@@ -1,8 +1,10 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
-import type { ApiEvent, JobInfo, Params, RunSummary } from '../../src-shared/api/index.js';
+import type { ApiEvent, JobInfo, Params, RunSummary, TrainingPlan } from '../../src-shared/api/index.js';
 import type { StageMetrics } from '../../src-shared/types/index.js';
+import { describeError } from '../errors.js';
 import { useLab } from '../lab.js';
+import type { TrainingOutcome } from '../train-form.js';
 import { isActive, useJobsStore } from './jobs.js';
 import { useNoticesStore } from './notices.js';
 
@@ -12,7 +14,15 @@ export interface ModelProgress {
   rows: number | null;
   /** Global step (across epochs) and the total loss at it. */
   loss: { step: number; loss: number }[];
-  epochs: { epoch: number; trainLoss: Record<string, number>; validation?: StageMetrics; improved: boolean }[];
+  epochs: {
+    epoch: number;
+    trainLoss: Record<string, number>;
+    validation?: StageMetrics;
+    /** The model's own loss terms on the validation rows: what early stopping watches by default. */
+    validationLoss?: number;
+    /** The measure early stopping watches is the best so far: the model keeps this epoch's weights (so far). */
+    improved: boolean;
+  }[];
   epoch: number;
   step: number;
   stepsPerEpoch: number;
@@ -42,6 +52,7 @@ export function applyTrainEvent(progress: ModelProgress, event: TrainEventFrame[
       epoch: event.epoch,
       trainLoss: event.trainLoss,
       validation: event.validation,
+      validationLoss: event.validationLoss,
       improved: event.improved,
     });
   }
@@ -55,6 +66,13 @@ export const useTrainingStore = defineStore('training', () => {
   const jobId = ref<string | null>(null);
   const progress = ref<Record<string, ModelProgress>>({});
   const finishedRuns = ref<RunSummary[]>([]);
+  /** What the next training would do (training.plan), for the Train view's line above Start. */
+  const plan = ref<TrainingPlan | null>(null);
+  const planError = ref<string | null>(null);
+  const planning = ref(false);
+  let plansAsked = 0;
+  /** Per finished run id: how its training ended (epochs run, the epoch kept, why it stopped), from its record. */
+  const outcomes = ref<Record<string, TrainingOutcome>>({});
   /** From the click until the job's end is known; the job's own events may lag behind the start. */
   const following = ref(false);
 
@@ -62,6 +80,60 @@ export const useTrainingStore = defineStore('training', () => {
   const active = computed(() => following.value || (job.value !== null && isActive(job.value)));
   const models = computed(() => Object.values(progress.value));
   const lossSeries = computed(() => models.value.map((m) => ({ model: m.model, points: m.loss })));
+
+  /**
+   * Asks what a training with these settings would do on the dataset; null clears the plan (settings with
+   * problems). Only the newest question's answer is kept: settings typed quickly must not show an older plan.
+   */
+  async function loadPlan(params: Params<'training.plan'> | null): Promise<void> {
+    const asked = ++plansAsked;
+    if (params === null) {
+      plan.value = null;
+      planError.value = null;
+      planning.value = false;
+      return;
+    }
+    planning.value = true;
+    try {
+      const answer = await api.call('training.plan', params);
+      if (asked !== plansAsked) return;
+      plan.value = answer;
+      planError.value = null;
+    } catch (error) {
+      if (asked !== plansAsked) return;
+      plan.value = null;
+      planError.value = describeError(error);
+    } finally {
+      if (asked === plansAsked) planning.value = false;
+    }
+  }
+
+  /** The run a model of this training produced, once the job has finished. */
+  function runOf(model: string): RunSummary | undefined {
+    return finishedRuns.value.find((run) => run.model === model);
+  }
+
+  /** Reads how each finished run's training ended; the table falls back on the epoch events without it. */
+  async function readOutcomes(runs: RunSummary[]): Promise<void> {
+    await Promise.all(
+      runs
+        .filter((run) => run.status !== 'failed')
+        .map(async (run) => {
+          try {
+            const detail = await api.call('runs.get', { id: run.id });
+            const training = detail.record?.training;
+            if (training)
+              outcomes.value[run.id] = {
+                epochsRun: training.epochsRun,
+                bestEpoch: training.bestEpoch,
+                ...(training.stopReason === undefined ? {} : { stopReason: training.stopReason }),
+              };
+          } catch {
+            // The state then comes from the epoch events alone.
+          }
+        }),
+    );
+  }
 
   function metricSeries(metric: string) {
     return models.value.map((m) => ({
@@ -81,12 +153,14 @@ export const useTrainingStore = defineStore('training', () => {
     following.value = true;
     progress.value = Object.fromEntries(params.models.map((model) => [model, emptyProgress(model)]));
     finishedRuns.value = [];
+    outcomes.value = {};
     const context = `Training ${params.models.join(', ')} on ${params.dataset}`;
     try {
       const ref = await api.call('training.start', params);
       jobId.value = ref.jobId;
       const runs = await jobs.wait<'train'>(ref.jobId);
       finishedRuns.value = runs;
+      void readOutcomes(runs);
       const failed = runs.filter((run) => run.status === 'failed');
       for (const run of failed) notices.report(`${context}: ${run.model}`, new Error(run.error ?? 'failed'));
       return runs;
@@ -107,5 +181,22 @@ export const useTrainingStore = defineStore('training', () => {
     }
   }
 
-  return { jobId, job, active, progress, models, lossSeries, metricSeries, finishedRuns, start, cancel };
+  return {
+    jobId,
+    job,
+    active,
+    progress,
+    models,
+    lossSeries,
+    metricSeries,
+    finishedRuns,
+    outcomes,
+    runOf,
+    plan,
+    planError,
+    planning,
+    loadPlan,
+    start,
+    cancel,
+  };
 });

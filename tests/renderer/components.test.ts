@@ -61,6 +61,30 @@ describe('MappingTable', () => {
     const second = (wrapper.emitted('update:modelValue') as ColumnRoles[][])[1][0];
     expect(second).toMatchObject({ click: 'city', categorical: [], ignore: ['is_click'] });
   });
+
+  it('offers "also a feature" beside the user key only, checked by default, and switches userFeature', async () => {
+    const wrapper = mount(MappingTable, {
+      props: {
+        columns: ['is_click', 'bought', 'uid', 'city'],
+        sampleRows: [['1', '0', 'u1', 'Oslo']],
+        fileName: 'sales.csv',
+        modelValue: { ...roles, purchase: 'bought', ignore: [], user: 'uid', categorical: ['city', 'uid'] },
+      },
+    });
+    const boxes = wrapper.findAll('input[type="checkbox"]');
+    expect(boxes).toHaveLength(1);
+    expect(boxes[0].attributes('aria-label')).toBe('uid is also a feature');
+    expect(wrapper.findAll('tbody tr')[2].text()).toContain('also a feature');
+    expect((boxes[0].element as HTMLInputElement).checked).toBe(true);
+    await boxes[0].setValue(false);
+    const off = (wrapper.emitted('update:modelValue') as ColumnRoles[][])[0][0];
+    // The switch alone decides: the user column leaves the categorical list either way.
+    expect(off).toMatchObject({ user: 'uid', userFeature: false, categorical: ['city'] });
+    await wrapper.setProps({ modelValue: off });
+    expect((wrapper.get('input[type="checkbox"]').element as HTMLInputElement).checked).toBe(false);
+    await wrapper.get('input[type="checkbox"]').setValue(true);
+    expect((wrapper.emitted('update:modelValue') as ColumnRoles[][])[1][0]).toMatchObject({ userFeature: true });
+  });
 });
 
 const run = (id: string, model: string): RunSummary => ({
@@ -124,7 +148,8 @@ describe('MetricsTable', () => {
       const row = cell.closest('tr')!;
       return [row.querySelector('th')!.textContent, header[[...row.children].indexOf(cell)]];
     });
-    expect(marks).toEqual([['esmc', 'cvr_auc']]);
+    // Runs without a learning check (trained before it existed) say so beside their name.
+    expect(marks).toEqual([['esmc not checked', 'cvr_auc']]);
     expect(wrapper.find('.sig').attributes('aria-label')).toMatch(/significantly better than every other run/);
     expect(wrapper.text()).toContain('95% CI 0.7300 – 0.7700');
   });

@@ -297,6 +297,36 @@ describe('stages store', () => {
     expect(stages.page).toBeNull();
     expect(stages.loading).toBe(false);
   });
+
+  it('forgets a sort by a column of a run no longer selected, and a row read without a run now selected', async () => {
+    const host = new FakeHost()
+      .on('stages.rows', () => ({ total: 0, offset: 0, rows: [] }))
+      .on(
+        'stages.row',
+        ({ runIds, rowId }) => ({ rowId, stages: Object.fromEntries(runIds.map((id) => [id, {}])) }) as StageRow,
+      );
+    labApp(host);
+    const stages = useStagesStore();
+    stages.sortBy('r1:cvr');
+    await stages.inspect(['r1'], 7);
+    await stages.load(['r1', 'r2']);
+    expect(stages.sort).toEqual({ key: 'r1:cvr', descending: true });
+    expect(stages.selectedRow).toBeNull();
+    await stages.inspect(['r1', 'r2'], 7);
+    stages.sortBy('purchase');
+    await stages.load(['r1', 'r2']);
+    expect(stages.selectedRow?.rowId).toBe(7);
+    stages.sortBy('r1:cvr');
+    await stages.load(['r2']);
+    expect(stages.sort).toBeNull();
+    // The row still holds what r2 predicted for it.
+    expect(stages.selectedRow?.rowId).toBe(7);
+    expect((host.callsOf('stages.rows') as { sort?: unknown }[]).map((call) => call.sort)).toEqual([
+      { key: 'r1:cvr', descending: true },
+      { key: 'purchase', descending: true },
+      undefined,
+    ]);
+  });
 });
 
 describe('another project opened', () => {
@@ -418,6 +448,7 @@ describe('data store', () => {
     sampleRows: [['1', '0', 'Oslo']],
     suggestedRoles: roles,
     findings: [],
+    checked: { rows: 1, wholeFile: true, needWholeFile: [] },
   };
 
   /** A lab whose import answers with job 'imp', and sales.csv dropped on it. */

@@ -1,71 +1,143 @@
 import { describe, expect, it } from 'vitest';
 import type { ModelDescription } from '../../src-shared/api/index.js';
-import { DEFAULT_MODEL_CONFIG, DEFAULT_TRAIN_CONFIG } from '../../src-shared/types/index.js';
+import { checkSetting, MODEL_SETTINGS, TRAIN_SETTINGS } from '../../src-shared/settings.js';
 import {
+  DEFAULT_MODEL_CONFIG,
+  DEFAULT_TRAIN_SETTINGS,
+  resolveTrainSettings,
+  type TrainConfig,
+} from '../../src-shared/types/index.js';
+import {
+  ADVANCED_FIELDS,
+  BASIC_FIELDS,
+  FORM_FIELDS,
+  fieldProblem,
   formFromDefaults,
   formProblems,
+  modelState,
+  planBlocked,
+  planLine,
+  planParts,
+  planRequest,
+  settingProblems,
   trainRequest,
   usableModels,
-  type TrainForm,
+  type FormField,
 } from '../../src-renderer/train-form.js';
 
-const defaults = { model: DEFAULT_MODEL_CONFIG, train: DEFAULT_TRAIN_CONFIG };
+const defaults = { model: DEFAULT_MODEL_CONFIG, train: DEFAULT_TRAIN_SETTINGS };
+const field = (key: string): FormField => FORM_FIELDS.find((f) => f.key === key)!;
 
 describe('the Train form', () => {
-  it("starts from the lab's defaults", () => {
-    expect(formFromDefaults(defaults)).toEqual({
-      epochs: DEFAULT_TRAIN_CONFIG.epochs,
-      batchSize: DEFAULT_TRAIN_CONFIG.batchSize,
-      learningRate: DEFAULT_TRAIN_CONFIG.learningRate,
-      embeddingDim: DEFAULT_MODEL_CONFIG.embeddingDim,
-      hidden: DEFAULT_MODEL_CONFIG.tower.hidden.join(', '),
-      lambda: DEFAULT_MODEL_CONFIG.constraint.lambda,
-      maxSteps: null,
-    });
+  it('has a field for every declared setting with a form, basic ones shown and advanced ones under More', () => {
+    const declared = (form: 'basic' | 'advanced') => [
+      ...Object.entries(TRAIN_SETTINGS)
+        .filter(([, s]) => 'form' in s && s.form === form)
+        .map(([name]) => `train.${name}`),
+      ...Object.entries(MODEL_SETTINGS)
+        .filter(([, s]) => 'form' in s && s.form === form)
+        .map(([name]) => `model.${name}`),
+    ];
+    expect(BASIC_FIELDS.map((f) => f.key)).toEqual(declared('basic'));
+    expect(ADVANCED_FIELDS.map((f) => f.key)).toEqual(declared('advanced'));
+    // One Seed, the training's: the model seed has no field of its own.
+    expect(BASIC_FIELDS.filter((f) => f.label === 'Seed').map((f) => f.key)).toEqual(['train.seed']);
+    expect(FORM_FIELDS.some((f) => f.key === 'model.seed' || f.key === 'train.progressIntervalMs')).toBe(false);
+    expect(field('train.learningRate')).toMatchObject({ label: 'Learning rate', placeholder: 'auto' });
+    expect(field('train.maxSteps')).toMatchObject({ label: 'Stop after steps', placeholder: 'none' });
   });
 
-  it('builds the request the person set, with maxSteps only when given', () => {
-    const form: TrainForm = { ...formFromDefaults(defaults), hidden: '16 8', epochs: 2, maxSteps: 30 };
-    expect(trainRequest(form, 'sales', ['esmm', 'esmc'])).toEqual({
+  it("starts from the lab's defaults, auto and none as words", () => {
+    const form = formFromDefaults(defaults);
+    expect(form).toMatchObject({
+      'train.epochs': 'auto',
+      'train.batchSize': 'auto',
+      'train.learningRate': 'auto',
+      'train.seed': String(DEFAULT_TRAIN_SETTINGS.seed),
+      'train.maxSteps': 'none',
+      'train.monitor': 'loss',
+      'model.embeddingDim': String(DEFAULT_MODEL_CONFIG.embeddingDim),
+      'model.hidden': DEFAULT_MODEL_CONFIG.tower.hidden.join(', '),
+      'model.lambda': String(DEFAULT_MODEL_CONFIG.constraint.lambda),
+      'model.lossWeights': '',
+    });
+    expect(Object.keys(form)).toEqual(FORM_FIELDS.map((f) => f.key));
+    expect(settingProblems(form)).toEqual(new Map());
+  });
+
+  it("refuses a bad value with checkSetting's own message, the one the API and the CLI give", () => {
+    expect(fieldProblem(field('train.learningRate'), '-1')).toBe(checkSetting(TRAIN_SETTINGS.learningRate, -1));
+    expect(fieldProblem(field('train.learningRate'), '-1')).toBe(
+      'learning rate must be a number above 0 and at most 10, or auto; got -1',
+    );
+    expect(fieldProblem(field('train.epochs'), '2.5')).toBe(checkSetting(TRAIN_SETTINGS.epochs, 2.5));
+    expect(fieldProblem(field('train.batchSize'), 'many')).toBe(checkSetting(TRAIN_SETTINGS.batchSize, 'many'));
+    expect(fieldProblem(field('model.hidden'), '64, x')).toBe(checkSetting(MODEL_SETTINGS.hidden, '64, x'));
+    expect(fieldProblem(field('model.embeddingDim'), 'auto')).toBe(checkSetting(MODEL_SETTINGS.embeddingDim, 'auto'));
+    const form = { ...formFromDefaults(defaults), 'train.learningRate': '-1', 'model.lambda': '-2' };
+    expect([...settingProblems(form).values()]).toEqual([
+      checkSetting(TRAIN_SETTINGS.learningRate, -1),
+      checkSetting(MODEL_SETTINGS.lambda, -2),
+    ]);
+    expect(planBlocked(settingProblems(form))).toBe(true);
+    // A model setting's problem does not stop the plan, which only reads the training settings.
+    expect(planBlocked(settingProblems({ ...form, 'train.learningRate': '0.01' }))).toBe(false);
+  });
+
+  it('accepts auto (typed, or an emptied auto field) and none, and 1e-6 as a number', () => {
+    expect(fieldProblem(field('train.epochs'), 'auto')).toBeUndefined();
+    expect(fieldProblem(field('train.epochs'), ' ')).toBeUndefined();
+    expect(fieldProblem(field('train.maxSteps'), '')).toBeUndefined();
+    expect(fieldProblem(field('train.patience'), 'none')).toBeUndefined();
+    expect(fieldProblem(field('train.learningRate'), '1e-6')).toBeUndefined();
+    const form = { ...formFromDefaults(defaults), 'train.epochs': '', 'train.learningRate': '1e-6' };
+    expect(planRequest(form, 'sales').trainConfig).toMatchObject({ epochs: 'auto', learningRate: 1e-6 });
+  });
+
+  it('builds the request with every setting parsed and the one seed as both seeds', () => {
+    const form = {
+      ...formFromDefaults(defaults),
+      'train.epochs': '2',
+      'train.seed': '7',
+      'train.maxSteps': '30',
+      'train.monitor': 'cvr_auc',
+      'model.hidden': '16 8',
+      'model.lossWeights': 'ctcvr=2',
+      'model.activation': 'tanh',
+    };
+    const request = trainRequest(form, 'sales', ['esmm', 'esmc']);
+    expect(request).toEqual({
       dataset: 'sales',
       models: ['esmm', 'esmc'],
-      modelConfig: {
-        embeddingDim: DEFAULT_MODEL_CONFIG.embeddingDim,
-        tower: { hidden: [16, 8] },
-        constraint: { lambda: DEFAULT_MODEL_CONFIG.constraint.lambda },
-      },
       trainConfig: {
         epochs: 2,
-        batchSize: DEFAULT_TRAIN_CONFIG.batchSize,
-        learningRate: DEFAULT_TRAIN_CONFIG.learningRate,
+        batchSize: 'auto',
+        learningRate: 'auto',
+        weightDecay: 0,
+        seed: 7,
+        monitor: 'cvr_auc',
+        patience: 3,
+        minSteps: 'auto',
         maxSteps: 30,
       },
+      modelConfig: {
+        embeddingDim: 8,
+        tower: { hidden: [16, 8], activation: 'tanh', dropout: 0 },
+        constraint: { lambda: 0.01, layers: 'hidden', distance: 'l2', gradient: 'both' },
+        lossWeights: { ctcvr: 2 },
+        outputBias: 'base-rate',
+        embedding: 'sparse',
+        seed: 7,
+      },
     });
-    expect(trainRequest({ ...form, maxSteps: '' }, 'sales', ['esmm']).trainConfig).not.toHaveProperty('maxSteps');
+    expect(trainRequest({ ...form, 'train.maxSteps': '' }, 'sales', ['esmm']).trainConfig?.maxSteps).toBeNull();
   });
 
-  it('says each problem in words, and none for a good form', () => {
-    const good = formFromDefaults(defaults);
-    expect(formProblems(good, 'sales', ['esmm'])).toEqual([]);
-    const bad: TrainForm = {
-      epochs: '',
-      batchSize: 0,
-      learningRate: 0,
-      embeddingDim: 300,
-      hidden: '64, x',
-      lambda: -1,
-      maxSteps: 2.5,
-    };
-    expect(formProblems(bad, '', [])).toEqual([
+  it('keeps only the checks that are not settings: a dataset, a usable model', () => {
+    expect(formProblems('sales', ['esmm'])).toEqual([]);
+    expect(formProblems('', [])).toEqual([
       'import or simulate a dataset first (Data)',
       'pick at least one model that this dataset can train',
-      'tower widths must be whole numbers from 1 to 4096, e.g. "64, 32"',
-      'epochs must be a whole number from 1 to 1000',
-      'batch size must be a whole number ≥ 1',
-      'learning rate must be above 0 and at most 10',
-      'embedding dim must be a whole number from 1 to 256',
-      'λ must be 0 or more',
-      'stop after steps must be a whole number ≥ 1, or empty',
     ]);
   });
 
@@ -75,5 +147,96 @@ describe('the Train form', () => {
     expect(usableModels(['esmm', 'esmc'], models, false)).toEqual(['esmm']);
     expect(usableModels(['esmm', 'esmc'], models, true)).toEqual(['esmm', 'esmc']);
     expect(usableModels(['gone'], models, true)).toEqual([]);
+  });
+});
+
+describe('the plan line', () => {
+  it('says the resolved values in one line, each auto one with its reason', () => {
+    const config = resolveTrainSettings({}, 6400);
+    expect(config).toMatchObject({ batchSize: 64, epochs: 30, minSteps: 1000 });
+    expect(planLine(config)).toBe(
+      `Batch 64 · learning rate ${config.learningRate} · up to 30 epochs · early stopping on validation loss ` +
+        'after 3 epochs without improvement, not before step 1,000',
+    );
+    const parts = planParts(config);
+    expect(parts.map((part) => part.text)).toEqual([
+      'Batch 64',
+      `learning rate ${config.learningRate}`,
+      'up to 30 epochs',
+      'early stopping on validation loss after 3 epochs without improvement',
+      'not before step 1,000',
+    ]);
+    expect(parts.map((part) => part.before)).toEqual([undefined, ' · ', ' · ', ' · ', ', ']);
+    expect(parts.map((part) => part.auto)).toEqual([
+      config.auto!.batchSize,
+      config.auto!.learningRate,
+      config.auto!.epochs,
+      undefined,
+      config.auto!.minSteps,
+    ]);
+  });
+
+  it('reads the example of the issue, and no early stopping, a step limit and CVR AUC', () => {
+    const given: TrainConfig = {
+      epochs: 31,
+      batchSize: 64,
+      learningRate: 0.001,
+      weightDecay: 0,
+      seed: 1,
+      monitor: 'loss',
+      patience: 3,
+      minSteps: 1000,
+      progressIntervalMs: 250,
+    };
+    expect(planLine(given)).toBe(
+      'Batch 64 · learning rate 0.001 · up to 31 epochs · early stopping on validation loss after 3 epochs ' +
+        'without improvement, not before step 1,000',
+    );
+    expect(planParts(given).every((part) => part.auto === undefined)).toBe(true);
+    expect(planLine({ ...given, epochs: 1, learningRate: 1e-6, patience: null, maxSteps: 15 })).toBe(
+      'Batch 64 · learning rate 1e-6 · up to 1 epoch · stops after 15 steps · no early stopping',
+    );
+    expect(planLine({ ...given, monitor: 'cvr_auc', patience: 1, minSteps: 0 })).toContain(
+      'early stopping on validation CVR AUC after 1 epoch without improvement',
+    );
+  });
+});
+
+describe("a model's state in the progress table", () => {
+  const progress = {
+    rows: 800,
+    epoch: 9,
+    epochs: [1, 2, 3, 4, 5, 6, 7, 8, 9].map((epoch) => ({ epoch, improved: epoch <= 6, validationLoss: 0.1 })),
+  };
+
+  it('says waiting, training, and the end the job gave', () => {
+    expect(modelState({ ...progress, rows: null }, undefined, { active: true })).toEqual({
+      text: 'waiting for a worker',
+    });
+    expect(modelState(progress, undefined, { active: true })).toEqual({ text: 'training' });
+    expect(modelState(progress, undefined, { active: false, jobState: 'cancelled' })).toEqual({ text: 'cancelled' });
+    expect(modelState(progress, { status: 'failed', error: 'out of memory' }, { active: false })).toEqual({
+      text: 'failed',
+      detail: 'out of memory',
+    });
+  });
+
+  it('says early-stopped at epoch N, keeping epoch M, with the reason the record gives', () => {
+    const outcome = {
+      epochsRun: 9,
+      bestEpoch: 6,
+      stopReason: 'validation loss did not improve for 3 epochs after epoch 6',
+    };
+    expect(modelState(progress, { status: 'early-stopped' }, { active: false, outcome })).toEqual({
+      text: 'early-stopped at epoch 9, keeping epoch 6',
+      detail: outcome.stopReason,
+    });
+    // Before the record is read, the epoch events tell as much.
+    expect(modelState(progress, { status: 'early-stopped' }, { active: false })).toEqual({
+      text: 'early-stopped at epoch 9, keeping epoch 6',
+    });
+    expect(
+      modelState(progress, { status: 'completed' }, { active: false, outcome: { epochsRun: 1, bestEpoch: 1 } }),
+    ).toEqual({ text: 'done: 1 epoch' });
   });
 });

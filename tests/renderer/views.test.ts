@@ -1,8 +1,15 @@
 // @vitest-environment happy-dom
 import { flushPromises, mount } from '@vue/test-utils';
 import { describe, expect, it } from 'vitest';
-import type { AppInfo, FileInspection } from '../../src-shared/api/index.js';
-import { DEFAULT_MODEL_CONFIG, DEFAULT_TRAIN_CONFIG, type Funnel } from '../../src-shared/types/index.js';
+import type { AppInfo, FileInspection, RunSummary, TrainingPlan } from '../../src-shared/api/index.js';
+import { checkSetting, TRAIN_SETTINGS } from '../../src-shared/settings.js';
+import {
+  DEFAULT_MODEL_CONFIG,
+  DEFAULT_TRAIN_SETTINGS,
+  resolveTrainSettings,
+  type Funnel,
+  type LearningAssessment,
+} from '../../src-shared/types/index.js';
 import { useAppStore } from '../../src-renderer/stores/app.js';
 import DataView from '../../src-renderer/views/DataView.vue';
 import TrainView from '../../src-renderer/views/TrainView.vue';
@@ -36,7 +43,7 @@ const info = {
     },
   ],
   presets: [{ name: 'paper-like', description: '40% skip the action', pscShare: 0.4 }],
-  defaults: { model: DEFAULT_MODEL_CONFIG, train: DEFAULT_TRAIN_CONFIG },
+  defaults: { model: DEFAULT_MODEL_CONFIG, train: DEFAULT_TRAIN_SETTINGS },
   project: {
     path: '/tmp/lab.duckdb',
     name: 'lab',
@@ -59,9 +66,43 @@ async function mountView(component: typeof TrainView | typeof DataView, host: Fa
   return wrapper;
 }
 
+/** What training.plan answers for a dataset of 8,000 rows (6,400 in its training part). */
+function plan(params: { dataset: string; trainConfig?: object }): TrainingPlan {
+  return {
+    dataset: params.dataset,
+    trainRows: 6400,
+    splitStored: false,
+    config: resolveTrainSettings(params.trainConfig, 6400),
+    findings: [
+      {
+        severity: 'warning',
+        code: 'few-test-purchases',
+        message: 'the test part has about 19 purchases: a CVR AUC there has a 95% interval about ±0.13 wide',
+        count: 0,
+        exampleLines: [],
+      },
+    ],
+  };
+}
+
+/** The plan is asked for once the settings have rested (300 ms). */
+const rest = async () => {
+  await new Promise((resolve) => setTimeout(resolve, 350));
+  await flushPromises();
+};
+
 describe('Train view', () => {
+  const field = (wrapper: Awaited<ReturnType<typeof mountView>>, label: string) =>
+    wrapper
+      .findAll('label')
+      .find((l) => l.text().startsWith(label))!
+      .find('input, select');
+
   it('offers each model with its description and formula, and starts training with the form as set', async () => {
-    const host = new FakeHost().on('app.info', () => info).on('training.start', () => ({ jobId: 't1' }));
+    const host = new FakeHost()
+      .on('app.info', () => info)
+      .on('training.plan', plan)
+      .on('training.start', () => ({ jobId: 't1' }));
     const wrapper = await mountView(TrainView, host);
     const model = wrapper.findAll('label.model');
     expect(model.map((label) => label.text())).toEqual(['esmm — the baseline', 'esmc — tied towers']);
@@ -69,14 +110,10 @@ describe('Train view', () => {
     expect((wrapper.get('select[aria-label="Dataset"]').element as HTMLSelectElement).value).toBe('sales');
     expect(wrapper.text()).toContain('Backend: CPU (wasm SIMD) (wasm)');
 
-    const field = (label: string) =>
-      wrapper
-        .findAll('label')
-        .find((l) => l.text().startsWith(label))!
-        .get('input');
-    await field('Epochs').setValue('2');
-    await field('Tower widths').setValue('16, 8');
-    await field('Stop after steps').setValue('40');
+    await field(wrapper, 'Epochs').setValue('2');
+    await field(wrapper, 'Seed').setValue('7');
+    await field(wrapper, 'Tower widths').setValue('16, 8');
+    await field(wrapper, 'Stop after steps').setValue('40');
     await wrapper
       .findAll('button')
       .find((b) => b.text() === 'Start training')!
@@ -86,12 +123,224 @@ describe('Train view', () => {
       {
         dataset: 'sales',
         models: ['esmm', 'esmc'],
-        modelConfig: { embeddingDim: 8, tower: { hidden: [16, 8] }, constraint: { lambda: 0.01 } },
-        trainConfig: { epochs: 2, batchSize: 1024, learningRate: 0.001, maxSteps: 40 },
+        modelConfig: {
+          embeddingDim: 8,
+          tower: { hidden: [16, 8], activation: 'relu', dropout: 0 },
+          constraint: { lambda: 0.01, layers: 'hidden', distance: 'l2', gradient: 'both' },
+          lossWeights: {},
+          outputBias: 'base-rate',
+          embedding: 'sparse',
+          seed: 7,
+        },
+        trainConfig: {
+          epochs: 2,
+          batchSize: 'auto',
+          learningRate: 'auto',
+          weightDecay: 0,
+          seed: 7,
+          monitor: 'loss',
+          patience: 3,
+          minSteps: 'auto',
+          maxSteps: 40,
+        },
       },
     ]);
     const start = wrapper.findAll('button').find((b) => b.text() === 'Start training')!;
     expect(start.attributes('disabled')).toBeDefined();
+  });
+
+  it('generates the fields from the declarations, each filled from app.info, the advanced ones under More settings', async () => {
+    const host = new FakeHost().on('app.info', () => info).on('training.plan', plan);
+    const wrapper = await mountView(TrainView, host);
+    const shown = wrapper
+      .findAll('.params')[0]
+      .findAll('label')
+      .map((label) => label.find('span').text());
+    expect(shown).toEqual([
+      'Epochs',
+      'Batch size',
+      'Learning rate',
+      'Seed',
+      'Embedding dim',
+      'Tower widths',
+      'λ (constraint)',
+    ]);
+    const more = wrapper.get('details.more');
+    expect(more.get('summary').text()).toBe('More settings');
+    expect(more.findAll('label').map((label) => label.find('span').text())).toContain('Stop after steps');
+    expect((field(wrapper, 'Learning rate').element as HTMLInputElement).value).toBe('auto');
+    expect(field(wrapper, 'Learning rate').attributes('placeholder')).toBe('auto');
+    expect((field(wrapper, 'Tower widths').element as HTMLInputElement).value).toBe('64, 32');
+    expect((field(wrapper, 'Early-stopping measure').element as HTMLSelectElement).value).toBe('loss');
+    expect(field(wrapper, 'Learning rate').element.closest('label')!.getAttribute('title')).toBe(
+      TRAIN_SETTINGS.learningRate.help,
+    );
+  });
+
+  it("lists a bad value in checkSetting's words, prefixed by nothing, and accepts auto", async () => {
+    const host = new FakeHost().on('app.info', () => info).on('training.plan', plan);
+    const wrapper = await mountView(TrainView, host);
+    const problems = () => wrapper.find('[aria-label="Before training"]');
+    expect(problems().exists()).toBe(false);
+    await field(wrapper, 'Learning rate').setValue('-1');
+    expect(
+      problems()
+        .findAll('li')
+        .map((li) => li.text()),
+    ).toEqual([checkSetting(TRAIN_SETTINGS.learningRate, -1)]);
+    expect(problems().text()).toBe('learning rate must be a number above 0 and at most 10, or auto; got -1');
+    expect(field(wrapper, 'Learning rate').attributes('aria-invalid')).toBe('true');
+    const start = () => wrapper.findAll('button').find((b) => b.text() === 'Start training')!;
+    expect(start().attributes('disabled')).toBeDefined();
+    // A bad value under More settings opens it.
+    await field(wrapper, 'Patience').setValue('0');
+    expect(wrapper.get('details.more').attributes('open')).toBeDefined();
+    expect(
+      problems()
+        .findAll('li')
+        .map((li) => li.text()),
+    ).toEqual([checkSetting(TRAIN_SETTINGS.learningRate, -1), checkSetting(TRAIN_SETTINGS.patience, 0)]);
+    await field(wrapper, 'Patience').setValue('none');
+    await field(wrapper, 'Learning rate').setValue('auto');
+    expect(problems().exists()).toBe(false);
+    expect(start().attributes('disabled')).toBeUndefined();
+  });
+
+  it('shows the plan before Start: resolved values in one line, auto reasons on hover, the findings', async () => {
+    const host = new FakeHost().on('app.info', () => info).on('training.plan', plan);
+    const wrapper = await mountView(TrainView, host);
+    await rest();
+    expect(host.callsOf('training.plan')).toHaveLength(1);
+    expect(host.callsOf('training.plan')[0]).toMatchObject({
+      dataset: 'sales',
+      trainConfig: { epochs: 'auto', batchSize: 'auto', learningRate: 'auto', seed: 1 },
+    });
+    const group = wrapper.get('[aria-label="Training plan"]');
+    expect(group.get('.plan-line').text()).toBe(
+      'Batch 64 · learning rate 0.001 · up to 30 epochs · early stopping on validation loss after 3 epochs ' +
+        'without improvement, not before step 1,000',
+    );
+    const auto = group.findAll('.plan-line .auto');
+    expect(auto.map((part) => part.text())).toEqual([
+      'Batch 64',
+      'learning rate 0.001',
+      'up to 30 epochs',
+      'not before step 1,000',
+    ]);
+    expect(auto[0].attributes('title')).toBe(`auto: ${resolveTrainSettings({}, 6400).auto!.batchSize}`);
+    expect(group.get('details').text()).toContain('up to 30 epochs: about 3,000 steps at 100 steps an epoch');
+    expect(group.text()).toContain('On 6,400 training rows of sales (expected: the split is made');
+    expect(group.text()).toContain('the test part has about 19 purchases');
+
+    // Typing asks again, once the typing rests; a bad training setting hides the plan and asks nothing.
+    await field(wrapper, 'Epochs').setValue('1');
+    await field(wrapper, 'Learning rate').setValue('1e-6');
+    await rest();
+    expect(host.callsOf('training.plan')).toHaveLength(2);
+    expect(group.get('.plan-line').text()).toMatch(/^Batch 64 · learning rate 1e-6 · up to 1 epoch · /);
+    expect(group.findAll('.plan-line .auto').map((part) => part.text())).toEqual(['Batch 64', 'not before step 33']);
+    await field(wrapper, 'Batch size').setValue('0');
+    await rest();
+    expect(wrapper.find('[aria-label="Training plan"]').exists()).toBe(false);
+    expect(host.callsOf('training.plan')).toHaveLength(2);
+  });
+
+  it("shows each model's end and verdict after a training, and the job as done", async () => {
+    const notLearned: LearningAssessment = {
+      part: 'test',
+      status: 'not-learned',
+      notLearned: ['cvr'],
+      untestable: [],
+      summary:
+        'Not learned: CVR (AUC 0.48 [0.34, 0.61] includes 0.5; log-loss 0.1005 is no better than 0.1003 for the constant 2.46%)',
+      parts: {},
+    };
+    const learned: LearningAssessment = {
+      ...notLearned,
+      status: 'learned',
+      notLearned: [],
+      summary: 'Learned CTR, CVR, CTCVR on the test rows',
+    };
+    const summary = (id: string, model: string, status: RunSummary['status'], learning: LearningAssessment) =>
+      ({
+        id,
+        model,
+        status,
+        dataset: 'sales',
+        split: 'random',
+        startedAt: '',
+        backend: null,
+        metrics: {},
+        learning,
+      }) as RunSummary;
+    const runs = [summary('r1', 'esmm', 'early-stopped', learned), summary('r2', 'esmc', 'completed', notLearned)];
+    const host = new FakeHost()
+      .on('app.info', () => info)
+      .on('training.plan', plan)
+      .on('training.start', () => ({ jobId: 't1' }))
+      .on('runs.get', ({ id }) => ({
+        ...runs.find((run) => run.id === id)!,
+        record: {
+          training:
+            id === 'r1'
+              ? { epochsRun: 5, bestEpoch: 2, stopReason: 'validation loss did not improve for 3 epochs after epoch 2' }
+              : { epochsRun: 1, bestEpoch: 1 },
+        } as never,
+      }));
+    const wrapper = await mountView(TrainView, host);
+    await wrapper
+      .findAll('button')
+      .find((b) => b.text() === 'Start training')!
+      .trigger('click');
+    await flushPromises();
+    const table = () => wrapper.get('table[aria-label="Training progress"]');
+    const states = () =>
+      table()
+        .findAll('td.state')
+        .map((cell) => cell.text());
+    expect(states()).toEqual(['waiting for a worker', 'waiting for a worker']);
+    for (const [model, epoch, loss] of [
+      ['esmm', 5, 0.31],
+      ['esmc', 1, 0.12],
+    ] as const) {
+      host.emit({ type: 'train', jobId: 't1', model, event: { type: 'loaded', rows: 800 } });
+      host.emit({
+        type: 'train',
+        jobId: 't1',
+        model,
+        event: { type: 'epoch', epoch, trainLoss: { total: 0.4 }, validationLoss: loss, improved: false },
+      });
+    }
+    host.emitJob({ id: 't1', state: 'running', progress: 1, message: 'waiting for a free worker', title: 'Train' });
+    await flushPromises();
+    expect(states()).toEqual(['training', 'training']);
+    host.emitJob({
+      id: 't1',
+      state: 'done',
+      progress: 1,
+      message: 'waiting for a free worker',
+      title: 'Train',
+      result: runs,
+    });
+    await flushPromises();
+
+    const rows = table().findAll('tbody tr');
+    expect(rows).toHaveLength(3);
+    const cells = (row: (typeof rows)[number]) => row.findAll('th, td').map((cell) => cell.text());
+    expect(cells(rows[0]).slice(-3)).toEqual([
+      '0.3100',
+      'early-stopped at epoch 5, keeping epoch 2 validation loss did not improve for 3 epochs after epoch 2',
+      'Learned',
+    ]);
+    expect(rows[0].get('.learning-badge').attributes('title')).toContain(learned.summary);
+    expect(cells(rows[1]).slice(-3)).toEqual(['0.1200', 'done: 1 epoch', 'Not learned']);
+    expect(rows[1].classes()).toContain('unlearned');
+    expect(rows[2].text()).toBe(
+      'Not learned: its numbers are not results. CVR (AUC 0.48 [0.34, 0.61] includes 0.5; log-loss 0.1005 is no ' +
+        'better than 0.1003 for the constant 2.46%)',
+    );
+    // The job's last step message ("waiting for a free worker") is not what a finished job shows.
+    expect(wrapper.get('.job .message').text()).toBe('done');
   });
 
   it('keeps models that need an action label out of a dataset without one, and says what is missing', async () => {
@@ -123,6 +372,7 @@ describe('Data view', () => {
         exampleLines: [],
       },
     ],
+    checked: { rows: 1, wholeFile: true, needWholeFile: [] },
   };
 
   it('inspects a dropped file, asks for the missing label, and imports with the roles as mapped', async () => {
