@@ -1,53 +1,120 @@
-import { createReadStream } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { open, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, extname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { DataError } from '../engine/data/errors.js';
-import { guessRoles } from '../engine/data/roles.js';
 import { SKELETON_PATTERN } from '../engine/importers/aliccp-raw.js';
 import { stageSource } from '../engine/importers/formats.js';
-import { STAGE, checkReadable } from '../engine/importers/stage.js';
-import { checkRoles } from '../engine/importers/validate.js';
-import { openProject } from '../engine/store/project.js';
-import { ident, literal } from '../engine/store/sql.js';
+import { settleRoles } from '../engine/importers/import.js';
+import { RAW, checkReadable } from '../engine/importers/stage.js';
+import { ImportError, validateStaged } from '../engine/importers/validate.js';
+import { openProject, type Project } from '../engine/store/project.js';
+import { literal } from '../engine/store/sql.js';
 import { asUserFile, dataProblem } from './errors.js';
 import type { FileInspection } from '../../src-shared/api/contract.js';
 import type { Finding, ImportFormat } from '../../src-shared/types/data.js';
 
-/** Rows read to suggest roles (as the import does) and rows shown in the mapping table. */
-const SAMPLE_ROWS = 1000;
+/**
+ * The preview checks the start of a file: its first line and PREVIEW_ROWS more, within PREVIEW_BYTES (cut at a
+ * line end), or a Parquet file's first PREVIEW_ROWS rows. That bounds its work (a few seconds on two cores for
+ * the widest files) whatever the file's size; a file within both limits is checked whole.
+ */
+export const PREVIEW_ROWS = 100_000;
+export const PREVIEW_BYTES = 4 * 1024 * 1024;
+/** Rows shown in the mapping table. */
 const SHOWN_ROWS = 20;
 
-/** The first `lines` lines of a text file, written to `out`; the rest is never read. */
-async function copyHead(file: string, out: string, lines: number): Promise<void> {
-  const input = createReadStream(file);
-  const head: string[] = [];
+export interface PreviewLimits {
+  /** Default PREVIEW_ROWS. */
+  rows?: number;
+  /** Default PREVIEW_BYTES. */
+  bytes?: number;
+}
+
+/**
+ * Copies the start of a text file to `out`: its first `lines` lines and at most `maxBytes` bytes, cut after a
+ * line end, byte for byte (encoding, line ends and a BOM stay as they are). Returns whether that was the whole file.
+ */
+async function copyHead(file: string, out: string, lines: number, maxBytes: number): Promise<boolean> {
+  const input = await open(file, 'r');
+  const output = await open(out, 'w');
   try {
-    for await (const line of createInterface({ input, crlfDelay: Infinity })) {
-      head.push(line);
-      if (head.length >= lines) break;
+    const size = (await input.stat()).size;
+    const buffer = Buffer.alloc(1 << 20);
+    let position = 0;
+    let seen = 0;
+    /** The byte after the last complete line copied. */
+    let end = 0;
+    while (seen < lines && position < Math.min(size, maxBytes)) {
+      const { bytesRead } = await input.read(buffer, 0, Math.min(buffer.length, maxBytes - position), position);
+      if (bytesRead === 0) break;
+      const chunk = buffer.subarray(0, bytesRead);
+      let used = bytesRead;
+      for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) {
+        seen++;
+        end = position + at + 1;
+        if (seen === lines) {
+          used = at + 1;
+          break;
+        }
+      }
+      await output.write(chunk, 0, used);
+      position += used;
     }
+    if (seen < lines && position >= size) return true;
+    if (end >= size) return true;
+    if (end === 0)
+      throw new DataError(file, 1, undefined, `the first line is longer than ${maxBytes} bytes; is this a text file?`);
+    await output.truncate(end);
+    return false;
   } finally {
-    input.destroy();
+    await output.close();
+    await input.close();
   }
-  await writeFile(out, `${head.join('\n')}\n`);
 }
 
 const isParquet = (file: string, format: ImportFormat) =>
   format === 'parquet' || (format === 'auto' && ['.parquet', '.pq'].includes(extname(file).toLowerCase()));
 
+/** The first `rows` rows of a Parquet file, written to `out`; false when the file has no more than that. */
+async function copyParquetHead(project: Project, file: string, out: string, rows: number): Promise<boolean> {
+  // Staging the file itself says what is wrong with one DuckDB cannot read.
+  const counted = await project
+    .one(`SELECT count(*)::DOUBLE AS n FROM read_parquet(${literal(file)})`)
+    .catch(() => null);
+  if (!counted || Number(counted.n) <= rows) return true;
+  await project.run(
+    `COPY (SELECT * FROM read_parquet(${literal(file)}) LIMIT ${rows}) TO ${literal(out)} (FORMAT parquet)`,
+  );
+  return false;
+}
+
+/** What the checks of a partial read cannot settle: only the import, which reads the whole file, can. */
+function needWholeFile(format: string): string[] {
+  return [
+    'the counts of the whole file (rows that break the funnel, missing values, …)',
+    'bad labels or numbers after the rows read',
+    'whether a column is constant or nearly unique',
+    ...(format === 'taobao' ? ['the events of a (user, item) pair after the rows read (a later pv, cart or buy)'] : []),
+  ];
+}
+
 /**
- * What the import would see in a file, read from its first rows only, so a file of any size answers at once:
- * the format, the columns, sample rows, the roles the import would suggest, and problems visible already
- * (labels no column looks like). The sample is staged exactly as an import stages the whole file.
+ * What the import would see and find in a file, from its first rows only, so that a file of any size answers at
+ * once: the format, the columns, sample rows, the roles the import would suggest, and the findings of the
+ * import's own checks (`validateStaged`, with the suggested roles and the default funnel policy). The first rows
+ * are staged exactly as an import stages the whole file; a file within the limits is staged itself, so its
+ * findings are the import's, code for code, count for count. Otherwise `checked` says how many rows were read
+ * and what needs the whole file, and every finding's message ends "(in the first N rows of the file)".
  */
 export async function inspectFile(
   file: string,
   fileName: string,
   format: ImportFormat = 'auto',
+  limits: PreviewLimits = {},
 ): Promise<Omit<FileInspection, 'file'>> {
   const bytes = await checkReadable(file);
+  const maxRows = limits.rows ?? PREVIEW_ROWS;
+  const maxBytes = limits.bytes ?? PREVIEW_BYTES;
   if (format === 'aliccp-raw' || (format === 'auto' && SKELETON_PATTERN.test(basename(file))))
     return {
       fileName,
@@ -65,48 +132,60 @@ export async function inspectFile(
           exampleLines: [],
         },
       ],
+      checked: {
+        rows: 0,
+        wholeFile: false,
+        needWholeFile: ['every check: raw Ali-CCP is joined with its common_features file, which the import reads'],
+      },
     };
   const folder = await mkdtemp(join(tmpdir(), 'esmc-inspect-'));
-  // The sample keeps the file's name: formats are also recognised by it.
-  const sample = join(folder, basename(file));
+  // The copy keeps the file's name: formats are also recognised by it.
+  const head = join(folder, basename(file));
+  let staged = file;
   const project = await openProject(':memory:');
   try {
-    if (isParquet(file, format))
-      await project.run(
-        `COPY (SELECT * FROM read_parquet(${literal(file)}) LIMIT ${SAMPLE_ROWS}) TO ${literal(sample)} (FORMAT parquet)`,
-      );
-    else await copyHead(file, sample, SAMPLE_ROWS + 1);
-    const source = await stageSource(project, sample, { format });
-    const columns = (await project.all(`DESCRIBE ${STAGE}`))
-      .map((row) => String(row.column_name))
-      .filter((column) => column !== '__line');
-    const rows = await project.all(`SELECT ${columns.map(ident).join(', ')} FROM ${STAGE} ORDER BY __line`);
-    const cells = rows.map((row) => columns.map((column) => (row[column] === null ? '' : String(row[column]))));
-    const suggestedRoles = source.refineRoles(guessRoles(columns, cells, { layout: source.layout }));
-    const findings: Finding[] = [...source.findings];
+    const wholeFile = isParquet(file, format)
+      ? await copyParquetHead(project, file, head, maxRows)
+      : await copyHead(file, head, maxRows + 1, maxBytes);
+    if (!wholeFile) staged = head;
+    const source = await stageSource(project, staged, { format });
+    const rows = Number((await project.one(`SELECT count(*)::DOUBLE AS n FROM ${RAW}`))?.n ?? 0);
+    const { columns, sample, suggested } = await settleRoles(project, source);
+    const context = { project, file: staged, columns, roles: suggested };
+    let findings: Finding[];
     try {
-      checkRoles({ project, file: fileName, columns, roles: suggestedRoles });
+      findings = await validateStaged(context, source.findings, { funnelPolicy: 'drop', logDense: [] });
     } catch (error) {
-      if (!(error instanceof DataError)) throw error;
-      findings.push({
-        severity: 'error',
-        code: 'roles',
-        message: dataProblem(error),
-        count: 0,
-        exampleLines: [],
-      });
+      if (error instanceof ImportError) findings = error.findings;
+      else if (error instanceof DataError) {
+        // Roles the user can still fix in the mapping table: the checks of the rows wait for them.
+        const roles: Finding = {
+          severity: 'error',
+          code: 'roles',
+          message: dataProblem(error),
+          count: 0,
+          exampleLines: [],
+        };
+        findings = [...source.findings, roles];
+      } else throw error;
     }
+    const scope = `in the first ${rows.toLocaleString('en-US')} rows of the file`;
     return {
       fileName,
       bytes,
       format: source.format,
       columns,
-      sampleRows: cells.slice(0, SHOWN_ROWS),
-      suggestedRoles,
-      findings,
+      sampleRows: sample.slice(0, SHOWN_ROWS),
+      suggestedRoles: suggested,
+      findings: wholeFile
+        ? findings
+        : findings.map((finding) =>
+            finding.code === 'roles' ? finding : { ...finding, message: `${finding.message} (${scope})` },
+          ),
+      checked: { rows, wholeFile, needWholeFile: wholeFile ? [] : needWholeFile(source.format) },
     };
   } catch (error) {
-    throw asUserFile(error, sample, fileName);
+    throw asUserFile(error, staged, fileName);
   } finally {
     project.close();
     await rm(folder, { recursive: true, force: true });

@@ -106,8 +106,16 @@ export async function runTraining(job: TrainingJob, context: JobContext): Promis
   const report = (message: string) =>
     context.progress(fractions.reduce((a, b) => a + b, 0) / fractions.length, message);
   const trainingNow = new Set<string>();
-  const describe = () =>
-    trainingNow.size > 0 ? `training ${[...trainingNow].join(', ')}` : 'waiting for a free worker';
+  const storing = new Set<string>();
+  let stored = 0;
+  const describe = () => {
+    if (trainingNow.size > 0) return `training ${[...trainingNow].join(', ')}`;
+    if (storing.size > 0) return `storing ${[...storing].join(', ')}`;
+    if (stored === job.models.length) return `${stored} model${stored === 1 ? '' : 's'} trained and stored`;
+    return stored > 0
+      ? `${stored} of ${job.models.length} stored; waiting for a free worker`
+      : 'waiting for a free worker';
+  };
   // One transaction at a time on this connection: two models may finish together.
   const save = oneAtATime();
 
@@ -117,7 +125,8 @@ export async function runTraining(job: TrainingJob, context: JobContext): Promis
       const { record, predictions } = await job.slots.use(signal, async () => {
         trainingNow.add(model);
         report(describe());
-        job.onTrainEvent(model, { type: 'loaded', rows: loaded.rows });
+        // The rows this model trains on: the training part, not the whole dataset.
+        job.onTrainEvent(model, { type: 'loaded', rows: parts.train.rows });
         let rows: Awaited<ReturnType<typeof trainingRowsFor>> | undefined;
         try {
           rows = await trainingRowsFor();
@@ -152,7 +161,11 @@ export async function runTraining(job: TrainingJob, context: JobContext): Promis
         }
       });
       record.storedIn = { project: project.path, dataset, split };
+      storing.add(model);
+      report(describe());
       await save(() => saveRun(project, record, { dataset, split }, predictions));
+      storing.delete(model);
+      stored++;
       fractions[index] = 1;
       report(describe());
       return record.id;

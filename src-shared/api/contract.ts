@@ -179,8 +179,21 @@ export interface FileInspection {
   /** The first rows as text, for the mapping table. */
   sampleRows: string[][];
   suggestedRoles: ColumnRoles;
-  /** Problems visible before import (unknown columns, missing labels); the import repeats the full validation. */
+  /**
+   * The import's own checks (roles, labels, numbers, the funnel, constant and id-like columns), run with the
+   * suggested roles on the rows in `checked`: on a file read whole, exactly the findings the import will give;
+   * otherwise their counts are of the rows read, each message ending "(in the first N rows of the file)".
+   */
   findings: Finding[];
+  /** How much of the file the findings cover: a large file is checked on its first rows only. */
+  checked: {
+    /** Data rows the checks read (for Taobao UserBehavior, events); 0 for raw Ali-CCP, checked once imported. */
+    rows: number;
+    /** Whether they are the whole file. */
+    wholeFile: boolean;
+    /** When not: what only the import, which reads the whole file, can settle (e.g. whether a column is constant). */
+    needWholeFile: string[];
+  };
 }
 
 export type CurveStage = 'ctr' | 'cvr' | 'ctcvr';

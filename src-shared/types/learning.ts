@@ -63,5 +63,6 @@ export interface LearningAssessment {
 export const LEARNING_DEFINITION =
   'A stage is learned when, on held-out rows, its AUC interval (DeLong, 95%) lies above 0.5, its mean prediction is ' +
   'within a factor 2 of the observed rate (Wilson 95% interval), and its log-loss beats the constant predictor that ' +
-  "knows only the training rows' rate. A run that fails on any stage the data can " +
+  "knows only the training rows' rate (with fewer than ten rows of the rarer class, where ranking cannot be " +
+  'checked, by more than noise). A run that fails on any stage the data can ' +
   'test is not learned: its numbers are shown but never ranked, and conclusions drawn from it do not hold.';

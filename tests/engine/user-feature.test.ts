@@ -263,7 +263,7 @@ describe('a partial truth', () => {
     expect(unchecked.find((u) => u.stage === 'ctcvr')!.reason).toBe(
       'no true_ctcvr column: CTCVR not checked against the truth',
     );
-    expect(psc.impliedGap.kind).toBe('lower-bound');
+    expect(psc.impliedGap.kind).toBe('none');
     expect(psc.decomposition).toBeNull();
 
     // Without true_ctr the truth's implied gap and decomposition are left out, the rest still checked.

@@ -6,9 +6,9 @@ import { profileRelation, type DatasetProfile } from '../store/profile.js';
 import { ProjectError, type DatasetInfo, type Project } from '../store/project.js';
 import { ident } from '../store/sql.js';
 import { encodeBags, encodedSelect, fitEncoding, loadEncoding, KEPT } from './encoding.js';
-import { stageSource, type ResolvedFormat, type SourceOptions } from './formats.js';
+import { stageSource, type ResolvedFormat, type SourceOptions, type StagedSource } from './formats.js';
 import { STAGE } from './stage.js';
-import { applyFunnelPolicy, checkRoles, findColumnIssues, findErrors, throwIfErrors } from './validate.js';
+import { validateStaged } from './validate.js';
 
 const ROLE_SAMPLE_ROWS = 1000;
 
@@ -84,43 +84,15 @@ export async function importDataset(
     const [source, sha256] = await Promise.all([stageSource(project, file, options), fileSha256(file)]);
     await step('staged');
 
-    const columns = (await project.all(`DESCRIBE ${STAGE}`))
-      .map((row) => String(row.column_name))
-      .filter((column) => column !== '__line');
-    const sample = await project.all(
-      `SELECT ${columns.map(ident).join(', ')} FROM ${STAGE} ORDER BY __line LIMIT ${ROLE_SAMPLE_ROWS}`,
-    );
-    const cells = sample.map((row) => columns.map((column) => (row[column] === null ? '' : String(row[column]))));
-    const suggested =
-      options.encoding?.roles ?? source.refineRoles(guessRoles(columns, cells, { layout: source.layout }));
-    let roles: ColumnRoles = { ...suggested, ...options.roles };
-    // A column the user names as a label or timestamp leaves the suggested feature lists it was guessed into.
-    const named = [
-      options.roles?.click,
-      options.roles?.purchase,
-      options.roles?.timestamp,
-      ...(options.roles?.action ?? []),
-    ];
-    const unnamed = (columns: string[]) => columns.filter((column) => !named.includes(column));
-    for (const list of ['categorical', 'dense', 'truth', 'ignore'] as const)
-      if (!options.roles?.[list]) roles[list] = unnamed(roles[list]);
-    if (!options.roles?.multiHot && roles.multiHot) roles.multiHot = unnamed(roles.multiHot);
-    if (options.encoding) {
-      roles = rolesOfEncoding(roles, options.encoding);
-      if (options.roles?.userFeature !== undefined && options.roles.userFeature !== roles.userFeature)
-        throw new Error(
-          `the reused encoding fixes the features and ${roles.userFeature ? 'has' : 'has no'} user feature; leave roles.userFeature unset`,
-        );
-    }
-    const context = { project, file, columns, roles };
-    checkRoles(context);
+    const settled = await settleRoles(project, source, options);
+    const { roles } = settled;
     const logDense = options.encoding
       ? options.encoding.dense.filter((field) => field.log).map((field) => field.name)
       : (options.logDense ?? []);
-    const findings: Finding[] = [...source.findings, ...(await findErrors(context, logDense))];
-    throwIfErrors(file, columns, findings);
-    await applyFunnelPolicy(context, options.funnelPolicy ?? 'drop', findings);
-    findings.push(...(await findColumnIssues(project, roles)));
+    const findings = await validateStaged({ project, file, columns: settled.columns, roles }, source.findings, {
+      funnelPolicy: options.funnelPolicy ?? 'drop',
+      logDense,
+    });
     await step('validated');
 
     const hasAction = (roles.action ?? []).length > 0;
@@ -167,6 +139,56 @@ export async function importDataset(
     signal?.removeEventListener('abort', interrupt);
     await dropImportTables(project);
   }
+}
+
+/** A staged file's columns, its first rows as text, and its roles: as suggested, and with the user's overrides. */
+export interface SettledRoles {
+  columns: string[];
+  /** The first rows (at most 1000), each cell as text ('' for missing): what the roles are guessed from. */
+  sample: string[][];
+  /** The guess every command makes, adjusted to the staged file (or the reused encoding's roles). */
+  suggested: ColumnRoles;
+  /** `suggested` with `options.roles` applied field by field. */
+  roles: ColumnRoles;
+}
+
+/**
+ * Suggests the roles of the staged file (STAGE) from its first rows, and applies the user's overrides: a column
+ * named as a label or timestamp leaves the suggested feature lists; a reused encoding fixes the features.
+ */
+export async function settleRoles(
+  project: Project,
+  source: StagedSource,
+  options: Pick<ImportOptions, 'roles' | 'encoding'> = {},
+): Promise<SettledRoles> {
+  const columns = (await project.all(`DESCRIBE ${STAGE}`))
+    .map((row) => String(row.column_name))
+    .filter((column) => column !== '__line');
+  const rows = await project.all(
+    `SELECT ${columns.map(ident).join(', ')} FROM ${STAGE} ORDER BY __line LIMIT ${ROLE_SAMPLE_ROWS}`,
+  );
+  const sample = rows.map((row) => columns.map((column) => (row[column] === null ? '' : String(row[column]))));
+  const suggested =
+    options.encoding?.roles ?? source.refineRoles(guessRoles(columns, sample, { layout: source.layout }));
+  let roles: ColumnRoles = { ...suggested, ...options.roles };
+  const named = [
+    options.roles?.click,
+    options.roles?.purchase,
+    options.roles?.timestamp,
+    ...(options.roles?.action ?? []),
+  ];
+  const unnamed = (columns: string[]) => columns.filter((column) => !named.includes(column));
+  for (const list of ['categorical', 'dense', 'truth', 'ignore'] as const)
+    if (!options.roles?.[list]) roles[list] = unnamed(roles[list]);
+  if (!options.roles?.multiHot && roles.multiHot) roles.multiHot = unnamed(roles.multiHot);
+  if (options.encoding) {
+    roles = rolesOfEncoding(roles, options.encoding);
+    if (options.roles?.userFeature !== undefined && options.roles.userFeature !== roles.userFeature)
+      throw new Error(
+        `the reused encoding fixes the features and ${roles.userFeature ? 'has' : 'has no'} user feature; leave roles.userFeature unset`,
+      );
+  }
+  return { columns, sample, suggested, roles };
 }
 
 /** Drops every connection-local table and view an import made (they all start with esmc_). */

@@ -30,6 +30,32 @@ export interface ValidationContext {
 
 const lines = (value: unknown) => ((value as bigint[] | null) ?? []).map(Number);
 
+export interface ValidationOptions {
+  funnelPolicy: FunnelPolicy;
+  /** Dense columns read as log1p (they must then be > -1). */
+  logDense: string[];
+}
+
+/**
+ * Every check an import makes on a staged file, in order: the roles (a DataError), then bad labels and numbers
+ * (an ImportError carrying every finding so far), then the funnel policy (which leaves KEPT, the rows to encode)
+ * and the issues of the kept columns. Returns `sourceFindings` (what staging found, e.g. Taobao's buys without pv)
+ * followed by the rest. The import (import.ts) and the preview of a dropped file (api/inspect.ts, on the file's
+ * first rows) both run this, so the preview of a file it reads whole finds exactly what the import finds.
+ */
+export async function validateStaged(
+  context: ValidationContext,
+  sourceFindings: Finding[],
+  options: ValidationOptions,
+): Promise<Finding[]> {
+  checkRoles(context);
+  const findings: Finding[] = [...sourceFindings, ...(await findErrors(context, options.logDense))];
+  throwIfErrors(context.file, context.columns, findings);
+  await applyFunnelPolicy(context, options.funnelPolicy, findings);
+  findings.push(...(await findColumnIssues(context.project, context.roles)));
+  return findings;
+}
+
 /** Each column serves one role; labels must exist. The same rules the CSV loader's builder enforces. */
 export function checkRoles({ file, columns, roles }: ValidationContext): void {
   const claimed = new Map<string, string>();

@@ -203,18 +203,25 @@ export function assessStage(
       'calibration',
       `mean ${prediction} ${formatPercent(meanPrediction)} vs ${formatPercent(observedRate)} observed ${interval(observedCi, (v) => formatPercent(v))}`,
     );
+  const rarer = Math.min(positives, negatives);
   if (!(assessed.logloss < assessed.baseLogloss))
     add(
       'logloss',
       `log-loss ${assessed.logloss.toFixed(4)} is no better than ${assessed.baseLogloss.toFixed(4)} for the constant ${formatPercent(baseRate)}`,
     );
+  else if (!enoughForAuc && assessed.improvementCi[0] <= 0)
+    // Without a ranking check, a log-loss a hair below the constant's is what an untrained model gets by chance:
+    // only a gain beyond noise shows learning.
+    add(
+      'few-positives',
+      `with ${rarer} rows of the rarer class its ranking cannot be checked, and its log-loss gain over the constant ` +
+        `[${(assessed.improvementCi[0] * 1000).toFixed(1)}, ${(assessed.improvementCi[1] * 1000).toFixed(1)}]×10⁻³ includes 0`,
+    );
   if (reasons.length > 0) {
     assessed.status = 'not-learned';
-    const few = enoughForAuc ? '' : ` (only ${Math.min(positives, negatives)} rows of the rarer class)`;
-    assessed.summary = `${label} not learned: ${reasons.map((r) => r.text).join('; ')}${few}`;
+    assessed.summary = `${label} not learned: ${reasons.map((r) => r.text).join('; ')}`;
   } else {
-    if (!enoughForAuc)
-      add('few-positives', `ranking not checked: ${Math.min(positives, negatives)} rows of the rarer class`);
+    if (!enoughForAuc) add('few-positives', `ranking not checked: ${rarer} rows of the rarer class`);
     assessed.summary =
       `${label} learned: AUC ${decimals(value)}${aucCi ? ` ${interval(aucCi, decimals)}` : ''}, ` +
       `mean ${prediction} ${formatPercent(meanPrediction)} vs ${formatPercent(observedRate)} observed`;
