@@ -146,7 +146,7 @@ export const TRAIN_SETTINGS = {
     max: 10_000_000,
     auto: true,
     default: 'auto',
-    help: 'optimiser steps before early stopping may stop a model; auto: a third of the planned steps, at most 1,000',
+    help: 'optimiser steps before early stopping may stop a model; auto: a third of the planned steps, at most 300',
     form: 'advanced',
   },
   maxSteps: {
@@ -489,7 +489,7 @@ export const AUTO_TARGET_STEPS = 3000;
 export const AUTO_BATCH = { min: 64, max: 4096 } as const;
 export const AUTO_EPOCHS = { min: 3, max: 50 } as const;
 export const AUTO_LEARNING_RATE = { at256: 2e-3, min: 1e-3, max: 8e-3 } as const;
-export const AUTO_MIN_STEPS = { share: 1 / 3, max: 1000 } as const;
+export const AUTO_MIN_STEPS = { share: 1 / 3, max: 300 } as const;
 
 /** What `auto` resolves to for a training part of `trainRows` rows, with the reason in words. */
 export function autoTrainValues(

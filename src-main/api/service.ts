@@ -510,23 +510,23 @@ export async function createApiService(options: ApiServiceOptions): Promise<ApiS
     'report.create': async ({ runIds, pageSize, title }) => {
       const owner = requireProject();
       // Failed runs are welcome here: the report lists them with their error.
-      const known = new Set((await withConnection(runSummaries)).map((run) => run.id));
+      const known = new Map((await withConnection(runSummaries)).map((run) => [run.id, run]));
       const unknown = runIds.find((id) => !known.has(id));
       if (unknown) throw notFound(`no run "${unknown}" in this project`);
-      const reportTitle = title || `${basename(owner.path, extname(owner.path))}: ${runIds.length} runs`;
-      return startJob('report', `Report "${reportTitle}"`, async (connection, context) => {
+      // Named after what it is about: the title given, else the runs' dataset ("ESMC report – paper-like – date.pdf").
+      const subject = title || runIds.map((id) => known.get(id)?.dataset).find(Boolean) || `${runIds.length} runs`;
+      return startJob('report', `Report on ${subject}`, async (connection, context) => {
         const started = Date.now();
         const fileId = randomBytes(12).toString('base64url');
         const folder = reportsOf(owner.path);
         await mkdir(folder, { recursive: true });
-        // The file id makes the name unique: two reports of one title can start within the same second.
-        const stamp = new Date().toISOString().slice(0, 19).replaceAll(':', '');
-        const name = `${safeFileName(reportTitle).replaceAll(' ', '-')}-${stamp}-${fileId}.pdf`;
-        const out = join(folder, name);
-        const { writeReportForRuns } = await loadReportModule();
+        const { writeReportForRuns, claimReportFile } = await loadReportModule();
+        // Claimed (created empty) at once, so two reports started together get two names; removed on failure.
+        const out = await claimReportFile(folder, subject);
         const written = await writeReportForRuns(connection, runIds, {
           pageSize: pageSize ?? 'A4',
-          title: reportTitle,
+          // Without one, the report's own title: the question, on the dataset.
+          title: title || undefined,
           out,
           onProgress: (fraction: number, message?: string) => context.progress(fraction, message),
           signal: context.signal,
@@ -534,7 +534,11 @@ export async function createApiService(options: ApiServiceOptions): Promise<ApiS
           // stop the API answering anyone while the report is gathered.
           compute: (input) => runWorkerTask({ kind: 'results', input }, { signal: context.signal }),
           analyse: (input, signal) => runWorkerTask({ kind: 'analyse', input }, { signal }),
+        }).catch(async (error: unknown) => {
+          await rm(out, { force: true });
+          throw error;
         });
+        const reportTitle = written?.title ?? subject;
         const result: ReportResult = {
           path: out,
           fileId,
@@ -636,14 +640,16 @@ interface ReportModule {
     runIds: string[],
     options: {
       pageSize: 'A4' | 'Letter';
-      title: string;
+      title?: string;
       out: string;
       onProgress(fraction: number, message?: string): void;
       signal: AbortSignal;
       compute: NonNullable<ResultsViewOptions['compute']>;
       analyse: NonNullable<PscAnalysisOptions['analyse']>;
     },
-  ): Promise<{ pages?: number } | undefined>;
+  ): Promise<{ pages?: number; title?: string } | undefined>;
+  /** Creates the report's file under a free, readable name in `folder` and returns its path. */
+  claimReportFile(folder: string, subject: string): Promise<string>;
 }
 
 async function loadReportModule(): Promise<ReportModule> {

@@ -151,12 +151,29 @@ export async function startHost(options: HostOptions): Promise<Host> {
     }
   };
 
+  /**
+   * The header that names a download: the name itself, and where it is not plain ASCII (a report is named
+   * "ESMC report – … .pdf"), an ASCII stand-in beside it as RFC 6266 asks (a header cannot carry other bytes).
+   */
+  const attachment = (name: string) => {
+    const ascii = name
+      .replace(/[\u2013\u2014]/g, '-')
+      .replace(/[^\x20-\x7e]/g, '_')
+      .replace(/["\\]/g, '');
+    if (ascii === name) return `attachment; filename="${ascii}"`;
+    const encoded = encodeURIComponent(name).replace(
+      /['()*]/g,
+      (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+    );
+    return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
+  };
+
   const download = async (response: ServerResponse, fileId: string) => {
     const file = await service.files.written(fileId);
     if (!file) return sendText(response, 404, `no file "${fileId}"`);
     response.writeHead(200, {
       'content-type': contentType(file.path),
-      'content-disposition': `attachment; filename="${file.name.replaceAll('"', '')}"`,
+      'content-disposition': attachment(file.name),
     });
     createReadStream(file.path)
       .on('error', () => response.destroy())

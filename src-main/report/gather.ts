@@ -11,11 +11,15 @@ import {
 } from '../api/views.js';
 import { isModelName, modelInfo } from '../engine/models/index.js';
 import type { Project } from '../engine/store/project.js';
-import type { ReportInput } from './input.js';
+import type { DemoFacts, ReportInput } from './input.js';
 import { appVersion } from './installed.js';
+import { defaultReportTitle } from './summary.js';
 
 export interface GatherOptions {
+  /** Default: the analyst's question on the dataset, "Do purchases bypass the in-shop action? — paper-like". */
   title?: string;
+  /** What the demo simulated, when the report is the demo's. */
+  demo?: DemoFacts;
   onProgress?(fraction: number, message: string): void;
   signal?: AbortSignal;
   /** Where the results are computed; the API service passes a worker thread so a report never blocks it. */
@@ -59,7 +63,7 @@ export async function gatherReportInput(
   const models: ModelInfo[] = [...new Set(runs.map((r) => r.model))].filter(isModelName).map(modelInfo);
   const projectName = basename(project.path, extname(project.path));
   return {
-    title: options.title ?? `${projectName}: ${datasetName ?? 'runs'}`,
+    title: options.title || defaultReportTitle(datasetName, runs.length),
     project: { name: projectName, path: project.path },
     createdAt: new Date().toISOString(),
     appVersion: await appVersion(),
@@ -69,5 +73,6 @@ export async function gatherReportInput(
     results,
     psc,
     models,
+    ...(options.demo ? { demo: options.demo } : {}),
   };
 }

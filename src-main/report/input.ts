@@ -23,6 +23,18 @@ export interface ReportInput {
   psc: PscAnalysis | { unavailable: string };
   /** What each model in the runs is: formula, loss terms, paper. */
   models: ModelInfo[];
+  /** Set by `esmc-lab demo`: what it simulated and trained, so the first page can say what the demo shows. */
+  demo?: DemoFacts;
+}
+
+export interface DemoFacts {
+  /** The simulator preset, e.g. paper-like. */
+  preset: string;
+  /** Simulated exposures. */
+  rows: number;
+  /** The share of purchases the simulation makes without an in-shop action. */
+  pscShare: number;
+  models: string[];
 }
 
 export function pscAnalysisOf(input: ReportInput): PscAnalysis | null {

@@ -24,9 +24,11 @@ import {
   sliceGapChart,
   truthErrorChart,
 } from '../../src-shared/charts/index.js';
-import { METRIC_DESCRIPTIONS, PSC_DEFINITIONS, type Proportion } from '../../src-shared/types/index.js';
+import { LEARNING_DEFINITION, METRIC_DESCRIPTIONS, PSC_DEFINITIONS } from '../../src-shared/types/index.js';
+import { points, pointsWithInterval, proportionText, withInterval } from './format.js';
 import { pscAnalysisOf, type ReportInput } from './input.js';
 import type { ReportLayout } from './layout.js';
+import { renderSummary } from './summary.js';
 
 const CHART = { animation: false } as const;
 
@@ -44,88 +46,14 @@ function completedRuns(input: ReportInput): RunDetail[] {
   return input.runs.filter((r) => r.status !== 'failed' && r.record !== null);
 }
 
-/** "0.7123 [0.7001, 0.7245]", or the value alone without an interval. */
-export function withInterval(value: unknown, interval?: [number | null, number | null] | null): string {
-  if (!isAvailable(value)) return '—';
-  if (!interval || !isAvailable(interval[0]) || !isAvailable(interval[1])) return formatValue(value);
-  return `${formatValue(value)} [${formatValue(interval[0])}, ${formatValue(interval[1])}]`;
-}
-
-function proportion(p: Proportion): string {
-  return p.available ? withInterval(p.estimate, p.ci95) : `not available: ${p.reason}`;
-}
-
 function unique(values: string[]): string[] {
   return [...new Set(values)];
 }
 
-const titlePage: Section = {
-  title: 'Summary',
-  render(layout, input) {
-    const { dataset } = input;
-    const completed = completedRuns(input);
-    const backends = unique(
-      input.runs.flatMap((r) =>
-        r.backend ? [`${r.backend.name}: ${r.backend.device} (tfjs ${r.backend.tfjsBackend})`] : [],
-      ),
-    );
-    const seeds = unique(
-      completed.map(
-        (r) =>
-          `${labelsOf(input).get(r.id)}: model ${r.record!.modelConfig.seed}, shuffling ${r.record!.trainConfig.seed}`,
-      ),
-    );
-    layout.title(
-      input.title,
-      `ESMC Lab report: ${input.runs.length} run(s) on ${dataset?.name ?? 'data outside the project'}`,
-    );
-    layout.facts([
-      ['Project', `${input.project.name} (${input.project.path})`],
-      [
-        'Dataset',
-        dataset
-          ? `${dataset.name}: ${formatCount(dataset.rows)} rows, ${dataset.format}`
-          : 'not a dataset of this project',
-      ],
-      ['Dataset sha256', dataset?.sha256 ?? '—'],
-      ['Created', input.createdAt],
-      ['ESMC Lab version', input.appVersion],
-      ['Backend and device', backends.join('; ') || '—'],
-      ['Seeds', seeds.join('; ') || '—'],
-      [
-        'Split',
-        unique(input.runs.map((r) => r.split ?? '—')).join(', ') + `; metrics and analysis on the ${input.part} part`,
-      ],
-      ['Runs', input.runs.map((r) => `${labelsOf(input).get(r.id)} (${r.id.slice(0, 8)}, ${r.status})`).join(', ')],
-    ]);
-    const failed = input.runs.filter((r) => r.status === 'failed');
-    if (failed.length > 0)
-      layout.paragraph(
-        `${failed.length} run(s) failed and have no metrics: ${failed.map((r) => `${r.model} (${r.error ?? 'no error recorded'})`).join('; ')}.`,
-        'warning',
-      );
-    const psc = pscAnalysisOf(input);
-    if (psc) {
-      layout.paragraph(
-        `PSC share on the ${input.part} part, P(no action | purchase, click): ${proportion(psc.empirical.pscShare)}. ` +
-          `Empirical gap P(purchase, no action | click): ${proportion(psc.empirical.gap)}.`,
-      );
-    }
-    if (input.results && completed.length > 0) {
-      const labels = labelsOf(input);
-      layout.paragraph(
-        `Test CVR AUC (clicked rows): ${completed
-          .map((r) => `${labels.get(r.id)} ${formatValue(input.results!.metrics[r.id]?.cvr_auc)}`)
-          .join(', ')}.`,
-      );
-    }
-    layout.paragraph(
-      'Contents: 1 Dataset · 2 Validation findings · 3 Models and training · 4 Metrics · 5 Calibration per stage · ' +
-        '6 Probability Space Confusion · 7 Error against the truth · Appendix: definitions',
-      'note',
-    );
-  },
-};
+const summaryPage: Section = { title: 'Summary', render: renderSummary };
+
+/** Where the report defines its terms; sections refer to it instead of repeating them. */
+export const APPENDIX_TITLE = 'Appendix: identifiers, settings and definitions';
 
 const datasetSection: Section = {
   title: '1 Dataset',
@@ -142,8 +70,7 @@ const datasetSection: Section = {
     const { counts, rates } = funnel;
     layout.facts([
       ['Name', dataset.name],
-      ['Source', `${dataset.sourcePath} (${dataset.format})`],
-      ['Imported', dataset.importedAt],
+      ['Format', `${dataset.format} (the file and its sha256 are in the appendix)`],
       ['Rows', formatCount(dataset.rows)],
       ['Simulated', dataset.simulated ? 'yes: the true probabilities of every stage are known' : 'no'],
       [
@@ -250,21 +177,28 @@ const modelsSection: Section = {
   render(layout, input) {
     const labels = labelsOf(input);
     layout.table(
-      ['run', 'id', 'status', 'epochs (best)', 'duration', 'samples/s', 'backend'],
-      input.runs.map((r) => [
-        labels.get(r.id)!,
-        r.id.slice(0, 8),
-        r.status,
-        r.record ? `${r.record.training.epochsRun} (${r.record.training.bestEpoch ?? '—'})` : '—',
-        r.record ? `${(r.record.durationMs / 1000).toFixed(1)} s` : '—',
-        r.record ? formatCount(r.record.training.samplesPerSecond) : '—',
-        r.backend?.name ?? '—',
-      ]),
-      { widths: [2, 1.6, 1.6, 1.4, 1.2, 1.3, 1.1], numeric: [false, false, false, true, true, true, false] },
+      ['run', 'status', 'epochs (best)', 'duration', 'samples/s', 'did it learn?'],
+      input.runs.map((r) => {
+        const learning = r.learning ?? r.record?.learning;
+        return [
+          labels.get(r.id)!,
+          r.status,
+          r.record ? `${r.record.training.epochsRun} (${r.record.training.bestEpoch ?? '—'})` : '—',
+          r.record ? `${(r.record.durationMs / 1000).toFixed(1)} s` : '—',
+          r.record ? formatCount(r.record.training.samplesPerSecond) : '—',
+          learning ? learning.summary : r.record ? 'not checked (trained before the check)' : '—',
+        ];
+      }),
+      { widths: [1.6, 1.6, 1.2, 1.1, 1.2, 4], numeric: [false, false, true, true, true, false] },
+    );
+    layout.paragraph(
+      '“Did it learn?” is defined in the appendix; a run that did not learn is shown but never ranked. The runs’ ' +
+        'identifiers, seeds, backends and how the automatic settings were derived are in the appendix too.',
+      'note',
     );
     for (const run of input.runs.filter((r) => r.status === 'failed'))
       layout.paragraph(
-        `Run ${run.id.slice(0, 8)} (${run.model}) failed: ${run.error ?? 'no error was recorded'}. It has no metrics ` +
+        `${labels.get(run.id)} failed: ${run.error ?? 'no error was recorded'}. It has no metrics ` +
           'or predictions, so it is missing from every table and chart below.',
         'warning',
       );
@@ -277,7 +211,7 @@ const modelsSection: Section = {
       );
       layout.paragraph(`Paper: ${model.paper}`, 'note');
       for (const run of completedRuns(input).filter((r) => r.model === model.name))
-        layout.paragraph(`${labels.get(run.id)} (${run.id.slice(0, 8)}): ${hyperParameters(run)}`, 'note');
+        layout.paragraph(`${labels.get(run.id)}: ${hyperParameters(run)}`, 'note');
     }
     const completed = completedRuns(input);
     if (completed.length === 0) return;
@@ -391,12 +325,37 @@ const pscSection: Section = {
     layout.paragraph(
       `${formatCount(psc.rows)} exposures, ${formatCount(psc.clicks)} clicks, ` +
         `${isAvailable(psc.actions) ? formatCount(psc.actions) : 'no action label, so no'} in-shop actions, ` +
-        `${formatCount(psc.purchases)} purchases on the ${input.part} part.`,
+        `${formatCount(psc.purchases)} purchases on the ${input.part} part. The terms (PSC share, gap, implied ` +
+        `gap, Δ, path bias, trust) are defined in the appendix.`,
     );
     layout.facts([
-      ['PSC share', proportion(psc.empirical.pscShare)],
-      ['Empirical gap', proportion(psc.empirical.gap)],
+      ['PSC share', proportionText(psc.empirical.pscShare)],
+      ['Empirical gap', proportionText(psc.empirical.gap)],
     ]);
+    const { verdict } = psc;
+    if (verdict) {
+      layout.heading('The verdict per model', 2);
+      layout.bullets(verdict.models.map((m) => m.sentence));
+      const versus = verdict.models.filter((m) => m.versusTrusted);
+      if (versus.length > 0)
+        layout.table(
+          [
+            'model',
+            'learned?',
+            'mean pCVR − observed (points)',
+            'no-action path (points)',
+            `CVR log-loss − ${verdict.trust}'s`,
+          ],
+          verdict.models.map((m) => [
+            m.model,
+            m.learned,
+            pointsWithInterval(m.cvrBias).replace(' points', ''),
+            m.noActionPathBias ? pointsWithInterval(m.noActionPathBias).replace(' points', '') : '—',
+            m.versusTrusted ? withInterval(m.versusTrusted.logloss.value, m.versusTrusted.logloss.ci95) : '—',
+          ]),
+          { widths: [1.2, 1.2, 2.4, 2.4, 2.4], numeric: [false, false, true, true, true] },
+        );
+    }
     layout.heading('Each model’s implied gap P(purchase, no action | click)', 2);
     layout.table(
       ['model', 'role', 'implied gap', 'kind', 'implied share of purchases'],
@@ -405,7 +364,7 @@ const pscSection: Section = {
         m.role,
         m.impliedGap.kind === 'none'
           ? `none: ${m.impliedGap.reason ?? 'no action stage'}`
-          : formatValue(m.impliedGap.value),
+          : formatPercent(m.impliedGap.value),
         m.impliedGap.kind,
         m.decomposition ? formatPercent(m.decomposition.impliedShare) : '—',
       ]),
@@ -420,14 +379,14 @@ const pscSection: Section = {
     else {
       layout.heading('Chained vs constrained estimates', 2);
       layout.table(
-        ['pair', 'mean Δ', 'median Δ', 'Δ > 0', 'mean chained', 'mean constrained'],
+        ['pair', 'mean Δ', 'median Δ', 'rows with Δ > 0', 'mean chained pCVR', 'mean constrained pCVR'],
         psc.estimates.map((e) => [
           pairName(e),
-          formatValue(e.clicked.mean),
-          formatValue(e.clicked.median),
+          points(e.clicked.mean),
+          points(e.clicked.median),
           formatPercent(e.clicked.positiveShare),
-          formatValue(e.clicked.meanChained),
-          formatValue(e.clicked.meanConstrained),
+          formatPercent(e.clicked.meanChained),
+          formatPercent(e.clicked.meanConstrained),
         ]),
         { widths: [2.2, 1.3, 1.3, 1.1, 1.4, 1.5] },
       );
@@ -490,16 +449,72 @@ const truthSection: Section = {
   },
 };
 
+/** "all runs: …" when every run has the same value, else one "run: …" per run. */
+function perRun(input: ReportInput, value: (run: RunDetail) => string | null): string {
+  const labels = labelsOf(input);
+  const values = input.runs.flatMap((r) => {
+    const v = value(r);
+    return v === null ? [] : [[labels.get(r.id)!, v] as const];
+  });
+  if (values.length === 0) return '—';
+  const distinct = unique(values.map(([, v]) => v));
+  if (distinct.length === 1 && values.length > 1) return `all runs: ${distinct[0]}`;
+  return values.map(([run, v]) => `${run}: ${v}`).join('; ');
+}
+
 const appendix: Section = {
-  title: 'Appendix: definitions',
-  render(layout) {
-    layout.heading('PSC analysis', 2);
+  title: APPENDIX_TITLE,
+  render(layout, input) {
+    const { dataset } = input;
+    const labels = labelsOf(input);
+    layout.heading('Identifiers', 2);
+    layout.facts([
+      ['Project', `${input.project.name} (${input.project.path})`],
+      ['Dataset', dataset ? `${dataset.name}, imported ${dataset.importedAt}` : 'not a dataset of this project'],
+      ['Dataset source', dataset ? `${dataset.sourcePath} (${dataset.format})` : '—'],
+      ['Dataset sha256', dataset?.sha256 ?? '—'],
+      ['Report created', input.createdAt],
+      ['ESMC Lab version', input.appVersion],
+      [
+        'Split',
+        unique(input.runs.map((r) => r.split ?? '—')).join(', ') + `; metrics and analysis on the ${input.part} part`,
+      ],
+      [
+        'Backend and device',
+        perRun(input, (r) =>
+          r.backend ? `${r.backend.name}: ${r.backend.device} (tfjs ${r.backend.tfjsBackend})` : null,
+        ),
+      ],
+      [
+        'Seeds',
+        perRun(input, (r) =>
+          r.record ? `model ${r.record.modelConfig.seed}, shuffling ${r.record.trainConfig.seed}` : null,
+        ),
+      ],
+    ]);
     layout.table(
-      ['term', 'definition'],
+      ['run', 'id', 'status', 'started'],
+      input.runs.map((r) => [labels.get(r.id)!, r.id, r.status, r.startedAt]),
+      { widths: [1.5, 3.6, 1.4, 2.4], numeric: [false, false, false, false] },
+    );
+    const auto = perRun(input, (r) => {
+      const reasons = Object.entries(r.record?.trainConfig.auto ?? {});
+      return reasons.length > 0 ? reasons.map(([setting, why]) => `${setting} ${why}`).join('; ') : null;
+    });
+    layout.heading('Automatic settings', 2);
+    layout.paragraph(
+      auto === '—'
+        ? 'Every training setting was given; none was derived from the data.'
+        : `The settings left to auto, and how each was derived from the training rows: ${auto}.`,
+      'note',
+    );
+    layout.heading('Definitions', 2);
+    layout.paragraph(`Did it learn? ${LEARNING_DEFINITION}`);
+    layout.table(
+      ['PSC term', 'definition'],
       Object.entries(PSC_DEFINITIONS).map(([k, v]) => [k, v]),
       { widths: [1.3, 6], numeric: [false, false] },
     );
-    layout.heading('Metrics', 2);
     layout.table(
       ['metric', 'definition'],
       Object.entries(METRIC_DESCRIPTIONS).map(([k, v]) => [k, v]),
@@ -509,7 +524,7 @@ const appendix: Section = {
 };
 
 export const SECTIONS: Section[] = [
-  titlePage,
+  summaryPage,
   datasetSection,
   findingsSection,
   modelsSection,

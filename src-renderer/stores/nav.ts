@@ -20,7 +20,9 @@ export const useNavStore = defineStore('nav', () => {
   const initial = globalThis.location?.hash.replace(/^#\/?/, '') ?? '';
   const current = ref<ViewId>(isViewId(initial) ? initial : 'data');
 
+  /** Another view opens at its top (what it leads with, like the PSC verdict), not where the last one was scrolled. */
   function open(view: ViewId): void {
+    if (view !== current.value) globalThis.scrollTo?.(0, 0);
     current.value = view;
     if (globalThis.history) globalThis.history.replaceState(null, '', `#/${view}`);
   }

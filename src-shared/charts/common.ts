@@ -115,6 +115,8 @@ export interface Frame {
   tooltip?: EChartsOption['tooltip'];
   /** Room for a longer subtitle or a legend with many entries. */
   top?: number;
+  /** Several panels (small multiples): their grids replace the one grid, placed below `top` by the caller. */
+  grid?: (top: number) => EChartsOption['grid'];
 }
 
 const LEGEND_ROW_HEIGHT = 24;
@@ -172,7 +174,7 @@ export function cartesian(frame: Frame, options: ChartOptions = {}): EChartsOpti
         }
       : undefined,
     tooltip: frame.tooltip ?? { trigger: 'item' },
-    grid: { top, left: 64, right: 28, bottom: 52, containLabel: true },
+    grid: frame.grid ? frame.grid(top) : { top, left: 64, right: 28, bottom: 52, containLabel: true },
     xAxis: themedAxes(frame.xAxis, palette),
     yAxis: themedAxes(frame.yAxis, palette),
     series: frame.series,
@@ -231,23 +233,35 @@ export function diagonal(name: string, options: ChartOptions, extent: [number, n
 }
 
 /**
- * Vertical error bars (a 95% interval) as a custom series over [x, low, high] items, x a category index or a
- * value; items whose interval is not available are left out by the caller.
+ * Error bars (a 95% interval) as a custom series over [x, low, high] items, x a category index or a value;
+ * horizontal bars take [y, low, high] items instead. Items whose interval is not available are left out by the
+ * caller.
  */
-export function errorBars(name: string, items: [number, number, number][], color: string): CustomSeriesOption {
+export function errorBars(
+  name: string,
+  items: [number, number, number][],
+  color: string,
+  orientation: 'vertical' | 'horizontal' = 'vertical',
+): CustomSeriesOption {
+  const horizontal = orientation === 'horizontal';
   const renderItem: CustomSeriesRenderItem = (_params, api) => {
-    const x = api.value(0) as number;
-    const low = api.coord([x, api.value(1)]);
-    const high = api.coord([x, api.value(2)]);
-    const size = api.size ? (api.size([1, 0]) as number[]) : [20];
-    const half = Math.max(3, Math.min(8, size[0] * 0.15));
+    const at = api.value(0) as number;
+    const point = (value: number) => api.coord(horizontal ? [value, at] : [at, value]);
+    const low = point(api.value(1) as number);
+    const high = point(api.value(2) as number);
+    const size = api.size ? (api.size(horizontal ? [0, 1] : [1, 0]) as number[]) : [20, 20];
+    const half = Math.max(3, Math.min(8, size[horizontal ? 1 : 0] * 0.15));
     const style = { stroke: color, lineWidth: 1.5 };
+    const whisker = (end: number[]) =>
+      horizontal
+        ? { type: 'line' as const, shape: { x1: end[0], y1: end[1] - half, x2: end[0], y2: end[1] + half }, style }
+        : { type: 'line' as const, shape: { x1: end[0] - half, y1: end[1], x2: end[0] + half, y2: end[1] }, style };
     return {
       type: 'group',
       children: [
         { type: 'line', shape: { x1: low[0], y1: low[1], x2: high[0], y2: high[1] }, style },
-        { type: 'line', shape: { x1: low[0] - half, y1: low[1], x2: low[0] + half, y2: low[1] }, style },
-        { type: 'line', shape: { x1: high[0] - half, y1: high[1], x2: high[0] + half, y2: high[1] }, style },
+        whisker(low),
+        whisker(high),
       ],
     };
   };
@@ -256,10 +270,44 @@ export function errorBars(name: string, items: [number, number, number][], color
     type: 'custom',
     renderItem,
     data: items,
-    encode: { x: 0, y: [1, 2] },
+    encode: horizontal ? { y: 0, x: [1, 2] } : { x: 0, y: [1, 2] },
     itemStyle: { color },
     z: 10,
   };
+}
+
+/** Counts that must fit beside a bar: 9,999 · 49.0k · 490k · 1.2M (tooltips have them exactly). */
+export function formatCompactCount(value: unknown): string {
+  if (!isAvailable(value)) return '—';
+  const n = Math.round(value);
+  const size = Math.abs(n);
+  if (size < 10_000) return formatCount(n);
+  if (size < 999_500) return `${(n / 1000).toFixed(size < 99_950 ? 1 : 0)}k`;
+  return `${(n / 1_000_000).toFixed(1)}M`;
+}
+
+/** Text from the data (slice values) inside an HTML tooltip. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** A label cut to `length` characters with an ellipsis, so one long slice value cannot squeeze the plot. */
+export function shorten(text: string, length = 18): string {
+  return text.length > length ? `${text.slice(0, length - 1)}…` : text;
+}
+
+/**
+ * The upper end of a rate axis that starts at 0: the smallest round number (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 ×
+ * 10^k) at or above `largest`, at most 1, with the digits its half and itself need as percentages.
+ */
+export function rateAxisMax(largest: number): { max: number; digits: number } {
+  if (!(largest > 0)) return { max: 1, digits: 0 };
+  const power = 10 ** Math.floor(Math.log10(largest));
+  const step = [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10].find((m) => m * power >= largest * (1 - 1e-9))!;
+  const max = Math.min(1, step * power);
+  const decimals = (percent: number) =>
+    [0, 1, 2, 3].find((d) => Math.abs(Math.round(percent * 10 ** d) - percent * 10 ** d) < 1e-6) ?? 3;
+  return { max, digits: Math.max(decimals(max * 100), decimals(max * 50)) };
 }
 
 /** A small value label above a bar. */

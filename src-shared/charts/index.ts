@@ -6,6 +6,7 @@
  */
 export {
   colorOf,
+  formatCompactCount,
   formatCount,
   formatPercent,
   formatValue,

@@ -1,21 +1,31 @@
 /** The Probability Space Confusion charts: chained vs constrained estimates, Δ, per-slice gaps, decomposition, truth. */
 import type { EChartsOption, SeriesOption } from 'echarts';
-import type { EstimatePair, PscAnalysis, Proportion } from '../types/psc.js';
+import type { EstimatePair, PscAnalysis, Proportion, SliceGap } from '../types/psc.js';
 import {
   LARGE_SCATTER,
   cartesian,
   colorOf,
   diagonal,
   errorBars,
+  escapeHtml,
+  formatCompactCount,
+  formatCount,
   formatPercent,
   formatValue,
   isAvailable,
   largestOf,
   paletteOf,
+  shorten,
   unavailable,
   valueOrMissing,
   type ChartOptions,
 } from './common.js';
+
+/** A difference of probabilities in percentage points, signed: "+0.63 points". */
+function formatPoints(value: number): string {
+  if (!Number.isFinite(value)) return '—';
+  return `${value >= 0 ? '+' : '−'}${(Math.abs(value) * 100).toFixed(2)} points`;
+}
 
 /** Axis names that say which estimate each axis is and which model made it. */
 export function chainedLabel(model: string): string {
@@ -47,7 +57,7 @@ export function estimateScatterChart(pair: EstimatePair, options: ChartOptions =
   return cartesian(
     {
       title,
-      subtitle: `${data.length} sampled clicked rows; mean Δ = ${formatValue(pair.clicked.mean)}, Δ > 0 on ${formatPercent(pair.clicked.positiveShare, 1)}`,
+      subtitle: `${data.length} sampled clicked rows; mean Δ = ${formatPoints(pair.clicked.mean)}, Δ > 0 on ${formatPercent(pair.clicked.positiveShare, 1)}`,
       xAxis: { type: 'value', name: chainedLabel(pair.chained), nameGap: 28, min: 0, max: extent },
       yAxis: { type: 'value', name: constrainedLabel(pair.constrained), nameGap: 48, min: 0, max: extent },
       series: [
@@ -78,7 +88,7 @@ export function deltaHistogramChart(pair: EstimatePair, options: ChartOptions = 
   return cartesian(
     {
       title: `Δ on clicked rows: ${pair.constrained} − ${pair.chained}`,
-      subtitle: `mean ${formatValue(mean)}, median ${formatValue(median)}, Δ > 0 on ${formatPercent(positiveShare, 1)} of ${rows} rows`,
+      subtitle: `mean ${formatPoints(mean)}, median ${formatPoints(median)}, Δ > 0 on ${formatPercent(positiveShare, 1)} of ${rows} rows`,
       legend: false,
       tooltip: { trigger: 'axis' },
       xAxis: {
@@ -108,60 +118,166 @@ function interval(p: Proportion): [number, number] | null {
   return p.available && isAvailable(p.ci95[0]) && isAvailable(p.ci95[1]) ? p.ci95 : null;
 }
 
+/** "phone (1,234 clicks)", "other (37 values, 412 clicks)". */
+function gapSliceLabel(slice: SliceGap): string {
+  const clicks = `${formatCompactCount(slice.clicks)} clicks`;
+  if (!slice.isOther) return `${shorten(slice.value)} (${clicks})`;
+  const values = slice.distinctValues;
+  return `other (${formatCount(values)} value${values === 1 ? '' : 's'}, ${clicks})`;
+}
+
+/** Everything known about one slice's bar, for its tooltip. */
+function gapTooltip(slice: SliceGap, models: string[]): string {
+  const name = slice.isOther ? `other (${formatCount(slice.distinctValues)} values)` : slice.value;
+  const lines = [`<b>${escapeHtml(name)}</b>, ${formatCount(slice.clicks)} clicks`];
+  const gap = slice.empiricalGap;
+  if (gap.available) {
+    lines.push(
+      `gap ${formatPercent(gap.estimate)}, 95% interval [${formatPercent(gap.ci95[0])}, ${formatPercent(gap.ci95[1])}]`,
+      `${formatCount(gap.successes)} of ${formatCount(gap.trials)} clicks bought without an in-shop action`,
+    );
+    const share = slice.pscShare;
+    if (share.available)
+      lines.push(
+        `PSC share ${formatPercent(share.estimate, 1)}: ${formatCount(share.successes)} of ${formatCount(share.trials)} purchases`,
+      );
+    if (isAvailable(slice.distance))
+      lines.push(`${formatValue(slice.distance, 2)} standard errors from the overall gap`);
+  } else lines.push(`gap not available: ${escapeHtml(gap.reason)}`);
+  for (const model of models) {
+    const implied = slice.models[model];
+    if (implied && implied.kind !== 'none' && isAvailable(implied.value))
+      lines.push(`${escapeHtml(model)}: implied gap ${formatPercent(implied.value)}`);
+  }
+  if (slice.note) lines.push(`<i>${escapeHtml(slice.note)}</i>`);
+  return lines.join('<br/>');
+}
+
 /**
- * Per slice value: the empirical gap P(b, ¬a | c) with its 95% interval, and each model's implied gap on the
- * same rows. Models that say nothing about the action (implied gap 'none') are left out.
+ * Per slice value: the empirical gap P(b, ¬a | c) with its 95% interval and its counts (purchases without an action
+ * of clicks, beside the bar), the overall gap as a dashed line, and each model's implied gap on the same rows.
+ * Slices come in the engine's order: farthest from the overall gap in standard errors first, "other" last. A slice
+ * whose purchases are all of one kind (note) is drawn muted, its reason in the tooltip. Models that say nothing
+ * about the action (implied gap 'none') are left out.
  */
 export function sliceGapChart(sliceField: PscAnalysis['slices'][number], options: ChartOptions = {}): EChartsOption {
   const { field, slices } = sliceField;
   const title = `PSC gap P(buy, no action | click) by ${field}`;
   if (slices.length === 0) return unavailable(title, `no slice of ${field} has enough clicks`, options);
-  const categories = slices.map((s) => (s.isOther ? `other (${s.distinctValues} values)` : s.value));
   const palette = paletteOf(options);
+  const categories = slices.map(gapSliceLabel);
   const intervals = slices
     .map((s, k) => {
       const ci = interval(s.empiricalGap);
       return ci ? ([k, ci[0], ci[1]] as [number, number, number]) : null;
     })
     .filter((item): item is [number, number, number] => item !== null);
-  const modelNames = [...new Set(slices.flatMap((s) => Object.keys(s.models)))];
-  const modelSeries: SeriesOption[] = modelNames
-    .filter((model) => slices.some((s) => s.models[model] && s.models[model].kind !== 'none'))
-    .map((model) => {
-      return {
-        name: model,
-        type: 'scatter',
-        symbol: 'circle',
-        symbolSize: 9,
-        itemStyle: { color: colorOf(model) },
-        data: slices.map((s) => valueOrMissing(s.models[model]?.value)),
-      };
-    });
+  const modelNames = [...new Set(slices.flatMap((s) => Object.keys(s.models)))].filter((model) =>
+    slices.some((s) => s.models[model] && s.models[model].kind !== 'none'),
+  );
+  const tooltips = slices.map((s) => gapTooltip(s, modelNames));
+  const tooltipOf = (params: { dataIndex: number }) => tooltips[params.dataIndex];
+  const modelSeries: SeriesOption[] = modelNames.map((model) => ({
+    name: model,
+    type: 'scatter',
+    symbol: 'circle',
+    symbolSize: 9,
+    itemStyle: { color: colorOf(model) },
+    data: slices.map((s, k) => [valueOrMissing(s.models[model]?.value), k]),
+    tooltip: { formatter: tooltipOf },
+    z: 12,
+  }));
+  const counts = slices.map((s) =>
+    s.empiricalGap.available
+      ? `${formatCompactCount(s.empiricalGap.successes)}/${formatCompactCount(s.empiricalGap.trials)}`
+      : `${formatCompactCount(s.clicks)} clicks`,
+  );
+  // The overall gap: the slices hold every clicked row ("other" included).
+  const gaps = slices.map((s) => s.empiricalGap).filter((gap) => gap.available);
+  const allTrials = gaps.reduce((sum, gap) => sum + gap.trials, 0);
+  const overall = allTrials > 0 ? gaps.reduce((sum, gap) => sum + gap.successes, 0) / allTrials : null;
   const noAction = slices.every((s) => !s.empiricalGap.available);
+  const muted = (s: SliceGap) => s.note !== undefined && s.note !== null;
+  const sorted = slices.some((s) => isAvailable(s.distance));
+  const subtitle = noAction
+    ? [`Empirical gap not available: ${(slices[0].empiricalGap as { reason: string }).reason}`]
+    : [
+        'bars: empirical gap, 95% interval; right: no-action buys/clicks',
+        sorted
+          ? `ordered by |gap − overall| / its SE, largest first${slices.some((s) => s.isOther) ? ', other last' : ''}`
+          : 'slices by clicks',
+        ...(slices.some(muted) ? ['muted: purchases all of one kind (or none), nothing to tell'] : []),
+      ];
+  const categoryAxis = (side: 'left' | 'right', data: string[]) => ({
+    type: 'category' as const,
+    position: side,
+    inverse: true,
+    data: data.map((value, k) => ({
+      value,
+      textStyle: {
+        color: muted(slices[k]) ? palette.axis : palette.subtle,
+        fontSize: side === 'right' || slices.length > 8 ? 10 : 11,
+      },
+    })),
+    axisTick: { show: false },
+    axisLine: { show: side === 'left' },
+    splitLine: { show: false },
+    axisLabel: { interval: 0 },
+  });
   return cartesian(
     {
       title,
-      subtitle: noAction
-        ? `Empirical gap not available: ${(slices[0].empiricalGap as { reason: string }).reason}`
-        : 'bars: empirical gap with 95% interval; markers: each model’s implied gap',
+      subtitle: subtitle.join('\n'),
+      // The bars, intervals and the overall line are told in the subtitle; the legend names the models.
+      legend: modelNames.length > 0 ? modelNames : false,
+      // No y-axis name to make room for; room for the slice names beyond ECharts' server-side text estimate.
+      grid: (top) => ({ top, left: 36, right: 24, bottom: 36, containLabel: true }),
       tooltip: { trigger: 'item' },
       xAxis: {
-        type: 'category',
-        name: field,
-        nameGap: 30,
-        data: categories,
-        axisLabel: { interval: 0, rotate: slices.length > 8 ? 30 : 0 },
+        type: 'value',
+        name: 'P(buy, no action | click)',
+        nameGap: 26,
+        min: 0,
+        axisLabel: { formatter: (v: number) => formatPercent(v, v > 0 && v < 0.01 ? 1 : 0), hideOverlap: true },
       },
-      yAxis: { type: 'value', name: 'P(buy, no action | click)', nameGap: 52 },
+      yAxis: [categoryAxis('left', categories), categoryAxis('right', counts)],
       series: [
         {
           name: 'empirical gap',
           type: 'bar',
-          data: slices.map((s) => valueOrMissing(s.empiricalGap.available ? s.empiricalGap.estimate : null)),
+          data: slices.map((s) => ({
+            value: valueOrMissing(s.empiricalGap.available ? s.empiricalGap.estimate : null),
+            itemStyle: muted(s)
+              ? { color: palette.grid, borderColor: palette.axis, borderWidth: 1, borderType: 'dashed', opacity: 0.6 }
+              : { color: palette.grid, borderColor: palette.reference, borderWidth: 1 },
+          })),
           itemStyle: { color: palette.grid, borderColor: palette.reference, borderWidth: 1 },
-          barMaxWidth: 48,
+          barMaxWidth: 22,
+          tooltip: { formatter: tooltipOf },
+          markLine:
+            overall === null
+              ? undefined
+              : {
+                  silent: true,
+                  symbol: 'none',
+                  lineStyle: { type: 'dashed', color: palette.reference, width: 1 },
+                  label: {
+                    formatter: `overall ${formatPercent(overall)}`,
+                    position: 'start',
+                    fontSize: 10,
+                    color: palette.subtle,
+                  },
+                  data: [{ xAxis: overall }],
+                },
         },
-        ...(intervals.length > 0 ? [errorBars('empirical 95% interval', intervals, palette.text)] : []),
+        ...(intervals.length > 0
+          ? [
+              {
+                ...errorBars('empirical 95% interval', intervals, palette.text, 'horizontal'),
+                tooltip: { formatter: (params: { dataIndex: number }) => tooltips[intervals[params.dataIndex][0]] },
+              },
+            ]
+          : []),
         ...modelSeries,
       ],
     },
@@ -200,7 +316,7 @@ export function decompositionChart(analysis: PscAnalysis, options: ChartOptions 
   const palette = paletteOf(options);
   const notes = [
     gap.available
-      ? `empirical gap ${formatValue(gap.estimate)} [${formatValue(gap.ci95[0])}, ${formatValue(gap.ci95[1])}]`
+      ? `empirical gap ${formatPercent(gap.estimate)} [${formatPercent(gap.ci95[0])}, ${formatPercent(gap.ci95[1])}]`
       : `empirical gap not available: ${gap.reason}`,
   ].filter(Boolean);
   return cartesian(

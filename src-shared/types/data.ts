@@ -131,11 +131,19 @@ export interface ColumnStats {
   meanLength?: number | null;
 }
 
-/** The funnel among the rows holding one of a categorical column's most frequent values. */
+/**
+ * The funnel among the rows holding one of a categorical column's most frequent values, or (isOther) among all
+ * the column's other rows: values beyond the top K, values with too few clicks and missing ones. Profiles stored
+ * before "other" existed have neither isOther nor distinctValues and no "other" slice.
+ */
 export interface SliceFunnel {
   column: string;
   value: string;
   funnel: Funnel;
+  /** The merged slice of every value not kept, listed last. */
+  isOther?: boolean;
+  /** Distinct values merged into the "other" slice (missing counts as one); 1 for a kept value. */
+  distinctValues?: number;
 }
 
 /** What the dataset view shows; plain JSON, stored in `datasets.profile`. */

@@ -40,6 +40,17 @@ export interface SliceGap {
   pscShare: Proportion;
   /** Each model's implied P(b, ¬a | c) on this slice's clicked rows. */
   models: Record<string, ImpliedGap>;
+  /**
+   * |slice gap − overall gap| over its standard error (src-shared/stats.ts, standardisedDistance): how far the
+   * slice's gap stands from the whole's beyond noise. Slices come ordered by it, largest first, "other" last.
+   * NaN when the gap is not available.
+   */
+  distance: number;
+  /**
+   * Why the slice cannot tell anything about PSC: no purchases, or every purchase with an action, or every one
+   * without. Absent for a slice that can.
+   */
+  note?: string;
 }
 
 export interface Histogram {

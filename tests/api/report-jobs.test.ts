@@ -49,7 +49,7 @@ describe('the report job', () => {
     expect(a.path).not.toBe(b.path);
     expect(dirname(a.path)).toBe(dirname(b.path));
     for (const report of [a, b]) {
-      expect(basename(report.path)).toMatch(new RegExp(`^lab_-1-runs-.*${report.fileId}\\.pdf$`));
+      expect(basename(report.path)).toMatch(/^ESMC report – funnel – \d{4}-\d{2}-\d{2}( \(\d\))?\.pdf$/);
       expect(readFileSync(report.path).subarray(0, 5).toString()).toBe('%PDF-');
       expect((await api.service.files.written(report.fileId))?.path).toBe(report.path);
     }

@@ -6,6 +6,8 @@ import {
   deltaHistogramChart,
   epochMetricChart,
   estimateScatterChart,
+  formatCompactCount,
+  formatCount,
   formatPercent,
   funnelChart,
   lossCurveChart,
@@ -18,11 +20,14 @@ import {
   sliceGapChart,
   truthErrorChart,
 } from '../../src-shared/charts/index.js';
-import type { PscAnalysis, SliceFunnel } from '../../src-shared/types/index.js';
+import type { FunnelCounts, PscAnalysis, SliceFunnel } from '../../src-shared/types/index.js';
+import { standardisedDistance, wilsonInterval } from '../../src-shared/stats.js';
 import { renderChartSvg } from '../../src-main/report/svg.js';
+import { analysePsc } from '../../src-main/engine/psc/index.js';
 import { chartInputs, funnelOf, overTheWire, RUN_IDS, type ChartInputs } from './fixtures.js';
 
 type Series = SeriesOption & { data?: unknown[]; large?: boolean };
+type Tooltip = { formatter: (params: { dataIndex: number }) => string };
 
 function seriesOf(option: EChartsOption): Series[] {
   return (Array.isArray(option.series) ? option.series : option.series ? [option.series] : []) as Series[];
@@ -95,20 +100,154 @@ describe('funnel charts', () => {
     expect(titleOf(option).subtext).toMatch(/No in-shop action label/);
   });
 
-  it('shows CTR, CVR and PSC share per slice value, missing shares as gaps', () => {
-    const slices: SliceFunnel[] = ['1', '2', '3'].map((value) => ({
-      column: 'device',
-      value,
-      funnel: funnelOf(inputs.labels),
-    }));
-    slices[1] = { ...slices[1], funnel: { ...slices[1].funnel, rates: { ...slices[1].funnel.rates, pscShare: null } } };
-    slices.push({ column: 'hour', value: '7', funnel: funnelOf(inputs.labels) });
+  /** A slice's funnel from its counts alone, as the profile stores it. */
+  function slice(value: string, counts: Partial<FunnelCounts>, extra: Partial<SliceFunnel> = {}): SliceFunnel {
+    const full: FunnelCounts = {
+      exposures: 1000,
+      clicks: 200,
+      actions: 40,
+      purchases: 20,
+      purchasesWithAction: 12,
+      purchasesWithoutAction: 8,
+      funnelViolations: 0,
+      ...counts,
+    };
+    const ratio = (a: number | null, b: number | null) => (a === null || b === null || b === 0 ? null : a / b);
+    const rates = {
+      ctr: ratio(full.clicks, full.exposures),
+      avr: ratio(full.actions, full.clicks),
+      cvr: ratio(full.purchases, full.clicks),
+      ctavr: ratio(full.actions, full.exposures),
+      ctcvr: ratio(full.purchases, full.exposures),
+      buyGivenAction: ratio(full.purchasesWithAction, full.actions),
+      buyGivenNoAction: null,
+      pscShare: ratio(full.purchasesWithoutAction, full.purchases),
+    };
+    return { column: 'device', value, funnel: { counts: full, rates }, ...extra };
+  }
+
+  /** A panel's bars, their intervals, count labels and tooltips, found by the rate's name. */
+  function panel(option: EChartsOption, rate: string) {
+    const bars = series(option, rate) as Series & { xAxisIndex: number; yAxisIndex: number; tooltip: Tooltip };
+    const intervals = series(option, `${rate} 95% interval`) as Series & { xAxisIndex: number; tooltip: Tooltip };
+    const yAxes = option.yAxis as { gridIndex: number; position: string; data: string[] }[];
+    const counts = yAxes.find((axis) => axis.gridIndex === bars.xAxisIndex && axis.position === 'right')!.data;
+    const names = yAxes[bars.yAxisIndex].data;
+    const tooltips = (bars.data as unknown[]).map((_, k) => bars.tooltip.formatter({ dataIndex: k }));
+    return { bars, intervals, counts, names, tooltips, values: bars.data as (number | string)[] };
+  }
+
+  it('draws CTR, CVR and the PSC share each in its own panel on its own scale', () => {
+    // Taobao-like rates: a 2.6% CVR beside a 30% CTR and a 100% PSC share.
+    const slices = [
+      slice('phone', {
+        exposures: 5000,
+        clicks: 1500,
+        purchases: 39,
+        purchasesWithAction: 0,
+        purchasesWithoutAction: 39,
+      }),
+      slice('tablet', { exposures: 800, clicks: 300, purchases: 8, purchasesWithAction: 0, purchasesWithoutAction: 8 }),
+      { ...slice('tv', {}), column: 'hour' },
+    ];
+    const option = sliceFunnelChart(slices, 'device', { animation: false });
+    expect(option.grid).toHaveLength(3);
+    const xAxes = option.xAxis as { name: string; gridIndex: number; max: number }[];
+    expect(xAxes.map((axis) => axis.name)).toEqual(['CTR', 'CVR', 'PSC share']);
+    expect(new Set(xAxes.map((axis) => axis.gridIndex)).size).toBe(3);
+    // Each scale fits its own rate: CVR's axis ends near its intervals, not at 100%.
+    const cvr = panel(option, 'CVR');
+    expect(cvr.values[0]).toBeCloseTo(39 / 1500, 12);
+    expect(xAxes[cvr.bars.xAxisIndex].max).toBeLessThanOrEqual(0.1);
+    expect(xAxes[cvr.bars.xAxisIndex].max).toBeGreaterThanOrEqual(wilsonInterval(8, 300)[1]);
+    expect(xAxes[panel(option, 'PSC share').bars.xAxisIndex].max).toBe(1);
+    for (const rate of ['CTR', 'CVR', 'PSC share']) expect(panel(option, rate).values).toHaveLength(2);
+    const svg = expectRendered(option, ['CTR', 'CVR', 'PSC share', '39/1,500']);
+    expect(svg).toContain('8/8');
+  });
+
+  it('gives every bar its counts and its Wilson 95% interval, and the slice names their size', () => {
+    const slices = [
+      slice('phone', {
+        exposures: 12_000,
+        clicks: 1575,
+        purchases: 26,
+        purchasesWithAction: 0,
+        purchasesWithoutAction: 26,
+      }),
+      slice('tablet', { purchases: 0, purchasesWithAction: 0, purchasesWithoutAction: 0 }),
+    ];
     const option = sliceFunnelChart(slices, 'device');
-    for (const name of ['CTR', 'CVR', 'PSC share']) expect(series(option, name).data).toHaveLength(3);
-    expect(series(option, 'PSC share').data![1]).toBe('-');
-    expect(series(option, 'CVR').data![0]).toBeCloseTo(inputs.funnel.rates.cvr!, 12);
+    const trials = { CTR: [12_000, 1000], CVR: [1575, 200], 'PSC share': [26, 0] } as const;
+    const successes = { CTR: [1575, 200], CVR: [26, 0], 'PSC share': [26, 0] } as const;
+    for (const rate of ['CTR', 'CVR', 'PSC share'] as const) {
+      const { intervals, counts, names, tooltips, values } = panel(option, rate);
+      expect(names).toEqual(['phone\n12.0k rows', 'tablet\n1,000 rows']);
+      slices.forEach((_, k) => {
+        const [s, n] = [successes[rate][k], trials[rate][k]];
+        if (n === 0) {
+          // No purchase: no PSC share to draw, not 0% and not 100%; the label says why.
+          expect(values[k]).toBe('-');
+          expect(counts[k]).toBe('0 purchases');
+          expect(tooltips[k]).toMatch(/not available \(0 purchases\)/);
+          return;
+        }
+        expect(values[k]).toBeCloseTo(s / n, 12);
+        expect(intervals.data).toContainEqual([k, ...wilsonInterval(s, n)]);
+        expect(counts[k]).toMatch(/^[\d.,k]+\/[\d.,k]+$/);
+        expect(tooltips[k]).toContain(`${formatCount(s)} `);
+        expect(tooltips[k]).toContain(` of ${formatCount(n)} `);
+        expect(tooltips[k]).toContain('95% interval');
+      });
+    }
+    expect(panel(option, 'PSC share').counts[0]).toBe('26/26');
+    expect(panel(option, 'PSC share').tooltips[0]).toContain('26 without an in-shop action of 26 purchases');
+    expect(panel(option, 'CVR').counts[0]).toBe('26/1,575');
+  });
+
+  it('leaves out a rate the data cannot have, with a note, instead of drawing it at 100%', () => {
+    const allClicks = [slice('a', { exposures: 300, clicks: 300 }), slice('b', { exposures: 90, clicks: 90 })];
+    const taobao = sliceFunnelChart(allClicks, 'device');
+    expect(seriesOf(taobao).map((s) => s.name)).not.toContain('CTR');
+    expect((taobao.xAxis as { name: string }[]).map((axis) => axis.name)).toEqual(['CVR', 'PSC share']);
+    expect(titleOf(taobao).subtext).toContain('CTR left out: every row is a click');
+    const noAction = [slice('a', { actions: null, purchasesWithAction: null, purchasesWithoutAction: null })];
+    const plain = sliceFunnelChart(noAction, 'device');
+    expect(seriesOf(plain).map((s) => s.name)).not.toContain('PSC share');
+    expect(titleOf(plain).subtext).toContain('PSC share left out: no in-shop action label');
+    expectRendered(plain, ['CTR', 'CVR', 'PSC share left out']);
+    expect(titleOf(sliceFunnelChart(allClicks, 'position')).subtext).toMatch(/Not available/);
+  });
+
+  it('puts the merged "other" slice last with its number of values', () => {
+    const slices = [
+      slice('other', { exposures: 4120, clicks: 412 }, { isOther: true, distinctValues: 37 }),
+      slice('phone', { exposures: 9000 }, { distinctValues: 1 }),
+      slice('tablet', { exposures: 5000 }, { distinctValues: 1 }),
+    ];
+    const option = sliceFunnelChart(slices, 'device');
+    const { names, tooltips } = panel(option, 'CVR');
+    expect(names).toEqual(['phone\n9,000 rows', 'tablet\n5,000 rows', 'other (37 values)\n4,120 rows']);
+    expect(tooltips[2]).toContain('other (37 values)</b>, 4,120 rows');
+    expect(titleOf(option).subtext).toContain('other last');
+    expectRendered(option, ['other (37 values)', '4,120 rows']);
+  });
+
+  it('charts a profile stored before "other" and the slice counts existed in their present form', () => {
+    // The stored JSON of an older profile: top values only, no isOther / distinctValues, nulls for NaN.
+    const stored = overTheWire(
+      ['1', '2', '3'].map((value) => ({ column: 'device', value, funnel: funnelOf(inputs.labels) })),
+    ) as SliceFunnel[];
+    const option = sliceFunnelChart(stored, 'device');
+    for (const rate of ['CTR', 'CVR', 'PSC share']) {
+      const { values, intervals, counts } = panel(option, rate);
+      expect(values).toHaveLength(3);
+      expect(intervals.data).toHaveLength(3);
+      expect(counts).toHaveLength(3);
+    }
+    expect(panel(option, 'CVR').values[0]).toBeCloseTo(inputs.funnel.rates.cvr!, 12);
+    expect(titleOf(option).subtext).not.toContain('other last');
     expectRendered(option, ['CTR', 'CVR', 'PSC share']);
-    expect(titleOf(sliceFunnelChart(slices, 'position')).subtext).toMatch(/Not available/);
   });
 });
 
@@ -256,7 +395,7 @@ describe('PSC charts', () => {
     expect(points.type).toBe('scatter');
     expect(points.data).toHaveLength(pair.clicked.scatter.rows.length);
     expect(points.large).toBe(true);
-    expect(axisOf(option, 'xAxis').name).toBe('pAVR·P(buy|action) (chained, esm2)');
+    expect(axisOf(option, 'xAxis').name).toBe('pCVR of the full chain (chained, esm2)');
     expect(axisOf(option, 'yAxis').name).toBe('pCVR (constrained, esmc)');
     expect(series(option, 'chained = constrained').data).toHaveLength(2);
     expectRendered(option, ['esmc vs esm2', 'chained = constrained']);
@@ -291,17 +430,98 @@ describe('PSC charts', () => {
     expectRendered(option, ['Δ on clicked rows']);
   });
 
-  it('draws the empirical gap per slice with intervals and each model’s implied gap', () => {
+  /** The y axes of the gap chart: slice names left, counts right. */
+  function gapAxes(option: EChartsOption): { names: string[]; counts: string[]; colors: string[] } {
+    const [left, right] = option.yAxis as { data: { value: string; textStyle: { color: string } }[] }[];
+    return {
+      names: left.data.map((d) => d.value),
+      counts: right.data.map((d) => d.value),
+      colors: left.data.map((d) => d.textStyle.color),
+    };
+  }
+
+  /** Thirteen slices of the fixture's rows, one without purchases and one whose purchases all had an action. */
+  function manySlices(): PscAnalysis['slices'][number] {
+    const ids = Int32Array.from(inputs.labels.click, (_, r) => (r * 7919) % 13);
+    const { action } = inputs.labels;
+    const purchase = Float32Array.from(inputs.labels.purchase, (p, r) =>
+      ids[r] === 3 || (ids[r] === 4 && action[r] === 0) ? 0 : p,
+    );
+    const vocabulary = Array.from({ length: 12 }, (_, k) => `c${k + 1}`);
+    const result = analysePsc({
+      labels: { ...inputs.labels, purchase },
+      stagesByModel: inputs.stagesByModel,
+      slices: [{ field: 'category', ids, vocabulary, options: { topK: 10, minClicks: 30 } }],
+    });
+    return overTheWire(result.slices[0]);
+  }
+
+  it('draws the empirical gap per slice with its interval, its counts and each model’s implied gap', () => {
     const field = analysis.slices[0];
     const option = sliceGapChart(field);
-    const empirical = series(option, 'empirical gap').data as number[];
-    expect(empirical).toHaveLength(field.slices.length);
-    expect(empirical[0]).toBe((field.slices[0].empiricalGap as { estimate: number }).estimate);
-    expect(series(option, 'empirical 95% interval').data).toHaveLength(field.slices.length);
+    const bars = series(option, 'empirical gap') as Series & { tooltip: Tooltip };
+    expect(bars.data).toHaveLength(field.slices.length);
+    const { names, counts } = gapAxes(option);
+    field.slices.forEach((slice, k) => {
+      const gap = slice.empiricalGap as { estimate: number; successes: number; trials: number; ci95: number[] };
+      expect((bars.data![k] as { value: number }).value).toBe(gap.estimate);
+      expect(series(option, 'empirical 95% interval').data).toContainEqual([k, ...gap.ci95]);
+      // Every bar says what it rests on: no-action purchases of clicks, beside it and exactly in its tooltip.
+      expect(gap.trials).toBe(slice.clicks);
+      expect(counts[k]).toBe(`${formatCompactCount(gap.successes)}/${formatCompactCount(gap.trials)}`);
+      expect(names[k]).toContain(`(${formatCompactCount(slice.clicks)} clicks)`);
+      expect(bars.tooltip.formatter({ dataIndex: k })).toContain(
+        `${formatCount(gap.successes)} of ${formatCount(gap.trials)} clicks`,
+      );
+    });
     expect(series(option, 'esm2').data).toHaveLength(field.slices.length);
-    expect(series(option, 'chain').data).toEqual(field.slices.map(() => 0));
+    expect(series(option, 'chain').data).toEqual(field.slices.map((_, k) => [0, k]));
     expect(option.series as { name: string }[]).not.toContainEqual(expect.objectContaining({ name: 'esmc' }));
-    expectRendered(option, ['empirical gap', 'device']);
+    // The overall gap, the one the slices are ordered against, as a dashed line.
+    const overall = (bars as { markLine: { data: { xAxis: number }[] } }).markLine.data[0].xAxis;
+    expect(overall).toBeCloseTo((analysis.empirical.gap as { estimate: number }).estimate, 12);
+    expectRendered(option, ['P(buy, no action | click)', 'device', 'overall']);
+  });
+
+  it('orders the slices by their standardised distance from the overall gap, "other" last, and says so', () => {
+    const field = manySlices();
+    const { slices } = field;
+    const option = sliceGapChart(field);
+    const gaps = slices.map((s) => s.empiricalGap as { successes: number; trials: number });
+    const all = gaps.reduce((sum, gap) => [sum[0] + gap.successes, sum[1] + gap.trials], [0, 0]);
+    const distances = gaps.map((gap) => standardisedDistance(gap.successes, gap.trials, all[0], all[1]));
+    // Slices that can tell something about PSC first, then those that cannot (a note), each by distance.
+    const kept = slices.slice(0, -1);
+    const informative = kept.filter((s) => s.note === undefined).map((s) => s.distance);
+    const muted = kept.filter((s) => s.note !== undefined).map((s) => s.distance);
+    expect(kept.map((s) => s.distance)).toEqual([
+      ...[...informative].sort((a, b) => b - a),
+      ...[...muted].sort((a, b) => b - a),
+    ]);
+    slices.forEach((s, k) => expect(s.distance).toBeCloseTo(distances[k], 9));
+    const { names } = gapAxes(option);
+    expect(names).toHaveLength(11);
+    const other = slices.at(-1)!;
+    expect(other.isOther).toBe(true);
+    expect(names.at(-1)).toBe(`other (${other.distinctValues} values, ${formatCompactCount(other.clicks)} clicks)`);
+    expect(titleOf(option).subtext).toContain('ordered by |gap − overall| / its SE, largest first, other last');
+    expectRendered(option, ['ordered by', 'other (3 values']);
+  });
+
+  it('mutes a slice whose purchases are all of one kind, with the reason in its tooltip', () => {
+    const field = manySlices();
+    const option = sliceGapChart(field);
+    const bars = series(option, 'empirical gap') as Series & { tooltip: Tooltip };
+    const noted = field.slices.map((s, k) => [k, s] as const).filter(([, s]) => s.note);
+    expect(noted.map(([, s]) => s.value).sort()).toEqual(['c3', 'c4']);
+    const { colors } = gapAxes(option);
+    for (const [k, s] of noted) {
+      const item = bars.data![k] as { itemStyle: { opacity?: number; borderType?: string } };
+      expect(item.itemStyle.borderType).toBe('dashed');
+      expect(colors[k]).not.toBe(colors[field.slices.findIndex((other) => !other.note)]);
+      expect(bars.tooltip.formatter({ dataIndex: k })).toContain(s.note!);
+    }
+    expect(titleOf(option).subtext).toContain('muted: purchases all of one kind (or none)');
   });
 
   it('splits pCVR into its two paths per model that splits it, with the truth and the empirical split', () => {

@@ -1,11 +1,15 @@
 /**
  * The analyst UI end to end, as a person uses it: the real browser host on a temp project, Debian's chromium,
- * a CSV dropped on the drop zone, the mapping confirmed, two models trained for a few steps, the PSC view, a run
- * trained so that it cannot learn (flagged "not learned" in every view), and a training cancelled. Screenshots
- * (1440×900 window, full page) land in test-results/screenshots/ (CI keeps them).
+ * a CSV dropped on the drop zone, the mapping confirmed, two models trained for a few steps, the PSC view led by
+ * its verdict (on screen without scrolling, the Data view's PSC share in its first sentence, the verdict's
+ * headline on the exported PDF's first page), a run trained so that it cannot learn (flagged "not learned" in
+ * every view), and a training cancelled. Screenshots (1440×900 window, full page; the PSC and Results views also
+ * as the window shows them, at 1440×900 and 1024×700, light and dark) land in test-results/screenshots/ (CI keeps
+ * them).
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +25,16 @@ const LOCAL_DATA = join(ROOT, '../shared/datasets/taobao-userbehavior/userbehavi
 const SCREENSHOTS = join(ROOT, 'test-results/screenshots');
 const dataFile = existsSync(LOCAL_DATA) ? LOCAL_DATA : DATA;
 const skipReason = existsSync(CHROMIUM) ? null : `${CHROMIUM} is missing (apt-get install chromium)`;
+const hasPdftotext = (() => {
+  try {
+    execFileSync('pdftotext', ['-v'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+/** Text with every run of whitespace (line breaks included) as one space, to compare wrapped text with a line. */
+const oneLine = (text: string) => text.replace(/\s+/g, ' ').trim();
 
 /** The objects a page holds that this Node program has no DOM types for. */
 interface PageGlobals {
@@ -36,6 +50,8 @@ describe.skipIf(skipReason !== null)('analyst UI in the browser host', () => {
   let browser: Browser;
   let page: Page;
   const pageErrors: string[] = [];
+  /** The Data view's PSC share of the imported dataset, as written there: the verdict must write the same. */
+  let dataShare = '';
 
   beforeAll(async () => {
     if (!existsSync(dataFile)) throw new Error(`the Taobao sample is missing: looked at ${LOCAL_DATA} and ${DATA}`);
@@ -94,6 +110,30 @@ describe.skipIf(skipReason !== null)('analyst UI in the browser host', () => {
       await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
     } finally {
       await page.setViewportSize({ width, height });
+    }
+  }
+  /** What the window shows without scrolling, at each size and in each theme, then back to 1440×900 in light. */
+  async function windowShots(name: string): Promise<void> {
+    const themeButton = page.getByRole('button', { name: /^Theme: / });
+    const setTheme = async (theme: 'light' | 'dark') => {
+      for (let i = 0; i < 3 && !(await themeButton.getAttribute('aria-label'))!.startsWith(`Theme: ${theme}`); i++)
+        await themeButton.click();
+    };
+    try {
+      for (const theme of ['light', 'dark'] as const) {
+        await setTheme(theme);
+        for (const [width, height] of [
+          [1440, 900],
+          [1024, 700],
+        ]) {
+          await page.setViewportSize({ width, height });
+          await page.evaluate(() => (globalThis as unknown as { scrollTo(x: number, y: number): void }).scrollTo(0, 0));
+          await page.screenshot({ path: join(SCREENSHOTS, `${name}-${width}x${height}-${theme}.png`) });
+        }
+      }
+    } finally {
+      await setTheme('light');
+      await page.setViewportSize({ width: 1440, height: 900 });
     }
   }
   /** What the page showed when a step failed, beside the step's own screenshots. */
@@ -158,6 +198,13 @@ describe.skipIf(skipReason !== null)('analyst UI in the browser host', () => {
     expect(funnel).toMatch(/PSC share/);
     const rates = page.getByLabel('Funnel rates');
     expect(await rates.innerText()).toMatch(/PSC share\s+\d+\.\d\d%/);
+    // The whole dataset's PSC share with its counts and interval, written as the PSC verdict writes it.
+    const share = page.getByLabel('PSC share of the dataset');
+    dataShare = await share.locator('.figure').innerText();
+    expect(dataShare).toMatch(
+      /^\d+\.\d\d% \([\d,]+ of [\d,]+ clicked purchases; 95% interval \d+\.\d\d% to \d+\.\d\d%\)$/,
+    );
+    expect(dataShare.startsWith((await rates.innerText()).match(/PSC share\s+(\d+\.\d\d%)/)![1])).toBe(true);
     expect(await page.getByRole('table', { name: 'Column statistics' }).locator('tbody tr').count()).toBeGreaterThan(3);
     expect(await page.getByRole('table', { name: 'Column roles of userbehavior_first_4321_lines.csv' }).count()).toBe(
       0,
@@ -198,9 +245,40 @@ describe.skipIf(skipReason !== null)('analyst UI in the browser host', () => {
     await shot('03-training');
   });
 
-  it('shows the PSC analysis of the trained pair', async () => {
+  it("leads the PSC view with the verdict, on screen at once, with the Data view's share", async () => {
     shotOnFailure('psc');
     await view('PSC').click();
+    const verdict = page.getByRole('region', { name: 'PSC verdict' });
+    await verdict.waitFor({ timeout: 60_000 });
+    const headline = oneLine(await verdict.locator('.headline').innerText());
+    expect(headline).toMatch(/^\d+\.\d\d% of purchases bypass the in-shop action: /);
+    // The whole verdict is in the 1440×900 window as the analysis lands: below the header, above the status bar.
+    const box = (await verdict.boundingBox())!;
+    const header = (await page.locator('header.top').boundingBox())!;
+    const status = (await page.getByRole('contentinfo', { name: 'Status' }).boundingBox())!;
+    expect(box.y).toBeGreaterThanOrEqual(header.y + header.height);
+    expect(box.y + box.height).toBeLessThanOrEqual(status.y);
+    expect(box.x + box.width).toBeLessThanOrEqual(1440);
+    // One figure everywhere: the first sentence starts with the Data view's PSC share, word for word.
+    const sentences = verdict.getByRole('list', { name: 'Verdict sentences' }).getByRole('listitem');
+    const first = oneLine(await sentences.first().innerText());
+    expect(first.startsWith(`${dataShare} were made without an in-shop action on the whole dataset.`)).toBe(true);
+    // Every model is in its table: ranked when it learned, "not ranked" and greyed when it did not.
+    const models = verdict.getByRole('table', { name: 'Models in the verdict' });
+    const rows = models.locator('tbody tr');
+    expect(await rows.count()).toBe(2);
+    for (const row of await rows.all()) {
+      const rank = await row.locator('td.rank').innerText();
+      const greyed = (await row.getAttribute('class'))?.includes('unlearned') ?? false;
+      expect(rank === 'not ranked' ? greyed : /^\d$/.test(rank) && !greyed).toBe(true);
+    }
+    // A term's definition is one click away, at the bottom of the view.
+    await verdict.locator('.headline a.term').first().click();
+    const definition = page.locator('#psc-definition-pscShare');
+    await expect.poll(() => definition.evaluate((element) => element.classList.contains('highlight'))).toBe(true);
+    expect(await definition.isVisible()).toBe(true);
+
+    // The sections below, as before.
     const scatter = await chartTexts('Chained vs constrained scatter');
     expect(scatter).toContain('esmc vs esm2');
     expect(scatter).toContain('chained = constrained');
@@ -210,8 +288,34 @@ describe.skipIf(skipReason !== null)('analyst UI in the browser host', () => {
     // Each name carries its run's verdict (Learned, Not learned) before its role.
     expect(implied).toMatch(/esm2[^\n]*\tchained/);
     expect(implied).toMatch(/esmc[^\n]*\tconstrained/);
-    expect(await page.getByText(/^PSC share/).count()).toBeGreaterThan(0);
+    expect(implied).not.toMatch(/lower.bound/i);
+    expect(await page.getByText(/^PSC share on the test part/).count()).toBe(1);
     await shot('04-psc');
+    await windowShots('04-psc-window');
+  });
+
+  it("exports the PSC view's runs as a PDF whose first page holds the verdict's headline", async () => {
+    shotOnFailure('report');
+    const headline = oneLine(await page.getByRole('region', { name: 'PSC verdict' }).locator('.headline').innerText());
+    const download = page.waitForEvent('download', { timeout: 90_000 });
+    await page.getByRole('button', { name: 'Export PDF' }).click();
+    const file = await download;
+    expect(await file.failure()).toBeNull();
+    const pdf = await readFile(await file.path());
+    const path = join(work, 'psc-report.pdf');
+    await writeFile(path, pdf);
+    expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
+    expect(
+      await page
+        .getByRole('status')
+        .filter({ hasText: /\d+ pages written to/ })
+        .count(),
+    ).toBe(1);
+    if (!hasPdftotext) return;
+    const firstPage = oneLine(
+      execFileSync('pdftotext', ['-enc', 'UTF-8', '-f', '1', '-l', '1', path, '-'], { encoding: 'utf8' }),
+    );
+    expect(firstPage).toContain(headline);
   });
 
   it('compares the runs in Results with intervals', async () => {
@@ -221,7 +325,13 @@ describe.skipIf(skipReason !== null)('analyst UI in the browser host', () => {
     await table.waitFor({ timeout: 30_000 });
     expect(await table.innerText()).toMatch(/esm2[\s\S]*esmc|esmc[\s\S]*esm2/);
     expect(await chartTexts('ROC curves, cvr')).toContain('esmc');
+    // The PSC verdict of the same runs leads, above the metrics (analysed already: nothing to wait for).
+    const verdict = page.getByRole('region', { name: 'PSC verdict' });
+    await verdict.waitFor({ timeout: 60_000 });
+    expect((await verdict.boundingBox())!.y).toBeLessThan((await table.boundingBox())!.y);
+    expect(oneLine(await verdict.getByRole('listitem').first().innerText())).toContain(dataShare);
     await shot('05-results');
+    await windowShots('05-results-window');
   });
 
   it("inspects the rows the chain rule cannot explain, and one row's path", async () => {
@@ -260,22 +370,6 @@ describe.skipIf(skipReason !== null)('analyst UI in the browser host', () => {
     expect(await chartTexts('Row path chart')).toMatch(/clicked, no action, purchased/);
     expect(await page.getByRole('table', { name: 'Row features' }).innerText()).toMatch(/item_id/);
     await shot('06-stages');
-  });
-
-  it('exports the compared runs as a PDF the browser downloads', async () => {
-    shotOnFailure('report');
-    await view('Runs').click();
-    const download = page.waitForEvent('download', { timeout: 90_000 });
-    await page.getByRole('button', { name: 'Export PDF' }).click();
-    const file = await download;
-    const pdf = await readFile(await file.path());
-    expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
-    expect(
-      await page
-        .getByRole('status')
-        .filter({ hasText: /\d+ pages written to/ })
-        .count(),
-    ).toBe(1);
   });
 
   it('flags a run that cannot have learned (1 epoch at learning rate 1e-6) in every view', async () => {

@@ -19,9 +19,11 @@ import {
   twoSidedNormalPValue,
   wilsonInterval,
   type DelongComponents,
+  type SliceGap,
   type SimulationTruth,
 } from '../../src-main/engine/psc/index.js';
 import { Random } from '../../src-main/engine/random.js';
+import { standardisedDistance } from '../../src-shared/stats.js';
 import type { StageArrays } from '../../src-main/engine/train/predict.js';
 import { noisy as noisyWith } from '../helpers/noise.js';
 
@@ -237,61 +239,135 @@ describe('gapBySlice', () => {
   const naive: StageArrays = { ctr: constant(rows, 0.5), cvr: constant(rows, 0.3), ctcvr: constant(rows, 0.15) };
   const models = { esm2, chain, esmc, naive };
 
+  const byValue = (slices: SliceGap[], value: string) => slices.find((s) => s.value === value)!;
+
   it('keeps the top K values by clicks and merges the rest, id 0 included, into "other"', () => {
     const slices = gapBySlice(labels, ids, vocabulary, models, { topK: 2, minClicks: 2 });
+    // Overall 6 of 15 clicks bought without an action (0.4): a (2 of 5) sits on it, b (1 of 4) is off it.
     expect(slices.map((s) => [s.value, s.isOther, s.distinctValues, s.rows, s.clicks, s.actions, s.purchases])).toEqual(
       [
-        ['a', false, 1, 6, 5, 1, 3],
         ['b', false, 1, 5, 4, 2, 2],
+        ['a', false, 1, 6, 5, 1, 3],
         ['other', true, 3, 9, 6, 0, 3],
       ],
     );
+    const [b, a, other] = slices;
     // a: purchases without action = rows 1, 2 → 2 of 5 clicks; 2 of 3 clicked purchases.
-    expect(slices[0].empiricalGap).toMatchObject({ estimate: 0.4, successes: 2, trials: 5 });
-    expect(slices[0].pscShare).toMatchObject({ estimate: 2 / 3, successes: 2, trials: 3 });
-    expect(slices[0].empiricalGap).toHaveProperty('ci95', wilsonInterval(2, 5));
+    expect(a.empiricalGap).toMatchObject({ estimate: 0.4, successes: 2, trials: 5 });
+    expect(a.pscShare).toMatchObject({ estimate: 2 / 3, successes: 2, trials: 3 });
+    expect(a.empiricalGap).toHaveProperty('ci95', wilsonInterval(2, 5));
     // b: purchases at rows 6 (with action) and 7 (without).
-    expect(slices[1].empiricalGap).toMatchObject({ estimate: 0.25, successes: 1, trials: 4 });
+    expect(b.empiricalGap).toMatchObject({ estimate: 0.25, successes: 1, trials: 4 });
     // other: rows 9, 12, 13 purchase without action, of 6 clicks.
-    expect(slices[2].empiricalGap).toMatchObject({ estimate: 0.5, successes: 3, trials: 6 });
+    expect(other.empiricalGap).toMatchObject({ estimate: 0.5, successes: 3, trials: 6 });
   });
 
   it('merges values under minClicks even when K would keep them', () => {
     const slices = gapBySlice(labels, ids, vocabulary, models, { topK: 10, minClicks: 2 });
+    // b 1/4 and c 1/3 against 0.4 overall: b is 0.72 SE off, c 0.26, a 0; c's one purchase cannot tell anything
+    // about PSC (its note), so it follows the slices that can.
     expect(slices.map((s) => [s.value, s.clicks])).toEqual([
-      ['a', 5],
       ['b', 4],
+      ['a', 5],
       ['c', 3],
       ['other', 3],
     ]);
+    expect(slices[2].note).toBeDefined();
     expect(slices[3].distinctValues).toBe(2);
   });
 
   it("gives each model's implied gap by its kind", () => {
-    const [a, b, other] = gapBySlice(labels, ids, vocabulary, models, { topK: 2, minClicks: 2 });
+    const slices = gapBySlice(labels, ids, vocabulary, models, { topK: 2, minClicks: 2 });
+    const [a, b, other] = ['a', 'b', 'other'].map((value) => byValue(slices, value));
     expect(a.models.chain).toEqual({ kind: 'decomposed', value: 0 });
     expect(other.models.chain.value).toBe(0);
     expect(a.models.esm2.kind).toBe('decomposed');
     expect(a.models.esm2.value).toBeCloseTo(0.15, 6);
     expect(b.models.esm2.value).toBeCloseTo(0.2, 6);
-    expect(a.models.esmc).toEqual({
-      kind: 'lower-bound',
-      value: expect.closeTo(0.2, 6),
-      upperBound: expect.closeTo(0.3, 6),
-    });
-    expect(b.models.esmc).toEqual({ kind: 'lower-bound', value: 0, upperBound: expect.closeTo(0.2, 6) });
-    expect(a.models.naive).toEqual({ kind: 'none', value: NaN });
+    // esmc has pCVR and pAVR but nothing ties them: no implied gap; naive has no pAVR at all.
+    expect(a.models.esmc).toEqual({ kind: 'none', value: NaN, reason: expect.stringMatching(/does not split/) });
+    expect(b.models.esmc.kind).toBe('none');
+    expect(a.models.naive).toEqual({ kind: 'none', value: NaN, reason: expect.stringMatching(/no action stage/) });
     // Overall, on the 15 clicked rows: 5 at 0.15 and 10 at 0.2.
     expect(impliedGap(esm2, click).value).toBeCloseTo((5 * 0.15 + 10 * 0.2) / 15, 6);
+  });
+
+  it('orders slices by |slice gap − overall gap| over its standard error, so a far-off but tiny slice does not lead', () => {
+    // 1,000 clicks: "big" 600 at 10% bought without an action, "tiny" 30 at 30%, "mid" 370 at 20%; overall 16.3%.
+    const sizes = { big: [600, 60], tiny: [30, 9], mid: [370, 74] } as const;
+    const names = Object.keys(sizes) as (keyof typeof sizes)[];
+    const sliceIds: number[] = [];
+    const rowsOf = { click: [] as number[], action: [] as number[], purchase: [] as number[] };
+    names.forEach((name, k) => {
+      const [clicks, gap] = sizes[name];
+      for (let i = 0; i < clicks; i++) {
+        sliceIds.push(k + 1);
+        rowsOf.click.push(1);
+        // The first `gap` rows buy without an action; then ten buy after one, so no slice is single-class.
+        rowsOf.action.push(i >= gap && i < gap + 10 ? 1 : 0);
+        rowsOf.purchase.push(i < gap + 10 ? 1 : 0);
+      }
+    });
+    const funnel = { click: fill(rowsOf.click), action: fill(rowsOf.action), purchase: fill(rowsOf.purchase) };
+    const slices = gapBySlice(funnel, Int32Array.from(sliceIds), names, {}, { minClicks: 1 });
+    const overall = [60 + 9 + 74, 1000] as const;
+    const expected = names.map((name) => {
+      const [clicks, gap] = sizes[name];
+      return [name, standardisedDistance(gap, clicks, ...overall)] as const;
+    });
+    // The tiny slice is the farthest in rate (0.30 vs 0.143) but the nearest in standard errors.
+    expect(Math.abs(9 / 30 - 143 / 1000)).toBeGreaterThan(Math.abs(60 / 600 - 143 / 1000));
+    expect(slices.map((s) => s.value)).toEqual(['big', 'mid', 'tiny']);
+    for (const [name, distance] of expected) expect(byValue(slices, name).distance).toBeCloseTo(distance, 12);
+    // By hand for "big": |0.1 − 0.143| / √(0.143 · 0.857 · (1/600 − 1/1000)).
+    expect(byValue(slices, 'big').distance).toBeCloseTo(0.043 / Math.sqrt(0.143 * 0.857 * (1 / 600 - 1 / 1000)), 9);
+    expect(slices.every((s) => s.note === undefined)).toBe(true);
+  });
+
+  it('puts "other" last whatever its distance, and slices without a gap after the rest', () => {
+    const slices = gapBySlice(labels, ids, vocabulary, models, { topK: 10, minClicks: 2 });
+    expect(slices.at(-1)).toMatchObject({ value: 'other', isOther: true });
+    expect(slices.at(-1)!.distance).toBeGreaterThan(0);
+    // Without an action label no slice has a gap: the click order stays, "other" still last.
+    const plain = gapBySlice({ click, purchase }, ids, vocabulary, models, { topK: 10, minClicks: 2 });
+    expect(plain.map((s) => s.value)).toEqual(['a', 'b', 'c', 'other']);
+    expect(plain.every((s) => Number.isNaN(s.distance))).toBe(true);
+  });
+
+  it('notes a slice whose purchases cannot tell anything about PSC', () => {
+    // b: one purchase with, one without (fine). Make c buy nothing, d only after an action, a only without.
+    const c2 = Int32Array.from([1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4]);
+    const funnel = {
+      click: fill([1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]),
+      action: fill([0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 1, 0]),
+      purchase: fill([1, 1, 0, 1, 1, 0, 0, 0, 0, 1, 1, 0]),
+    };
+    const slices = gapBySlice(funnel, c2, vocabulary, {}, { minClicks: 1 });
+    expect(byValue(slices, 'a').note).toMatch(/all 2 purchases came without an in-shop action/);
+    expect(byValue(slices, 'b').note).toBeUndefined();
+    expect(byValue(slices, 'c').note).toMatch(/no purchase among its 3 clicks/);
+    expect(byValue(slices, 'd').note).toMatch(/all 2 purchases came with an in-shop action/);
+    for (const value of ['a', 'c', 'd']) expect(byValue(slices, value).note).toMatch(/cannot tell anything about PSC/);
+    const single = gapBySlice(
+      { ...funnel, purchase: fill([0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0]) },
+      c2,
+      vocabulary,
+      {},
+      { minClicks: 1 },
+    );
+    expect(byValue(single, 'b').note).toMatch(/^its one purchase came with an in-shop action/);
+    // Without an action label only "no purchase" can be said.
+    const plain = gapBySlice({ click: funnel.click, purchase: funnel.purchase }, c2, vocabulary, {}, { minClicks: 1 });
+    expect(plain.filter((s) => s.note).map((s) => s.value)).toEqual(['c']);
   });
 });
 
 describe('compareEstimates', () => {
-  it('takes the action-path product of the chained model and pCVR of the constrained one', () => {
+  it("takes the chained model's own full chain (both paths) and pCVR of the constrained one", () => {
     const chained: StageArrays = {
       ctr: fill([0.5, 0.5, 0.2, 0.1]),
       avr: fill([0.5, 0.25, 0.5, 1]),
-      cvr: fill([0.4, 0.4, 0.4, 0.4]), // esm2 pCVR includes its no-action tower; the comparison must ignore it
+      cvr: fill([0.4, 0.4, 0.4, 0.4]), // not read: the chain is composed from its towers
       ctcvr: fill([0.2, 0.2, 0.08, 0.04]),
       buyGivenAction: fill([0.4, 0.8, 0.2, 0.5]),
       buyGivenNoAction: fill([0.4, 0.4, 0.5, 0]),
@@ -304,25 +380,27 @@ describe('compareEstimates', () => {
     };
     const click = fill([1, 1, 1, 0]);
     const result = compareEstimates(chained, constrained, click, { bins: 4 });
-    // chained pCVR = 0.2, 0.2, 0.1, 0.5; Δ = 0.1, 0, 0, 0.
-    [0.1, 0, 0, 0].forEach((expected, i) => expect(result.delta[i]).toBeCloseTo(expected, 6));
+    // chained pCVR = pAVR·P(b|a,c) + (1 − pAVR)·P(b|¬a,c) = 0.4, 0.5, 0.35, 0.5; Δ = −0.1, −0.3, −0.25, 0.
+    [-0.1, -0.3, -0.25, 0].forEach((expected, i) => expect(result.delta[i]).toBeCloseTo(expected, 6));
     expect(result.clicked.rows).toBe(3);
-    expect(result.clicked.mean).toBeCloseTo(0.1 / 3, 6);
-    expect(result.clicked.median).toBeCloseTo(0, 6);
-    expect(result.clicked.meanChained).toBeCloseTo(0.5 / 3, 6);
+    expect(result.clicked.mean).toBeCloseTo(-0.65 / 3, 6);
+    expect(result.clicked.median).toBeCloseTo(-0.25, 6);
+    expect(result.clicked.meanChained).toBeCloseTo(1.25 / 3, 6);
     expect(result.clicked.histogram.counts.reduce((a, b) => a + b)).toBe(3);
     expect(result.clicked.histogram.edges).toHaveLength(5);
-    // exposure: chained pCTCVR = 0.1, 0.1, 0.02, 0.05; Δ = 0.02, 0, 0, 0 over all 4 rows.
+    // exposure: chained pCTCVR = 0.2, 0.25, 0.07, 0.05; Δ = −0.08, −0.15, −0.05, 0 over all 4 rows.
     expect(result.exposure.rows).toBe(4);
-    expect(result.exposureDelta[0]).toBeCloseTo(0.02, 6);
-    expect(result.exposure.mean).toBeCloseTo(0.005, 6);
+    expect(result.exposureDelta[0]).toBeCloseTo(-0.08, 6);
+    expect(result.exposure.mean).toBeCloseTo(-0.07, 6);
     expect(() => compareEstimates(constrained, chained, click)).toThrow(/P\(b\|a,c\)/);
   });
 
-  it('recovers the PSC gap when both estimates are the truth, and downsamples the scatter by seed', () => {
+  it('recovers the PSC gap for a chain with the true action path against the true pCVR, and downsamples the scatter by seed', () => {
     const { truth, labels } = simulate(12, 3000);
     const t = truthStages(truth);
-    const result = compareEstimates(t, { ctr: t.ctr, avr: t.avr, cvr: t.cvr, ctcvr: t.ctcvr }, labels.click, {
+    // A chain routes every purchase through the action: no purchase without one.
+    const chain = { ...t, buyGivenNoAction: new Float32Array(t.ctr.length) };
+    const result = compareEstimates(chain, { ctr: t.ctr, avr: t.avr, cvr: t.cvr, ctcvr: t.ctcvr }, labels.click, {
       scatterPoints: 100,
       seed: 5,
     });

@@ -139,10 +139,13 @@ beforeAll(async () => {
   const reports = join(dir, 'project', 'lab-reports');
   mkdirSync(reports, { recursive: true });
   writeFileSync(join(reports, 'funnel.pdf'), '%PDF-1.7 a report');
+  writeFileSync(join(reports, 'ESMC report – paper-like – 2026-12-03.pdf'), '%PDF-1.7 a named report');
   symlinkSync(join(dir, 'secret.txt'), join(reports, 'linked.pdf'));
   const earlier = await openProject(join(dir, 'project', 'lab.duckdb'));
   const row = { createdAt: '2026-01-01T00:00:00.000Z', runs: ['a', 'b'], metadata: { title: 'Funnel' } };
   await saveReport(earlier, { ...row, id: 'report-1', path: join(reports, 'funnel.pdf') });
+  const named = join(reports, 'ESMC report – paper-like – 2026-12-03.pdf');
+  await saveReport(earlier, { ...row, id: 'report-2', path: named });
   // Rows someone wrote into the project by hand: files outside the reports folder.
   await saveReport(earlier, { ...row, id: 'crafted-1', path: join(dir, 'secret.txt') });
   await saveReport(earlier, { ...row, id: 'crafted-2', path: `${reports}/../../secret.txt` });
@@ -342,6 +345,14 @@ describe('the browser host', () => {
       'application/pdf',
       'attachment; filename="funnel.pdf"',
       '%PDF-1.7 a report',
+    ]);
+    // A name a header cannot carry as it is (the en dashes of "ESMC report – …"): ASCII beside the real name.
+    const named = await raw(`/files/report-2?token=${host.token}`);
+    expect([named.status, named.headers['content-disposition'], named.body]).toEqual([
+      200,
+      'attachment; filename="ESMC report - paper-like - 2026-12-03.pdf"; ' +
+        "filename*=UTF-8''ESMC%20report%20%E2%80%93%20paper-like%20%E2%80%93%202026-12-03.pdf",
+      '%PDF-1.7 a named report',
     ]);
   });
 

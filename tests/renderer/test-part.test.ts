@@ -56,7 +56,7 @@ describe('views that read the test part only', () => {
     } as unknown as PscAnalysis;
     psc.analysedRunIds = ['r1'];
     await flushPromises();
-    expect(wrapper.get('h3').text()).toBe('What the test part says');
+    expect(wrapper.get('h3').text()).toBe('The test part alone');
     expect(wrapper.text()).toContain('1,200 rows of the test part, 300 clicks');
   });
 

@@ -153,10 +153,10 @@ describe('the Train form', () => {
 describe('the plan line', () => {
   it('says the resolved values in one line, each auto one with its reason', () => {
     const config = resolveTrainSettings({}, 6400);
-    expect(config).toMatchObject({ batchSize: 64, epochs: 30, minSteps: 1000 });
+    expect(config).toMatchObject({ batchSize: 64, epochs: 30, minSteps: 300 });
     expect(planLine(config)).toBe(
       `Batch 64 · learning rate ${config.learningRate} · up to 30 epochs · early stopping on validation loss ` +
-        'after 3 epochs without improvement, not before step 1,000',
+        'after 3 epochs without improvement, not before step 300',
     );
     const parts = planParts(config);
     expect(parts.map((part) => part.text)).toEqual([
@@ -164,7 +164,7 @@ describe('the plan line', () => {
       `learning rate ${config.learningRate}`,
       'up to 30 epochs',
       'early stopping on validation loss after 3 epochs without improvement',
-      'not before step 1,000',
+      'not before step 300',
     ]);
     expect(parts.map((part) => part.before)).toEqual([undefined, ' · ', ' · ', ' · ', ', ']);
     expect(parts.map((part) => part.auto)).toEqual([

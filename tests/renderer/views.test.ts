@@ -218,14 +218,14 @@ describe('Train view', () => {
     const group = wrapper.get('[aria-label="Training plan"]');
     expect(group.get('.plan-line').text()).toBe(
       'Batch 64 · learning rate 0.001 · up to 30 epochs · early stopping on validation loss after 3 epochs ' +
-        'without improvement, not before step 1,000',
+        'without improvement, not before step 300',
     );
     const auto = group.findAll('.plan-line .auto');
     expect(auto.map((part) => part.text())).toEqual([
       'Batch 64',
       'learning rate 0.001',
       'up to 30 epochs',
-      'not before step 1,000',
+      'not before step 300',
     ]);
     expect(auto[0].attributes('title')).toBe(`auto: ${resolveTrainSettings({}, 6400).auto!.batchSize}`);
     expect(group.get('details').text()).toContain('up to 30 epochs: about 3,000 steps at 100 steps an epoch');

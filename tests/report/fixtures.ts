@@ -4,10 +4,17 @@
  * without an in-shop action label.
  */
 import type { DatasetDetail, ResultsView, RunDetail } from '../../src-shared/api/contract.js';
-import type { DatasetProfile, Funnel, RunRecord, StageMetrics } from '../../src-shared/types/index.js';
+import type {
+  DatasetProfile,
+  Funnel,
+  LearningAssessment,
+  RunRecord,
+  StageMetrics,
+} from '../../src-shared/types/index.js';
 import { evaluateStages } from '../../src-main/engine/metrics/index.js';
 import { DEFAULT_MODEL_CONFIG, modelInfo, type ModelName } from '../../src-main/engine/models/index.js';
 import { analysePsc, aucInterval, compareModels } from '../../src-main/engine/psc/index.js';
+import { pscVerdict } from '../../src-main/engine/psc/verdict.js';
 import { resolveTrainSettings } from '../../src-main/engine/train/trainer.js';
 import type { ReportInput } from '../../src-main/report/index.js';
 import { chartInputs, funnelOf, overTheWire, RUN_IDS, stageCurves, type ChartInputs } from '../charts/fixtures.js';
@@ -69,9 +76,28 @@ export interface ReportCase {
   inputs: ChartInputs;
 }
 
-/** A report of chain, esm2 and esmc on simulated paper-like data. */
-export function reportInput(options: { failedRun?: boolean; withAction?: boolean } = {}): ReportCase {
-  const { failedRun = false, withAction = true } = options;
+/** A run's "did it learn?": every stage learned, or CVR not learned. */
+function learningOf(learned: boolean): LearningAssessment {
+  return {
+    part: 'test',
+    status: learned ? 'learned' : 'not-learned',
+    notLearned: learned ? [] : ['cvr'],
+    untestable: [],
+    summary: learned
+      ? 'Learned CTR, AVR, CVR, CTAVR, CTCVR on the test rows'
+      : 'Not learned: CVR (AUC 0.49 [0.44, 0.54] includes 0.5)',
+    parts: {},
+  };
+}
+
+/**
+ * A report of chain, esm2 and esmc on simulated paper-like data, each run checked by "did it learn?" (the ones
+ * in `notLearned` did not) and the verdict made with that and the whole dataset's share, as the views make it.
+ */
+export function reportInput(
+  options: { failedRun?: boolean; withAction?: boolean; notLearned?: string[] } = {},
+): ReportCase {
+  const { failedRun = false, withAction = true, notLearned = [] } = options;
   const inputs = chartInputs();
   const { labels, truth } = inputs;
   const rows = labels.click.length;
@@ -88,7 +114,7 @@ export function reportInput(options: { failedRun?: boolean; withAction?: boolean
   const ids: Record<string, string> = withAction ? RUN_IDS : { esmm: '44444444-dddd-4ddd-8ddd-000000000004' };
   const runs: RunDetail[] = Object.entries(modelStages).map(([model, stages]) => {
     const metrics = evaluateStages(stages, runLabels);
-    const rec = record(ids[model], model, metrics, rows);
+    const rec = { ...record(ids[model], model, metrics, rows), learning: learningOf(!notLearned.includes(model)) };
     return {
       id: rec.id,
       model,
@@ -98,6 +124,7 @@ export function reportInput(options: { failedRun?: boolean; withAction?: boolean
       startedAt: rec.startedAt,
       backend: rec.backend,
       metrics: rec.metrics,
+      learning: rec.learning,
       record: rec,
     };
   });
@@ -115,7 +142,17 @@ export function reportInput(options: { failedRun?: boolean; withAction?: boolean
     ]),
   );
   // With the action label, the analysis of chartInputs (sliced by device); without, the esmm-only one.
-  const analysis = withAction ? inputs.analysis : analysePsc({ labels: runLabels, stagesByModel: modelStages, truth });
+  const funnel = withAction ? inputs.funnel : funnelOf(labels, false);
+  const context = {
+    learning: Object.fromEntries(runs.map((r) => [r.model, r.learning])),
+    dataset: funnel.counts,
+    part: 'test' as const,
+  };
+  const analysis = withAction
+    ? { ...inputs.analysis }
+    : analysePsc({ labels: runLabels, stagesByModel: modelStages, truth, context });
+  if (withAction)
+    analysis.verdict = pscVerdict({ labels, stagesByModel: modelStages, truth, analysis: inputs.analysis }, context);
   const results: ResultsView = {
     dataset: 'paper',
     part: 'test',
@@ -142,7 +179,6 @@ export function reportInput(options: { failedRun?: boolean; withAction?: boolean
       error: 'out of memory while allocating the embedding table',
       record: null,
     });
-  const funnel = withAction ? inputs.funnel : funnelOf(labels, false);
   const dataset: DatasetDetail = {
     name: 'paper',
     sourcePath: '/data/paper-like.csv',

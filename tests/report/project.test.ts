@@ -4,7 +4,7 @@
  * and the `report` and `demo` commands are run end to end.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,10 +16,10 @@ import { DEFAULT_MODEL_CONFIG } from '../../src-main/engine/models/index.js';
 import { trainRun } from '../../src-main/engine/run.js';
 import { SIMULATOR_PRESETS, writeSimulation } from '../../src-main/engine/simulate/simulator.js';
 import { openProject, type Project } from '../../src-main/engine/store/project.js';
-import { saveFailedRun } from '../../src-main/engine/store/runs.js';
+import { listRuns, saveFailedRun } from '../../src-main/engine/store/runs.js';
 import { resolveTrainSettings } from '../../src-main/engine/train/trainer.js';
 import { writeReportForRuns } from '../../src-main/report/index.js';
-import { pdfImages, pdfInfo, pdfText, popplerMissing, popplerNote } from './pdf.js';
+import { filledPerPage, pdfImages, pdfInfo, pdfPages, pdfText, popplerMissing, popplerNote } from './pdf.js';
 import { cli } from '../helpers/cli.js';
 
 const TRAIN = { epochs: 2, batchSize: 256, learningRate: 0.01, progressIntervalMs: 60_000 };
@@ -32,6 +32,8 @@ let failedId: string;
 let noActionRun: string;
 
 const flat = (text: string) => text.replace(/\s+/g, ' ');
+/** Without whitespace: pdftotext breaks lines where the layout did, so only the characters compare. */
+const squeezed = (text: string) => text.replace(/\s+/g, '');
 
 /** The sample file without its action column: a dataset on which the PSC share cannot be measured. */
 function withoutActionColumn(source: string, out: string): void {
@@ -118,7 +120,7 @@ describe.skipIf(popplerMissing !== null)(`writeReportForRuns${popplerNote}`, () 
       expect(text).toContain(`${run.model} ${formatValue(results.metrics[run.id].cvr_auc)}`);
     const psc = await pscAnalysisFor(project, trained, 'test');
     const share = psc.empirical.pscShare as { estimate: number };
-    expect(text).toContain(`PSC share: ${formatValue(share.estimate)} [`);
+    expect(text).toContain(`PSC share: ${formatPercent(share.estimate)} (95% CI `);
     expect(text).toContain(`cvr_auc ${formatValue(psc.truth!.oracleAuc.cvr_auc)}`);
     expect(text).toContain('esmg (the backend ran out of memory)');
     expect(text).toMatch(/failed: the backend ran out of memory\. It has no metrics/);
@@ -192,17 +194,53 @@ describe.skipIf(popplerMissing !== null)(`esmc-lab report and demo${popplerNote}
     expect(existsSync(join(dir, 'x.pdf'))).toBe(false);
   });
 
-  it('runs the demo end to end: models that learn, and a report', async () => {
-    const out = join(dir, 'demo.pdf');
-    const kept = join(dir, 'demo.duckdb');
-    const demo = await cli('demo', '--rows', '20000', '--epochs', '3', '--out', out, '--project', kept);
+  it('runs the demo end to end: models that learn, a report, and the project kept beside it', async () => {
+    const folder = join(dir, 'demo');
+    mkdirSync(folder);
+    const out = join(folder, 'demo.pdf');
+    const kept = join(folder, 'demo.duckdb');
+    const demo = await cli('demo', '--rows', '20000', '--epochs', '3', '--out', out);
     expect(demo.code, demo.stderr).toBe(0);
     const aucs = [...demo.stdout.matchAll(/^(chain|esm2|esmc)\s+completed\s+([\d.]+)/gm)];
     expect(aucs.map((m) => m[1])).toEqual(['chain', 'esm2', 'esmc']);
     for (const [, , cvrAuc] of aucs) expect(Number(cvrAuc)).toBeGreaterThan(0.55);
+    expect(demo.stdout).toContain(`open it with: esmc-lab start --project ${kept}`);
+    expect(readdirSync(folder).sort()).toEqual(['demo.duckdb', 'demo.pdf']);
     const text = flat(pdfText(out));
-    expect(text).toContain('ESMC Lab demo: paper-like simulation');
+    expect(text).toContain('Do purchases bypass the in-shop action? — paper-like-20000');
+    expect(text).toContain('What this demo shows: a simulated funnel (paper-like, 20,000 exposures) with known truth');
     expect(text).toContain('Chained vs constrained pCVR: esmc vs esm2');
-    expect(existsSync(kept)).toBe(true);
+    // Page 1 is the verdict of the kept runs, word for word; no page is under a fifth full.
+    const keptProject = await openProject(kept);
+    try {
+      const runs = (await listRuns(keptProject)).map((run) => run.id);
+      const { verdict } = await pscAnalysisFor(keptProject, runs, 'test');
+      const first = squeezed(pdfPages(out)[0]);
+      for (const sentence of [verdict!.headline, ...verdict!.sentences]) expect(first).toContain(squeezed(sentence));
+      expect(flat(pdfPages(out)[0])).toContain(`the verdict trusts ${verdict!.trust} for pCVR because`);
+    } finally {
+      keptProject.close();
+    }
+    for (const [page, fill] of filledPerPage(out).entries()) expect(fill, `page ${page + 1}`).toBeGreaterThan(0.2);
+    // The kept project holds the demo's dataset and runs: it reprints the report.
+    const again = await cli('report', '--project', kept, '--runs', 'all', '--out', join(folder, 'again.pdf'));
+    expect(again.code, again.stderr).toBe(0);
+  });
+
+  it('runs the demo again beside the same project: it adds to it, and --project still chooses another', async () => {
+    const folder = join(dir, 'demo');
+    const out = join(folder, 'demo.pdf');
+    const second = await cli('demo', '--rows', '3000', '--epochs', '1', '--out', out);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stderr).toContain(`Importing into ${join(folder, 'demo.duckdb')} as "paper-like-3000"`);
+    const third = await cli('demo', '--rows', '3000', '--epochs', '1', '--out', out);
+    expect(third.code, third.stderr).toBe(0);
+    expect(third.stderr).toContain('as "paper-like-3000-2"');
+    expect(flat(pdfText(out))).toContain('— paper-like-3000-2');
+    const elsewhere = join(dir, 'elsewhere.duckdb');
+    const chosen = await cli('demo', '--rows', '3000', '--epochs', '1', '--out', out, '--project', elsewhere);
+    expect(chosen.code, chosen.stderr).toBe(0);
+    expect(chosen.stdout).toContain(`open it with: esmc-lab start --project ${elsewhere}`);
+    expect(existsSync(elsewhere)).toBe(true);
   });
 });

@@ -16,7 +16,7 @@ const SECTION_TITLES = [
   '5 Calibration per stage',
   '6 Probability Space Confusion',
   '7 Error against the truth',
-  'Appendix: definitions',
+  'Appendix: identifiers, settings and definitions',
 ];
 
 /** pdftotext joins words of one line with single spaces; collapsing whitespace makes phrases comparable. */
@@ -62,12 +62,11 @@ describe.skipIf(popplerMissing !== null)(`writeReport${popplerNote}`, () => {
     }
   });
 
-  it('shows the title page facts and the numbers of the input, formatted as the charts format them', () => {
+  it('shows the identifiers in the appendix and the numbers of the input, formatted as the charts format them', () => {
     const dataset = input.dataset!;
     expect(text).toContain(input.title);
-    expect(text).toContain(dataset.sha256);
     expect(text).toContain(`ESMC Lab version: ${input.appVersion}`);
-    expect(text).toContain('Backend and device: wasm: CPU (wasm SIMD)');
+    expect(text).toContain('Backend and device: all runs: wasm: CPU (wasm SIMD)');
     expect(text).toContain(`Dataset sha256: ${dataset.sha256}`);
     expect(text).toContain(`PSC share: of purchases`);
     expect(text).toContain(formatPercent(dataset.profile.funnel.rates.pscShare));
@@ -76,7 +75,7 @@ describe.skipIf(popplerMissing !== null)(`writeReport${popplerNote}`, () => {
     const psc = input.psc as PscAnalysis;
     const share = psc.empirical.pscShare as { estimate: number; ci95: [number, number] };
     expect(text).toContain(
-      `${formatValue(share.estimate)} [${formatValue(share.ci95[0])}, ${formatValue(share.ci95[1])}]`,
+      `PSC share: ${formatPercent(share.estimate)} (95% CI ${formatPercent(share.ci95[0])} – ${formatPercent(share.ci95[1])};`,
     );
     expect(text).toContain('Oracle AUC');
     expect(text).toContain(`cvr_auc ${formatValue(psc.truth!.oracleAuc.cvr_auc)}`);
@@ -95,7 +94,7 @@ describe.skipIf(popplerMissing !== null)(`writeReport${popplerNote}`, () => {
       'ROC: pCVR (clicked rows)',
       'Calibration: pCTCVR (all exposures)',
       'Chained vs constrained pCVR: esmc vs esm2',
-      'pAVR·P(buy|action) (chained, esm2)',
+      'pCVR = action path + no-action path',
       'PSC gap P(buy, no action | click)',
       'Error against the true probabilities (RMSE)',
       'Training loss',
@@ -114,7 +113,7 @@ describe.skipIf(popplerMissing !== null)(`writeReport${popplerNote}`, () => {
     expect(text).toContain(
       '1 run(s) failed and have no metrics: esmg (out of memory while allocating the embedding table)',
     );
-    expect(text).toMatch(/Run 55555555 \(esmg\) failed: out of memory .* missing from every table and chart below/);
+    expect(text).toMatch(/esmg failed: out of memory .* missing from every table and chart below/);
   });
 
   it('reports progress from 0 to 1, section by section', () => {

@@ -15,6 +15,7 @@ import { validateRequest } from '../../src-shared/api/index.js';
 import { DEFAULT_MODEL_CONFIG, DEFAULT_TRAIN_SETTINGS, resolveTrainSettings } from '../../src-shared/types/index.js';
 import { settingsFrom } from '../../src-main/cli/settings.js';
 import { UsageError } from '../../src-main/cli/command.js';
+import { FORM_FIELDS, fieldProblem } from '../../src-renderer/train-form.js';
 
 /** One table of bad values: each door must refuse every one of them with the declaration's own message. */
 const BAD: { setting: Setting; text: string; value: unknown }[] = [
@@ -44,27 +45,33 @@ function request(setting: Setting, value: unknown) {
 }
 
 describe('every setting declared once', () => {
-  it.each(BAD)('$setting.label = $text: the CLI, the API and the engine refuse it with one message', (bad) => {
-    const message = checkSetting(bad.setting, bad.value)!;
-    expect(message).toMatch(new RegExp(`^${bad.setting.label.replace(/[()λ]/g, '.')} must be`));
-    // The typed text parses to the value the API would receive.
-    expect(parseSetting(bad.setting, bad.text)).toEqual(bad.value);
-    // CLI
-    let cliError: unknown;
-    try {
-      settingsFrom({ [bad.setting.flag!]: bad.text });
-    } catch (error) {
-      cliError = error;
-    }
-    expect(cliError).toBeInstanceOf(UsageError);
-    expect((cliError as Error).message).toBe(`--${bad.setting.flag}: ${message}`);
-    // API
-    expect(() => validateRequest('training.start', request(bad.setting, bad.value))).toThrow(message);
-    // Engine: the same check on a whole config
-    const group = Object.values(TRAIN_SETTINGS).includes(bad.setting as never) ? 'train' : 'model';
-    const config = request(bad.setting, bad.value)[group === 'train' ? 'trainConfig' : 'modelConfig'] as object;
-    expect(settingProblems(group, config)).toEqual([message]);
-  });
+  it.each(BAD)(
+    '$setting.label = $text: the CLI, the API, the form and the engine refuse it with one message',
+    (bad) => {
+      const message = checkSetting(bad.setting, bad.value)!;
+      expect(message).toMatch(new RegExp(`^${bad.setting.label.replace(/[()λ]/g, '.')} must be`));
+      // The typed text parses to the value the API would receive.
+      expect(parseSetting(bad.setting, bad.text)).toEqual(bad.value);
+      // CLI
+      let cliError: unknown;
+      try {
+        settingsFrom({ [bad.setting.flag!]: bad.text });
+      } catch (error) {
+        cliError = error;
+      }
+      expect(cliError).toBeInstanceOf(UsageError);
+      expect((cliError as Error).message).toBe(`--${bad.setting.flag}: ${message}`);
+      // API
+      expect(() => validateRequest('training.start', request(bad.setting, bad.value))).toThrow(message);
+      // The Train view's form, its field typed with the same text
+      const field = FORM_FIELDS.find((f) => f.setting === bad.setting)!;
+      expect(fieldProblem(field, bad.text)).toBe(message);
+      // Engine: the same check on a whole config
+      const group = Object.values(TRAIN_SETTINGS).includes(bad.setting as never) ? 'train' : 'model';
+      const config = request(bad.setting, bad.value)[group === 'train' ? 'trainConfig' : 'modelConfig'] as object;
+      expect(settingProblems(group, config)).toEqual([message]);
+    },
+  );
 
   it('accepts auto and none where declared, and the defaults everywhere', () => {
     expect(checkSetting(TRAIN_SETTINGS.batchSize, 'auto')).toBeUndefined();

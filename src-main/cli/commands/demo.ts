@@ -1,6 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, extname, join } from 'node:path';
 import { importDataset } from '../../engine/importers/import.js';
 import { trainRun, type RunRecord } from '../../engine/run.js';
 import { SIMULATOR_PRESETS, writeSimulation } from '../../engine/simulate/simulator.js';
@@ -32,7 +32,7 @@ const DEMO = { rows: 50_000, epochs: 4, batchSize: 512, learningRate: 0.005 };
 
 export const demoCommand: Command = {
   summary: 'the first thing to run: simulate, import, train chain, esm2 and esmc, analyse, write a PDF report',
-  usage: 'esmc-lab demo [--out demo.pdf] [--rows N] [--epochs N] [--project P.duckdb]',
+  usage: 'esmc-lab demo [--out demo.pdf] [--rows N] [--epochs N] [--project demo.duckdb]',
   options: {
     out: { type: 'string', default: 'demo.pdf' },
     rows: { type: 'string' },
@@ -47,6 +47,8 @@ export const demoCommand: Command = {
   help: `Simulates the ${PRESET} preset (${SIMULATOR_PRESETS[PRESET].pscShare * 100}% of purchases without an in-shop action,
 true probabilities known), imports it into a project, trains ${MODELS.join(', ')} on its stored split, prints
 their test AUCs, and writes the report (esmc-lab report) with the PSC analysis and the error against the truth.
+The project is kept beside the PDF, with its base name (demo.pdf → demo.duckdb), to open in the app; a second
+demo adds its dataset and runs to it (paper-like-50000-2, …) and reports only the new runs.
 
 Options:
   --out FILE          the PDF, default demo.pdf
@@ -55,7 +57,7 @@ Options:
   --batch-size N      default ${DEMO.batchSize}
   --lr X              default ${DEMO.learningRate}
   --seed N            simulation, weights and shuffling, default 1
-  --project FILE      keep the project (dataset, runs, predictions) here; default a temporary one, removed after
+  --project FILE      the project (dataset, runs, predictions); default beside --out with its base name
   --page-size SIZE    A4 (default) or Letter
 ${backendHelp}`,
   run: runDemo,
@@ -72,8 +74,8 @@ async function runDemo(values: Values): Promise<number> {
   const out = String(values.out);
   const started = Date.now();
   const work = await mkdtemp(join(tmpdir(), 'esmc-demo-'));
-  const keep = typeof values.project === 'string';
-  const projectPath = keep ? String(values.project) : join(work, 'demo.duckdb');
+  const projectPath =
+    typeof values.project === 'string' ? values.project : join(dirname(out), `${basename(out, extname(out))}.duckdb`);
   let project: Project | undefined;
   return interruptible(
     out,
@@ -85,7 +87,7 @@ async function runDemo(values: Values): Promise<number> {
       await writeSimulation({ ...SIMULATOR_PRESETS[PRESET], rows, seed }, csv, { format: 'csv', signal });
       project = await openProject(projectPath);
       const dataset = await freeName(project, `${PRESET}-${rows}`);
-      step(`Importing into ${keep ? projectPath : 'a temporary project'} as "${dataset}"`);
+      step(`Importing into ${projectPath} as "${dataset}"`);
       await importDataset(project, csv, { name: dataset, format: 'simulator', signal });
       step(`Training ${MODELS.join(', ')}`);
       const records = await trainRun({
@@ -108,12 +110,18 @@ async function runDemo(values: Values): Promise<number> {
       const written = await writeReportForRuns(
         project,
         records.map((r) => r.id),
-        { out, pageSize, title: `ESMC Lab demo: ${PRESET} simulation`, signal, onProgress: progressLine() },
+        {
+          out,
+          pageSize,
+          demo: { preset: PRESET, rows, pscShare: SIMULATOR_PRESETS[PRESET].pscShare, models: MODELS },
+          signal,
+          onProgress: progressLine(),
+        },
       );
       if (process.stderr.isTTY) process.stderr.write('\n');
       print(
-        `wrote ${written.path}: ${written.pages} pages in ${((Date.now() - started) / 1000).toFixed(0)} s` +
-          (keep ? `; the runs are in ${projectPath} (esmc-lab report --project ${projectPath} --runs all)` : ''),
+        `wrote ${written.path}: ${written.pages} pages in ${((Date.now() - started) / 1000).toFixed(0)} s; ` +
+          `the dataset and runs are in ${projectPath}\nopen it with: esmc-lab start --project ${shellWord(projectPath)}`,
       );
       return 0;
     },
@@ -122,6 +130,11 @@ async function runDemo(values: Values): Promise<number> {
       await rm(work, { recursive: true, force: true });
     },
   );
+}
+
+/** A path as one word of a shell command line: quoted when it has anything but plain characters. */
+function shellWord(path: string): string {
+  return /^[\w@%+=:,./-]+$/.test(path) ? path : `'${path.replaceAll("'", "'\\''")}'`;
 }
 
 /** `base`, or `base-2`, `base-3`, … when a kept project already has a dataset of that name. */

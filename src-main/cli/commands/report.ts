@@ -16,11 +16,13 @@ export const reportCommand: Command = {
     'page-size': { type: 'string' },
     title: { type: 'string' },
   },
-  help: `The report shows the numbers the app shows (it gathers them with the same views): the dataset's profile
-and funnel with its PSC share, import findings, each model's formula and hyper-parameters, training curves,
-metrics on the test split with 95% intervals and pairwise DeLong tests, calibration per stage, the PSC analysis
-(chained vs constrained estimates, Δ, per-slice gaps, decomposition), error against the truth for simulated
-data, and definitions. Charts are vector graphics; no browser is needed. See docs/report.md.
+  help: `The first page answers the analyst's question for a manager: the PSC verdict as the app words it, key
+figures, which model to trust and why, and the caveats. Then the numbers the app shows (gathered with the same
+views): the dataset's profile and funnel with its PSC share, import findings, each model's formula and
+hyper-parameters, training curves, metrics on the test split with 95% intervals and pairwise DeLong tests,
+calibration per stage, the PSC analysis (chained vs constrained estimates, Δ, per-slice gaps, decomposition),
+error against the truth for simulated data, and an appendix with identifiers, settings and definitions. Charts
+are vector graphics; no browser is needed. See docs/report.md.
 
 Options:
   --project FILE       the project's DuckDB file
@@ -28,7 +30,7 @@ Options:
   --dataset NAME       with --runs all: whose runs (needed when the project has several datasets)
   --out FILE           default report.pdf; written whole or not at all
   --page-size SIZE     A4 (default) or Letter
-  --title TEXT         default "<project>: <dataset>"`,
+  --title TEXT         default "Do purchases bypass the in-shop action? — <dataset>"`,
   run: runReport,
 };
 

@@ -21,8 +21,8 @@ export function aucHalfWidth(positives: number, negatives: number): number {
 
 const count = (n: number) => Math.round(n).toLocaleString('en-US');
 
-function finding(code: string, severity: Finding['severity'], message: string): Finding {
-  return { severity, code, message, count: 0, exampleLines: [] };
+function finding(code: string, severity: Finding['severity'], message: string, rows: number): Finding {
+  return { severity, code, message, count: Math.round(rows), exampleLines: [] };
 }
 
 /**
@@ -35,6 +35,7 @@ export function supportFindings(
 ): Finding[] {
   const findings: Finding[] = [];
   const about = options.expected ? 'about ' : '';
+  const has = options.expected ? 'would have' : 'has';
   const whole = Object.values(parts).filter((counts): counts is LabelCounts => counts !== undefined);
   const rows = whole.reduce((sum, counts) => sum + counts.rows, 0);
   const clicks = whole.reduce((sum, counts) => sum + counts.clicks, 0);
@@ -45,27 +46,32 @@ export function supportFindings(
         'warning',
         'every row is a click (no non-click exposures): the CTR stage cannot be learned or tested, and CTCVR ' +
           'equals CVR here; the models are compared on the post-click stages only',
+        rows,
       ),
     );
   if (rows > 0 && clicks === 0)
-    findings.push(finding('no-clicks', 'error', 'no row is a click: no post-click stage can be learned'));
+    findings.push(finding('no-clicks', 'error', 'no row is a click: no post-click stage can be learned', rows));
   const test = parts.test ?? parts.validation;
-  const partName = parts.test ? 'test' : 'validation';
-  if (!test || test.clicks === 0) return findings;
+  const partName = `${parts.test ? 'test' : 'validation'}${options.expected ? ' part of a default split' : ' part'}`;
+  if (!test || Math.round(test.clicks) === 0) return findings;
   const stages: { stage: string; what: string; positives: number | null }[] = [
     { stage: 'CVR', what: 'purchases', positives: test.clickedPurchases },
     { stage: 'AVR', what: 'in-shop actions', positives: test.clickedActions },
   ];
-  for (const { stage, what, positives } of stages) {
-    if (positives === null) continue;
-    const negatives = test.clicks - positives;
+  for (const stage of stages) {
+    if (stage.positives === null) continue;
+    const { stage: name, what } = stage;
+    // Expected counts are fractions of the whole: an interval rests on whole rows.
+    const positives = Math.round(stage.positives);
+    const negatives = Math.round(test.clicks - stage.positives);
     if (positives === 0 || negatives === 0) {
       findings.push(
         finding(
-          `single-class-${stage.toLowerCase()}`,
+          `single-class-${name.toLowerCase()}`,
           'warning',
-          `the ${partName} part has ${positives === 0 ? `no ${what}` : `only ${what}`} among its ${count(test.clicks)} ` +
-            `clicks: ${stage} cannot be tested there`,
+          `the ${partName} ${has} ${positives === 0 ? `no ${what}` : `only ${what}`} among its ${count(test.clicks)} ` +
+            `clicks: ${name} cannot be tested there`,
+          test.clicks,
         ),
       );
       continue;
@@ -74,10 +80,11 @@ export function supportFindings(
     if (2 * half > WIDE_AUC)
       findings.push(
         finding(
-          `few-${stage.toLowerCase()}-positives`,
+          `few-${name.toLowerCase()}-positives`,
           2 * half > 2 * WIDE_AUC ? 'warning' : 'info',
-          `the ${partName} part has ${about}${count(positives)} ${what} among ${count(test.clicks)} clicks: a ${stage} ` +
+          `the ${partName} ${has} ${about}${count(positives)} ${what} among ${count(test.clicks)} clicks: the ${name} ` +
             `AUC there has a 95% interval about ±${half.toFixed(2)} wide, so models closer than that cannot be told apart`,
+          positives,
         ),
       );
   }

@@ -21,6 +21,9 @@ export class ImportError extends DataError {
   }
 }
 
+import { expectedParts, supportFindings } from '../data/support.js';
+import { DEFAULT_SPLIT } from '../../../src-shared/types/data.js';
+
 export interface ValidationContext {
   project: Project;
   file: string;
@@ -53,7 +56,28 @@ export async function validateStaged(
   throwIfErrors(context.file, context.columns, findings);
   await applyFunnelPolicy(context, options.funnelPolicy, findings);
   findings.push(...(await findColumnIssues(context.project, context.roles)));
+  findings.push(...(await findSupportIssues(context)));
   return findings;
+}
+
+/** What the kept rows can support (data/support.ts), on the parts a default split would give them. */
+async function findSupportIssues({ project, roles }: ValidationContext): Promise<Finding[]> {
+  const withAction = (roles.action ?? []).length > 0;
+  const row = (await project.one(
+    `SELECT count(*)::DOUBLE AS n, coalesce(sum(__click), 0)::DOUBLE AS clicks,
+            coalesce(sum(__click * __purchase), 0)::DOUBLE AS purchases,
+            ${withAction ? 'coalesce(sum(__click * __action), 0)::DOUBLE' : 'NULL'} AS actions,
+            ${withAction ? 'coalesce(sum(__click * __action * __purchase), 0)::DOUBLE' : 'NULL'} AS action_purchases
+     FROM ${KEPT}`,
+  ))!;
+  const counts = {
+    rows: Number(row.n),
+    clicks: Number(row.clicks),
+    clickedPurchases: Number(row.purchases),
+    clickedActions: row.actions === null ? null : Number(row.actions),
+    clickedActionPurchases: row.action_purchases === null ? null : Number(row.action_purchases),
+  };
+  return supportFindings(expectedParts(counts, DEFAULT_SPLIT), { expected: true });
 }
 
 /** Each column serves one role; labels must exist. The same rules the CSV loader's builder enforces. */

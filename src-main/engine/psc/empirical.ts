@@ -10,24 +10,11 @@
 import type { FunnelLabelsLike } from '../metrics/index.js';
 import type { StageArrays } from '../train/predict.js';
 import type { Proportion, ImpliedGapKind, ImpliedGap, SliceGap } from '../../../src-shared/types/psc.js';
+import { standardisedDistance, wilsonInterval } from '../../../src-shared/stats.js';
 
 export type { Proportion, ImpliedGapKind, ImpliedGap, SliceGap } from '../../../src-shared/types/psc.js';
 
-/** Two-sided 95% normal quantile, Φ⁻¹(0.975). */
-export const Z_95 = 1.959963984540054;
-
-/**
- * Wilson score interval. Unlike the Wald interval it stays inside [0, 1] and keeps its coverage when the
- * proportion is near 0 or the slice is small, which is exactly the regime of purchase rates.
- */
-export function wilsonInterval(successes: number, trials: number, z = Z_95): [number, number] {
-  if (trials <= 0) return [NaN, NaN];
-  const p = successes / trials;
-  const z2n = (z * z) / trials;
-  const center = (p + z2n / 2) / (1 + z2n);
-  const halfWidth = (z / (1 + z2n)) * Math.sqrt((p * (1 - p)) / trials + z2n / (4 * trials));
-  return [Math.max(0, center - halfWidth), Math.min(1, center + halfWidth)];
-}
+export { Z_95, wilsonInterval } from '../../../src-shared/stats.js';
 
 function proportion(successes: number, trials: number, emptyReason: string): Proportion {
   if (trials === 0) return { available: false, reason: emptyReason };
@@ -128,8 +115,10 @@ export interface SliceOptions {
 
 /**
  * Empirical vs implied PSC gap per value of one categorical field. sliceIds[i] is row i's id, vocabulary[id − 1]
- * names id ≥ 1 and id 0 is other/missing. Values are ranked by clicks because the gap is a click-space
- * proportion: a value with many exposures but few clicks would give a uselessly wide interval.
+ * names id ≥ 1 and id 0 is other/missing. Values are kept by clicks because the gap is a click-space
+ * proportion: a value with many exposures but few clicks would give a uselessly wide interval. The slices come
+ * ordered by how far their gap stands from the overall one in standard errors (bySliceOrder), "other" last, and
+ * a slice whose purchases are all of one kind (or that has none) carries a note saying so.
  */
 export function gapBySlice(
   labels: FunnelLabelsLike,
@@ -171,6 +160,11 @@ export function gapBySlice(
   );
   const hasAction = labels.action !== undefined;
   const mergedIds = clicksById.size - kept.length;
+  const overall = counts.reduce((sum, count) => {
+    sum.clicks += count.clicks;
+    sum.purchasesWithoutAction += count.purchasesWithoutAction;
+    return sum;
+  }, emptyCounts());
   const slices = counts.map((count, g): SliceGap => ({
     value: g === otherGroup ? otherLabel : (vocabulary[kept[g] - 1] ?? `#${kept[g]}`),
     isOther: g === otherGroup,
@@ -182,6 +176,35 @@ export function gapBySlice(
     empiricalGap: gapOf(count, hasAction),
     pscShare: shareOf(count, hasAction),
     models: Object.fromEntries(Object.entries(implied).map(([name, gaps]) => [name, gaps[g]])),
+    distance: hasAction
+      ? standardisedDistance(count.purchasesWithoutAction, count.clicks, overall.purchasesWithoutAction, overall.clicks)
+      : NaN,
+    ...noteOf(count, hasAction),
   }));
-  return slices.filter((slice) => !slice.isOther || slice.rows > 0);
+  return slices.filter((slice) => !slice.isOther || slice.rows > 0).sort(bySliceOrder);
+}
+
+/**
+ * The order of a field's slices: largest standardised distance from the overall gap first (slices without one
+ * after, by clicks), "other" last. Stable, so ties keep the click order.
+ */
+export function bySliceOrder(a: SliceGap, b: SliceGap): number {
+  if (a.isOther !== b.isOther) return a.isOther ? 1 : -1;
+  // A slice that cannot tell anything (a note says why) follows the ones that can.
+  if ((a.note === undefined) !== (b.note === undefined)) return a.note === undefined ? -1 : 1;
+  const da = Number.isFinite(a.distance) ? a.distance : -Infinity;
+  const db = Number.isFinite(b.distance) ? b.distance : -Infinity;
+  return da === db ? 0 : db > da ? 1 : -1;
+}
+
+/** A slice whose clicked purchases are all of one kind (or none) says nothing about PSC; the chart shows it muted. */
+function noteOf(count: FunnelCounts, hasAction: boolean): { note?: string } {
+  const { clicks, purchases, purchasesWithoutAction } = count;
+  const nothing = 'it cannot tell anything about PSC';
+  const all = purchases === 1 ? 'its one purchase came' : `all ${purchases} purchases came`;
+  if (purchases === 0) return { note: `no purchase among its ${clicks} clicks: ${nothing}` };
+  if (!hasAction) return {};
+  if (purchasesWithoutAction === 0) return { note: `${all} with an in-shop action: ${nothing}` };
+  if (purchasesWithoutAction === purchases) return { note: `${all} without an in-shop action: ${nothing}` };
+  return {};
 }

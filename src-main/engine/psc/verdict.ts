@@ -12,6 +12,7 @@ import { aucInterval } from './compare.js';
 import { selectedRows, type PartialTruth } from './decomposition.js';
 import { wilsonInterval, Z_95 } from './empirical.js';
 import { formatPercent } from '../../../src-shared/charts/common.js';
+import { pscShareText } from '../../../src-shared/psc-share.js';
 import type { LearningAssessment } from '../../../src-shared/types/learning.js';
 import {
   PSC_MATERIAL_SHARE,
@@ -66,11 +67,9 @@ function proportion(successes: number, trials: number): Proportion {
   return { available: true, estimate: successes / trials, ci95: wilsonInterval(successes, trials), successes, trials };
 }
 
+/** As the Data view writes it (src-shared/psc-share.ts). */
 function shareText(share: Extract<Proportion, { available: true }>): string {
-  return (
-    `${formatPercent(share.estimate)} (${count(share.successes)} of ${count(share.trials)} clicked purchases; ` +
-    `95% interval ${formatPercent(share.ci95[0])} to ${formatPercent(share.ci95[1])})`
-  );
+  return pscShareText(share.successes, share.trials)!;
 }
 
 function materialityOf(share: Proportion): PscVerdict['materiality'] {

@@ -16,6 +16,58 @@ export type {
 export interface ProfileOptions {
   /** Most frequent values listed per column and sliced per categorical column. Default 5. */
   topK?: number;
+  /**
+   * A frequent value with fewer clicks is not sliced on its own but merged into the column's "other" slice, as
+   * the PSC analysis does (psc/empirical.ts, gapBySlice): its CVR and PSC share would say nothing. Default 30.
+   */
+  minClicks?: number;
+}
+
+/** The aggregates funnelSelect names, summed over kept slices and subtracted from the totals for "other". */
+const FUNNEL_COLUMNS = [
+  'exposures',
+  'clicks',
+  'actions',
+  'purchases',
+  'purchases_with_action',
+  'purchases_without_action',
+  'violations',
+] as const;
+
+/**
+ * A column's slices: each kept value (top K by exposures with at least minClicks clicks), then "other" with every
+ * remaining row (values beyond K, values with few clicks, missing ones) as the totals minus the kept values. None
+ * when no value is kept: "other" alone would be the whole dataset again.
+ */
+function columnSlices(
+  column: string,
+  top: Row[],
+  totals: Row,
+  distinct: number,
+  missing: number,
+  hasAction: boolean,
+  minClicks: number,
+): SliceFunnel[] {
+  const kept = top.filter((row) => Number(row.clicks ?? 0) >= minClicks);
+  if (kept.length === 0) return [];
+  const slices: SliceFunnel[] = kept.map((row) => ({
+    column,
+    value: String(row.value),
+    funnel: funnelOf(row, hasAction),
+    distinctValues: 1,
+  }));
+  const rest: Row = {};
+  for (const name of FUNNEL_COLUMNS)
+    rest[name] = Number(totals[name] ?? 0) - kept.reduce((sum, row) => sum + Number(row[name] ?? 0), 0);
+  if (Number(rest.exposures) > 0)
+    slices.push({
+      column,
+      value: 'other',
+      funnel: funnelOf(rest, hasAction),
+      isOther: true,
+      distinctValues: distinct + (missing > 0 ? 1 : 0) - kept.length,
+    });
+  return slices;
 }
 
 const ratio = (numerator: number | null, denominator: number | null) =>
@@ -73,6 +125,7 @@ export async function profileRelation(
   options: ProfileOptions = {},
 ): Promise<DatasetProfile> {
   const topK = options.topK ?? 5;
+  const minClicks = options.minClicks ?? 30;
   const totals = (await project.one(`SELECT ${funnelSelect(hasAction)} FROM ${relation}`))!;
   const funnel = funnelOf(totals, hasAction);
   const columns: ColumnStats[] = [];
@@ -95,7 +148,9 @@ export async function profileRelation(
       distinct: Number(stats.distinct_values),
       top: top.map((row) => ({ value: String(row.value), count: Number(row.exposures) })),
     });
-    for (const row of top) slices.push({ column: name, value: String(row.value), funnel: funnelOf(row, hasAction) });
+    slices.push(
+      ...columnSlices(name, top, totals, Number(stats.distinct_values), Number(stats.missing), hasAction, minClicks),
+    );
   }
   for (const name of roles.multiHot ?? []) {
     const tokens = `list_filter(list_transform(string_split(coalesce(${ident(name)}, ''), '|'), t -> trim(t)), t -> t <> '')`;
