@@ -77,7 +77,7 @@ export const TRAIN_SETTINGS = {
     max: 1 << 20,
     auto: true,
     default: 'auto',
-    help: 'rows per optimiser step; auto: about 100 steps per epoch (training rows / 100, a power of two from 64 to 4096)',
+    help: 'rows per optimiser step; auto: about 150 steps per epoch (training rows / 150, a power of two from 128 to 4096)',
     form: 'basic',
   },
   learningRate: {
@@ -90,7 +90,7 @@ export const TRAIN_SETTINGS = {
     max: 10,
     auto: true,
     default: 'auto',
-    help: "Adam's step size; auto: 2e-3 × √(batch size / 256), from 1e-3 to 8e-3",
+    help: "Adam's step size; auto: 0.01 × √(batch size / 256), from 0.005 to 0.01",
     form: 'basic',
   },
   weightDecay: {
@@ -483,12 +483,12 @@ export function mergeSettings<T extends object>(base: T, overrides: object | und
 // Auto: training sized to the data (docs/training.md gives the reasons and the grid that checks them)
 
 /** Optimiser steps an epoch should have: enough for validation to be checked often, and for small data to move. */
-export const AUTO_STEPS_PER_EPOCH = 100;
+export const AUTO_STEPS_PER_EPOCH = 150;
 /** Steps a run plans for before early stopping: enough for every model of the family to converge on small data. */
 export const AUTO_TARGET_STEPS = 3000;
-export const AUTO_BATCH = { min: 64, max: 4096 } as const;
+export const AUTO_BATCH = { min: 128, max: 4096 } as const;
 export const AUTO_EPOCHS = { min: 3, max: 50 } as const;
-export const AUTO_LEARNING_RATE = { at256: 2e-3, min: 1e-3, max: 8e-3 } as const;
+export const AUTO_LEARNING_RATE = { at256: 0.01, min: 0.005, max: 0.01 } as const;
 export const AUTO_MIN_STEPS = { share: 1 / 3, max: 300 } as const;
 
 /** What `auto` resolves to for a training part of `trainRows` rows, with the reason in words. */

@@ -51,9 +51,15 @@ export interface PartLearning {
 export interface LearningAssessment {
   /** The part the verdict is read on: test when the split has one, else validation. */
   part: 'validation' | 'test';
-  /** not-learned when any stage the data can test was not learned on that part; untestable when none can be. */
+  /**
+   * not-learned when a stage the model serves (CTR, CVR, CTCVR) that the data can test was not learned on that
+   * part; untestable when none of them can be tested.
+   */
   status: 'learned' | 'not-learned' | 'untestable';
+  /** Served stages not learned. */
   notLearned: AssessedStage[];
+  /** Action stages (AVR, CTAVR) not shown to be learned: said, not disqualifying. Absent in older runs. */
+  weak?: AssessedStage[];
   untestable: AssessedStage[];
   /** One sentence for tables and the report: what failed and by how much, or that every testable stage learned. */
   summary: string;
@@ -64,5 +70,6 @@ export const LEARNING_DEFINITION =
   'A stage is learned when, on held-out rows, its AUC interval (DeLong, 95%) lies above 0.5, its mean prediction is ' +
   'within a factor 2 of the observed rate (Wilson 95% interval), and its log-loss beats the constant predictor that ' +
   "knows only the training rows' rate (with fewer than ten rows of the rarer class, where ranking cannot be " +
-  'checked, by more than noise). A run that fails on any stage the data can ' +
-  'test is not learned: its numbers are shown but never ranked, and conclusions drawn from it do not hold.';
+  'checked, by more than noise). A run that fails on a stage it serves (CTR, CVR, CTCVR) that the data can test ' +
+  'is not learned: its numbers are shown but never ranked, and conclusions drawn from it do not hold. Action ' +
+  'stages (AVR, CTAVR) that fail are reported as not shown to be learned.';

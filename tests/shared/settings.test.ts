@@ -104,25 +104,25 @@ describe('every setting declared once', () => {
 });
 
 describe('auto training settings', () => {
-  it('size the batch to about 100 steps an epoch and plan about 3,000 steps', () => {
+  it('size the batch to about 150 steps an epoch and plan about 3,000 steps', () => {
     const grid = [1_000, 7_000, 24_000, 160_000, 1_000_000, 8_000_000].map((rows) => ({
       rows,
       ...autoTrainValues(rows),
     }));
     for (const { rows, batchSize, epochs, learningRate } of grid) {
       expect(Math.log2(batchSize) % 1).toBe(0);
-      expect(batchSize).toBeGreaterThanOrEqual(64);
+      expect(batchSize).toBeGreaterThanOrEqual(128);
       expect(batchSize).toBeLessThanOrEqual(4096);
       expect(epochs).toBeGreaterThanOrEqual(3);
       expect(epochs).toBeLessThanOrEqual(50);
-      expect(learningRate).toBeGreaterThanOrEqual(1e-3);
-      expect(learningRate).toBeLessThanOrEqual(8e-3);
+      expect(learningRate).toBeGreaterThanOrEqual(5e-3);
+      expect(learningRate).toBeLessThanOrEqual(1e-2);
       const steps = epochs * Math.ceil(rows / batchSize);
       // Small data gets its steps from more epochs (up to the cap); large data from its rows, in 3 epochs or more.
       const stepsPerEpoch = Math.ceil(rows / batchSize);
       expect(steps).toBeGreaterThanOrEqual(Math.min(AUTO_TARGET_STEPS, AUTO_EPOCHS.max * stepsPerEpoch));
     }
-    expect(grid.map((g) => g.batchSize)).toEqual([64, 64, 256, 2048, 4096, 4096]);
+    expect(grid.map((g) => g.batchSize)).toEqual([128, 128, 128, 1024, 4096, 4096]);
   });
 
   it('resolve only what is auto, and record why', () => {

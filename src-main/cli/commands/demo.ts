@@ -11,7 +11,6 @@ import {
   backendName,
   backendOption,
   integer,
-  number,
   oneOf,
   print,
   UsageError,
@@ -21,25 +20,20 @@ import {
 import { table } from '../format.js';
 import { interruptible, progressLine } from './report.js';
 import { progressPrinter } from './train.js';
+import { settingOptions, settingsFrom, settingsHelp } from '../settings.js';
 
 const MODELS = ['chain', 'esm2', 'esmc'];
 const PRESET = 'paper-like';
-/**
- * Settings that learn in about a minute on two cores (measured: see docs/report.md): a larger learning rate
- * and smaller batches than the library defaults, which are meant for long runs on large data.
- */
-const DEMO = { rows: 50_000, epochs: 4, batchSize: 512, learningRate: 0.005 };
+/** Trains with the lab's defaults (auto settings sized to the data), as an analyst's first run would. */
+const DEMO = { rows: 50_000 };
 
 export const demoCommand: Command = {
   summary: 'the first thing to run: simulate, import, train chain, esm2 and esmc, analyse, write a PDF report',
-  usage: 'esmc-lab demo [--out demo.pdf] [--rows N] [--epochs N] [--project demo.duckdb]',
+  usage: 'esmc-lab demo [--out demo.pdf] [--rows N] [--project demo.duckdb] [training options]',
   options: {
     out: { type: 'string', default: 'demo.pdf' },
     rows: { type: 'string' },
-    epochs: { type: 'string' },
-    'batch-size': { type: 'string' },
-    lr: { type: 'string' },
-    seed: { type: 'string' },
+    ...settingOptions,
     project: { type: 'string' },
     'page-size': { type: 'string' },
     ...backendOption,
@@ -53,12 +47,10 @@ demo adds its dataset and runs to it (paper-like-50000-2, …) and reports only 
 Options:
   --out FILE          the PDF, default demo.pdf
   --rows N            simulated exposures, default ${DEMO.rows}
-  --epochs N          default ${DEMO.epochs}
-  --batch-size N      default ${DEMO.batchSize}
-  --lr X              default ${DEMO.learningRate}
-  --seed N            simulation, weights and shuffling, default 1
   --project FILE      the project (dataset, runs, predictions); default beside --out with its base name
   --page-size SIZE    A4 (default) or Letter
+Training options, as for esmc-lab train (--seed also seeds the simulation):
+${settingsHelp}
 ${backendHelp}`,
   run: runDemo,
 };
@@ -67,9 +59,8 @@ async function runDemo(values: Values): Promise<number> {
   const rows = integer(values, 'rows', DEMO.rows);
   if (rows < 2000)
     throw new UsageError(`--rows must be at least 2000 for the test split to hold purchases; got ${rows}`);
-  const epochs = integer(values, 'epochs', DEMO.epochs);
-  if (epochs < 1) throw new UsageError(`--epochs must be ≥ 1; got ${epochs}`);
-  const seed = integer(values, 'seed', 1);
+  const settings = settingsFrom(values);
+  const seed = settings.trainConfig.seed ?? 1;
   const pageSize = oneOf<PageSize>(values, 'page-size', ['A4', 'Letter'], 'A4');
   const out = String(values.out);
   const started = Date.now();
@@ -93,13 +84,8 @@ async function runDemo(values: Values): Promise<number> {
       const records = await trainRun({
         source: { kind: 'project', project, dataset },
         models: MODELS,
-        modelConfig: { seed },
-        trainConfig: {
-          epochs,
-          batchSize: integer(values, 'batch-size', DEMO.batchSize),
-          learningRate: number(values, 'lr', DEMO.learningRate),
-          seed,
-        },
+        modelConfig: { ...settings.modelConfig, seed },
+        trainConfig: { ...settings.trainConfig, seed },
         backend: backendName(values.backend),
         onEvent: progressPrinter(),
         signal,

@@ -155,7 +155,8 @@ function learnedCell(record: RunRecord): string {
   const learning = record.learning;
   if (!learning) return '—';
   if (learning.status === 'not-learned') return `no: ${learning.notLearned.join(', ')}`;
-  return learning.status === 'learned' ? 'yes' : 'untestable';
+  if (learning.status === 'untestable') return 'untestable';
+  return learning.weak?.length ? `yes; not ${learning.weak.join(', ')}` : 'yes';
 }
 
 /** "batch 64, lr 0.001, up to 31 epochs (auto: …)": the settings every model trains with, and why. */

@@ -97,11 +97,11 @@ function shortfallCell(value: number | undefined): string {
 
 export function gridTable(comparisons: GridComparison[]): string {
   return table(
-    ['rows', 'preset', 'seed', 'model', ...GRID_STAGES.map((s) => `${s} short`), 'pCVR/obs'],
+    ['rows', 'preset', 'seeds', 'model', ...GRID_STAGES.map((s) => `${s} short`), 'pCVR/obs'],
     comparisons.map((c) => [
       c.rows,
       c.preset,
-      c.seed,
+      c.seeds,
       c.model,
       ...GRID_STAGES.map((stage) => fixed(c.shortfall[stage])),
       fixed(c.cvrRatio, 2),
@@ -131,10 +131,11 @@ export function gridMarkdown(result: TrainingGridResult, argv: string[]): string
     `- Mean pCVR on clicked test rows within ×${CVR_FACTOR} of the observed rate: **${levelPasses} of ` +
       `${comparisons.length}**.`,
     '',
-    "Each cell: the grid's best test AUC minus the default's, worst over the seeds (bold: more than " +
-      `${AUC_TOLERANCE}; negative: the default beat every grid point); pCVR/obs: mean pCVR over the observed ` +
-      'rate, lowest and highest over the seeds; auto: what the defaults resolved to (batch, learning rate, epochs ' +
-      'run of the planned).',
+    "Each cell: the grid point's test AUC minus the default's, both averaged over the seeds, for the grid point " +
+      `best on that stage (bold: more than ${AUC_TOLERANCE}; negative: the default beat every grid point); ` +
+      'best CVR: that grid point for CVR; pCVR/obs: mean pCVR over the observed rate on the clicked test rows, ' +
+      'averaged over the seeds; auto: what the defaults resolved to (batch, learning rate) and the epochs run of ' +
+      'the planned, per seed, with the best epoch kept.',
     '',
   ];
   for (const rows of config.sizes)
@@ -142,22 +143,17 @@ export function gridMarkdown(result: TrainingGridResult, argv: string[]): string
       const cells = comparisons.filter((c) => c.rows === rows && c.preset === preset);
       if (cells.length === 0) continue;
       lines.push(`### ${rows.toLocaleString('en-US')} rows, ${preset}`, '');
-      lines.push(`| model | ${GRID_STAGES.join(' | ')} | pCVR/obs | auto |`);
-      lines.push(`| --- | ${GRID_STAGES.map(() => '---:').join(' | ')} | ---: | --- |`);
+      lines.push(`| model | ${GRID_STAGES.join(' | ')} | best CVR | pCVR/obs | auto |`);
+      lines.push(`| --- | ${GRID_STAGES.map(() => '---:').join(' | ')} | --- | ---: | --- |`);
       for (const model of config.models) {
-        const own = cells.filter((c) => c.model === model);
-        if (own.length === 0) continue;
-        const worst = (stage: (typeof GRID_STAGES)[number]) => {
-          const values = own.map((c) => c.shortfall[stage]).filter((v): v is number => v !== undefined);
-          return values.length ? Math.max(...values) : undefined;
-        };
-        const ratios = own.map((c) => c.cvrRatio);
-        const auto = own[0].auto;
-        const epochs = own.map((c) => `${c.auto.epochsRun}/${c.auto.epochs}`).join(', ');
+        const c = cells.find((cell) => cell.model === model);
+        if (!c) continue;
+        const first = c.auto[0];
+        const epochs = c.auto.map((run) => `${run.epochsRun}/${run.epochs} (best ${run.bestEpoch})`).join(', ');
+        const bestCvr = c.best.cvr ? `${c.best.cvr.setting}: ${fixed(c.best.cvr.auc)}` : '—';
         lines.push(
-          `| ${model} | ${GRID_STAGES.map((stage) => shortfallCell(worst(stage))).join(' | ')} | ` +
-            `${fixed(Math.min(...ratios), 2)}–${fixed(Math.max(...ratios), 2)} | ` +
-            `${auto.batchSize}, ${auto.learningRate}, ${epochs} |`,
+          `| ${model} | ${GRID_STAGES.map((stage) => shortfallCell(c.shortfall[stage])).join(' | ')} | ${bestCvr} | ` +
+            `${fixed(c.cvrRatio, 2)} | ${first.batchSize}, ${first.learningRate}; ${epochs} |`,
         );
       }
       lines.push('');

@@ -243,28 +243,40 @@ export function assessPart(
   return { part, stages };
 }
 
+/**
+ * The stages a model serves (pCTR, pCVR, pCTCVR): a run that fails one of them did not learn. The action stages
+ * only feed its path split; failing them there (often on a handful of actions) is said, not disqualifying.
+ */
+const SERVED_STAGES: ReadonlySet<AssessedStage> = new Set(['ctr', 'cvr', 'ctcvr']);
+
 /** The run's verdict from its parts: read on the test part when there is one. */
 export function learningVerdict(parts: LearningAssessment['parts']): LearningAssessment | undefined {
   const chosen = parts.test ?? parts.validation;
   if (!chosen) return undefined;
-  const notLearned = chosen.stages.filter((s) => s.status === 'not-learned');
-  const untestable = chosen.stages.filter((s) => s.status === 'untestable');
-  const tested = chosen.stages.filter((s) => s.status !== 'untestable').map((s) => STAGE_NAMES[s.stage].label);
+  const label = (stage: StageLearning) => STAGE_NAMES[stage.stage].label;
   const reasons = (stage: StageLearning) => stage.reasons.map((reason) => reason.text).join('; ');
-  const failed = notLearned.map((s) => `${STAGE_NAMES[s.stage].label} (${reasons(s)})`);
-  const cannot = untestable.map((s) => `${STAGE_NAMES[s.stage].label} cannot be tested: ${reasons(s)}`);
+  const failing = chosen.stages.filter((s) => s.status === 'not-learned');
+  const notLearned = failing.filter((s) => SERVED_STAGES.has(s.stage));
+  const weak = failing.filter((s) => !SERVED_STAGES.has(s.stage));
+  const untestable = chosen.stages.filter((s) => s.status === 'untestable');
+  const learned = chosen.stages.filter((s) => s.status === 'learned').map(label);
+  const servedTested = chosen.stages.some((s) => SERVED_STAGES.has(s.stage) && s.status !== 'untestable');
   const summary = [
     notLearned.length > 0
-      ? `Not learned: ${failed.join('; ')}`
-      : tested.length > 0
-        ? `Learned ${tested.join(', ')} on the ${chosen.part} rows`
+      ? `Not learned: ${notLearned.map((s) => `${label(s)} (${reasons(s)})`).join('; ')}`
+      : learned.length > 0
+        ? `Learned ${learned.join(', ')} on the ${chosen.part} rows`
         : 'Nothing to check',
-    ...cannot,
+    ...(weak.length > 0
+      ? [`Not shown to be learned: ${weak.map((s) => `${label(s)} (${reasons(s)})`).join('; ')}`]
+      : []),
+    ...untestable.map((s) => `${label(s)} cannot be tested: ${reasons(s)}`),
   ].join('. ');
   return {
     part: chosen.part,
-    status: notLearned.length > 0 ? 'not-learned' : tested.length > 0 ? 'learned' : 'untestable',
+    status: notLearned.length > 0 ? 'not-learned' : servedTested ? 'learned' : 'untestable',
     notLearned: notLearned.map((s) => s.stage),
+    weak: weak.map((s) => s.stage),
     untestable: untestable.map((s) => s.stage),
     summary,
     parts,
