@@ -136,7 +136,7 @@ describe('esmc-lab CLI', () => {
       ],
       [['train', '--data', sample, '--backend', 'tpu'], /--backend must be one of node-gpu, webgpu, node, wasm, cpu/],
       [['train', '--data', sample, '--frobnicate'], /Unknown option '--frobnicate'/],
-      [['train', '--data', sample, '--loss-weights', 'ctr'], /--loss-weights takes term=weight pairs/],
+      [['train', '--data', sample, '--loss-weights', 'ctr'], /--loss-weights: loss weights must be name=weight pairs/],
       [['train', '--data', sample, '--threads', '0'], /--threads must be 1 or more; got 0/],
       [['train', '--data', sample, '--threads', 'many'], /--threads must be a number/],
       [['fly'], /Unknown command "fly"/],

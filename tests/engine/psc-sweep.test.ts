@@ -14,7 +14,8 @@ const tiny = {
   models: ['chain' as const, 'esmc' as const],
   seeds: [1],
   rows: 4000,
-  trainConfig: { ...DEFAULT_SWEEP.trainConfig, epochs: 2 },
+  // Enough steps on 3,200 training rows to learn something (the sweep's own settings are for 40,000).
+  trainConfig: { ...DEFAULT_SWEEP.trainConfig, epochs: 3, batchSize: 128, learningRate: 0.01 },
   backend: 'wasm' as const,
 };
 

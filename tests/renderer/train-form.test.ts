@@ -153,16 +153,16 @@ describe('the Train form', () => {
 describe('the plan line', () => {
   it('says the resolved values in one line, each auto one with its reason', () => {
     const config = resolveTrainSettings({}, 6400);
-    expect(config).toMatchObject({ batchSize: 64, epochs: 30, minSteps: 300 });
+    expect(config).toMatchObject({ batchSize: 128, epochs: 50, minSteps: 300 });
     expect(planLine(config)).toBe(
-      `Batch 64 · learning rate ${config.learningRate} · up to 30 epochs · early stopping on validation loss ` +
+      `Batch 128 · learning rate ${config.learningRate} · up to 50 epochs · early stopping on validation loss ` +
         'after 3 epochs without improvement, not before step 300',
     );
     const parts = planParts(config);
     expect(parts.map((part) => part.text)).toEqual([
-      'Batch 64',
+      'Batch 128',
       `learning rate ${config.learningRate}`,
-      'up to 30 epochs',
+      'up to 50 epochs',
       'early stopping on validation loss after 3 epochs without improvement',
       'not before step 300',
     ]);

@@ -217,18 +217,18 @@ describe('Train view', () => {
     });
     const group = wrapper.get('[aria-label="Training plan"]');
     expect(group.get('.plan-line').text()).toBe(
-      'Batch 64 · learning rate 0.001 · up to 30 epochs · early stopping on validation loss after 3 epochs ' +
+      'Batch 128 · learning rate 0.0071 · up to 50 epochs · early stopping on validation loss after 3 epochs ' +
         'without improvement, not before step 300',
     );
     const auto = group.findAll('.plan-line .auto');
     expect(auto.map((part) => part.text())).toEqual([
-      'Batch 64',
-      'learning rate 0.001',
-      'up to 30 epochs',
+      'Batch 128',
+      'learning rate 0.0071',
+      'up to 50 epochs',
       'not before step 300',
     ]);
     expect(auto[0].attributes('title')).toBe(`auto: ${resolveTrainSettings({}, 6400).auto!.batchSize}`);
-    expect(group.get('details').text()).toContain('up to 30 epochs: about 3,000 steps at 100 steps an epoch');
+    expect(group.get('details').text()).toContain('up to 50 epochs: about 3,000 steps at 50 steps an epoch');
     expect(group.text()).toContain('On 6,400 training rows of sales (expected: the split is made');
     expect(group.text()).toContain('the test part has about 19 purchases');
 
@@ -237,8 +237,8 @@ describe('Train view', () => {
     await field(wrapper, 'Learning rate').setValue('1e-6');
     await rest();
     expect(host.callsOf('training.plan')).toHaveLength(2);
-    expect(group.get('.plan-line').text()).toMatch(/^Batch 64 · learning rate 1e-6 · up to 1 epoch · /);
-    expect(group.findAll('.plan-line .auto').map((part) => part.text())).toEqual(['Batch 64', 'not before step 33']);
+    expect(group.get('.plan-line').text()).toMatch(/^Batch 128 · learning rate 1e-6 · up to 1 epoch · /);
+    expect(group.findAll('.plan-line .auto').map((part) => part.text())).toEqual(['Batch 128', 'not before step 17']);
     await field(wrapper, 'Batch size').setValue('0');
     await rest();
     expect(wrapper.find('[aria-label="Training plan"]').exists()).toBe(false);
