@@ -222,23 +222,27 @@ export async function resultsView(
 // ---------------------------------------------------------------------------------------------------------
 // PSC analysis
 
-/** Categorical columns with at most this many values are sliced by; ids (users, items) have far more. */
-const MAX_SLICE_VALUES = 50;
+/**
+ * The categorical columns sliced by: every one but the user and item keys (ids whose values each hold a handful of
+ * rows), fewest values first. A column of many values still reads well: the slices are its values with the most
+ * clicks, the rest folded into "other" (gapBySlice), so a Taobao category column is sliced as well as a device.
+ */
 const MAX_SLICE_FIELDS = 4;
 
 function sliceFields(info: DatasetInfo, data: EncodedDataset): SliceField[] {
   const { roles, encoding } = info;
   const fields = encoding.categorical.length;
-  const slices: SliceField[] = [];
-  encoding.categorical.forEach((field, index) => {
-    const values = field.vocabulary.length;
-    if (field.hashBuckets !== undefined || values < 2 || values > MAX_SLICE_VALUES) return;
-    if (field.name === roles.user || field.name === roles.item || slices.length === MAX_SLICE_FIELDS) return;
-    const ids = new Int32Array(data.rows);
-    for (let row = 0; row < data.rows; row++) ids[row] = data.categorical[row * fields + index];
-    slices.push({ field: field.name, ids, vocabulary: field.vocabulary });
-  });
-  return slices;
+  return encoding.categorical
+    .map((field, index) => ({ field, index }))
+    .filter(({ field }) => field.hashBuckets === undefined && field.vocabulary.length >= 2)
+    .filter(({ field }) => field.name !== roles.user && field.name !== roles.item)
+    .sort((a, b) => a.field.vocabulary.length - b.field.vocabulary.length)
+    .slice(0, MAX_SLICE_FIELDS)
+    .map(({ field, index }) => {
+      const ids = new Int32Array(data.rows);
+      for (let row = 0; row < data.rows; row++) ids[row] = data.categorical[row * fields + index];
+      return { field: field.name, ids, vocabulary: field.vocabulary };
+    });
 }
 
 export interface PscAnalysisOptions {
@@ -272,6 +276,7 @@ export async function pscAnalysisFor(
       learning: Object.fromEntries(loaded.runs.map((run) => [labels.get(run.id)!, run.learning])),
       dataset: loaded.dataset.profile.funnel.counts,
       part,
+      splitKind: (await listSplits(project, loaded.dataset.name)).find((s) => s.split === loaded.split)?.kind,
     },
   };
   return options.analyse ? options.analyse(input, signal) : analysePsc(input);

@@ -206,7 +206,7 @@ export function sliceGapChart(sliceField: PscAnalysis['slices'][number], options
         sorted
           ? `ordered by |gap − overall| / its SE, largest first${slices.some((s) => s.isOther) ? ', other last' : ''}`
           : 'slices by clicks',
-        ...(slices.some(muted) ? ['muted: purchases all of one kind (or none), nothing to tell'] : []),
+        ...(slices.some(muted) ? ['muted: no purchase, or too few (under 5) to read'] : []),
       ];
   const categoryAxis = (side: 'left' | 'right', data: string[]) => ({
     type: 'category' as const,

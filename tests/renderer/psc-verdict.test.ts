@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 import { flushPromises, mount } from '@vue/test-utils';
 import { describe, expect, it, vi } from 'vitest';
-import { KeepAlive, h } from 'vue';
+import { KeepAlive, h, ref } from 'vue';
 import type { DatasetDetail, ResultsView, RunSummary } from '../../src-shared/api/index.js';
 import { pscShareText } from '../../src-shared/psc-share.js';
 import type { LearningAssessment, PscAnalysis } from '../../src-shared/types/index.js';
@@ -181,7 +181,7 @@ describe('the PSC view', () => {
     expect(headings.at(-1)).toBe('Definitions');
     // The test part's figure is labelled as such, and says why it differs from the verdict's.
     const part = wrapper.get('[aria-labelledby="psc-part-title"]');
-    expect(part.text()).toContain("the verdict's share is the whole dataset's: the test part is a sample of 73");
+    expect(part.text()).toContain("the verdict's share is the whole dataset's: the test part is a random sample of 73");
     expect(part.text()).toContain(
       'PSC share on the test part: 45.21% (33 of 73 clicked purchases; 95% interval 34.31% to 56.58%) were made ' +
         'without an in-shop action.',
@@ -200,6 +200,34 @@ describe('the PSC view', () => {
     // Every section below the verdict links to its definition.
     for (const term of ['gap', 'impliedGap', 'impliedShare', 'estimates', 'decomposition'])
       expect(wrapper.find(`a.term[data-term="${term}"]`).exists(), term).toBe(true);
+  });
+
+  it('shows the slices of an analysis made before the view opened (the Results view asked for it first)', async () => {
+    const withSlices = {
+      ...ANALYSIS,
+      slices: [
+        { field: 'hour', slices: [] },
+        { field: 'device', slices: [] },
+      ],
+    } as unknown as PscAnalysis;
+    const host = new FakeHost().on('psc.analyse', () => ({ jobId: 'p1' })).on('runs.list', () => RUNS);
+    const options = withLab(host);
+    const shown = ref<'results' | 'psc'>('results');
+    const wrapper = mount(
+      { render: () => h(KeepAlive, null, [h(shown.value === 'results' ? ResultsView_ : PscView)]) },
+      { global: { ...options.global, stubs } },
+    );
+    await flushPromises();
+    const runs = useRunsStore();
+    runs.runs = RUNS;
+    runs.select(IDS);
+    await flushPromises();
+    host.emitJob({ id: 'p1', kind: 'analyse', state: 'done', result: withSlices });
+    await flushPromises();
+    shown.value = 'psc';
+    await flushPromises();
+    expect(host.callsOf('psc.analyse')).toHaveLength(1);
+    expect((wrapper.get('select[aria-label="Slice column"]').element as HTMLSelectElement).value).toBe('hour');
   });
 
   it('brings a definition into view when its term is clicked', async () => {

@@ -22,7 +22,7 @@ export const VERDICT: PscVerdict = {
     },
     partName: 'test',
     difference:
-      "the test part is a sample of 73 clicked purchases, and its interval includes the whole dataset's share",
+      "the test part is a random sample of 73 clicked purchases, and its interval includes the whole dataset's share",
   },
   materiality: 'material',
   rankedBy: 'truth',
@@ -160,7 +160,7 @@ export const VERDICT: PscVerdict = {
   headline:
     '39.38% of purchases bypass the in-shop action: PSC is material; chain (−7.80 points of CVR) and esm2 (−3.49 points of CVR) are hurt; trust esm2 for pCVR (chain within noise).',
   sentences: [
-    "39.38% (256 of 650 clicked purchases; 95% interval 35.70% to 43.19%) were made without an in-shop action on the whole dataset. On the test part alone: 45.21% (33 of 73 clicked purchases; 95% interval 34.31% to 56.58%); the test part is a sample of 73 clicked purchases, and its interval includes the whole dataset's share.",
+    "39.38% (256 of 650 clicked purchases; 95% interval 35.70% to 43.19%) were made without an in-shop action on the whole dataset. On the test part alone: 45.21% (33 of 73 clicked purchases; 95% interval 34.31% to 56.58%); the test part is a random sample of 73 clicked purchases, and its interval includes the whole dataset's share.",
     'PSC is material here (above 5% beyond noise): a model that routes every purchase through the action misreads this data.',
     'chain is hurt: its no-action path is short by 7.80 points of CVR (95% interval [−10.36, −5.24]) and moves them onto the action path (+4.42 points there). What it costs its pCVR: an RMSE of 0.1302 against the true CVR, where esm2 has 0.1293 (within noise).',
     'esm2 is hurt: its no-action path is short by 3.49 points of CVR (95% interval [−6.03, −0.95]). Yet its pCVR is the most accurate here: the misreading does not reach the total.',

@@ -197,14 +197,18 @@ export function bySliceOrder(a: SliceGap, b: SliceGap): number {
   return da === db ? 0 : db > da ? 1 : -1;
 }
 
-/** A slice whose clicked purchases are all of one kind (or none) says nothing about PSC; the chart shows it muted. */
+/** A slice with no purchase, or too few to read its share, says nothing about PSC; the chart shows it muted. */
+/** Below this many purchases a slice's PSC share has an interval too wide to read. */
+const FEW_PURCHASES = 5;
+
 function noteOf(count: FunnelCounts, hasAction: boolean): { note?: string } {
-  const { clicks, purchases, purchasesWithoutAction } = count;
-  const nothing = 'it cannot tell anything about PSC';
-  const all = purchases === 1 ? 'its one purchase came' : `all ${purchases} purchases came`;
-  if (purchases === 0) return { note: `no purchase among its ${clicks} clicks: ${nothing}` };
-  if (!hasAction) return {};
-  if (purchasesWithoutAction === 0) return { note: `${all} with an in-shop action: ${nothing}` };
-  if (purchasesWithoutAction === purchases) return { note: `${all} without an in-shop action: ${nothing}` };
+  const { clicks, purchases } = count;
+  if (!hasAction) return purchases === 0 ? { note: `no purchase among its ${clicks} clicks` } : {};
+  if (purchases === 0) return { note: `no purchase among its ${clicks} clicks: its PSC share is undefined` };
+  // All of one kind is a finding when there are enough of them (9 of 9 without an action); on a few it is noise.
+  if (purchases < FEW_PURCHASES)
+    return {
+      note: `only ${purchases} purchase${purchases === 1 ? '' : 's'} among its ${clicks} clicks: too few to tell anything about PSC`,
+    };
   return {};
 }

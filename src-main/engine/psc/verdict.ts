@@ -30,6 +30,8 @@ export interface VerdictContext {
   dataset?: { purchases: number; purchasesWithoutAction: number | null };
   /** Which part the analysis is of; default test. */
   part?: 'validation' | 'test';
+  /** How the part was split off the dataset; default random. */
+  splitKind?: 'random' | 'time' | 'user';
 }
 
 /** Mean of f over the rows with a 95% interval (normal, from the rows' own spread). */
@@ -180,9 +182,15 @@ export function pscVerdict(
   let difference: string | undefined;
   if (whole?.available && part.available && Math.abs(whole.estimate - part.estimate) >= 0.0005) {
     const inside = part.ci95[0] <= whole.estimate && whole.estimate <= part.ci95[1];
+    const kind = context.splitKind ?? 'random';
+    const sample = `the ${partName} part is a ${kind} sample of ${count(part.trials)} clicked purchases`;
     difference = inside
-      ? `the ${partName} part is a sample of ${count(part.trials)} clicked purchases, and its interval includes the whole dataset's share`
-      : `the ${partName} part differs from the whole dataset beyond sampling noise: the split is not a random sample of the rows (a time or user split)`;
+      ? `${sample}, and its interval includes the whole dataset's share`
+      : kind === 'random'
+        ? `${sample}; its share is further from the whole dataset's than its interval allows, which a random ` +
+          `split does by chance once in twenty: the whole dataset's share is the better estimate`
+        : `${sample}, and its share differs from the whole dataset's beyond sampling noise: the purchases of ` +
+          `${kind === 'time' ? 'the latest period' : 'these users'} bypass the action at another rate`;
   }
 
   const evidence = names.map((name) =>
