@@ -130,7 +130,11 @@ export class ReportLayout {
   }
 
   title(text: string, subtitle: string): void {
-    this.doc.font('Bold').fontSize(20).fillColor(COLORS.text).text(text, this.left, this.doc.y, { width: this.width });
+    // A long dataset name is one word to the line breaker: the size shrinks until the longest word fits a line.
+    this.doc.font('Bold').fontSize(20);
+    const longest = Math.max(...text.split(/\s+/).map((word) => this.doc.widthOfString(word)));
+    const size = longest > this.width ? Math.max(11, Math.floor((20 * this.width) / longest)) : 20;
+    this.doc.fontSize(size).fillColor(COLORS.text).text(text, this.left, this.doc.y, { width: this.width });
     this.doc.moveDown(0.3);
     this.doc.font('Regular').fontSize(10.5).fillColor(COLORS.subtle).text(subtitle, { width: this.width });
     this.doc.moveDown(1.2);

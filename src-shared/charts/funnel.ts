@@ -51,6 +51,8 @@ export function funnelChart(funnel: Funnel, options: ChartOptions = {}): ECharts
       title: `Funnel: ${formatCount(counts.exposures)} exposures`,
       subtitle,
       legend: false,
+      // The tallest bar's two-line label (count, rate) sits above the plot: room for it below the subtitle.
+      top: 104,
       xAxis: { type: 'category', data: [...FUNNEL_STEPS], axisLabel: { interval: 0 } },
       yAxis: { type: logScale ? 'log' : 'value', name: 'rows', nameGap: 48, min: logScale ? 1 : 0 },
       series: [
