@@ -154,10 +154,13 @@ export function analysePsc(input: PscInput): PscAnalysis {
     empirical: { pscShare: pscShare(labels), gap: empiricalGap(labels) },
     models,
     estimates,
-    slices: slices.map(({ field, ids, vocabulary, options: sliceOptions }) => ({
-      field,
-      slices: gapBySlice(labels, ids, vocabulary, stagesByModel, sliceOptions),
-    })),
+    // A field none of whose values has enough clicks on these rows is all "other": it says nothing, so it is left out.
+    slices: slices
+      .map(({ field, ids, vocabulary, options: sliceOptions }) => ({
+        field,
+        slices: gapBySlice(labels, ids, vocabulary, stagesByModel, sliceOptions),
+      }))
+      .filter((field) => field.slices.some((slice) => !slice.isOther)),
     truth: truthAnalysis,
     comparison: compareModels(labels, stagesByModel, options.comparison),
   };
