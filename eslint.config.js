@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint';
 const nodeOnly = ['node:*', 'fs', 'path', 'child_process', 'worker_threads', 'os', 'electron'];
 
 export default tseslint.config(
-  { ignores: ['dist/', 'out/', 'node_modules/', 'coverage/', 'bench/reference/**/*.py'] },
+  { ignores: ['dist/', 'out/', 'node_modules/', 'coverage/', '.scratch/', 'bench/reference/**/*.py'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
