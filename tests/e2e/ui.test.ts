@@ -294,9 +294,11 @@ describe.skipIf(skipReason !== null)('analyst UI in the browser host', () => {
     await windowShots('04-psc-window');
   });
 
-  it("exports the PSC view's runs as a PDF whose first page holds the verdict's headline", async () => {
+  it("exports the PSC view's runs as a PDF whose first page holds the verdict's headline and sentences", async () => {
     shotOnFailure('report');
-    const headline = oneLine(await page.getByRole('region', { name: 'PSC verdict' }).locator('.headline').innerText());
+    const verdict = page.getByRole('region', { name: 'PSC verdict' });
+    const headline = oneLine(await verdict.locator('.headline').innerText());
+    const sentences = await verdict.getByRole('list', { name: 'Verdict sentences' }).locator('li').allInnerTexts();
     const download = page.waitForEvent('download', { timeout: 90_000 });
     await page.getByRole('button', { name: 'Export PDF' }).click();
     const file = await download;
@@ -313,9 +315,13 @@ describe.skipIf(skipReason !== null)('analyst UI in the browser host', () => {
     ).toBe(1);
     if (!hasPdftotext) return;
     const firstPage = oneLine(
-      execFileSync('pdftotext', ['-enc', 'UTF-8', '-f', '1', '-l', '1', path, '-'], { encoding: 'utf8' }),
+      execFileSync('pdftotext', ['-enc', 'UTF-8', '-layout', '-f', '1', '-l', '1', path, '-'], { encoding: 'utf8' }),
     );
     expect(firstPage).toContain(headline);
+    // pdftotext breaks lines where the layout did (also after a hyphen): the characters must be the screen's.
+    const squeezed = (text: string) => text.replace(/\s+/g, '');
+    expect(sentences.length).toBeGreaterThan(2);
+    for (const sentence of sentences) expect(squeezed(firstPage), sentence).toContain(squeezed(sentence));
   });
 
   it('compares the runs in Results with intervals', async () => {
