@@ -90,7 +90,7 @@ export const TRAIN_SETTINGS = {
     max: 10,
     auto: true,
     default: 'auto',
-    help: "Adam's step size; auto: 0.01 × √(batch size / 256), from 0.005 to 0.01",
+    help: "Adam's step size; auto: 0.01 × √(batch size / 256), scaled down below 40,000 training rows, from 0.001 to 0.01",
     form: 'basic',
   },
   weightDecay: {
@@ -488,7 +488,11 @@ export const AUTO_STEPS_PER_EPOCH = 150;
 export const AUTO_TARGET_STEPS = 3000;
 export const AUTO_BATCH = { min: 128, max: 4096 } as const;
 export const AUTO_EPOCHS = { min: 3, max: 50 } as const;
-export const AUTO_LEARNING_RATE = { at256: 0.01, min: 0.005, max: 0.01 } as const;
+/**
+ * Adam's step: 0.01 at batch 256 (with √ of the batch), and smaller on less data: below `fullFrom` training rows
+ * a pass holds too few examples of each id for big steps, which then fit noise (docs/training.md).
+ */
+export const AUTO_LEARNING_RATE = { at256: 0.01, fullFrom: 40_000, min: 0.001, max: 0.01 } as const;
 export const AUTO_MIN_STEPS = { share: 1 / 3, max: 300 } as const;
 
 /** What `auto` resolves to for a training part of `trainRows` rows, with the reason in words. */
@@ -500,9 +504,10 @@ export function autoTrainValues(
   const rawBatch = 2 ** Math.round(Math.log2(Math.max(rows / AUTO_STEPS_PER_EPOCH, 1)));
   const autoBatch = Math.min(AUTO_BATCH.max, Math.max(AUTO_BATCH.min, rawBatch));
   const batchSize = chosen.batchSize ?? autoBatch;
+  const dataShare = Math.min(1, rows / AUTO_LEARNING_RATE.fullFrom);
   const learningRate = Math.min(
     AUTO_LEARNING_RATE.max,
-    Math.max(AUTO_LEARNING_RATE.min, AUTO_LEARNING_RATE.at256 * Math.sqrt(batchSize / 256)),
+    Math.max(AUTO_LEARNING_RATE.min, AUTO_LEARNING_RATE.at256 * Math.sqrt(batchSize / 256) * dataShare),
   );
   const stepsPerEpoch = Math.ceil(rows / batchSize);
   const autoEpochs = Math.min(AUTO_EPOCHS.max, Math.max(AUTO_EPOCHS.min, Math.ceil(AUTO_TARGET_STEPS / stepsPerEpoch)));
@@ -517,7 +522,10 @@ export function autoTrainValues(
     minSteps,
     reasons: {
       batchSize: `${count(rows)} training rows / ${AUTO_STEPS_PER_EPOCH} steps an epoch, as a power of two from ${AUTO_BATCH.min} to ${AUTO_BATCH.max}`,
-      learningRate: `${AUTO_LEARNING_RATE.at256} × √(batch ${batchSize} / 256), from ${AUTO_LEARNING_RATE.min} to ${AUTO_LEARNING_RATE.max}`,
+      learningRate:
+        `${AUTO_LEARNING_RATE.at256} × √(batch ${batchSize} / 256)` +
+        (dataShare < 1 ? ` × ${count(rows)} / ${count(AUTO_LEARNING_RATE.fullFrom)} training rows` : '') +
+        `, from ${AUTO_LEARNING_RATE.min} to ${AUTO_LEARNING_RATE.max}`,
       epochs: `about ${count(AUTO_TARGET_STEPS)} steps at ${count(stepsPerEpoch)} steps an epoch, from ${AUTO_EPOCHS.min} to ${AUTO_EPOCHS.max} epochs`,
       minSteps: `a third of the ${count(plannedSteps)} planned steps, at most ${count(AUTO_MIN_STEPS.max)}`,
     },

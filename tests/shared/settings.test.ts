@@ -115,7 +115,7 @@ describe('auto training settings', () => {
       expect(batchSize).toBeLessThanOrEqual(4096);
       expect(epochs).toBeGreaterThanOrEqual(3);
       expect(epochs).toBeLessThanOrEqual(50);
-      expect(learningRate).toBeGreaterThanOrEqual(5e-3);
+      expect(learningRate).toBeGreaterThanOrEqual(1e-3);
       expect(learningRate).toBeLessThanOrEqual(1e-2);
       const steps = epochs * Math.ceil(rows / batchSize);
       // Small data gets its steps from more epochs (up to the cap); large data from its rows, in 3 epochs or more.

@@ -5,7 +5,9 @@ import {
   DEFAULT_GRID,
   GRID_STAGES,
   runTrainingGrid,
+  compareToGrid,
   type GridComparison,
+  type GridRun,
   type TrainingGridConfig,
   type TrainingGridResult,
 } from '../../engine/experiments/training-grid.js';
@@ -27,6 +29,7 @@ export const trainingGridOptions: Options = {
   'batch-sizes': { type: 'string' },
   lrs: { type: 'string' },
   doc: { type: 'string' },
+  from: { type: 'string' },
 };
 
 export const trainingGridHelp = `training-grid: on simulated funnels of each size × preset × seed, train each model with the default
@@ -43,7 +46,9 @@ Options:
   --lrs X,…             the grid's learning rates, default ${DEFAULT_GRID.learningRates.join(',')}
   --workers N           worker threads, default ${Math.min(availableParallelism(), 2)}
   --out FILE.json       write every run
-  --doc FILE.md         replace the generated section of FILE.md (docs/training.md) with the results`;
+  --doc FILE.md         replace the generated section of FILE.md (docs/training.md) with the results
+  --from A.json,B.json  train nothing: merge results written by --out (a later file's runs replace an earlier
+                        one's of the same size, preset, seed, model and setting) and print or --doc them`;
 
 function numbers(values: Values, name: string, fallback: number[], valid: (x: number) => boolean): number[] {
   if (values[name] === undefined) return fallback;
@@ -62,7 +67,63 @@ function names<T extends string>(value: unknown, fallback: T[], valid: (name: st
   return list as T[];
 }
 
+/** The command line that runs a grid's config (the defaults spelled out, so it reads the same later). */
+export function gridCommand(config: TrainingGridConfig): string {
+  return (
+    `node bin/esmc-lab.js experiment training-grid --sizes ${config.sizes.join(',')} ` +
+    `--presets ${config.presets.join(',')} --seeds ${config.seeds.join(',')} --models ${config.models.join(',')} ` +
+    `--batch-sizes ${config.batchSizes.join(',')} --lrs ${config.learningRates.join(',')}`
+  );
+}
+
+/** Results written by --out, merged: a later file's runs replace an earlier one's of the same cell and setting. */
+export function mergeResults(results: TrainingGridResult[]): TrainingGridResult {
+  const union = <T>(lists: T[][], order?: (a: T, b: T) => number) => {
+    const all = [...new Set(lists.flat())];
+    return order ? all.sort(order) : all;
+  };
+  const runs = new Map<string, GridRun>();
+  for (const result of results)
+    for (const run of result.runs) runs.set(`${run.rows}/${run.preset}/${run.seed}/${run.model}/${run.setting}`, run);
+  const merged = [...runs.values()];
+  return {
+    config: {
+      sizes: union(
+        results.map((r) => r.config.sizes),
+        (a, b) => a - b,
+      ),
+      presets: union(results.map((r) => r.config.presets)),
+      seeds: union(
+        results.map((r) => r.config.seeds),
+        (a, b) => a - b,
+      ),
+      models: union(results.map((r) => r.config.models)),
+      batchSizes: union(
+        results.map((r) => r.config.batchSizes),
+        (a, b) => a - b,
+      ),
+      learningRates: union(
+        results.map((r) => r.config.learningRates),
+        (a, b) => a - b,
+      ),
+    },
+    backend: results[0].backend,
+    runs: merged,
+    comparisons: compareToGrid(merged),
+    durationMs: results.reduce((sum, r) => sum + r.durationMs, 0),
+  };
+}
+
 export async function runTrainingGridCommand(values: Values): Promise<number> {
+  if (typeof values.from === 'string') {
+    const sources = await Promise.all(
+      values.from.split(',').map(async (file) => JSON.parse(await readFile(file, 'utf8')) as TrainingGridResult),
+    );
+    const merged = mergeResults(sources);
+    if (typeof values.doc === 'string') await replaceSection(values.doc, gridMarkdown(merged, sources));
+    print(gridTable(merged.comparisons));
+    return 0;
+  }
   const config: TrainingGridConfig = {
     sizes: numbers(values, 'sizes', DEFAULT_GRID.sizes, (x) => Number.isInteger(x) && x >= 1000),
     presets: names(values.presets, DEFAULT_GRID.presets, (n) => n in SIMULATOR_PRESETS, 'preset'),
@@ -82,7 +143,7 @@ export async function runTrainingGridCommand(values: Values): Promise<number> {
       ),
   });
   if (typeof values.out === 'string') await writeTextAtomically(values.out, `${JSON.stringify(result, null, 2)}\n`);
-  if (typeof values.doc === 'string') await replaceSection(values.doc, gridMarkdown(result, process.argv.slice(2)));
+  if (typeof values.doc === 'string') await replaceSection(values.doc, gridMarkdown(result, [result]));
   print(gridTable(result.comparisons));
   return 0;
 }
@@ -116,15 +177,20 @@ export function passes(c: GridComparison): { auc: boolean; level: boolean } {
   return { auc, level };
 }
 
-export function gridMarkdown(result: TrainingGridResult, argv: string[]): string {
+/** The generated section of docs/training.md: `result`'s comparisons, produced by the runs of `sources`. */
+export function gridMarkdown(result: TrainingGridResult, sources: TrainingGridResult[]): string {
   const { config, comparisons } = result;
   const aucPasses = comparisons.filter((c) => passes(c).auc).length;
   const levelPasses = comparisons.filter((c) => passes(c).level).length;
+  const produced = sources.map(
+    (source) =>
+      `\`${gridCommand(source.config)}\` (${source.backend.device}, ${(source.durationMs / 60_000).toFixed(0)} min)`,
+  );
   const lines: string[] = [
-    `Produced by \`node bin/esmc-lab.js ${argv.join(' ')}\` on ${new Date().toISOString().slice(0, 10)}, ` +
-      `${result.backend.device}, in ${(result.durationMs / 60_000).toFixed(0)} min. Grid: batch size ` +
-      `${config.batchSizes.join(', ')} × learning rate ${config.learningRates.join(', ')}, each with auto epochs ` +
-      `and the default early stopping; seeds ${config.seeds.join(', ')}.`,
+    `Produced on ${new Date().toISOString().slice(0, 10)} by ${produced.join(', then ')}` +
+      `${sources.length > 1 ? ", a later run's results replacing an earlier one's of the same cell" : ''}. Grid: ` +
+      `batch size ${config.batchSizes.join(', ')} × learning rate ${config.learningRates.join(', ')}, each with auto ` +
+      `epochs and the default early stopping; seeds ${config.seeds.join(', ')}.`,
     '',
     `- Test AUC of every stage within ${AUC_TOLERANCE} of the grid's best: **${aucPasses} of ${comparisons.length}** ` +
       `(dataset, model) pairs.`,
