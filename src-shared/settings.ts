@@ -90,7 +90,7 @@ export const TRAIN_SETTINGS = {
     max: 10,
     auto: true,
     default: 'auto',
-    help: "Adam's step size; auto: 0.01 × √(batch size / 256), scaled down below 40,000 training rows, from 0.001 to 0.01",
+    help: "Adam's step size; auto: 0.01 × √(batch size / 256), scaled down below 32,000 training rows, from 0.001 to 0.01",
     form: 'basic',
   },
   weightDecay: {
@@ -492,7 +492,7 @@ export const AUTO_EPOCHS = { min: 3, max: 50 } as const;
  * Adam's step: 0.01 at batch 256 (with √ of the batch), and smaller on less data: below `fullFrom` training rows
  * a pass holds too few examples of each id for big steps, which then fit noise (docs/training.md).
  */
-export const AUTO_LEARNING_RATE = { at256: 0.01, fullFrom: 40_000, min: 0.001, max: 0.01 } as const;
+export const AUTO_LEARNING_RATE = { at256: 0.01, fullFrom: 32_000, min: 0.001, max: 0.01 } as const;
 export const AUTO_MIN_STEPS = { share: 1 / 3, max: 300 } as const;
 
 /** What `auto` resolves to for a training part of `trainRows` rows, with the reason in words. */

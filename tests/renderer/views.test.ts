@@ -217,13 +217,13 @@ describe('Train view', () => {
     });
     const group = wrapper.get('[aria-label="Training plan"]');
     expect(group.get('.plan-line').text()).toBe(
-      'Batch 128 · learning rate 0.0011 · up to 50 epochs · early stopping on validation loss after 3 epochs ' +
+      'Batch 128 · learning rate 0.0014 · up to 50 epochs · early stopping on validation loss after 3 epochs ' +
         'without improvement, not before step 300',
     );
     const auto = group.findAll('.plan-line .auto');
     expect(auto.map((part) => part.text())).toEqual([
       'Batch 128',
-      'learning rate 0.0011',
+      'learning rate 0.0014',
       'up to 50 epochs',
       'not before step 300',
     ]);

@@ -30,6 +30,7 @@ export const trainingGridOptions: Options = {
   lrs: { type: 'string' },
   doc: { type: 'string' },
   from: { type: 'string' },
+  'only-auto': { type: 'boolean', default: false },
 };
 
 export const trainingGridHelp = `training-grid: on simulated funnels of each size × preset × seed, train each model with the default
@@ -47,6 +48,7 @@ Options:
   --workers N           worker threads, default ${Math.min(availableParallelism(), 2)}
   --out FILE.json       write every run
   --doc FILE.md         replace the generated section of FILE.md (docs/training.md) with the results
+  --only-auto           train only the defaults: to check a changed rule against a grid run before (--from)
   --from A.json,B.json  train nothing: merge results written by --out (a later file's runs replace an earlier
                         one's of the same size, preset, seed, model and setting) and print or --doc them`;
 
@@ -72,7 +74,9 @@ export function gridCommand(config: TrainingGridConfig): string {
   return (
     `node bin/esmc-lab.js experiment training-grid --sizes ${config.sizes.join(',')} ` +
     `--presets ${config.presets.join(',')} --seeds ${config.seeds.join(',')} --models ${config.models.join(',')} ` +
-    `--batch-sizes ${config.batchSizes.join(',')} --lrs ${config.learningRates.join(',')}`
+    (config.onlyAuto
+      ? '--only-auto'
+      : `--batch-sizes ${config.batchSizes.join(',')} --lrs ${config.learningRates.join(',')}`)
   );
 }
 
@@ -131,6 +135,7 @@ export async function runTrainingGridCommand(values: Values): Promise<number> {
     models: names<ModelName>(values.models, DEFAULT_GRID.models, isModelName, `model (${MODEL_NAMES.join(', ')})`),
     batchSizes: numbers(values, 'batch-sizes', DEFAULT_GRID.batchSizes, (x) => Number.isInteger(x) && x >= 1),
     learningRates: numbers(values, 'lrs', DEFAULT_GRID.learningRates, (x) => x > 0),
+    onlyAuto: Boolean(values['only-auto']),
     backend: backendName(values.backend),
   };
   const workers = integer(values, 'workers', Math.min(availableParallelism(), 2));

@@ -22,6 +22,8 @@ export interface TrainingGridConfig {
   models: ModelName[];
   batchSizes: number[];
   learningRates: number[];
+  /** Train only the defaults (to check a changed rule against a grid already run; merge with --from). */
+  onlyAuto?: boolean;
   backend?: BackendName;
 }
 
@@ -127,7 +129,7 @@ export async function runGridTask(task: GridTask): Promise<GridRun> {
 export function gridTasks(config: TrainingGridConfig): GridTask[] {
   const settings: GridTask['setting'][] = [
     { kind: 'auto' },
-    ...config.batchSizes.flatMap((batchSize) =>
+    ...(config.onlyAuto ? [] : config.batchSizes).flatMap((batchSize) =>
       config.learningRates.map((learningRate) => ({ kind: 'grid' as const, batchSize, learningRate })),
     ),
   ];
