@@ -8,7 +8,14 @@
  * name, or "model (id…)" when two compared runs share one (`runLabels`).
  */
 import type { EncodedDataset } from '../engine/data/dataset.js';
-import { analysePsc, truthOf, type PscAnalysis, type PscInput, type SliceField } from '../engine/psc/index.js';
+import {
+  analysePsc,
+  truthOf,
+  TRUTH_COLUMN_OF,
+  type PscAnalysis,
+  type PscInput,
+  type SliceField,
+} from '../engine/psc/index.js';
 import type { DatasetInfo, Project, Row } from '../engine/store/project.js';
 import { countLabelsOf, readDataset, type SplitPart } from '../engine/store/read.js';
 import { listSplits } from '../engine/store/splits.js';
@@ -286,15 +293,9 @@ export async function pscAnalysisFor(
 // Per-row stage probabilities, queried in DuckDB
 
 /** The simulator's truth columns, by the stage each one is the true probability of. */
-const TRUTH_BY_STAGE: Partial<Record<Stage, string>> = {
-  ctr: 'true_ctr',
-  avr: 'true_avr',
-  cvr: 'true_cvr',
-  ctavr: 'true_ctavr',
-  ctcvr: 'true_ctcvr',
-  buyGivenAction: 'true_buy_given_action',
-  buyGivenNoAction: 'true_buy_given_no_action',
-};
+const TRUTH_BY_STAGE: Partial<Record<Stage, string>> = Object.fromEntries(
+  STAGES.map((stage) => [stage, TRUTH_COLUMN_OF[stage]]),
+);
 
 const isStage = (key: string): key is Stage => (STAGES as readonly string[]).includes(key);
 
