@@ -7,7 +7,7 @@ import { SIMULATOR_PRESETS, simulateDataset, type SimulatorConfig } from '../sim
 import { predictRows } from '../train/predict.js';
 import { evaluate, resolveTrainSettings, train, type TrainSettings } from '../train/trainer.js';
 import { mergeSettings } from '../../../src-shared/settings.js';
-import { runInWorkers } from '../workers/pool.js';
+import { runTasks } from '../workers/pool.js';
 
 /**
  * The paper's claim, reproduced on data whose true probabilities are known: sweep the share of purchases made
@@ -151,22 +151,12 @@ export async function runPscSweep(
   );
   let done = 0;
   const report = (cell: SweepRow[]) => options.onCell?.(cell, ++done, tasks.length);
-  let cells: SweepRow[][];
-  if ((options.workers ?? 1) <= 1) {
-    cells = [];
-    for (const task of tasks) {
-      if (options.signal?.aborted) break;
-      cells.push(await runSweepTask(task));
-      report(cells.at(-1)!);
-    }
-  } else {
-    cells = await runInWorkers<SweepTask, SweepRow[]>(new URL('./psc-sweep-worker.js', import.meta.url), tasks, {
-      workers: options.workers,
-      onResult: report,
-      signal: options.signal,
-    });
-  }
-  const rows = cells.filter(Boolean).flat();
+  const cells = await runTasks(tasks, runSweepTask, new URL('./psc-sweep-worker.js', import.meta.url), {
+    workers: options.workers,
+    onResult: report,
+    signal: options.signal,
+  });
+  const rows = cells.flat();
   return { config, backend, rows, summary: summarise(rows), durationMs: Date.now() - started };
 }
 

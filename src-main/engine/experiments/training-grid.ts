@@ -8,7 +8,7 @@ import { DEFAULT_SPLIT } from '../run.js';
 import { SIMULATOR_PRESETS, simulateDataset } from '../simulate/simulator.js';
 import { predictRows } from '../train/predict.js';
 import { resolveTrainSettings, train, type TrainSettings } from '../train/trainer.js';
-import { runInWorkers } from '../workers/pool.js';
+import { runTasks } from '../workers/pool.js';
 
 /**
  * Does `auto` train every model well? On simulated funnels of several sizes, each model is trained once with the
@@ -228,21 +228,10 @@ export async function runTrainingGrid(
   const tasks = gridTasks(config);
   let done = 0;
   const report = (run: GridRun) => options.onRun?.(run, ++done, tasks.length);
-  let runs: GridRun[];
-  if ((options.workers ?? 1) <= 1) {
-    runs = [];
-    for (const task of tasks) {
-      if (options.signal?.aborted) break;
-      runs.push(await runGridTask(task));
-      report(runs.at(-1)!);
-    }
-  } else {
-    runs = await runInWorkers<GridTask, GridRun>(new URL('./training-grid-worker.js', import.meta.url), tasks, {
-      workers: options.workers,
-      onResult: report,
-      signal: options.signal,
-    });
-  }
-  runs = runs.filter(Boolean);
+  const runs = await runTasks(tasks, runGridTask, new URL('./training-grid-worker.js', import.meta.url), {
+    workers: options.workers,
+    onResult: report,
+    signal: options.signal,
+  });
   return { config, backend, runs, comparisons: compareToGrid(runs), durationMs: Date.now() - started };
 }

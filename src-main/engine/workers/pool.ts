@@ -51,6 +51,34 @@ export async function runInWorkers<Task, Result>(
   return results;
 }
 
+/**
+ * Runs the tasks here one after another with `run` when `workers` is 1 or less, else on worker threads of
+ * `workerModule` (which serves `run`): results in task order, `onResult` as each finishes; an abort stops
+ * taking new tasks and returns what finished.
+ */
+export async function runTasks<Task, Result>(
+  tasks: Task[],
+  run: (task: Task) => Promise<Result>,
+  workerModule: URL,
+  options: { workers?: number; onResult?: (result: Result) => void; signal?: AbortSignal } = {},
+): Promise<Result[]> {
+  if ((options.workers ?? 1) > 1)
+    return (
+      await runInWorkers<Task, Result>(workerModule, tasks, {
+        workers: options.workers,
+        onResult: options.onResult,
+        signal: options.signal,
+      })
+    ).filter((result) => result !== undefined);
+  const results: Result[] = [];
+  for (const task of tasks) {
+    if (options.signal?.aborted) break;
+    results.push(await run(task));
+    options.onResult?.(results.at(-1)!);
+  }
+  return results;
+}
+
 /** The worker side: answers each task message with the handler's result, or its error message. */
 export async function serveTasks<Task, Result>(handler: (task: Task) => Promise<Result>): Promise<void> {
   const { parentPort } = await import('node:worker_threads');
