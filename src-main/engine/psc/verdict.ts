@@ -250,13 +250,18 @@ export function pscVerdict(
       const v = e.verdict;
       const bias = v.noActionPathBias!;
       const action = v.actionPathBias!;
+      const implied =
+        v.impliedShare !== undefined && Number.isFinite(v.impliedShare) && share.available
+          ? ` It puts ${formatPercent(v.impliedShare)} of its purchases on the no-action path, against ` +
+            `${formatPercent(share.estimate)} measured.`
+          : '';
       const uncertainSplit = context.learning?.[v.model]?.weak?.includes('avr')
         ? ` Its action stage is not shown to be learned, so its split between the paths is uncertain.`
         : '';
       if (!v.hurt) {
         sentences.push(
           `${v.model} is not hurt beyond noise: its no-action path is off by ${signedPoints(bias.value)} points ` +
-            `${pointsInterval(bias.ci95)} of CVR.${uncertainSplit}`,
+            `${pointsInterval(bias.ci95)} of CVR.${implied}${uncertainSplit}`,
         );
         continue;
       }
@@ -267,7 +272,7 @@ export function pscVerdict(
         : ' Yet its pCVR is the most accurate here: the misreading does not reach the total.';
       sentences.push(
         `${v.model} is hurt: its no-action path is short by ${points(bias.value)} of CVR ` +
-          `(95% interval ${pointsInterval(bias.ci95)})${moved}.${cost}${uncertainSplit}`,
+          `(95% interval ${pointsInterval(bias.ci95)})${moved}.${implied}${cost}${uncertainSplit}`,
       );
     }
   }
