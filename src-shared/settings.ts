@@ -77,7 +77,7 @@ export const TRAIN_SETTINGS = {
     max: 1 << 20,
     auto: true,
     default: 'auto',
-    help: 'rows per optimiser step; auto: about 150 steps per epoch (training rows / 150, a power of two from 128 to 4096)',
+    help: 'rows per optimiser step; auto: 1.3 × √(training rows), a power of two from 128 to 4096',
     form: 'basic',
   },
   learningRate: {
@@ -482,8 +482,12 @@ export function mergeSettings<T extends object>(base: T, overrides: object | und
 // ---------------------------------------------------------------------------------------------------------
 // Auto: training sized to the data (docs/training.md gives the reasons and the grid that checks them)
 
-/** Optimiser steps an epoch should have: enough for validation to be checked often, and for small data to move. */
-export const AUTO_STEPS_PER_EPOCH = 150;
+/**
+ * The batch grows with the square root of the training rows (×1.3, as a power of two): 128 rows at 16,000, 256 at
+ * 40,000, 512 at 160,000. An epoch then has √rows/1.3 steps (about 150 at 40,000, 300 at 160,000), since what these
+ * models learn they learn in their first pass, and larger data has more to learn in it.
+ */
+export const AUTO_BATCH_PER_ROOT_ROW = 1.3;
 /** Steps a run plans for before early stopping: enough for every model of the family to converge on small data. */
 export const AUTO_TARGET_STEPS = 3000;
 export const AUTO_BATCH = { min: 128, max: 4096 } as const;
@@ -501,7 +505,7 @@ export function autoTrainValues(
   chosen: { batchSize?: number; epochs?: number } = {},
 ): { batchSize: number; learningRate: number; epochs: number; minSteps: number; reasons: Record<string, string> } {
   const rows = Math.max(trainRows, 1);
-  const rawBatch = 2 ** Math.round(Math.log2(Math.max(rows / AUTO_STEPS_PER_EPOCH, 1)));
+  const rawBatch = 2 ** Math.round(Math.log2(Math.max(AUTO_BATCH_PER_ROOT_ROW * Math.sqrt(rows), 1)));
   const autoBatch = Math.min(AUTO_BATCH.max, Math.max(AUTO_BATCH.min, rawBatch));
   const batchSize = chosen.batchSize ?? autoBatch;
   const dataShare = Math.min(1, rows / AUTO_LEARNING_RATE.fullFrom);
@@ -521,7 +525,7 @@ export function autoTrainValues(
     epochs,
     minSteps,
     reasons: {
-      batchSize: `${count(rows)} training rows / ${AUTO_STEPS_PER_EPOCH} steps an epoch, as a power of two from ${AUTO_BATCH.min} to ${AUTO_BATCH.max}`,
+      batchSize: `${AUTO_BATCH_PER_ROOT_ROW} × √(${count(rows)} training rows), as a power of two from ${AUTO_BATCH.min} to ${AUTO_BATCH.max}`,
       learningRate:
         `${AUTO_LEARNING_RATE.at256} × √(batch ${batchSize} / 256)` +
         (dataShare < 1 ? ` × ${count(rows)} / ${count(AUTO_LEARNING_RATE.fullFrom)} training rows` : '') +

@@ -104,7 +104,7 @@ describe('every setting declared once', () => {
 });
 
 describe('auto training settings', () => {
-  it('size the batch to about 150 steps an epoch and plan about 3,000 steps', () => {
+  it('grow the batch with the square root of the rows and plan about 3,000 steps', () => {
     const grid = [1_000, 7_000, 24_000, 160_000, 1_000_000, 8_000_000].map((rows) => ({
       rows,
       ...autoTrainValues(rows),
@@ -122,7 +122,7 @@ describe('auto training settings', () => {
       const stepsPerEpoch = Math.ceil(rows / batchSize);
       expect(steps).toBeGreaterThanOrEqual(Math.min(AUTO_TARGET_STEPS, AUTO_EPOCHS.max * stepsPerEpoch));
     }
-    expect(grid.map((g) => g.batchSize)).toEqual([128, 128, 128, 1024, 4096, 4096]);
+    expect(grid.map((g) => g.batchSize)).toEqual([128, 128, 256, 512, 1024, 4096]);
   });
 
   it('resolve only what is auto, and record why', () => {
