@@ -1,10 +1,10 @@
 import type { RunSummary } from '../src-shared/api/index.js';
-import { LEARNING_DEFINITION } from '../src-shared/types/index.js';
+import { hasResults, LEARNING_DEFINITION } from '../src-shared/types/index.js';
 
-/** What the views say about a run's "did it learn?" check; 'none' for failed and cancelled runs (nothing to check). */
+/** What the views say about a run's "did it learn?" check; 'none' for runs without results (nothing to check). */
 export type Verdict = 'learned' | 'not-learned' | 'untestable' | 'unchecked' | 'none';
 
-type Checked = Pick<RunSummary, 'status' | 'learning'>;
+type Checked = Pick<RunSummary, 'status' | 'learning' | 'metrics'>;
 
 export const VERDICT_LABELS: Record<Exclude<Verdict, 'none'>, string> = {
   learned: 'Learned',
@@ -19,7 +19,7 @@ export const NOT_RESULTS = 'Not learned: its numbers are not results.';
 const UNCHECKED = 'Trained before ESMC Lab checked whether a run learned: train it again to have it checked.';
 
 export function verdictOf(run: Checked): Verdict {
-  if (run.status === 'failed' || run.status === 'cancelled') return 'none';
+  if (!hasResults(run)) return 'none';
   return run.learning?.status ?? 'unchecked';
 }
 

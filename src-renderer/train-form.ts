@@ -2,6 +2,7 @@ import type {
   AppInfo,
   ModelConfigRequest,
   ModelDescription,
+  ModelJobState,
   Params,
   RunSummary,
   TrainConfigRequest,
@@ -191,35 +192,82 @@ export function planLine(config: TrainConfig): string {
 
 /** What the progress table needs of a model's live progress (stores/training.ts). */
 export interface ProgressLike {
-  rows: number | null;
+  state: ModelJobState;
+  /** Why it failed. */
+  error?: string;
+  /** Set once the model's run is stored (a model cancelled before it started has none). */
+  runId?: string;
   epoch: number;
-  epochs: { epoch: number; improved: boolean; validationLoss?: number }[];
+  /** The epochs the training plans; early stopping may end it before. */
+  plannedEpochs: number | null;
+  epochs: { epoch: number; improved: boolean }[];
 }
 
-export type TrainingOutcome = Pick<TrainResult, 'epochsRun' | 'bestEpoch' | 'stopReason'>;
+/** How a stored run's training ended, from its record (runs.get). */
+export type TrainingOutcome = Pick<TrainResult, 'epochsRun' | 'bestEpoch' | 'stopReason'> & {
+  status: RunSummary['status'];
+};
 
 /**
- * The model's state in words: waiting, training, done or early-stopped at epoch N (keeping epoch M), failed or
- * cancelled; `detail` is the stop reason or the error. `outcome` is the stored run's training record when it is
- * known; the epoch events stand in for it until then.
+ * The model's state in words — waiting, training epoch N of M, storing, done, early-stopped or cancelled at
+ * epoch N of M with the epoch it keeps, failed — and `detail`: the stop reason or the error. `outcome` is the
+ * stored run's record once it is read; the epoch events stand in for it until then.
  */
-export function modelState(
-  progress: ProgressLike,
-  run: Pick<RunSummary, 'status' | 'error'> | undefined,
-  options: { active: boolean; jobState?: string; outcome?: TrainingOutcome },
-): { text: string; detail?: string } {
-  if (!run) {
-    if (options.active) return { text: progress.rows === null ? 'waiting for a worker' : 'training' };
-    if (options.jobState === 'cancelled' || options.jobState === 'failed') return { text: options.jobState };
-    return { text: '—' };
+export function modelState(progress: ProgressLike, outcome?: TrainingOutcome): { text: string; detail?: string } {
+  const of = progress.plannedEpochs ? ` of ${progress.plannedEpochs}` : '';
+  switch (progress.state) {
+    case 'queued':
+      return { text: 'waiting for a free worker' };
+    case 'training':
+      return { text: progress.epoch > 0 ? `training: epoch ${progress.epoch}${of}` : 'starting' };
+    case 'storing':
+      return { text: 'storing its run' };
+    case 'failed':
+      return { text: 'failed', ...(progress.error ? { detail: progress.error } : {}) };
   }
-  if (run.status === 'failed') return { text: 'failed', detail: run.error };
-  if (run.status === 'cancelled') return { text: 'cancelled' };
-  const epochs = options.outcome?.epochsRun ?? progress.epochs.at(-1)?.epoch ?? progress.epoch;
-  const improved = progress.epochs.filter((epoch) => epoch.improved).at(-1)?.epoch ?? null;
-  const kept = options.outcome ? options.outcome.bestEpoch : improved;
-  const keeping = kept !== null && kept !== epochs ? `, keeping epoch ${kept}` : '';
-  const detail = options.outcome?.stopReason;
-  if (run.status === 'early-stopped') return { text: `early-stopped at epoch ${epochs}${keeping}`, detail };
-  return { text: `done: ${plural(epochs, 'epoch')}${keeping}`, detail };
+  const epochs = outcome?.epochsRun ?? progress.epochs.at(-1)?.epoch ?? 0;
+  const kept = outcome ? outcome.bestEpoch : (progress.epochs.filter((epoch) => epoch.improved).at(-1)?.epoch ?? null);
+  const keeping = kept !== null && kept !== epochs ? `, best epoch ${kept}` : '';
+  const detail = outcome?.stopReason;
+  if (progress.state === 'cancelled') {
+    if (progress.runId === undefined) return { text: 'cancelled before it started' };
+    if (epochs === 0) return { text: 'cancelled in its first epoch', detail: 'its curves are kept; no epoch to score' };
+    return {
+      text: `cancelled after epoch ${epochs}${of}${keeping}`,
+      detail: `its numbers are those of epoch ${kept ?? epochs}`,
+    };
+  }
+  if (outcome?.status === 'early-stopped')
+    return { text: `early-stopped at epoch ${epochs}${of}${keeping}`, ...(detail ? { detail } : {}) };
+  return { text: `done: ${plural(epochs, 'epoch')}${keeping}`, ...(detail ? { detail } : {}) };
+}
+
+/**
+ * Seconds until the model has trained every planned step at its current speed; early stopping may end it
+ * sooner. Null when it is not training or its speed is not known yet.
+ */
+export function secondsLeft(progress: {
+  state: ModelJobState;
+  rows: number | null;
+  epoch: number;
+  step: number;
+  stepsPerEpoch: number;
+  plannedEpochs: number | null;
+  maxSteps?: number;
+  samplesPerSecond: number | null;
+}): number | null {
+  const { rows, stepsPerEpoch, plannedEpochs, samplesPerSecond } = progress;
+  if (progress.state !== 'training' || !rows || !stepsPerEpoch || !plannedEpochs || !samplesPerSecond) return null;
+  const planned = Math.min(progress.maxSteps ?? Infinity, plannedEpochs * stepsPerEpoch);
+  const done = (progress.epoch - 1) * stepsPerEpoch + progress.step;
+  return (Math.max(0, planned - done) * (rows / stepsPerEpoch)) / samplesPerSecond;
+}
+
+/** "45 s", "3 min 05 s", "1 h 02 min": a duration as the progress table shows it. */
+export function formatDuration(seconds: number): string {
+  const whole = Math.round(seconds);
+  if (whole < 60) return `${whole} s`;
+  const minutes = Math.floor(whole / 60);
+  if (minutes < 60) return `${minutes} min ${String(whole % 60).padStart(2, '0')} s`;
+  return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, '0')} min`;
 }

@@ -28,6 +28,7 @@ import type {
   ApiEvent,
   AppInfo,
   FileRef,
+  JobInfo,
   JobKind,
   JobResults,
   ModelDescription,
@@ -560,8 +561,13 @@ export async function createApiService(options: ApiServiceOptions): Promise<ApiS
 
     'jobs.list': async () => jobs.list(),
 
-    'jobs.cancel': async ({ jobId }) => {
-      const job = await jobs.cancel(jobId);
+    'jobs.cancel': async ({ jobId, model }) => {
+      let job: JobInfo | undefined;
+      try {
+        job = await jobs.cancel(jobId, model === undefined ? {} : { part: model });
+      } catch (error) {
+        throw invalid(`model: ${error instanceof Error ? error.message : String(error)}`);
+      }
       if (!job) throw notFound(`no job "${jobId}"`);
       return job;
     },

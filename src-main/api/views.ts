@@ -21,7 +21,7 @@ import { countLabelsOf, readDataset, type SplitPart } from '../engine/store/read
 import { listSplits } from '../engine/store/splits.js';
 import { expectedParts, supportFindings } from '../engine/data/support.js';
 import { resolveTrainSettings } from '../engine/train/trainer.js';
-import { DEFAULT_SPLIT } from '../../src-shared/types/index.js';
+import { DEFAULT_SPLIT, hasResults } from '../../src-shared/types/index.js';
 import { listRuns, readPredictions, readRun, STAGE_COLUMNS, type StoredRun } from '../engine/store/runs.js';
 import { ident, literal } from '../engine/store/sql.js';
 import { datasetColumn } from '../engine/importers/encoding.js';
@@ -151,7 +151,8 @@ export async function comparedRuns(project: Project, runIds: string[]): Promise<
     const run = stored.find((r) => r.id === id);
     if (!run) throw notFound(`no run "${id}" in this project`);
     if (run.status === 'failed') throw invalid(`run ${id} (${run.model}) failed and has no predictions: ${run.error}`);
-    if (run.status === 'cancelled') throw invalid(`run ${id} (${run.model}) was cancelled and has no predictions`);
+    if (!hasResults(run))
+      throw invalid(`run ${id} (${run.model}) was cancelled before its first epoch ended and has no predictions`);
     if (run.dataset === null || run.split === null)
       throw invalid(`run ${id} (${run.model}) was trained on a file, not on a dataset of this project`);
     return run;

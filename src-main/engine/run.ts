@@ -15,7 +15,14 @@ import { saveModel } from './train/checkpoint.js';
 import { predictRows, type PredictionTarget, type StageArrays } from './train/predict.js';
 import { ModelReplica } from './train/replica.js';
 import { isTrainingRows, type TrainingRows } from './train/rows.js';
-import { resolveTrainSettings, train, type TrainConfig, type TrainEvent, type TrainSettings } from './train/trainer.js';
+import {
+  resolveTrainSettings,
+  train,
+  type StopSignal,
+  type TrainConfig,
+  type TrainEvent,
+  type TrainSettings,
+} from './train/trainer.js';
 import { evaluateStages } from './metrics/index.js';
 import {
   assessPart,
@@ -128,15 +135,16 @@ async function trainEach(options: TrainRunOptions): Promise<RunRecord[]> {
       threads: options.threads ?? availableParallelism(),
     });
     try {
-      const { status } = record;
-      if (status !== 'cancelled') await options.onTrained?.(model, source);
+      // A run cancelled after an epoch holds that epoch's best weights: a result like any other.
+      const usable = hasEpochs(record.training);
+      if (usable) await options.onTrained?.(model, source);
       if (source.store) {
         const { project, dataset, split } = source.store;
-        const predictions = status === 'cancelled' ? undefined : await predictParts(model, source.parts, replica);
+        const predictions = usable ? await predictParts(model, source.parts, replica) : undefined;
         record.storedIn = { project: project.path, dataset, split };
         await saveRun(project, record, { dataset, split }, predictions);
       }
-      if (options.savePath && status !== 'cancelled') {
+      if (options.savePath && usable) {
         record.savedTo = options.savePath.replaceAll('{model}', name);
         await saveModel<FeatureEncoding, Omit<RunRecord, 'savedTo'>>(record.savedTo, model, source.encoding, record);
       }
@@ -147,6 +155,11 @@ async function trainEach(options: TrainRunOptions): Promise<RunRecord[]> {
     }
   }
   return records;
+}
+
+/** At least one epoch finished: the model holds its best epoch's weights, which were scored and can predict. */
+export function hasEpochs(training: Pick<RunRecord['training'], 'epochsRun'>): boolean {
+  return training.epochsRun > 0;
 }
 
 /** Each loaded part's funnel counts. */
@@ -163,7 +176,8 @@ export interface TrainModelOptions {
   modelConfig?: Partial<ModelConfig>;
   /** `auto` values are resolved against the training part's rows; the run records what they became. */
   trainConfig?: Partial<TrainSettings>;
-  signal?: AbortSignal;
+  /** Stops between steps; the run is then 'cancelled', scored with its best epoch when one finished. */
+  signal?: StopSignal;
   onEvent?: (event: TrainEvent) => void;
   /**
    * 2 or more: a replica of the model on a second thread shares every step and every prediction (data
@@ -201,7 +215,10 @@ export async function trainModel(
       onEvent: options.onEvent,
       replica,
     });
-    const heldOut = await scoreHeldOut(model, parts, training.baseRates ?? {}, replica);
+    // Stopped before an epoch ended: its weights are a half-step of nothing, not a result to score.
+    const heldOut = hasEpochs(training)
+      ? await scoreHeldOut(model, parts, training.baseRates ?? {}, replica)
+      : { metrics: {} };
     const record: RunRecord = {
       id: randomUUID(),
       model: name,

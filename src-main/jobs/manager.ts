@@ -8,6 +8,13 @@ export interface JobContext {
   signal: AbortSignal;
   /** `fraction` in 0..1; the message (the current step in words) stays until a new one is given. */
   progress(fraction: number, message?: string): void;
+  /**
+   * Lets a job made of parts (a training's models) stop one of them when asked. The handler throws when it
+   * has no such part; a part that has already ended is left as it is.
+   */
+  onCancelPart(handler: (part: string) => void): void;
+  /** How the work ended, in words ("2 stored; 1 cancelled (esmc)"): the job's message once it has finished. */
+  conclude(message: string): void;
 }
 
 export interface JobManagerOptions {
@@ -26,6 +33,8 @@ interface Entry {
   /** A progress change not sent yet, and the timer that will send it. */
   pending: ReturnType<typeof setTimeout> | null;
   lastSentAt: number;
+  cancelPart?: (part: string) => void;
+  concluded: boolean;
 }
 
 /**
@@ -59,7 +68,14 @@ export class JobManager {
       message: '',
       startedAt: new Date().toISOString(),
     };
-    const entry: Entry = { info, controller, settled: Promise.resolve(), pending: null, lastSentAt: 0 };
+    const entry: Entry = {
+      info,
+      controller,
+      settled: Promise.resolve(),
+      pending: null,
+      lastSentAt: 0,
+      concluded: false,
+    };
     this.jobs.set(id, entry);
     const context: JobContext = {
       id,
@@ -68,6 +84,15 @@ export class JobManager {
         if (info.state !== 'running') return;
         info.progress = Math.min(1, Math.max(info.progress, fraction));
         if (message !== undefined) info.message = message;
+        this.sendThrottled(entry);
+      },
+      onCancelPart: (handler) => {
+        entry.cancelPart = handler;
+      },
+      conclude: (message) => {
+        if (info.state !== 'running') return;
+        info.message = message;
+        entry.concluded = true;
         this.sendThrottled(entry);
       },
     };
@@ -105,11 +130,18 @@ export class JobManager {
 
   /**
    * Aborts the job and waits (up to `waitMs`) for its work to stop, so the answer usually says 'cancelled';
-   * a finished job is returned as it is. Undefined for an unknown id.
+   * a finished job is returned as it is. Undefined for an unknown id. With `part`, stops that part only (the
+   * job goes on); throws when the job has no such part.
    */
-  async cancel(id: string, waitMs = 10_000): Promise<JobInfo | undefined> {
+  async cancel(id: string, options: { part?: string; waitMs?: number } = {}): Promise<JobInfo | undefined> {
+    const { part, waitMs = 10_000 } = options;
     const entry = this.jobs.get(id);
     if (!entry) return undefined;
+    if (part !== undefined) {
+      if (!entry.cancelPart) throw new Error(`job "${entry.info.title}" has no parts to cancel one by one`);
+      if (entry.info.state === 'running') entry.cancelPart(part);
+      return { ...entry.info };
+    }
     if (entry.info.state === 'running') {
       entry.info.message = 'cancelling';
       entry.controller.abort();
@@ -136,7 +168,8 @@ export class JobManager {
   private finish(entry: Entry, state: 'done' | 'failed' | 'cancelled'): void {
     entry.info.state = state;
     entry.info.finishedAt = new Date().toISOString();
-    if (state === 'cancelled') entry.info.message = 'cancelled';
+    // The last step's words ("waiting for a free worker") are not how a job ended; a summary of its parts is.
+    if (!entry.concluded) entry.info.message = '';
     this.send(entry);
     this.forgetOldJobs();
   }

@@ -21,6 +21,8 @@ export type WorkerTask =
       backend?: BackendName;
       /** Threads for this model (a replica on the second; see TrainModelOptions.threads). */
       threads?: number;
+      /** A StopFlag's memory: set, the model stops after its current step and keeps its best epoch. */
+      stop?: SharedArrayBuffer;
     }
   | { kind: 'analyse'; input: PscInput }
   | { kind: 'results'; input: ResultsInput }
@@ -38,8 +40,11 @@ export type WorkerTrainingSource = Omit<TrainingSource, 'parts'> & {
 };
 
 export interface TaskResults {
-  /** The run as trained (not yet stored) and every row's predictions, train, validation and test. */
-  train: { record: RunRecord; predictions: RunPredictions };
+  /**
+   * The run as trained (not yet stored) and every row's predictions, train, validation and test; none for a
+   * run stopped before its first epoch ended.
+   */
+  train: { record: RunRecord; predictions?: RunPredictions };
   analyse: PscAnalysis;
   results: ResultsView;
   simulate: SimulationStats;

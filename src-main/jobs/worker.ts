@@ -11,8 +11,9 @@ async function run(task: WorkerTask): Promise<{ result: TaskResults[WorkerTask['
   switch (task.kind) {
     case 'train': {
       const { initBackend } = await import('../engine/backends/index.js');
-      const { predictParts, trainModel } = await import('../engine/run.js');
+      const { hasEpochs, predictParts, trainModel } = await import('../engine/run.js');
       const { isRemoteRows, rowsFromPort } = await import('./rows-channel.js');
+      const { StopFlag } = await import('./stop-flag.js');
       await initBackend(task.backend);
       const { train } = task.source.parts;
       const source = {
@@ -24,8 +25,10 @@ async function run(task: WorkerTask): Promise<{ result: TaskResults[WorkerTask['
         trainConfig: task.trainConfig,
         threads: task.threads,
         onEvent: (event) => post({ type: 'train-event', event }),
+        ...(task.stop ? { signal: new StopFlag(task.stop) } : {}),
       });
       try {
+        if (!hasEpochs(record.training)) return { result: { record }, transfer: [] };
         const predictions = await predictParts(model, source.parts, replica);
         // Moved to the main thread; shared memory (what a replica wrote into) is shared, not moved.
         const buffers = [predictions.rowIds, ...Object.values(predictions.stages)].flatMap((array) =>

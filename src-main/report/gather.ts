@@ -1,6 +1,6 @@
 import { basename, extname } from 'node:path';
 import type { RunDetail } from '../../src-shared/api/contract.js';
-import type { ModelInfo } from '../../src-shared/types/index.js';
+import { hasResults, type ModelInfo } from '../../src-shared/types/index.js';
 import {
   datasetDetail,
   pscAnalysisFor,
@@ -28,9 +28,9 @@ export interface GatherOptions {
   analyse?: PscAnalysisOptions['analyse'];
 }
 
-/** Runs that have predictions to evaluate; failed and cancelled runs are reported but not compared. */
+/** Runs that have predictions to evaluate; the others (failed, cancelled before an epoch) are reported only. */
 function hasPredictions(run: RunDetail): boolean {
-  return run.record !== null && run.status !== 'failed' && run.status !== 'cancelled';
+  return run.record !== null && hasResults(run);
 }
 
 /**

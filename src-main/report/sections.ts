@@ -24,7 +24,7 @@ import {
   sliceGapChart,
   truthErrorChart,
 } from '../../src-shared/charts/index.js';
-import { LEARNING_DEFINITION, METRIC_DESCRIPTIONS, PSC_DEFINITIONS } from '../../src-shared/types/index.js';
+import { hasResults, LEARNING_DEFINITION, METRIC_DESCRIPTIONS, PSC_DEFINITIONS } from '../../src-shared/types/index.js';
 import { points, pointsWithInterval, proportionText, withInterval } from './format.js';
 import { pscAnalysisOf, type ReportInput } from './input.js';
 import type { ReportLayout } from './layout.js';
@@ -43,7 +43,7 @@ function labelsOf(input: ReportInput): Map<string, string> {
 }
 
 function completedRuns(input: ReportInput): RunDetail[] {
-  return input.runs.filter((r) => r.status !== 'failed' && r.record !== null);
+  return input.runs.filter((r) => r.record !== null && hasResults(r));
 }
 
 function unique(values: string[]): string[] {

@@ -4,7 +4,7 @@
  */
 import type { RunDetail } from '../../src-shared/api/contract.js';
 import { formatCount, formatPercent, formatValue, isAvailable, runLabels } from '../../src-shared/charts/index.js';
-import type { ModelVerdict, Proportion, PscVerdict } from '../../src-shared/types/index.js';
+import { hasResults, type ModelVerdict, type Proportion, type PscVerdict } from '../../src-shared/types/index.js';
 import { list, points, withInterval } from './format.js';
 import { pscAnalysisOf, type ReportInput } from './input.js';
 import type { ReportLayout } from './layout.js';
@@ -98,9 +98,17 @@ function caveats(input: ReportInput, verdict: PscVerdict | undefined): string[] 
         `${failed.map((r) => `${r.model} (${r.error ?? 'no error recorded'})`).join('; ')}.`,
     );
   const cancelled = input.runs.filter((r) => r.status === 'cancelled');
-  if (cancelled.length > 0)
+  const kept = cancelled.filter(hasResults);
+  if (kept.length > 0)
     items.push(
-      `${list(cancelled.map((r) => labels.get(r.id)!))} ${cancelled.length === 1 ? 'was' : 'were'} cancelled.`,
+      `${list(kept.map((r) => labels.get(r.id)!))} ${kept.length === 1 ? 'was' : 'were'} cancelled before ` +
+        `the last epoch: its numbers are those of the best epoch it finished.`,
+    );
+  const empty = cancelled.filter((r) => !hasResults(r));
+  if (empty.length > 0)
+    items.push(
+      `${list(empty.map((r) => labels.get(r.id)!))} ${empty.length === 1 ? 'was' : 'were'} cancelled before ` +
+        `a first epoch ended and ${empty.length === 1 ? 'has' : 'have'} no metrics.`,
     );
   return items;
 }

@@ -1,6 +1,7 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import type { RunSummary } from '../../src-shared/api/index.js';
+import { hasResults } from '../../src-shared/types/index.js';
 import { useLab } from '../lab.js';
 import { onProjectSwitch } from './app.js';
 import { useJobsStore } from './jobs.js';
@@ -54,7 +55,7 @@ export const useRunsStore = defineStore('runs', () => {
   function adopt(finished: RunSummary[]): void {
     const known = new Set(runs.value.map((run) => run.id));
     runs.value = [...runs.value, ...finished.filter((run) => !known.has(run.id))];
-    select(finished.filter((run) => run.status !== 'failed').map((run) => run.id));
+    select(finished.filter(hasResults).map((run) => run.id));
   }
 
   /** Writes the PDF report of the selected runs, then opens it (download or system viewer). */

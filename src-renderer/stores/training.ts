@@ -1,19 +1,28 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
-import type { ApiEvent, JobInfo, Params, RunSummary, TrainingPlan } from '../../src-shared/api/index.js';
+import type { ApiEvent, JobInfo, ModelJobState, Params, RunSummary, TrainingPlan } from '../../src-shared/api/index.js';
 import type { StageMetrics } from '../../src-shared/types/index.js';
 import { describeError } from '../errors.js';
 import { useLab } from '../lab.js';
 import type { TrainingOutcome } from '../train-form.js';
 import { isActive, useJobsStore } from './jobs.js';
 import { useNoticesStore } from './notices.js';
+import { useRunsStore } from './runs.js';
 
 /** One model's live progress inside a training job, built from its `train` events. */
 export interface ModelProgress {
   model: string;
+  state: ModelJobState;
+  /** The stored run, once there is one. */
+  runId?: string;
+  /** Why it failed. */
+  error?: string;
   rows: number | null;
-  /** Global step (across epochs) and the total loss at it. */
-  loss: { step: number; loss: number }[];
+  /** The epochs and steps the training plans (early stopping may end it before). */
+  plannedEpochs: number | null;
+  maxSteps?: number;
+  /** Global step (across epochs), the total loss at it, and each loss term. */
+  loss: { step: number; loss: number; terms: Record<string, number> }[];
   epochs: {
     epoch: number;
     trainLoss: Record<string, number>;
@@ -32,21 +41,38 @@ export interface ModelProgress {
 type TrainEventFrame = Extract<ApiEvent, { type: 'train' }>;
 
 function emptyProgress(model: string): ModelProgress {
-  return { model, rows: null, loss: [], epochs: [], epoch: 0, step: 0, stepsPerEpoch: 0, samplesPerSecond: null };
+  return {
+    model,
+    state: 'queued',
+    rows: null,
+    plannedEpochs: null,
+    loss: [],
+    epochs: [],
+    epoch: 0,
+    step: 0,
+    stepsPerEpoch: 0,
+    samplesPerSecond: null,
+  };
 }
 
 /** Folds one `train` event into a model's progress; pure, so the curves can be tested without a server. */
 export function applyTrainEvent(progress: ModelProgress, event: TrainEventFrame['event']): void {
   if (event.type === 'loaded') {
     progress.rows = event.rows;
+    progress.plannedEpochs = event.epochs ?? null;
+    if (event.maxSteps !== undefined) progress.maxSteps = event.maxSteps;
+  } else if (event.type === 'state') {
+    progress.state = event.state;
+    if (event.runId !== undefined) progress.runId = event.runId;
+    if (event.error !== undefined) progress.error = event.error;
   } else if (event.type === 'step') {
     progress.epoch = event.epoch;
     progress.step = event.step;
     progress.stepsPerEpoch = event.stepsPerEpoch;
     progress.samplesPerSecond = event.samplesPerSecond;
-    const loss = event.losses.total;
-    if (typeof loss === 'number')
-      progress.loss.push({ step: (event.epoch - 1) * event.stepsPerEpoch + event.step, loss });
+    const { total, ...terms } = event.losses;
+    if (typeof total === 'number')
+      progress.loss.push({ step: (event.epoch - 1) * event.stepsPerEpoch + event.step, loss: total, terms });
   } else {
     progress.epochs.push({
       epoch: event.epoch,
@@ -63,6 +89,7 @@ export const useTrainingStore = defineStore('training', () => {
   const { api } = useLab();
   const jobs = useJobsStore();
   const notices = useNoticesStore();
+  const runs = useRunsStore();
   const jobId = ref<string | null>(null);
   const progress = ref<Record<string, ModelProgress>>({});
   const finishedRuns = ref<RunSummary[]>([]);
@@ -108,31 +135,33 @@ export const useTrainingStore = defineStore('training', () => {
     }
   }
 
-  /** The run a model of this training produced, once the job has finished. */
+  /**
+   * The run a model of this training produced: from the job's result, or — for a model that ended while the
+   * others went on, or in a cancelled job — from the project's runs.
+   */
   function runOf(model: string): RunSummary | undefined {
-    return finishedRuns.value.find((run) => run.model === model);
+    const runId = progress.value[model]?.runId;
+    return (
+      finishedRuns.value.find((run) => run.model === model) ??
+      (runId === undefined ? undefined : runs.runs.find((run) => run.id === runId))
+    );
   }
 
-  /** Reads how each finished run's training ended; the table falls back on the epoch events without it. */
-  async function readOutcomes(runs: RunSummary[]): Promise<void> {
-    await Promise.all(
-      runs
-        .filter((run) => run.status !== 'failed')
-        .map(async (run) => {
-          try {
-            const detail = await api.call('runs.get', { id: run.id });
-            const training = detail.record?.training;
-            if (training)
-              outcomes.value[run.id] = {
-                epochsRun: training.epochsRun,
-                bestEpoch: training.bestEpoch,
-                ...(training.stopReason === undefined ? {} : { stopReason: training.stopReason }),
-              };
-          } catch {
-            // The state then comes from the epoch events alone.
-          }
-        }),
-    );
+  /** Reads how a stored run's training ended; the table falls back on the epoch events without it. */
+  async function readOutcome(runId: string): Promise<void> {
+    try {
+      const detail = await api.call('runs.get', { id: runId });
+      const training = detail.record?.training;
+      if (training)
+        outcomes.value[runId] = {
+          status: detail.status,
+          epochsRun: training.epochsRun,
+          bestEpoch: training.bestEpoch,
+          ...(training.stopReason === undefined ? {} : { stopReason: training.stopReason }),
+        };
+    } catch {
+      // The state then comes from the epoch events alone.
+    }
   }
 
   function metricSeries(metric: string) {
@@ -146,6 +175,10 @@ export const useTrainingStore = defineStore('training', () => {
     if (event.type !== 'train' || event.jobId !== jobId.value) return;
     progress.value[event.model] ??= emptyProgress(event.model);
     applyTrainEvent(progress.value[event.model], event.event);
+    // A model that ends while the others train (one cancelled) shows how it ended at once.
+    const ended = event.event;
+    if (ended.type === 'state' && ended.runId && (ended.state === 'stored' || ended.state === 'cancelled'))
+      void readOutcome(ended.runId);
   });
 
   /** Starts a training job and follows it; resolves with its runs, or null after a failure (reported) or cancel. */
@@ -158,12 +191,11 @@ export const useTrainingStore = defineStore('training', () => {
     try {
       const ref = await api.call('training.start', params);
       jobId.value = ref.jobId;
-      const runs = await jobs.wait<'train'>(ref.jobId);
-      finishedRuns.value = runs;
-      void readOutcomes(runs);
-      const failed = runs.filter((run) => run.status === 'failed');
+      const ended = await jobs.wait<'train'>(ref.jobId);
+      finishedRuns.value = ended;
+      const failed = ended.filter((run) => run.status === 'failed');
       for (const run of failed) notices.report(`${context}: ${run.model}`, new Error(run.error ?? 'failed'));
-      return runs;
+      return ended;
     } catch (error) {
       notices.report(context, error);
       return null;
@@ -178,6 +210,16 @@ export const useTrainingStore = defineStore('training', () => {
       await jobs.cancel(jobId.value);
     } catch (error) {
       notices.report('Cancelling the training', error);
+    }
+  }
+
+  /** Stops one model: it ends after its current step and is stored with its best epoch; the others go on. */
+  async function cancelModel(model: string): Promise<void> {
+    if (!jobId.value) return;
+    try {
+      await api.call('jobs.cancel', { jobId: jobId.value, model });
+    } catch (error) {
+      notices.report(`Cancelling ${model}`, error);
     }
   }
 
@@ -198,5 +240,6 @@ export const useTrainingStore = defineStore('training', () => {
     loadPlan,
     start,
     cancel,
+    cancelModel,
   };
 });

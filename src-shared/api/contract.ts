@@ -348,7 +348,8 @@ export const PARAMS = {
     })
     .strict(),
   'jobs.list': z.object({}).strict(),
-  'jobs.cancel': z.object({ jobId: z.string().min(1) }).strict(),
+  /** The whole job, or one part of it: `model` stops one model of a training, which keeps its best epoch. */
+  'jobs.cancel': z.object({ jobId: z.string().min(1), model: z.string().min(1).optional() }).strict(),
 } as const;
 
 /** What each method answers. */
@@ -423,11 +424,25 @@ export interface JobInfo<K extends JobKind = JobKind> {
   error?: ApiErrorInfo;
 }
 
+/**
+ * Where one model of a training job is: waiting for a worker, training, storing its run, or ended — stored
+ * (trained to its end or early-stopped), cancelled (stored when it had begun: its curves, and its best epoch
+ * when one finished), or failed (stored with its error).
+ */
+export type ModelJobState = 'queued' | 'training' | 'storing' | 'stored' | 'cancelled' | 'failed';
+
+/** What a training job says of one model: its state, its rows and plan, and the trainer's own events. */
+export type TrainingJobEvent =
+  | TrainEvent
+  /** The rows it trains on (the training part) and the epochs planned, for the time left. */
+  | { type: 'loaded'; rows: number; epochs: number; maxSteps?: number }
+  | { type: 'state'; state: ModelJobState; runId?: string; error?: string };
+
 export type ApiEvent =
   /** A job was created, progressed, or finished. */
   | { type: 'job'; job: JobInfo }
   /** One model's training progress inside a `train` job, for the live curves. */
-  | { type: 'train'; jobId: string; model: string; event: TrainEvent | { type: 'loaded'; rows: number } }
+  | { type: 'train'; jobId: string; model: string; event: TrainingJobEvent }
   /** Datasets or runs changed (an import or a training finished, another project opened). */
   | { type: 'project'; project: ProjectSummary | null }
   /** Electron only: the user chose a data file in File › Import data…; the Data view inspects and imports it. */

@@ -199,6 +199,16 @@ export interface TrainResult {
   threads?: number;
 }
 
+/**
+ * A run with results to compare: trained to its end, or cancelled after an epoch finished (it keeps that
+ * epoch's best weights, its metrics and every row's predictions). A failed run, or one cancelled before its
+ * first epoch ended, has only its curves.
+ */
+export function hasResults(run: { status: string; metrics: { validation?: unknown; test?: unknown } }): boolean {
+  if (run.status === 'failed') return false;
+  return run.status !== 'cancelled' || run.metrics.validation !== undefined || run.metrics.test !== undefined;
+}
+
 /** What a run was actually computed on; recorded with every run. */
 export interface BackendInfo {
   /** The choice as the user names it: node-gpu, webgpu, node, wasm or cpu. */

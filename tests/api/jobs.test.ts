@@ -83,6 +83,43 @@ describe('the job manager', () => {
     expect(began).toBe(false);
   });
 
+  it('cancels one part of a job through its handler, and keeps the summary the job concluded with', async () => {
+    const { jobs, events } = manager();
+    const stopped: string[] = [];
+    let finish!: () => void;
+    const job = jobs.start('train', 'Train', (context) => {
+      context.onCancelPart((part) => {
+        if (part !== 'esmm' && part !== 'esmc') throw new Error(`no model "${part}"`);
+        stopped.push(part);
+      });
+      return new Promise((resolve) => {
+        finish = () => {
+          context.conclude('1 stored; 1 cancelled (esmm)');
+          resolve([]);
+        };
+      });
+    });
+    await tick();
+    expect((await jobs.cancel(job.id, { part: 'esmm' }))?.state).toBe('running');
+    await expect(jobs.cancel(job.id, { part: 'esmx' })).rejects.toThrow('no model "esmx"');
+    expect(stopped).toEqual(['esmm']);
+    finish();
+    await tick();
+    expect(jobs.get(job.id)).toMatchObject({ state: 'done', message: '1 stored; 1 cancelled (esmm)' });
+    // Once ended, a part's cancel changes nothing.
+    await jobs.cancel(job.id, { part: 'esmc' });
+    expect(stopped).toEqual(['esmm']);
+    // A job without parts says so; one that concluded nothing ends without its last step's words.
+    const plain = jobs.start('import', 'Import', async (context) => {
+      context.progress(0.5, 'reading rows');
+      return {} as never;
+    });
+    await expect(jobs.cancel(plain.id, { part: 'x' })).rejects.toThrow('has no parts to cancel one by one');
+    await tick();
+    expect(jobs.get(plain.id)).toMatchObject({ state: 'done', message: '' });
+    expect(events.at(-1)?.message).toBe('');
+  });
+
   it('close() cancels every running job and waits for them', async () => {
     const { jobs } = manager();
     let stopped = 0;
@@ -177,8 +214,8 @@ describe('worker tasks', () => {
       threads: 2,
     });
     expect(record.training.threads).toBe(2);
-    expect(predictions.rowIds.length).toBe(data.rows);
-    expect(predictions.stages.ctcvr.length).toBe(data.rows);
-    expect(predictions.stages.ctcvr.every((p) => p > 0 && p < 1)).toBe(true);
+    expect(predictions!.rowIds.length).toBe(data.rows);
+    expect(predictions!.stages.ctcvr.length).toBe(data.rows);
+    expect(predictions!.stages.ctcvr.every((p) => p > 0 && p < 1)).toBe(true);
   });
 });

@@ -138,7 +138,7 @@ describe('the API service on a project', () => {
     expect(loaded('esmm')).toBeLessThan(steps('esmc').at(-1)!);
     for (const model of ['esmm', 'esmc']) {
       const kinds = new Set(trainEvents.filter((e) => e.model === model).map((e) => e.event.type));
-      expect([...kinds].sort()).toEqual(['epoch', 'loaded', 'step']);
+      expect([...kinds].sort()).toEqual(['epoch', 'loaded', 'state', 'step']);
     }
     const progress = api.events.flatMap((e) => (e.type === 'job' && e.job.id === jobId ? [e.job.progress] : []));
     expect(progress).toEqual([...progress].sort((a, b) => a - b));
@@ -346,7 +346,55 @@ describe('the API service on a project', () => {
     expect(unknown.code).toBe('invalid-request');
   });
 
-  it('cancels a training job promptly and keeps the project as it was', async () => {
+  it('cancels one model: it keeps its best epoch, a queued one is dropped, the other trains to its end', async () => {
+    const { jobId } = await api.call('training.start', {
+      dataset: 'funnel',
+      models: ['esmm', 'esm2', 'esmc'],
+      modelConfig: tiny,
+      trainConfig: { epochs: 40, batchSize: 256, progressIntervalMs: 0 },
+    });
+    const states: Record<string, string[]> = { esmm: [], esm2: [], esmc: [] };
+    const stopStates = api.service.onEvent((event) => {
+      if (event.type === 'train' && event.jobId === jobId && event.event.type === 'state')
+        states[event.model].push(event.event.state);
+    });
+    // Two workers: esmm and esm2 train, esmc waits for one of them.
+    await new Promise<void>((resolve) => {
+      const stop = api.service.onEvent((event) => {
+        if (event.type === 'train' && event.jobId === jobId && event.model === 'esmm' && event.event.type === 'epoch') {
+          stop();
+          resolve();
+        }
+      });
+    });
+    await api.call('jobs.cancel', { jobId, model: 'esmm' });
+    await api.call('jobs.cancel', { jobId, model: 'esmc' });
+    const unknown = await api.error('jobs.cancel', { jobId, model: 'esmx' });
+    expect(unknown.code).toBe('invalid-request');
+    expect(unknown.message).toContain('this training has no model "esmx"; it trains esmm, esm2, esmc');
+    const runs = await api.result<'train'>(jobId);
+    stopStates();
+    expect(runs.map((run) => [run.model, run.status])).toEqual([
+      ['esmm', 'cancelled'],
+      ['esm2', expect.stringMatching(/^(completed|early-stopped)$/)],
+    ]);
+    expect(states.esmm).toEqual(['training', 'storing', 'cancelled']);
+    expect(states.esm2).toEqual(['training', 'storing', 'stored']);
+    expect(states.esmc).toEqual(['cancelled']);
+    const job = (await api.call('jobs.list', {})).find((j) => j.id === jobId)!;
+    expect(job.message).toBe('1 stored; 2 cancelled (esmm, esmc)');
+    // The cancelled model is a result: its best epoch's metrics, its verdict, its rows' predictions.
+    const { record } = await api.call('runs.get', { id: runs[0].id });
+    expect(record!.training.epochsRun).toBeGreaterThanOrEqual(1);
+    expect(record!.training.epochsRun).toBeLessThan(40);
+    expect(record!.training.bestEpoch).not.toBeNull();
+    expect(record!.metrics.test?.cvr_auc).toBeGreaterThan(0);
+    expect(runs[0].learning).toBeDefined();
+    const compared = await api.call('results.compare', { runIds: runs.map((run) => run.id) });
+    expect(compared.runs.map((run) => run.model)).toEqual(['esmm', 'esm2']);
+  });
+
+  it('cancels a whole training promptly: a model stopped in its first epoch is stored with its curves only', async () => {
     const before = (await api.call('runs.list', {})).map((run) => run.id);
     const { jobId } = await api.call('training.start', {
       dataset: 'funnel',
@@ -364,8 +412,15 @@ describe('the API service on a project', () => {
     });
     const cancelled = await api.call('jobs.cancel', { jobId });
     expect(cancelled.state).toBe('cancelled');
-    expect((await api.call('runs.list', {})).map((run) => run.id)).toEqual(before);
-    expect((await api.call('jobs.list', {})).find((job) => job.id === jobId)?.state).toBe('cancelled');
+    expect(cancelled.message).toBe('1 cancelled (esmm)');
+    const after = await api.call('runs.list', {});
+    const added = after.filter((run) => !before.includes(run.id));
+    expect(added.map((run) => [run.model, run.status, run.metrics])).toEqual([['esmm', 'cancelled', {}]]);
+    const { record } = await api.call('runs.get', { id: added[0].id });
+    expect(record!.training.epochsRun).toBe(0);
+    expect((await api.error('results.compare', { runIds: [added[0].id] })).message).toContain(
+      'was cancelled before its first epoch ended and has no predictions',
+    );
     expect((await api.call('jobs.list', {})).find((job) => job.id === trainJobId)?.state).toBe('done');
   });
 

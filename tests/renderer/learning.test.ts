@@ -93,7 +93,9 @@ describe('LearningBadge', () => {
     expect(old.text()).toBe('not checked');
     expect(old.attributes('title')).toMatch(/^Trained before ESMC Lab checked whether a run learned/);
     expect(badge({ run: run('f', 'esmm', undefined, 'failed') }).html()).toBe('<!--v-if-->');
-    expect(badge({ run: run('c', 'esmm', undefined, 'cancelled') }).html()).toBe('<!--v-if-->');
+    // Cancelled before an epoch ended: nothing to check. After one: its best epoch was checked like any run.
+    expect(badge({ run: { ...run('c', 'esmm', undefined, 'cancelled'), metrics: {} } }).html()).toBe('<!--v-if-->');
+    expect(badge({ run: run('c', 'esmm', RUNS[0].learning, 'cancelled') }).text()).toBe('Learned');
   });
 
   it('as a note, says the numbers are not results, then what failed with its numbers', () => {

@@ -150,7 +150,7 @@ describe('training store', () => {
         model,
         event: { type: 'step', epoch, step: s, stepsPerEpoch: 10, losses: { total, ctr: 0.1 }, samplesPerSecond: 500 },
       });
-    host.emit({ type: 'train', jobId: 't1', model: 'esmc', event: { type: 'loaded', rows: 800 } });
+    host.emit({ type: 'train', jobId: 't1', model: 'esmc', event: { type: 'loaded', rows: 800, epochs: 10 } });
     step('esmc', 1, 5, 0.9);
     step('esmc', 1, 10, 0.7);
     step('esmc', 2, 5, 0.5);
@@ -175,13 +175,13 @@ describe('training store', () => {
     });
 
     expect(training.lossSeries).toEqual([
-      { model: 'esmm', points: [{ step: 10, loss: 0.8 }] },
+      { model: 'esmm', points: [{ step: 10, loss: 0.8, terms: { ctr: 0.1 } }] },
       {
         model: 'esmc',
         points: [
-          { step: 5, loss: 0.9 },
-          { step: 10, loss: 0.7 },
-          { step: 15, loss: 0.5 },
+          { step: 5, loss: 0.9, terms: { ctr: 0.1 } },
+          { step: 10, loss: 0.7, terms: { ctr: 0.1 } },
+          { step: 15, loss: 0.5, terms: { ctr: 0.1 } },
         ],
       },
     ]);

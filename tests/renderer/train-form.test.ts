@@ -14,7 +14,9 @@ import {
   fieldProblem,
   formFromDefaults,
   formProblems,
+  formatDuration,
   modelState,
+  secondsLeft,
   planBlocked,
   planLine,
   planParts,
@@ -204,39 +206,72 @@ describe('the plan line', () => {
 
 describe("a model's state in the progress table", () => {
   const progress = {
-    rows: 800,
+    state: 'training' as const,
     epoch: 9,
-    epochs: [1, 2, 3, 4, 5, 6, 7, 8, 9].map((epoch) => ({ epoch, improved: epoch <= 6, validationLoss: 0.1 })),
+    plannedEpochs: 20,
+    epochs: [1, 2, 3, 4, 5, 6, 7, 8, 9].map((epoch) => ({ epoch, improved: epoch <= 6 })),
   };
 
-  it('says waiting, training, and the end the job gave', () => {
-    expect(modelState({ ...progress, rows: null }, undefined, { active: true })).toEqual({
-      text: 'waiting for a worker',
+  it('says waiting, training epoch N of M, storing, failed with the error', () => {
+    expect(modelState({ ...progress, state: 'queued', epoch: 0, epochs: [] })).toEqual({
+      text: 'waiting for a free worker',
     });
-    expect(modelState(progress, undefined, { active: true })).toEqual({ text: 'training' });
-    expect(modelState(progress, undefined, { active: false, jobState: 'cancelled' })).toEqual({ text: 'cancelled' });
-    expect(modelState(progress, { status: 'failed', error: 'out of memory' }, { active: false })).toEqual({
+    expect(modelState({ ...progress, epoch: 0, epochs: [] })).toEqual({ text: 'starting' });
+    expect(modelState(progress)).toEqual({ text: 'training: epoch 9 of 20' });
+    expect(modelState({ ...progress, state: 'storing' })).toEqual({ text: 'storing its run' });
+    expect(modelState({ ...progress, state: 'failed', error: 'out of memory' })).toEqual({
       text: 'failed',
       detail: 'out of memory',
     });
   });
 
-  it('says early-stopped at epoch N, keeping epoch M, with the reason the record gives', () => {
+  it('says early-stopped at epoch N of M with the best epoch and the reason the record gives', () => {
     const outcome = {
+      status: 'early-stopped' as const,
       epochsRun: 9,
       bestEpoch: 6,
       stopReason: 'validation loss did not improve for 3 epochs after epoch 6',
     };
-    expect(modelState(progress, { status: 'early-stopped' }, { active: false, outcome })).toEqual({
-      text: 'early-stopped at epoch 9, keeping epoch 6',
+    const stored = { ...progress, state: 'stored' as const, runId: 'r1' };
+    expect(modelState(stored, outcome)).toEqual({
+      text: 'early-stopped at epoch 9 of 20, best epoch 6',
       detail: outcome.stopReason,
     });
     // Before the record is read, the epoch events tell as much.
-    expect(modelState(progress, { status: 'early-stopped' }, { active: false })).toEqual({
-      text: 'early-stopped at epoch 9, keeping epoch 6',
+    expect(modelState(stored)).toEqual({ text: 'done: 9 epochs, best epoch 6' });
+    expect(modelState(stored, { status: 'completed', epochsRun: 1, bestEpoch: 1 })).toEqual({
+      text: 'done: 1 epoch',
     });
-    expect(
-      modelState(progress, { status: 'completed' }, { active: false, outcome: { epochsRun: 1, bestEpoch: 1 } }),
-    ).toEqual({ text: 'done: 1 epoch' });
+  });
+
+  it('says what a cancelled model kept', () => {
+    const cancelled = { ...progress, state: 'cancelled' as const };
+    expect(modelState(cancelled)).toEqual({ text: 'cancelled before it started' });
+    expect(modelState({ ...cancelled, runId: 'r1', epochs: [] })).toEqual({
+      text: 'cancelled in its first epoch',
+      detail: 'its curves are kept; no epoch to score',
+    });
+    expect(modelState({ ...cancelled, runId: 'r1' }, { status: 'cancelled', epochsRun: 9, bestEpoch: 6 })).toEqual({
+      text: 'cancelled after epoch 9 of 20, best epoch 6',
+      detail: 'its numbers are those of epoch 6',
+    });
+  });
+
+  it('gives the time left at the current speed, and formats durations', () => {
+    const running = {
+      state: 'training' as const,
+      rows: 6400,
+      epoch: 2,
+      step: 50,
+      stepsPerEpoch: 100,
+      plannedEpochs: 4,
+      samplesPerSecond: 3200,
+    };
+    // 250 of 400 steps left, 64 rows a step, 3,200 rows a second: 5 s.
+    expect(secondsLeft(running)).toBeCloseTo(5, 9);
+    expect(secondsLeft({ ...running, maxSteps: 200 })).toBeCloseTo(1, 9);
+    expect(secondsLeft({ ...running, state: 'stored' })).toBeNull();
+    expect(secondsLeft({ ...running, samplesPerSecond: null })).toBeNull();
+    expect([45.4, 185, 3720].map(formatDuration)).toEqual(['45 s', '3 min 05 s', '1 h 02 min']);
   });
 });

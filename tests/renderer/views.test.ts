@@ -274,10 +274,15 @@ describe('Train view', () => {
         learning,
       }) as RunSummary;
     const runs = [summary('r1', 'esmm', 'early-stopped', learned), summary('r2', 'esmc', 'completed', notLearned)];
+    const cancelled: unknown[] = [];
     const host = new FakeHost()
       .on('app.info', () => info)
       .on('training.plan', plan)
       .on('training.start', () => ({ jobId: 't1' }))
+      .on('jobs.cancel', (params) => {
+        cancelled.push(params);
+        return { id: 't1' } as never;
+      })
       .on('runs.get', ({ id }) => ({
         ...runs.find((run) => run.id === id)!,
         record: {
@@ -297,31 +302,38 @@ describe('Train view', () => {
     const states = () =>
       table()
         .findAll('td.state')
-        .map((cell) => cell.text());
-    expect(states()).toEqual(['waiting for a worker', 'waiting for a worker']);
+        .map((cell) => cell.text().replace(/\s+/g, ' '));
+    // Each model can be stopped on its own while it waits or trains.
+    expect(states()).toEqual(['waiting for a free worker Cancel', 'waiting for a free worker Cancel']);
     for (const [model, epoch, loss] of [
       ['esmm', 5, 0.31],
       ['esmc', 1, 0.12],
     ] as const) {
-      host.emit({ type: 'train', jobId: 't1', model, event: { type: 'loaded', rows: 800 } });
+      host.emit({ type: 'train', jobId: 't1', model, event: { type: 'state', state: 'training' } });
+      host.emit({ type: 'train', jobId: 't1', model, event: { type: 'loaded', rows: 800, epochs: 10 } });
       host.emit({
         type: 'train',
         jobId: 't1',
         model,
-        event: { type: 'epoch', epoch, trainLoss: { total: 0.4 }, validationLoss: loss, improved: false },
+        event: { type: 'step', epoch, step: 5, stepsPerEpoch: 10, losses: { total: 0.5 }, samplesPerSecond: 400 },
+      });
+      host.emit({
+        type: 'train',
+        jobId: 't1',
+        model,
+        event: { type: 'epoch', epoch, trainLoss: { total: 0.4 }, validationLoss: loss, improved: epoch === 2 },
       });
     }
-    host.emitJob({ id: 't1', state: 'running', progress: 1, message: 'waiting for a free worker', title: 'Train' });
+    host.emitJob({ id: 't1', state: 'running', progress: 0.3, message: 'training esmm, esmc', title: 'Train' });
     await flushPromises();
-    expect(states()).toEqual(['training', 'training']);
-    host.emitJob({
-      id: 't1',
-      state: 'done',
-      progress: 1,
-      message: 'waiting for a free worker',
-      title: 'Train',
-      result: runs,
-    });
+    expect(states()).toEqual(['training: epoch 5 of 10 Cancel', 'training: epoch 1 of 10 Cancel']);
+    // esmc: 95 steps of 80 rows left at 400 rows/s.
+    expect(table().findAll('tbody tr')[1].findAll('td')[4].text()).toBe('≤ 19 s');
+    await table().get('button[aria-label="Cancel esmc"]').trigger('click');
+    expect(cancelled).toEqual([{ jobId: 't1', model: 'esmc' }]);
+    host.emit({ type: 'train', jobId: 't1', model: 'esmm', event: { type: 'state', state: 'stored', runId: 'r1' } });
+    host.emit({ type: 'train', jobId: 't1', model: 'esmc', event: { type: 'state', state: 'stored', runId: 'r2' } });
+    host.emitJob({ id: 't1', state: 'done', progress: 1, message: '2 stored', title: 'Train', result: runs });
     await flushPromises();
 
     const rows = table().findAll('tbody tr');
@@ -329,7 +341,7 @@ describe('Train view', () => {
     const cells = (row: (typeof rows)[number]) => row.findAll('th, td').map((cell) => cell.text());
     expect(cells(rows[0]).slice(-3)).toEqual([
       '0.3100',
-      'early-stopped at epoch 5, keeping epoch 2 validation loss did not improve for 3 epochs after epoch 2',
+      'early-stopped at epoch 5 of 10, best epoch 2 validation loss did not improve for 3 epochs after epoch 2',
       'Learned',
     ]);
     expect(rows[0].get('.learning-badge').attributes('title')).toContain(learned.summary);
@@ -339,8 +351,8 @@ describe('Train view', () => {
       'Not learned: its numbers are not results. CVR (AUC 0.48 [0.34, 0.61] includes 0.5; log-loss 0.1005 is no ' +
         'better than 0.1003 for the constant 2.46%)',
     );
-    // The job's last step message ("waiting for a free worker") is not what a finished job shows.
-    expect(wrapper.get('.job .message').text()).toBe('done');
+    // A finished job says how it ended, not its last step.
+    expect(wrapper.get('.job .message').text()).toBe('done: 2 stored');
   });
 
   it('keeps models that need an action label out of a dataset without one, and says what is missing', async () => {

@@ -5,6 +5,7 @@ import { MODEL_NAMES } from '../../engine/models/index.js';
 import { analysePsc, truthOf, type PscAnalysis, type SliceField } from '../../engine/psc/index.js';
 import type { Proportion } from '../../engine/psc/empirical.js';
 import { partCounts, trainRun, type RunRecord } from '../../engine/run.js';
+import { hasResults } from '../../../src-shared/types/index.js';
 import { openProject, type Project } from '../../engine/store/project.js';
 import { readDataset } from '../../engine/store/read.js';
 import { predictRows, type StageArrays } from '../../engine/train/predict.js';
@@ -163,7 +164,7 @@ async function projectAnalysis(
       backend: backendName(values.backend),
       onEvent: progressPrinter(),
     });
-    const trained = records.filter((record) => record.status !== 'cancelled' && record.storedIn);
+    const trained = records.filter((record) => hasResults(record) && record.storedIn);
     if (trained.length === 0) throw new Error('No model finished training');
     printError(
       `stored ${trained.length} run${trained.length === 1 ? '' : 's'} in ${projectPath}: ` +

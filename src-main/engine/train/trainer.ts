@@ -31,10 +31,18 @@ export type {
 export { DEFAULT_TRAIN_SETTINGS, resolveTrainSettings } from '../../../src-shared/types/training.js';
 export { labelTensors } from './gradients.js';
 
+/**
+ * A request to stop, read between steps: an AbortSignal, or a flag another thread sets in shared memory (a
+ * training loop that never yields to the event loop would never see a message).
+ */
+export interface StopSignal {
+  readonly aborted: boolean;
+}
+
 export interface TrainOptions {
   onEvent?: (event: TrainEvent) => void;
-  /** Checked between steps: a step either completes or never starts. */
-  signal?: AbortSignal;
+  /** Checked between steps: a step either completes or never starts; the best epoch so far is kept. */
+  signal?: StopSignal;
   /**
    * A copy of the model on another thread that shares each step (data parallel): it takes half of every batch
    * and the gradients are combined. Used where that computes the same step: a sparse embedding and a loss that
