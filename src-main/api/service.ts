@@ -15,6 +15,7 @@ import { MODELS, MODEL_NAMES, isModelName, modelInfo } from '../engine/models/in
 import { SIMULATOR_PRESETS, validateConfig, type SimulatorConfig } from '../engine/simulate/simulator.js';
 import { openProject, type Project } from '../engine/store/project.js';
 import { findReport, saveReport } from '../engine/store/reports.js';
+import { annotateRun, deleteRuns } from '../engine/store/runs.js';
 import { JobManager, type JobContext } from '../jobs/manager.js';
 import { oneAtATime } from '../jobs/queue.js';
 import { runTraining } from '../jobs/training.js';
@@ -481,6 +482,22 @@ export async function createApiService(options: ApiServiceOptions): Promise<ApiS
     'runs.list': () => withConnection(runSummaries),
 
     'runs.get': ({ id }) => withConnection((connection) => runDetail(connection, id)),
+
+    'runs.update': async ({ id, ...annotations }) => {
+      const found = await withConnection((connection) => annotateRun(connection, id, annotations));
+      if (!found) throw notFound(`no run "${id}" in this project`);
+      await announceProject();
+      return withConnection(async (connection) => (await runSummaries(connection)).find((run) => run.id === id)!);
+    },
+
+    'runs.delete': async ({ ids }) => {
+      // A training that stores a run, or a report or analysis that reads its rows, must not lose them halfway.
+      if (jobs.busy) throw invalid('jobs are running on the open project; wait for them or cancel them first');
+      const deleted = await withConnection((connection) => deleteRuns(connection, [...new Set(ids)]));
+      if (deleted === 0) throw notFound(`no run ${ids.map((id) => `"${id}"`).join(', ')} in this project`);
+      await announceProject();
+      return { deleted };
+    },
 
     // Sorting every row for the AUCs and curves takes a while on large parts: a worker thread does it. It does
     // not wait for a training's slot; it is short, and the view is waiting for it.

@@ -87,6 +87,14 @@ function runSummary(run: StoredRun): RunSummary {
     metrics: run.metrics,
     ...(run.learning === undefined ? {} : { learning: run.learning }),
     ...(run.error === undefined ? {} : { error: run.error }),
+    durationMs: run.durationMs,
+    modelConfig: run.modelConfig,
+    trainConfig: run.trainConfig,
+    ...(run.epochsRun === undefined ? {} : { epochsRun: run.epochsRun }),
+    ...(run.bestEpoch === undefined ? {} : { bestEpoch: run.bestEpoch }),
+    name: run.name,
+    tags: run.tags,
+    notes: run.notes,
   };
 }
 

@@ -153,9 +153,21 @@ export interface RunSummary {
   startedAt: string;
   backend: BackendInfo | null;
   metrics: { validation?: StageMetrics; test?: StageMetrics };
-  /** Did it learn? Absent for failed or cancelled runs and runs trained before the check existed. */
+  /** Did it learn? Absent for runs without results and runs trained before the check existed. */
   learning?: LearningAssessment;
   error?: string;
+  /** From its start to its end; null when the project did not record its end. */
+  durationMs?: number | null;
+  /** The settings it trained with, every `auto` resolved (a failed run's too). */
+  modelConfig?: ModelConfig;
+  trainConfig?: TrainConfig;
+  /** Epochs run, and the epoch whose weights it keeps; absent for a failed run. */
+  epochsRun?: number;
+  bestEpoch?: number | null;
+  /** What the analyst wrote on it: a name (in place of the model's in tables), tags and notes. */
+  name?: string | null;
+  tags?: string[];
+  notes?: string;
 }
 
 export interface RunDetail extends RunSummary {
@@ -323,6 +335,17 @@ export const PARAMS = {
   'training.plan': z.object({ dataset: name, trainConfig: trainConfig.optional() }).strict(),
   'runs.list': z.object({}).strict(),
   'runs.get': z.object({ id: z.string().min(1) }).strict(),
+  /** What the analyst writes on a run; a field left out stays as it is, an empty name clears it. */
+  'runs.update': z
+    .object({
+      id: z.string().min(1),
+      name: z.string().trim().max(80).nullable().optional(),
+      tags: z.array(z.string().trim().min(1).max(40)).max(20).optional(),
+      notes: z.string().max(4000).optional(),
+    })
+    .strict(),
+  /** Deletes the runs and every row of their predictions, all or nothing. */
+  'runs.delete': z.object({ ids: z.array(z.string().min(1)).min(1) }).strict(),
   'results.compare': z.object({ runIds, part: part.optional() }).strict(),
   'psc.analyse': z.object({ runIds, part: part.optional() }).strict(),
   'stages.rows': z
@@ -367,6 +390,8 @@ export interface Results {
   'training.plan': TrainingPlan;
   'runs.list': RunSummary[];
   'runs.get': RunDetail;
+  'runs.update': RunSummary;
+  'runs.delete': { deleted: number };
   'results.compare': ResultsView;
   'psc.analyse': JobRef;
   'stages.rows': RowsPage;

@@ -424,6 +424,35 @@ describe('the API service on a project', () => {
     expect((await api.call('jobs.list', {})).find((job) => job.id === trainJobId)?.state).toBe('done');
   });
 
+  it('names, tags and annotates a run, and deletes runs with every row of their predictions', async () => {
+    const cancelled = (await api.call('runs.list', {})).filter((run) => run.status === 'cancelled');
+    expect(cancelled.length).toBeGreaterThanOrEqual(1);
+    const [first] = cancelled;
+    expect(first).toMatchObject({ name: null, tags: [], notes: '' });
+    expect(first.trainConfig?.batchSize).toBe(256);
+    expect(first.durationMs).toBeGreaterThan(0);
+    const named = await api.call('runs.update', {
+      id: first.id,
+      name: '  esmm, stopped early ',
+      tags: ['cancel-test', 'tiny'],
+      notes: 'stopped by hand after epoch 1',
+    });
+    expect(named).toMatchObject({ name: 'esmm, stopped early', tags: ['cancel-test', 'tiny'] });
+    // A field left out stays; an empty name clears the name.
+    expect(await api.call('runs.update', { id: first.id, name: '' })).toMatchObject({
+      name: null,
+      tags: ['cancel-test', 'tiny'],
+      notes: 'stopped by hand after epoch 1',
+    });
+    expect((await api.error('runs.update', { id: first.id, tags: [''] })).message).toContain('tags.0');
+    expect((await api.error('runs.update', { id: 'nope', notes: '' })).code).toBe('not-found');
+
+    const ids = cancelled.map((run) => run.id);
+    expect(await api.call('runs.delete', { ids })).toEqual({ deleted: ids.length });
+    expect((await api.call('runs.list', {})).filter((run) => ids.includes(run.id))).toEqual([]);
+    expect((await api.error('runs.delete', { ids })).code).toBe('not-found');
+  });
+
   it('report.create writes the PDF through src-main/report', async (context) => {
     const specifier = '../../src-main/report/index.js';
     const report = (await import(specifier).catch(() => undefined)) as { writeReportForRuns?: unknown } | undefined;

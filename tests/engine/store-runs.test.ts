@@ -7,7 +7,7 @@ import { importDataset } from '../../src-main/engine/importers/import.js';
 import { trainRun } from '../../src-main/engine/run.js';
 import { openProject, type Project } from '../../src-main/engine/store/project.js';
 import { readDataset, storedRows } from '../../src-main/engine/store/read.js';
-import { listRuns, readPredictions } from '../../src-main/engine/store/runs.js';
+import { annotateRun, deleteRuns, listRuns, readPredictions } from '../../src-main/engine/store/runs.js';
 import { listSplits } from '../../src-main/engine/store/splits.js';
 import { main } from '../../src-main/cli/main.js';
 
@@ -112,5 +112,16 @@ describe('runs in the project store', () => {
       project = await openProject(path);
     }
     expect((await listRuns(project)).map((r) => r.model)).toEqual(['esmm', 'esm2', 'esmc', 'esmc']);
+  });
+  it('annotates a run, and deletes runs with every row of their predictions, leaving the others', async () => {
+    const [first, second] = await listRuns(project);
+    expect(await annotateRun(project, first.id, { name: "esmm, Kate's", tags: ['a', "it's"], notes: 'n' })).toBe(true);
+    expect(await annotateRun(project, 'nope', { notes: '' })).toBe(false);
+    expect((await listRuns(project))[0]).toMatchObject({ name: "esmm, Kate's", tags: ['a', "it's"], notes: 'n' });
+    const rows = (await readPredictions(project, second.id)).rowIds.length;
+    expect(await deleteRuns(project, [first.id, 'nope'])).toBe(1);
+    expect((await listRuns(project)).map((run) => run.id)).not.toContain(first.id);
+    expect((await readPredictions(project, first.id)).rowIds.length).toBe(0);
+    expect((await readPredictions(project, second.id)).rowIds.length).toBe(rows);
   });
 });

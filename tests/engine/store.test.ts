@@ -74,6 +74,19 @@ describe('openProject', () => {
     await expect(openProject(path)).rejects.toThrow(/newer ESMC Lab \(project schema v99\).*Update ESMC Lab/);
   });
 
+  it('migrates a v1 project: its runs gain a name, tags and notes', async () => {
+    const path = projectFile();
+    await withProject(path, async (project) => {
+      for (const column of ['name', 'tags', 'notes']) await project.run(`ALTER TABLE runs DROP COLUMN ${column}`);
+      await project.run(`UPDATE meta SET value = '1' WHERE key = 'schema_version'`);
+    });
+    await withProject(path, async (project) => {
+      expect(await project.schemaVersion()).toBe(SCHEMA_VERSION);
+      const columns = await project.all(`SELECT column_name FROM duckdb_columns() WHERE table_name = 'runs'`);
+      expect(columns.map((c) => c.column_name)).toEqual(expect.arrayContaining(['name', 'tags', 'notes']));
+    });
+  });
+
   it('refuses an older version it has no migration for, and says so', async () => {
     const path = projectFile();
     await withProject(path, (project) => project.run(`UPDATE meta SET value = '0' WHERE key = 'schema_version'`));

@@ -9,10 +9,20 @@ import { ident } from './sql.js';
  * The layout this build reads and writes. Bump it with every change to the tables below and add the step from
  * the previous version to MIGRATIONS, so that projects written by older builds keep opening.
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
-/** Statements that take a project from version `from` to `from + 1`; empty while there is only version 1. */
-const MIGRATIONS: { from: number; statements: string[] }[] = [];
+/** Statements that take a project from version `from` to `from + 1`. */
+const MIGRATIONS: { from: number; statements: string[] }[] = [
+  {
+    // v2: what an analyst writes on a run (a name, tags, notes).
+    from: 1,
+    statements: [
+      `ALTER TABLE runs ADD COLUMN name VARCHAR`,
+      `ALTER TABLE runs ADD COLUMN tags VARCHAR[] DEFAULT []`,
+      `ALTER TABLE runs ADD COLUMN notes VARCHAR DEFAULT ''`,
+    ],
+  },
+];
 
 const SCHEMA = [
   `CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)`,
@@ -54,7 +64,10 @@ const SCHEMA = [
      curves JSON,
      metrics JSON,
      started_at TIMESTAMP,
-     finished_at TIMESTAMP)`,
+     finished_at TIMESTAMP,
+     name VARCHAR,
+     tags VARCHAR[] DEFAULT [],
+     notes VARCHAR DEFAULT '')`,
   `CREATE TABLE predictions (
      run_id VARCHAR NOT NULL,
      row_id INTEGER NOT NULL,

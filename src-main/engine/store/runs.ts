@@ -143,16 +143,43 @@ export interface StoredRun {
   error?: string;
   /** The SHA-256 of the file the run's data was imported from; null for a run that failed before it. */
   dataSha256: string | null;
+  /** From its start to its end (stored or failed). */
+  durationMs: number | null;
+  /** The settings it trained with (a failed run's too). */
+  modelConfig: RunRecord['modelConfig'];
+  trainConfig: RunRecord['trainConfig'];
+  /** Epochs run and the epoch kept; absent for a failed run. */
+  epochsRun?: number;
+  bestEpoch?: number | null;
+  /** What the analyst wrote on it. */
+  name: string | null;
+  tags: string[];
+  notes: string;
+}
+
+/** What the analyst may write on a run; null or '' clears the name. */
+export interface RunAnnotations {
+  name?: string | null;
+  tags?: string[];
+  notes?: string;
 }
 
 const ISO = (column: string) => `strftime(${column}, '%Y-%m-%dT%H:%M:%S.%gZ')`;
 
-const RUN_SELECT = `SELECT id, dataset, split, model, status, seed, data_sha256, ${ISO('started_at')} AS started_at,
+// The list reads only what a run table shows of the curves column; `readRun` reads the whole curves.
+const RUN_COLUMNS = `id, dataset, split, model, status, seed, data_sha256, ${ISO('started_at')} AS started_at,
   ${ISO('finished_at')} AS finished_at, CAST(metrics AS VARCHAR) AS metrics, CAST(backend AS VARCHAR) AS backend,
-  CAST(config AS VARCHAR) AS config, CAST(curves AS VARCHAR) AS curves FROM runs`;
+  CAST(config AS VARCHAR) AS config, CAST(json_extract(curves, '$.epochsRun') AS INTEGER) AS epochs_run,
+  CAST(json_extract(curves, '$.bestEpoch') AS INTEGER) AS best_epoch, name, tags, notes`;
+const RUN_SELECT = `SELECT ${RUN_COLUMNS} FROM runs`;
 
 function storedRun(row: Record<string, unknown>): StoredRun {
-  const error = (JSON.parse(String(row.config)) as { error?: string }).error;
+  const config = JSON.parse(String(row.config)) as {
+    error?: string;
+    model: RunRecord['modelConfig'];
+    training: RunRecord['trainConfig'];
+  };
+  const { error } = config;
   const { learning, ...metrics } = JSON.parse(String(row.metrics ?? '{}')) as RunRecord['metrics'] & {
     learning?: RunRecord['learning'];
   };
@@ -169,7 +196,46 @@ function storedRun(row: Record<string, unknown>): StoredRun {
     backend: JSON.parse(String(row.backend)) as RunRecord['backend'],
     ...(learning === undefined ? {} : { learning }),
     ...(error === undefined ? {} : { error }),
+    durationMs:
+      row.finished_at === null ? null : Date.parse(String(row.finished_at)) - Date.parse(String(row.started_at)),
+    modelConfig: config.model,
+    trainConfig: config.training,
+    ...(row.epochs_run === null ? {} : { epochsRun: Number(row.epochs_run) }),
+    ...(row.status === 'failed' ? {} : { bestEpoch: row.best_epoch === null ? null : Number(row.best_epoch) }),
+    name: row.name === null ? null : String(row.name),
+    tags: tagsOf(row.tags),
+    notes: row.notes === null ? '' : String(row.notes),
   };
+}
+
+/** A VARCHAR[] as the DuckDB node API reads it (a list value) or as a plain array. */
+function tagsOf(value: unknown): string[] {
+  if (value === null || value === undefined) return [];
+  const items = Array.isArray(value) ? value : ((value as { items?: unknown[] }).items ?? []);
+  return items.map(String);
+}
+
+/** Writes the analyst's name, tags and notes on a run; false when the project has no such run. */
+export async function annotateRun(project: Project, id: string, annotations: RunAnnotations): Promise<boolean> {
+  const exists = await project.one(`SELECT 1 AS found FROM runs WHERE id = $1`, [id]);
+  if (!exists) return false;
+  const { name, tags, notes } = annotations;
+  if (name !== undefined) await project.run(`UPDATE runs SET name = $2 WHERE id = $1`, [id, name || null]);
+  if (tags !== undefined)
+    await project.run(`UPDATE runs SET tags = [${tags.map(literal).join(', ')}]::VARCHAR[] WHERE id = $1`, [id]);
+  if (notes !== undefined) await project.run(`UPDATE runs SET notes = $2 WHERE id = $1`, [id, notes]);
+  return true;
+}
+
+/** Deletes runs and every row of their predictions, all or nothing; returns how many runs there were. */
+export async function deleteRuns(project: Project, ids: string[]): Promise<number> {
+  return project.transaction(async () => {
+    const list = `[${ids.map(literal).join(', ')}]`;
+    const found = await project.one(`SELECT count(*) AS n FROM runs WHERE list_contains(${list}, id)`);
+    await project.run(`DELETE FROM predictions WHERE list_contains(${list}, run_id)`);
+    await project.run(`DELETE FROM runs WHERE list_contains(${list}, id)`);
+    return Number(found?.n ?? 0);
+  });
 }
 
 export async function listRuns(project: Project): Promise<StoredRun[]> {
@@ -184,7 +250,9 @@ export async function readRun(
   project: Project,
   id: string,
 ): Promise<(StoredRun & { record: RunRecord | null }) | undefined> {
-  const row = await project.one(`${RUN_SELECT} WHERE id = $1`, [id]);
+  const row = await project.one(`SELECT ${RUN_COLUMNS}, CAST(curves AS VARCHAR) AS curves FROM runs WHERE id = $1`, [
+    id,
+  ]);
   if (!row) return undefined;
   const run = storedRun(row);
   if (run.status === 'failed') return { ...run, record: null };
@@ -246,7 +314,9 @@ export async function readPredictions(
      FROM predictions WHERE run_id = $1 ${inPart} ORDER BY row_id`,
     [runId],
   );
+  // No rows (a run without predictions): the reader gives no columns at all.
   const columns = reader.getColumnsJS() as (number | null)[][];
+  if (columns.length === 0) return { rowIds: new Int32Array(0), stages: {} as StageArrays };
   const rowIds = Int32Array.from(columns[0] as number[]);
   const stages: Partial<Record<(typeof STAGES)[number], Float32Array>> = {};
   STAGES.forEach((stage, s) => {
