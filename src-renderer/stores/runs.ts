@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
-import type { RunSummary } from '../../src-shared/api/index.js';
+import type { Params, RunDetail, RunSummary } from '../../src-shared/api/index.js';
 import { hasResults } from '../../src-shared/types/index.js';
 import { useLab } from '../lab.js';
 import { onProjectSwitch } from './app.js';
@@ -51,11 +51,65 @@ export const useRunsStore = defineStore('runs', () => {
     select(selected.value.includes(id) ? selected.value.filter((x) => x !== id) : [...selected.value, id]);
   }
 
+  /** The datasets that have runs with results, newest run first: what a comparison can be made on. */
+  const comparableDatasets = computed(() => {
+    const newestFirst = [...runs.value].filter(hasResults).reverse();
+    return [...new Set(newestFirst.flatMap((run) => (run.dataset === null ? [] : [run.dataset])))];
+  });
+
+  /**
+   * The dataset the comparison is on: the selection's, or before anything is selected, the one of the newest
+   * run with results.
+   */
+  const comparedDataset = computed(() => selectedDataset.value ?? comparableDatasets.value[0] ?? null);
+
+  /** Switches the comparison to another dataset: the newest run of each model there with results. */
+  function showDataset(dataset: string): void {
+    const newestByModel = new Map<string, string>();
+    for (const run of runs.value) if (run.dataset === dataset && hasResults(run)) newestByModel.set(run.model, run.id);
+    select([...newestByModel.values()]);
+  }
+
   /** Adds runs that just finished (a training) and selects them. */
   function adopt(finished: RunSummary[]): void {
     const known = new Set(runs.value.map((run) => run.id));
     runs.value = [...runs.value, ...finished.filter((run) => !known.has(run.id))];
     select(finished.filter(hasResults).map((run) => run.id));
+  }
+
+  /** A run's whole record (configs, curves), for its detail; null when it cannot be read (reported). */
+  async function detail(id: string): Promise<RunDetail | null> {
+    try {
+      return await api.call('runs.get', { id });
+    } catch (error) {
+      notices.report('Reading the run', error);
+      return null;
+    }
+  }
+
+  /** Writes a run's name, tags or notes; the list shows them at once. */
+  async function annotate(params: Params<'runs.update'>): Promise<boolean> {
+    try {
+      const updated = await api.call('runs.update', params);
+      runs.value = runs.value.map((run) => (run.id === updated.id ? updated : run));
+      return true;
+    } catch (error) {
+      notices.report('Saving the run', error);
+      return false;
+    }
+  }
+
+  /** Deletes runs with their predictions; the selection forgets them. */
+  async function remove(ids: string[]): Promise<boolean> {
+    try {
+      await api.call('runs.delete', { ids });
+      runs.value = runs.value.filter((run) => !ids.includes(run.id));
+      selected.value = selected.value.filter((id) => !ids.includes(id));
+      return true;
+    } catch (error) {
+      notices.report(`Deleting ${ids.length === 1 ? 'the run' : `${ids.length} runs`}`, error);
+      return false;
+    }
   }
 
   /** Writes the PDF report of the selected runs, then opens it (download or system viewer). */
@@ -82,12 +136,18 @@ export const useRunsStore = defineStore('runs', () => {
     selected,
     selectedRuns,
     selectedDataset,
+    comparableDatasets,
+    comparedDataset,
+    showDataset,
     loading,
     reportJobId,
     refresh,
     select,
     toggle,
     adopt,
+    detail,
+    annotate,
+    remove,
     exportPdf,
   };
 });

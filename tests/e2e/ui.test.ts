@@ -404,7 +404,7 @@ describe.skipIf(skipReason !== null)('analyst UI in the browser host', () => {
     const note = await progress.locator('.learning-note').innerText();
     expect(note).toMatch(/^Not learned: its numbers are not results\. /);
     expect(await progress.locator('.learning-badge').getAttribute('title')).toMatch(/^Not learned: /);
-    expect(await page.locator('.job .message').innerText()).toBe('done');
+    expect(await page.locator('.job .message').innerText()).toBe('done: 1 stored');
     await shot('08-not-learned-train');
 
     // Results: the run (selected after its training) beside an earlier one: flagged, greyed, the note under it.
@@ -452,14 +452,78 @@ describe.skipIf(skipReason !== null)('analyst UI in the browser host', () => {
     await shot('12-not-learned-runs');
   });
 
-  it('cancels a training and recovers', async () => {
+  it('cancels one model of two: it keeps its best epoch and is listed in Runs, the other trains to its end', async () => {
+    shotOnFailure('cancel-one');
+    await view('Train').click();
+    for (const model of ['naive', 'esmm', 'chain', 'esm2', 'esmc', 'esms', 'esmg']) {
+      const box = page.getByRole('checkbox', { name: new RegExp(`^${model} —`) });
+      if (model === 'esm2' || model === 'esmc') await box.check();
+      else await box.uncheck();
+    }
+    await page.getByLabel('Epochs').fill('40');
+    await page.getByLabel('Learning rate').fill('0.01');
+    await openMoreSettings();
+    await page.getByLabel('Stop after steps').fill('400');
+    await page.getByRole('button', { name: 'Start training' }).click();
+    const progress = page.getByRole('table', { name: 'Training progress' });
+    const rowOf = (model: string) =>
+      progress.locator('tbody tr').filter({ has: page.locator('th', { hasText: model }) });
+    // Once esmc has finished an epoch, stop it alone.
+    await expect
+      .poll(async () => (await rowOf('esmc').locator('td.state').innerText()).match(/epoch (\d+)/)?.[1] ?? '0', {
+        timeout: 90_000,
+      })
+      .not.toMatch(/^[01]$/);
+    await shot('14-training-two');
+    await rowOf('esmc').getByRole('button', { name: 'Cancel esmc' }).click();
+    await expect
+      .poll(() => rowOf('esmc').locator('td.state').innerText(), { timeout: 30_000 })
+      .toMatch(/^cancelled after epoch \d+ of 40/);
+    // The other model goes on to its end.
+    await page.getByRole('button', { name: 'Open results' }).waitFor({ timeout: 120_000 });
+    expect(await rowOf('esm2').locator('td.state').innerText()).toMatch(/^(done|early-stopped)/);
+    expect(await page.locator('.job .message').innerText()).toBe('done: 1 stored; 1 cancelled (esmc)');
+    await shot('15-cancelled-one');
+
+    // Runs: the cancelled model is a run with its epoch; tag it, find it by its tag, then delete it.
+    await view('Runs').click();
+    const runsTable = page.getByRole('table', { name: 'Runs' });
+    const cancelled = runsTable.locator('tbody tr', { hasText: /cancelled after epoch \d+/ });
+    await expect.poll(() => cancelled.count(), { timeout: 20_000 }).toBe(1);
+    expect(await cancelled.locator('td.num').last().innerText()).toMatch(/^0\.\d+$/);
+    await cancelled.getByRole('button', { name: /^Details of esmc/ }).click();
+    const detail = page.getByRole('region', { name: /esmc/ });
+    await detail.getByLabel('Name').fill('esmc stopped by hand');
+    await detail.getByLabel(/^Tags/).fill('stopped, e2e');
+    await detail.getByLabel('Notes').fill('cancelled after its first epochs');
+    await detail.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => cancelled.locator('th').innerText()).toMatch(/^esmc stopped by hand/);
+    expect(await detail.getByRole('table', { name: 'Settings' }).innerText()).toMatch(/epochs\s+40/);
+    await shot('16-run-detail');
+    const filter = page.getByRole('searchbox');
+    await filter.fill('stopped');
+    await expect.poll(() => runsTable.locator('tbody tr').count()).toBe(1);
+    expect(await runsTable.locator('tbody tr .tag').allInnerTexts()).toEqual(['stopped', 'e2e']);
+    const total = Number((await page.locator('#runs-count').innerText()).match(/of (\d+) runs/)![1]);
+    await runsTable.locator('tbody tr').getByRole('checkbox').check();
+    await page.getByRole('button', { name: 'Delete selected…' }).click();
+    const confirm = page.getByRole('alertdialog');
+    expect(await confirm.innerText()).toContain('Delete 1 run and every row of its predictions?');
+    await confirm.getByRole('button', { name: 'Delete', exact: true }).click();
+    await expect.poll(() => runsTable.locator('tbody tr').count()).toBe(0);
+    await filter.fill('');
+    await expect.poll(() => runsTable.locator('tbody tr').count()).toBe(total - 1);
+    await shot('17-run-deleted');
+  });
+
+  it('cancels a whole training and recovers', async () => {
     shotOnFailure('cancel');
     await view('Train').click();
     await openMoreSettings();
     await page.getByLabel('Stop after steps').fill('');
     await page.getByLabel('Epochs').fill('200');
     await page.getByRole('button', { name: 'Start training' }).click();
-    const cancel = page.getByRole('button', { name: 'Cancel training' });
+    const cancel = page.getByRole('button', { name: 'Cancel all' });
     await expect.poll(() => cancel.isEnabled()).toBe(true);
     // Wait until it really trains, so the cancel stops work in progress.
     await expect
@@ -473,18 +537,17 @@ describe.skipIf(skipReason !== null)('analyst UI in the browser host', () => {
       .toBe(true);
     await cancel.click();
     await expect
-      .poll(() => page.getByRole('status').filter({ hasText: 'cancelled' }).count(), { timeout: 30_000 })
-      .toBe(1);
+      .poll(() => page.locator('.job .message').innerText(), { timeout: 30_000 })
+      .toMatch(/^cancelled: 2 cancelled \(esm2, esmc\)$/);
     await expect.poll(() => page.getByRole('button', { name: 'Start training' }).isEnabled()).toBe(true);
     expect(await cancel.isEnabled()).toBe(false);
     expect(await page.getByLabel('Running jobs').getByRole('progressbar').count()).toBe(0);
-    await shot('13-cancelled');
+    await shot('18-cancelled');
 
-    // The project still answers: the two earlier runs are there, selectable.
+    // The project still answers: the earlier runs are there, and the cancelled ones beside them.
     await view('Runs').click();
-    await expect
-      .poll(() => page.getByRole('table', { name: 'Runs' }).locator('tbody tr').count())
-      .toBeGreaterThanOrEqual(2);
+    const runsTable = page.getByRole('table', { name: 'Runs' });
+    await expect.poll(() => runsTable.locator('tbody tr', { hasText: 'cancelled' }).count()).toBe(2);
     expect(pageErrors).toEqual([]);
   });
 });

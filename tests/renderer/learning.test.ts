@@ -190,7 +190,11 @@ describe('Runs', () => {
     expect(table.findAll('thead th').map((th) => th.text())).toContain('Did it learn?');
     // Newest first.
     const rows = table.findAll('tbody tr');
-    expect(rows.map((row) => row.get('th').text())).toEqual(['esmc not checked', 'esmm Not learned', 'esm2 Learned']);
+    expect(rows.map((row) => row.get('th').text().replace(/\s+/g, ' '))).toEqual([
+      'esmc not checked',
+      'esmm Not learned',
+      'esm2 Learned',
+    ]);
     expect(rows[1].classes()).toContain('unlearned');
     expect(rows[1].get('.learning-badge').attributes('title')).toContain(NOT_LEARNED_SUMMARY);
     expect(rows[1].get('td.verdict').text()).toBe(`Not learned: its numbers are not results. ${DETAIL}`);
