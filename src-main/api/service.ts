@@ -16,6 +16,7 @@ import { SIMULATOR_PRESETS, validateConfig, type SimulatorConfig } from '../engi
 import { openProject, type Project } from '../engine/store/project.js';
 import { findReport, saveReport } from '../engine/store/reports.js';
 import { annotateRun, deleteRuns } from '../engine/store/runs.js';
+import { claimFile, labFileName } from '../report/file-name.js';
 import { JobManager, type JobContext } from '../jobs/manager.js';
 import { oneAtATime } from '../jobs/queue.js';
 import { runTraining } from '../jobs/training.js';
@@ -58,6 +59,7 @@ import {
   runDetail,
   stageRow,
   stageRows,
+  exportStageRows,
   trainingPlan,
   type PscAnalysisOptions,
   type ResultsViewOptions,
@@ -138,9 +140,14 @@ function uploadsOf(projectPath: string): string {
   return join(dirname(projectPath), `.${basename(projectPath, extname(projectPath))}-uploads`);
 }
 
-/** Where a project's reports are written: beside it, named after it. The only files the service hands out. */
+/** Where a project's reports are written: beside it, named after it. */
 function reportsOf(projectPath: string): string {
   return join(dirname(projectPath), `${basename(projectPath, extname(projectPath))}-reports`);
+}
+
+/** Where rows exported from the Stages view are written: beside the project, named after it. */
+function exportsOf(projectPath: string): string {
+  return join(dirname(projectPath), `${basename(projectPath, extname(projectPath))}-exports`);
 }
 
 function uploadedRawAliCcp(name: string): string {
@@ -170,6 +177,8 @@ export async function createApiService(options: ApiServiceOptions): Promise<ApiS
   const serialiseSplits = oneAtATime();
   let project: Project | null = null;
   const reads = new Set<Promise<unknown>>();
+  /** Files of rows exported this session (stages.export), by file id: handed out like reports. */
+  const exported = new Map<string, { path: string; name: string }>();
   const uploads = new Map<string, { path: string; name: string; complete: boolean }>();
   let backend: Promise<BackendInfo> | undefined;
 
@@ -525,6 +534,29 @@ export async function createApiService(options: ApiServiceOptions): Promise<ApiS
 
     'stages.row': ({ runIds, rowId }) => withConnection((connection) => stageRow(connection, runIds, rowId)),
 
+    'stages.export': async (params) => {
+      const owner = requireProject();
+      const { dataset } = await withConnection((connection) => comparedRuns(connection, params.runIds));
+      return startJob(
+        'export',
+        `Export rows of "${dataset.name}" as ${params.format.toUpperCase()}`,
+        async (connection) => {
+          const folder = exportsOf(owner.path);
+          await mkdir(folder, { recursive: true });
+          // Claimed at once (empty), so two exports started together get two names; removed if not written.
+          const date = new Date();
+          const out = await claimFile(folder, (k) => labFileName('rows', dataset.name, date, k, params.format));
+          const { rows } = await exportStageRows(connection, params, out).catch(async (error: unknown) => {
+            await rm(out, { force: true });
+            throw error;
+          });
+          const fileId = randomBytes(12).toString('base64url');
+          exported.set(fileId, { path: out, name: basename(out) });
+          return { path: out, fileId, format: params.format, rows, bytes: (await stat(out)).size };
+        },
+      );
+    },
+
     'report.create': async ({ runIds, pageSize, title }) => {
       const owner = requireProject();
       // Failed runs are welcome here: the report lists them with their error.
@@ -623,6 +655,9 @@ export async function createApiService(options: ApiServiceOptions): Promise<ApiS
     },
     async written(fileId) {
       if (!project) return undefined;
+      // Exports this service wrote in this session: their paths never came from the project file.
+      const rows = exported.get(fileId);
+      if (rows) return existsSync(rows.path) ? rows : undefined;
       const folder = reportsOf(project.path);
       const report = await withConnection((connection) => findReport(connection, fileId));
       if (!report) return undefined;

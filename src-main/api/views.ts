@@ -7,6 +7,7 @@
  * modelA/modelB), since two runs may train the same model; a PscAnalysis is keyed by run label, the model's
  * name, or "model (id…)" when two compared runs share one (`runLabels`).
  */
+import { rename, rm } from 'node:fs/promises';
 import type { EncodedDataset } from '../engine/data/dataset.js';
 import {
   analysePsc,
@@ -29,6 +30,7 @@ import type { StageArrays } from '../engine/train/predict.js';
 import type {
   DatasetDetail,
   DatasetSummary,
+  DerivedColumn,
   ResultsView,
   RowsPage,
   RunDetail,
@@ -316,7 +318,7 @@ function rowsRelation(compared: ComparedRuns): string {
   return `${ident(compared.dataset.tableName)} d ${joins.join(' ')}`;
 }
 
-function rowsSelect(compared: ComparedRuns): string {
+function rowsSelect(compared: ComparedRuns & { derived?: DerivedSql[] }): string {
   const { roles } = compared.dataset;
   const items = ['d.row_id', 'd.click', hasAction(compared.dataset) ? 'd.action' : 'NULL AS action', 'd.purchase'];
   for (const [stage, column] of Object.entries(TRUTH_BY_STAGE))
@@ -324,14 +326,73 @@ function rowsSelect(compared: ComparedRuns): string {
   compared.runs.forEach((_, i) => {
     for (const stage of STAGES) items.push(`p${i}.${STAGE_COLUMNS[stage]} AS ${ident(`${i}:${stage}`)}`);
   });
+  for (const column of compared.derived ?? []) items.push(`${column.expression} AS ${ident(`d:${column.key}`)}`);
   return items.join(', ');
+}
+
+/** The stages a run's model predicts: the columns of its predictions that are not NULL. */
+async function runStages(project: Project, runId: string): Promise<Stage[]> {
+  const row = await project.one(
+    `SELECT ${STAGES.map((stage) => `${STAGE_COLUMNS[stage]} IS NOT NULL AS ${ident(stage)}`).join(', ')}
+     FROM predictions WHERE run_id = $1 LIMIT 1`,
+    [runId],
+  );
+  return STAGES.filter((stage) => row?.[stage] === true);
+}
+
+/** A derived column as the query computes it. */
+type DerivedSql = DerivedColumn & { expression: string };
+
+/**
+ * The derived columns of these runs: for each constrained run (pAVR without a purchase-after-action tower), its
+ * pCVR minus the first chained run's full chain — compareEstimates' Δ, so the rows add up to the PSC view's
+ * distribution — and, when the data has the true pCVR, each run's error against it.
+ */
+function derivedColumns(compared: ComparedRuns, stagesOf: Stage[][]): DerivedSql[] {
+  const labels = runLabels(compared.runs.map((run) => ({ runId: run.id, model: run.model })));
+  const has = (i: number, stage: Stage) => stagesOf[i].includes(stage);
+  const columns: DerivedSql[] = [];
+  const chained = compared.runs.findIndex((_, i) => has(i, 'avr') && has(i, 'buyGivenAction'));
+  if (chained >= 0) {
+    const h = `p${chained}`;
+    const noAction = has(chained, 'buyGivenNoAction') ? ` + (1 - ${h}.avr) * ${h}.buy_given_no_action` : '';
+    const chain = `(${h}.avr * ${h}.buy_given_action${noAction})`;
+    compared.runs.forEach((run, i) => {
+      if (!has(i, 'avr') || has(i, 'buyGivenAction')) return;
+      columns.push({
+        key: `gap:${run.id}`,
+        label: `Δ ${labels.get(run.id)} − ${labels.get(compared.runs[chained].id)}`,
+        about: `${labels.get(run.id)}'s pCVR minus ${labels.get(compared.runs[chained].id)}'s full chain (constrained − chained)`,
+        expression: `p${i}.cvr - ${chain}`,
+      });
+    });
+  }
+  const trueCvr = TRUTH_BY_STAGE.cvr;
+  if (trueCvr && compared.dataset.roles.truth.includes(trueCvr))
+    compared.runs.forEach((run, i) => {
+      if (!has(i, 'cvr')) return;
+      columns.push({
+        key: `error:${run.id}`,
+        label: `${labels.get(run.id)} pCVR − true`,
+        about: `${labels.get(run.id)}'s pCVR minus the simulator's true pCVR`,
+        expression: `p${i}.cvr - d.${ident(datasetColumn.truth(trueCvr))}`,
+      });
+    });
+  return columns;
+}
+
+/** The runs compared, with the derived columns they have. */
+async function withDerived(project: Project, runIds: string[]): Promise<ComparedRuns & { derived: DerivedSql[] }> {
+  const compared = await comparedRuns(project, runIds);
+  const stagesOf = await Promise.all(compared.runs.map((run) => runStages(project, run.id)));
+  return { ...compared, derived: derivedColumns(compared, stagesOf) };
 }
 
 function hasAction(info: DatasetInfo): boolean {
   return (info.roles.action ?? []).length > 0;
 }
 
-function stageRowOf(row: Row, compared: ComparedRuns): StageRow {
+function stageRowOf(row: Row, compared: ComparedRuns & { derived?: DerivedSql[] }): StageRow {
   const numberOrNull = (value: unknown) => (value === null || value === undefined ? null : Number(value));
   const truth: Partial<Record<Stage, number>> = {};
   for (const stage of STAGES) {
@@ -347,21 +408,39 @@ function stageRowOf(row: Row, compared: ComparedRuns): StageRow {
     }
     stages[run.id] = own;
   });
+  const derived = Object.fromEntries(
+    (compared.derived ?? []).map((column) => [column.key, numberOrNull(row[`d:${column.key}`])]),
+  );
   return {
     rowId: Number(row.row_id),
     labels: { click: Number(row.click), action: numberOrNull(row.action), purchase: Number(row.purchase) },
     truth: Object.keys(truth).length > 0 ? truth : null,
     stages,
+    ...(compared.derived?.length ? { derived } : {}),
   };
 }
 
-/** The ORDER BY expression of a sort key (see the contract), or an 'invalid-request' naming sort.key. */
-async function sortExpression(project: Project, key: string, compared: ComparedRuns): Promise<string> {
+/**
+ * The SQL of a column key (see the contract: what rows sort by and ranges filter on), or an 'invalid-request'
+ * naming `field` (sort.key, ranges.0.key).
+ */
+async function columnExpression(
+  project: Project,
+  key: string,
+  compared: ComparedRuns & { derived?: DerivedSql[] },
+  field = 'sort.key',
+): Promise<string> {
   const { runs, dataset } = compared;
+  const derived = compared.derived?.find((column) => column.key === key);
+  if (derived) return derived.expression;
+  if (key.startsWith('gap:') || key.startsWith('error:'))
+    throw invalid(
+      `${field}: "${key}" is not a derived column of these runs; they have ${compared.derived?.map((c) => c.key).join(', ') || 'none'}`,
+    );
   if (key === 'rowId') return 'd.row_id';
   if (key === 'click' || key === 'purchase') return `d.${key}`;
   if (key === 'action') {
-    if (!hasAction(dataset)) throw invalid(`sort.key: dataset "${dataset.name}" has no in-shop action label`);
+    if (!hasAction(dataset)) throw invalid(`${field}: dataset "${dataset.name}" has no in-shop action label`);
     return 'd.action';
   }
   const [prefix, stage] = key.includes(':')
@@ -371,21 +450,21 @@ async function sortExpression(project: Project, key: string, compared: ComparedR
     if (prefix === 'truth') {
       const column = TRUTH_BY_STAGE[stage];
       if (!column || !dataset.roles.truth.includes(column))
-        throw invalid(`sort.key: dataset "${dataset.name}" has no true ${stage}`);
+        throw invalid(`${field}: dataset "${dataset.name}" has no true ${stage}`);
       return `d.${ident(datasetColumn.truth(column))}`;
     }
     const index = runs.findIndex((run) => run.id === prefix);
-    if (index < 0) throw invalid(`sort.key: "${prefix}" is not one of the runs asked for`);
+    if (index < 0) throw invalid(`${field}: "${prefix}" is not one of the runs asked for`);
     // A stage the model does not have is NULL on every row: sorting by it would silently sort by nothing.
     const present = await project.one(
       `SELECT ${STAGE_COLUMNS[stage]} IS NOT NULL AS present FROM predictions WHERE run_id = $1 LIMIT 1`,
       [runs[index].id],
     );
-    if (!present?.present) throw invalid(`sort.key: ${runs[index].model} (run ${runs[index].id}) has no ${stage}`);
+    if (!present?.present) throw invalid(`${field}: ${runs[index].model} (run ${runs[index].id}) has no ${stage}`);
     return `p${index}.${STAGE_COLUMNS[stage]}`;
   }
   throw invalid(
-    `sort.key: unknown key "${key}"; sort by a stage of the first run (${STAGES.join(', ')}), "<runId>:<stage>", ` +
+    `${field}: unknown key "${key}"; sort by a stage of the first run (${STAGES.join(', ')}), "<runId>:<stage>", ` +
       `"truth:<stage>", a label (click, action, purchase) or rowId`,
   );
 }
@@ -404,31 +483,90 @@ function filterConditions(filter: ValidParams<'stages.rows'>['filter'], dataset:
   return conditions;
 }
 
-/**
- * A page of rows of one part (default test) with every compared run's stage probabilities, filtered and
- * sorted in DuckDB: only the page crosses into JavaScript, whatever the dataset's size. Ties sort by row id.
- */
-export async function stageRows(project: Project, params: ValidParams<'stages.rows'>): Promise<RowsPage> {
-  const compared = await comparedRuns(project, params.runIds);
+/** The FROM, WHERE and ORDER BY of a rows query: shared by a page and an export, so both select the same rows. */
+async function rowsQuery(project: Project, params: Omit<ValidParams<'stages.export'>, 'format'>) {
+  const compared = await withDerived(project, params.runIds);
   const { dataset, split } = compared;
   const part = params.part ?? 'test';
   const inPart = `d.row_id IN (SELECT row_id FROM splits WHERE dataset = ${literal(dataset.name)}
     AND split = ${literal(split)} AND part = ${literal(part)})`;
-  const where = [inPart, ...filterConditions(params.filter, dataset)].join(' AND ');
+  const ranges = await Promise.all(
+    (params.ranges ?? []).map(async (range, i) => {
+      const expression = await columnExpression(project, range.key, compared, `ranges.${i}.key`);
+      return [
+        ...(range.min === undefined ? [] : [`${expression} >= ${range.min}`]),
+        ...(range.max === undefined ? [] : [`${expression} <= ${range.max}`]),
+      ];
+    }),
+  );
+  const where = [inPart, ...filterConditions(params.filter, dataset), ...ranges.flat()].join(' AND ');
   const order = params.sort
-    ? `${await sortExpression(project, params.sort.key, compared)} ${params.sort.descending ? 'DESC' : 'ASC'} NULLS LAST, d.row_id`
+    ? `${await columnExpression(project, params.sort.key, compared)} ${params.sort.descending ? 'DESC' : 'ASC'} NULLS LAST, d.row_id`
     : 'd.row_id';
-  const total = await project.one(`SELECT count(*)::DOUBLE AS n FROM ${ident(dataset.tableName)} d WHERE ${where}`);
+  return { compared, from: rowsRelation(compared), where, order };
+}
+
+/**
+ * A page of rows of one part (default test) with every compared run's stage probabilities and derived columns,
+ * filtered and sorted in DuckDB: only the page crosses into JavaScript, whatever the dataset's size. Ties sort by
+ * row id.
+ */
+export async function stageRows(project: Project, params: ValidParams<'stages.rows'>): Promise<RowsPage> {
+  const { compared, from, where, order } = await rowsQuery(project, params);
+  const total = await project.one(`SELECT count(*)::DOUBLE AS n FROM ${from} WHERE ${where}`);
   const rows = await project.all(
-    `SELECT ${rowsSelect(compared)} FROM ${rowsRelation(compared)} WHERE ${where}
+    `SELECT ${rowsSelect(compared)} FROM ${from} WHERE ${where}
      ORDER BY ${order} LIMIT ${params.limit} OFFSET ${params.offset}`,
   );
-  return { total: Number(total?.n ?? 0), offset: params.offset, rows: rows.map((row) => stageRowOf(row, compared)) };
+  return {
+    derived: compared.derived.map(({ key, label, about }) => ({ key, label, about })),
+    total: Number(total?.n ?? 0),
+    offset: params.offset,
+    rows: rows.map((row) => stageRowOf(row, compared)),
+  };
+}
+
+/**
+ * Writes every row the query selects to `out` (CSV with a header, or Parquet), in the query's order, with a
+ * column per label, true probability, run stage ("esm2 cvr") and derived column. DuckDB streams the rows from
+ * the store to the file, so any number of rows takes bounded memory. The file appears whole or not at all.
+ */
+export async function exportStageRows(
+  project: Project,
+  params: ValidParams<'stages.export'>,
+  out: string,
+): Promise<{ rows: number }> {
+  const { compared, from, where, order } = await rowsQuery(project, params);
+  const labels = runLabels(compared.runs.map((run) => ({ runId: run.id, model: run.model })));
+  const stagesOf = await Promise.all(compared.runs.map((run) => runStages(project, run.id)));
+  const { roles } = compared.dataset;
+  const columns = ['d.row_id', 'd.click', ...(hasAction(compared.dataset) ? ['d.action'] : []), 'd.purchase'];
+  for (const [stage, column] of Object.entries(TRUTH_BY_STAGE))
+    if (roles.truth.includes(column))
+      columns.push(`d.${ident(datasetColumn.truth(column))} AS ${ident(`true ${stage}`)}`);
+  compared.runs.forEach((run, i) => {
+    for (const stage of stagesOf[i])
+      columns.push(`p${i}.${STAGE_COLUMNS[stage]} AS ${ident(`${labels.get(run.id)} ${stage}`)}`);
+  });
+  for (const column of compared.derived) columns.push(`${column.expression} AS ${ident(column.label)}`);
+  const partial = `${out}.partial`;
+  const format = params.format === 'csv' ? 'FORMAT CSV, HEADER' : 'FORMAT PARQUET';
+  try {
+    await project.run(
+      `COPY (SELECT ${columns.join(', ')} FROM ${from} WHERE ${where} ORDER BY ${order}) TO ${literal(partial)} (${format})`,
+    );
+    await rename(partial, out);
+  } catch (error) {
+    await rm(partial, { force: true });
+    throw error;
+  }
+  const total = await project.one(`SELECT count(*)::DOUBLE AS n FROM ${from} WHERE ${where}`);
+  return { rows: Number(total?.n ?? 0) };
 }
 
 /** One row with every compared run's stages and its feature values decoded back to what was imported. */
 export async function stageRow(project: Project, runIds: string[], rowId: number): Promise<StageRow> {
-  const compared = await comparedRuns(project, runIds);
+  const compared = await withDerived(project, runIds);
   const { encoding } = compared.dataset;
   const featureColumns = [
     ...encoding.categorical.map((field) => datasetColumn.categorical(field.name)),

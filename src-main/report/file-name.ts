@@ -28,8 +28,13 @@ export function safeSubject(subject: string): string {
 
 /** "ESMC report – paper-like-50000 – 2026-12-03.pdf", with " (k)" before the extension for k > 1. */
 export function reportFileName(subject: string, date: Date, k = 1): string {
-  const what = safeSubject(subject);
-  return `ESMC report – ${what ? `${what} – ` : ''}${localDate(date)}${k > 1 ? ` (${k})` : ''}.pdf`;
+  return labFileName('report', subject, date, k, 'pdf');
+}
+
+/** "ESMC <what> – <subject> – <date>.<extension>", with " (k)" before the extension for k > 1. */
+export function labFileName(what: string, subject: string, date: Date, k: number, extension: string): string {
+  const about = safeSubject(subject);
+  return `ESMC ${what} – ${about ? `${about} – ` : ''}${localDate(date)}${k > 1 ? ` (${k})` : ''}.${extension}`;
 }
 
 /**
@@ -37,9 +42,14 @@ export function reportFileName(subject: string, date: Date, k = 1): string {
  * so two reports started at once never take the same one; returns its path. The caller removes it if the
  * report is not written.
  */
-export async function claimReportFile(folder: string, subject: string, date = new Date()): Promise<string> {
+export function claimReportFile(folder: string, subject: string, date = new Date()): Promise<string> {
+  return claimFile(folder, (k) => reportFileName(subject, date, k));
+}
+
+/** Creates an empty file in `folder` under the first free name `nameFor(k)` gives, k = 1, 2, …; its path. */
+export async function claimFile(folder: string, nameFor: (k: number) => string): Promise<string> {
   for (let k = 1; ; k++) {
-    const path = join(folder, reportFileName(subject, date, k));
+    const path = join(folder, nameFor(k));
     try {
       await (await open(path, 'wx')).close();
       return path;

@@ -5,9 +5,11 @@ import { useLab } from '../lab.js';
 import { onProjectSwitch } from './app.js';
 import { newestOnly } from './newest.js';
 import { useNoticesStore } from './notices.js';
+import { useJobsStore } from './jobs.js';
 
 export type RowFilterName = 'all' | 'clicked' | 'action' | 'purchase' | 'psc';
 type RowFilter = NonNullable<Params<'stages.rows'>['filter']>;
+export type ColumnRange = NonNullable<Params<'stages.rows'>['ranges']>[number];
 
 export const ROW_FILTERS: Record<RowFilterName, { label: string; filter: RowFilter | undefined }> = {
   all: { label: 'All exposures in the test part', filter: undefined },
@@ -21,11 +23,15 @@ export const PAGE_SIZE = 50;
 
 /** The per-row inspector: one page of rows at a time from the Node side, never the whole table. */
 export const useStagesStore = defineStore('stages', () => {
-  const { api } = useLab();
+  const { api, host } = useLab();
   const notices = useNoticesStore();
+  const jobs = useJobsStore();
   const page = ref<RowsPage | null>(null);
   const filter = ref<RowFilterName>('all');
   const sort = ref<{ key: string; descending: boolean } | null>(null);
+  /** Rows whose value of one column lies between two bounds (either may be left out); null: no such condition. */
+  const range = ref<ColumnRange | null>(null);
+  const exportJobId = ref<string | null>(null);
   const offset = ref(0);
   const selectedRow = ref<StageRow | null>(null);
   const { loading, run, drop } = newestOnly();
@@ -49,18 +55,44 @@ export const useStagesStore = defineStore('stages', () => {
       page.value = null;
       return;
     }
-    const params = {
-      runIds,
-      filter: ROW_FILTERS[filter.value].filter,
-      sort: sort.value ?? undefined,
-      offset: offset.value,
-      limit: PAGE_SIZE,
-    };
+    const params = { ...query(runIds), offset: offset.value, limit: PAGE_SIZE };
     await run(
       () => api.call('stages.rows', params),
       (answer) => (page.value = answer),
       (error) => notices.report('Reading rows', error),
     );
+  }
+
+  /** The rows asked for, whatever the page: the same for a page and for an export. */
+  function query(runIds: string[]) {
+    return {
+      runIds,
+      filter: ROW_FILTERS[filter.value].filter,
+      ...(range.value ? { ranges: [range.value] } : {}),
+      sort: sort.value ?? undefined,
+    };
+  }
+
+  /** Writes every row the view selects (all pages) to a file, then hands it out (download or system viewer). */
+  async function exportRows(runIds: string[], format: 'csv' | 'parquet'): Promise<void> {
+    try {
+      const ref = await api.call('stages.export', { ...query(runIds), format });
+      exportJobId.value = ref.jobId;
+      const written = await jobs.wait<'export'>(ref.jobId);
+      await host.openFile(written.fileId, async (fileId) => {
+        await api.call('files.open', { fileId });
+      });
+      notices.info('Rows exported', `${written.rows.toLocaleString()} rows written to ${written.path}`);
+    } catch (error) {
+      notices.report(`Exporting the rows as ${format.toUpperCase()}`, error);
+    } finally {
+      exportJobId.value = null;
+    }
+  }
+
+  function setRange(next: ColumnRange | null): void {
+    range.value = next;
+    offset.value = 0;
   }
 
   async function inspect(runIds: string[], rowId: number): Promise<void> {
@@ -84,5 +116,20 @@ export const useStagesStore = defineStore('stages', () => {
     offset.value = 0;
   }
 
-  return { page, filter, sort, offset, loading, selectedRow, load, inspect, sortBy, setFilter };
+  return {
+    page,
+    filter,
+    sort,
+    range,
+    offset,
+    loading,
+    selectedRow,
+    exportJobId,
+    load,
+    inspect,
+    sortBy,
+    setFilter,
+    setRange,
+    exportRows,
+  };
 });

@@ -255,9 +255,24 @@ export interface StageRow {
   stages: Record<string, Partial<Record<Stage, number>>>;
   /** The row's feature values as imported (only in `stages.row`). */
   features?: Record<string, string | number | null>;
+  /** The row's value of each derived column (RowsPage.derived), by its key. */
+  derived?: Record<string, number | null>;
+}
+
+/**
+ * A column computed from the runs' probabilities: "gap:<runId>", a constrained run's pCVR minus the first
+ * chained run's full chain (the PSC view's Δ, row by row), or "error:<runId>", a run's pCVR minus the true one.
+ */
+export interface DerivedColumn {
+  key: string;
+  label: string;
+  /** What it is, for a header's title. */
+  about: string;
 }
 
 export interface RowsPage {
+  /** The derived columns the runs asked for have, in the order they are shown. */
+  derived: DerivedColumn[];
   total: number;
   offset: number;
   rows: StageRow[];
@@ -265,6 +280,15 @@ export interface RowsPage {
 
 export interface JobRef {
   jobId: string;
+}
+
+/** Rows written to a file the shell hands out like a report (a download, or opened). */
+export interface ExportResult {
+  path: string;
+  fileId: string;
+  format: 'csv' | 'parquet';
+  rows: number;
+  bytes: number;
 }
 
 export interface ReportResult {
@@ -290,6 +314,27 @@ const rowFilter = z
   })
   .partial()
   .strict();
+
+/** Rows whose value of a column (any sort key) lies in [min, max]; either bound may be left out. */
+const columnRange = z
+  .object({ key: z.string().min(1), min: z.number().optional(), max: z.number().optional() })
+  .strict()
+  .refine((range) => range.min === undefined || range.max === undefined || range.min <= range.max, {
+    message: 'min must not be above max',
+  });
+
+/** Which rows of which runs, in which order: the same for a page of the Stages view and for its export. */
+const rowsQuery = {
+  runIds,
+  part: part.optional(),
+  filter: rowFilter.optional(),
+  ranges: z.array(columnRange).max(8).optional(),
+  /** A stage of the first run ("cvr"), "<runId>:<stage>", "truth:<stage>", a derived key, or a label. */
+  sort: z
+    .object({ key: z.string().min(1), descending: z.boolean() })
+    .strict()
+    .optional(),
+};
 
 /**
  * Each method: its parameter schema and its result type. Long work (import, simulate, train, analyse,
@@ -349,19 +394,10 @@ export const PARAMS = {
   'results.compare': z.object({ runIds, part: part.optional() }).strict(),
   'psc.analyse': z.object({ runIds, part: part.optional() }).strict(),
   'stages.rows': z
-    .object({
-      runIds,
-      part: part.optional(),
-      filter: rowFilter.optional(),
-      /** A stage of the first run ("cvr"), "<runId>:<stage>", or a label ("purchase"). */
-      sort: z
-        .object({ key: z.string().min(1), descending: z.boolean() })
-        .strict()
-        .optional(),
-      offset: z.number().int().min(0),
-      limit: z.number().int().min(1).max(500),
-    })
+    .object({ ...rowsQuery, offset: z.number().int().min(0), limit: z.number().int().min(1).max(500) })
     .strict(),
+  /** Every row the query selects (any number), written by DuckDB as it reads them: a job. */
+  'stages.export': z.object({ ...rowsQuery, format: z.enum(['csv', 'parquet']) }).strict(),
   'stages.row': z.object({ runIds, rowId: z.number().int().min(0) }).strict(),
   'report.create': z
     .object({
@@ -395,6 +431,7 @@ export interface Results {
   'results.compare': ResultsView;
   'psc.analyse': JobRef;
   'stages.rows': RowsPage;
+  'stages.export': JobRef;
   'stages.row': StageRow;
   'report.create': JobRef;
   'jobs.list': JobInfo[];
@@ -428,6 +465,7 @@ export interface JobResults {
   train: RunSummary[];
   analyse: PscAnalysis;
   report: ReportResult;
+  export: ExportResult;
 }
 export type JobKind = keyof JobResults;
 

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
 import { fileURLToPath } from 'node:url';
 import { createApiService } from '../../src-main/api/service.js';
 import { SIMULATOR_PRESETS, writeSimulation } from '../../src-main/engine/simulate/simulator.js';
@@ -422,6 +423,79 @@ describe('the API service on a project', () => {
       'was cancelled before its first epoch ended and has no predictions',
     );
     expect((await api.call('jobs.list', {})).find((job) => job.id === trainJobId)?.state).toBe('done');
+  });
+
+  it('derives the gap and truth-error columns, filters on any column, and exports the rows it selects', async () => {
+    const simulated = await api.call('datasets.simulate', {
+      preset: 'paper-like',
+      rows: 4000,
+      seed: 3,
+      name: 'derived',
+    });
+    await api.result<'simulate'>(simulated.jobId);
+    const { jobId } = await api.call('training.start', {
+      dataset: 'derived',
+      models: ['esm2', 'esmc'],
+      modelConfig: tiny,
+      trainConfig: { maxSteps: 20, batchSize: 256 },
+    });
+    const [esm2, esmc] = await api.result<'train'>(jobId);
+    const runIds = [esm2.id, esmc.id];
+    const all = await api.call('stages.rows', { runIds, offset: 0, limit: 500 });
+    expect(all.derived.map((column) => [column.key, column.label])).toEqual([
+      [`gap:${esmc.id}`, 'Δ esmc − esm2'],
+      [`error:${esm2.id}`, 'esm2 pCVR − true'],
+      [`error:${esmc.id}`, 'esmc pCVR − true'],
+    ]);
+    for (const row of all.rows) {
+      const chained = row.stages[esm2.id];
+      const chain = chained.avr! * chained.buyGivenAction! + (1 - chained.avr!) * chained.buyGivenNoAction!;
+      expect(row.derived![`gap:${esmc.id}`]).toBeCloseTo(row.stages[esmc.id].cvr! - chain, 5);
+      expect(row.derived![`error:${esm2.id}`]).toBeCloseTo(chained.cvr! - row.truth!.cvr!, 5);
+    }
+    // A range on a derived column, sorted by another: the rows a computation over the page picks.
+    const gap = (row: StageRow) => row.derived![`gap:${esmc.id}`]!;
+    const error = (row: StageRow) => row.derived![`error:${esmc.id}`]!;
+    const query = {
+      runIds,
+      filter: { click: 1 as const },
+      ranges: [{ key: `gap:${esmc.id}`, min: 0 }],
+      sort: { key: `error:${esmc.id}`, descending: true },
+    };
+    const expected = all.rows
+      .filter((row) => row.labels.click === 1 && gap(row) >= 0)
+      .sort((a, b) => error(b) - error(a) || a.rowId - b.rowId);
+    const page = await api.call('stages.rows', { ...query, offset: 0, limit: 500 });
+    expect(page.rows.map((row) => row.rowId)).toEqual(expected.map((row) => row.rowId));
+    expect(page.total).toBeGreaterThan(0);
+    const unknown = await api.error('stages.rows', { runIds, ranges: [{ key: 'gap:nope' }], offset: 0, limit: 5 });
+    expect(unknown.message).toMatch(/^ranges\.0\.key: "gap:nope" is not a derived column of these runs/);
+    const upsideDown = await api.error('stages.rows', {
+      runIds,
+      ranges: [{ key: 'cvr', min: 1, max: 0 }],
+      offset: 0,
+      limit: 5,
+    });
+    expect(upsideDown.message).toContain('min must not be above max');
+
+    // The export holds exactly those rows, in that order, with a named column for each value.
+    const csv = await api.result<'export'>((await api.call('stages.export', { ...query, format: 'csv' })).jobId);
+    expect(csv.rows).toBe(expected.length);
+    expect(csv.path).toMatch(/lab-exports[/\\]ESMC rows – derived – \d{4}-\d{2}-\d{2}\.csv$/);
+    const [header, ...lines] = readFileSync(csv.path, 'utf8').trim().split('\n');
+    const names = header.split(',');
+    expect(names.slice(0, 5)).toEqual(['row_id', 'click', 'action', 'purchase', 'true ctr']);
+    expect(names).toEqual(expect.arrayContaining(['esm2 cvr', 'esmc cvr', 'Δ esmc − esm2', 'esmc pCVR − true']));
+    expect(lines.map((line) => Number(line.split(',')[0]))).toEqual(expected.map((row) => row.rowId));
+    const gapColumn = names.indexOf('Δ esmc − esm2');
+    expect(Number(lines[0].split(',')[gapColumn])).toBeCloseTo(gap(expected[0]), 5);
+    expect(await api.service.files.written(csv.fileId)).toEqual({ path: csv.path, name: basename(csv.path) });
+
+    const parquet = await api.result<'export'>((await api.call('stages.export', { runIds, format: 'parquet' })).jobId);
+    const file = await asyncBufferFromFile(parquet.path);
+    const rows = await parquetReadObjects({ file });
+    expect(rows).toHaveLength(all.total);
+    expect(rows.map((row) => Number(row.row_id))).toEqual(all.rows.map((row) => row.rowId));
   });
 
   it('names, tags and annotates a run, and deletes runs with every row of their predictions', async () => {
