@@ -258,7 +258,7 @@ describe('validation: every finding, from a crafted file', () => {
   });
 
   it('empty file, header only, file not found, wrong encoding, ragged rows', async () => {
-    await expectError(write('empty.csv', ''), /empty\.csv:1: the file is empty/);
+    await expectError(write('empty.csv', ''), /empty\.csv is empty \(0 bytes\)/);
     await expectError(write('header.csv', 'click,purchase\n'), /header\.csv:2: the file has a header but no data rows/);
     await expectError(join(dir, 'missing.csv'), /missing\.csv: file not found: /);
     const latin1 = Buffer.concat([

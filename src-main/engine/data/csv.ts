@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { resolve } from 'node:path';
+import { checkDataFile, describeOpenError, type DataDoor } from '../files.js';
 import { DataError } from './errors.js';
 
 export type CsvDelimiter = ',' | '\t' | ';' | '|';
@@ -21,6 +21,12 @@ export interface CsvTable {
 }
 
 const DELIMITERS: CsvDelimiter[] = [',', '\t', ';', '|'];
+/** Only a project's importer reads Parquet and compressed files (DuckDB does). */
+const CSV_DOOR: DataDoor = {
+  accepts: ['text'],
+  reads: 'CSV/TSV text',
+  otherwise: 'import it into a project (esmc-lab import), which reads it, and use --project',
+};
 const QUOTE = 0x22;
 const CR = 0x0d;
 const LF = 0x0a;
@@ -30,6 +36,7 @@ const LF = 0x0a;
  * reads its header and first row, so an empty or header-only file fails here rather than halfway through a load.
  */
 export async function openCsv(file: string): Promise<CsvTable> {
+  await checkDataFile(file, CSV_DOOR);
   const tokenizer = new CsvTokenizer(file);
   const records = readRecords(file, tokenizer);
   try {
@@ -109,15 +116,6 @@ async function* decodedChunks(file: string): AsyncGenerator<string, void, undefi
     throw describeOpenError(file, error);
   }
   yield decoder.decode();
-}
-
-function describeOpenError(file: string, error: unknown): unknown {
-  const code = (error as NodeJS.ErrnoException).code;
-  const path = resolve(file);
-  if (code === 'ENOENT') return new DataError(file, 0, undefined, `file not found: ${path}`);
-  if (code === 'EISDIR') return new DataError(file, 0, undefined, `expected a file, got a directory: ${path}`);
-  if (code === 'EACCES') return new DataError(file, 0, undefined, `no permission to read ${path}`);
-  return error;
 }
 
 /** Picks the candidate that occurs most often outside quotes; ties go to the earlier one in DELIMITERS. */

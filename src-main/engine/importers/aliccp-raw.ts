@@ -3,7 +3,8 @@ import { DataError } from '../data/errors.js';
 import type { ColumnRoles } from '../data/roles.js';
 import type { Project } from '../store/project.js';
 import { ident, literal } from '../store/sql.js';
-import { checkReadable, csvError, STAGE } from './stage.js';
+import { checkDataFile } from '../files.js';
+import { checkReadable, csvError, IMPORT_DOOR, STAGE } from './stage.js';
 
 /** Field order of the Ali-CCP documentation (models-reference §10.1); fields not listed follow, sorted. */
 const FIELD_ORDER = [
@@ -59,6 +60,7 @@ export async function stageAliCcpRaw(
         '(pass its path as commonFeatures / --common-features)',
     );
   });
+  await checkDataFile(commonFeatures, IMPORT_DOOR);
   const skeletonColumns = ['sample_id', 'click', 'purchase', 'common_feature_index', 'feature_num', 'feature_list'];
   try {
     await project.run(`CREATE TEMP TABLE esmc_skeleton_raw AS SELECT * FROM ${readRaw(skeleton, skeletonColumns)}`);

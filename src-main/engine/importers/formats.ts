@@ -5,7 +5,8 @@ import { detectLayout, isLayout, missingLayoutColumns, type ColumnRoles, type La
 import type { Project } from '../store/project.js';
 import { SKELETON_PATTERN, stageAliCcpRaw } from './aliccp-raw.js';
 import { ident } from '../store/sql.js';
-import { RAW, STAGE, stageDelimited, stageTyped, type StagedFile } from './stage.js';
+import { checkDataFile } from '../files.js';
+import { IMPORT_DOOR, RAW, STAGE, stageDelimited, stageTyped, type StagedFile } from './stage.js';
 import { looksLikeTaobao, stageTaobao, type BuysWithoutPv } from './taobao.js';
 
 import { IMPORT_FORMATS, type ImportFormat } from '../../../src-shared/types/data.js';
@@ -96,10 +97,16 @@ function checkLayout(file: string, format: Layout, columns: string[]): void {
     );
 }
 
-/** Stages `file` in its format (detected from the extension, the file name and the header when 'auto'). */
+/**
+ * Stages `file` in its format (detected from the extension, the file name and the header when 'auto'). Every
+ * import and every preview comes through here, so here a file that is no data (empty, an image, a workbook) is
+ * named as such before any reader tries it. A Parquet file is read as one whatever its name: the layouts
+ * (Ali-CCP, AliExpress, simulator) are about columns, not the container.
+ */
 export async function stageSource(project: Project, file: string, options: SourceOptions = {}): Promise<StagedSource> {
   const requested = options.format ?? 'auto';
   const extension = extname(file).toLowerCase();
+  const { kind } = await checkDataFile(file, IMPORT_DOOR);
   const buysWithoutPv = options.buysWithoutPv ?? 'count-as-click';
   if (requested === 'aliccp-raw' || (requested === 'auto' && SKELETON_PATTERN.test(basename(file)))) {
     const { columns, roles } = await stageAliCcpRaw(project, file, options.commonFeatures);
@@ -113,7 +120,7 @@ export async function stageSource(project: Project, file: string, options: Sourc
   const typed =
     requested === 'parquet' || requested === 'jsonl'
       ? requested
-      : requested === 'auto' && ['.parquet', '.pq'].includes(extension)
+      : kind === 'parquet' || (requested === 'auto' && ['.parquet', '.pq'].includes(extension))
         ? 'parquet'
         : requested === 'auto' && ['.jsonl', '.ndjson', '.json'].includes(extension)
           ? 'jsonl'

@@ -2,6 +2,7 @@ import { open, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { detectDelimiter } from '../data/csv.js';
 import { DataError } from '../data/errors.js';
+import { describeOpenError, type DataDoor } from '../files.js';
 import { suggestRoles } from '../data/roles.js';
 import { firstLine, type Project } from '../store/project.js';
 import { ident, literal } from '../store/sql.js';
@@ -27,7 +28,7 @@ export interface StagedFile {
   header: boolean;
 }
 
-/** Turns a missing, unreadable or empty path into the same errors the CSV loader gives. */
+/** Turns a missing or unreadable path, or a directory, into the same errors the CSV loader gives; returns the size. */
 export async function checkReadable(file: string): Promise<number> {
   try {
     const info = await stat(file);
@@ -35,13 +36,12 @@ export async function checkReadable(file: string): Promise<number> {
       throw new DataError(file, 0, undefined, `expected a file, got a directory: ${resolve(file)}`);
     return info.size;
   } catch (error) {
-    if (error instanceof DataError) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new DataError(file, 0, undefined, `file not found: ${resolve(file)}`);
-    if (code === 'EACCES') throw new DataError(file, 0, undefined, `no permission to read ${resolve(file)}`);
-    throw error;
+    throw describeOpenError(file, error);
   }
 }
+
+/** DuckDB reads every kind of data file; what it cannot read (an image, a workbook, an empty file) is named. */
+export const IMPORT_DOOR: DataDoor = { accepts: ['text', 'parquet', 'gzip', 'zstd'], reads: 'a data file' };
 
 async function columnsOf(project: Project, relation: string): Promise<{ name: string; type: string }[]> {
   const rows = await project.all(`DESCRIBE ${relation}`);
@@ -133,9 +133,7 @@ export async function stageDelimited(
   file: string,
   options: DelimitedOptions = {},
 ): Promise<StagedFile> {
-  const size = await checkReadable(file);
-  if (size === 0)
-    throw new DataError(file, 1, undefined, 'the file is empty; expected a header line with column names');
+  await checkReadable(file);
   const path = literal(file);
   let source: string;
   let header: boolean;
@@ -182,8 +180,7 @@ function asText(column: { name: string; type: string }): string {
 }
 
 export async function stageTyped(project: Project, file: string, format: 'parquet' | 'jsonl'): Promise<StagedFile> {
-  const size = await checkReadable(file);
-  if (size === 0) throw new DataError(file, 1, undefined, 'the file is empty');
+  await checkReadable(file);
   const source =
     format === 'parquet'
       ? `read_parquet(${literal(file)})`
