@@ -1,4 +1,7 @@
+import { createReadStream } from 'node:fs';
 import { open, mkdtemp, rm } from 'node:fs/promises';
+import { createGunzip } from 'node:zlib';
+import { sniffFile } from '../engine/files.js';
 import { tmpdir } from 'node:os';
 import { basename, extname, join } from 'node:path';
 import { DataError } from '../engine/data/errors.js';
@@ -72,6 +75,48 @@ async function copyHead(file: string, out: string, lines: number, maxBytes: numb
   }
 }
 
+/**
+ * The start of a gzip-compressed text file, decompressed into `out`, as copyHead copies a plain one: its first
+ * `lines` lines within `maxBytes` bytes, cut after a line end. Cutting the compressed bytes instead would hand the
+ * checks a broken stream. Returns whether that was the whole file (then the file itself is checked).
+ */
+async function copyGzipHead(file: string, out: string, lines: number, maxBytes: number): Promise<boolean> {
+  const output = await open(out, 'w');
+  try {
+    let written = 0;
+    let seen = 0;
+    /** The byte after the last complete line written. */
+    let end = 0;
+    for await (const chunk of createReadStream(file).pipe(createGunzip()) as AsyncIterable<Buffer>) {
+      let used = Math.min(chunk.length, maxBytes - written);
+      for (let at = chunk.indexOf(10); at !== -1 && at < used; at = chunk.indexOf(10, at + 1)) {
+        seen++;
+        end = written + at + 1;
+        if (seen === lines) {
+          used = at + 1;
+          break;
+        }
+      }
+      await output.write(chunk, 0, used);
+      written += used;
+      if (seen >= lines || written >= maxBytes) {
+        if (end === 0)
+          throw new DataError(
+            file,
+            1,
+            undefined,
+            `the first line is longer than ${maxBytes} bytes; is this a text file?`,
+          );
+        await output.truncate(end);
+        return false;
+      }
+    }
+    return true;
+  } finally {
+    await output.close();
+  }
+}
+
 const isParquet = (file: string, format: ImportFormat) =>
   format === 'parquet' || (format === 'auto' && ['.parquet', '.pq'].includes(extname(file).toLowerCase()));
 
@@ -139,14 +184,22 @@ export async function inspectFile(
       },
     };
   const folder = await mkdtemp(join(tmpdir(), 'esmc-inspect-'));
-  // The copy keeps the file's name: formats are also recognised by it.
-  const head = join(folder, basename(file));
+  // What the file is, by its first bytes: a Parquet file or a compressed one is not cut as text. A file that
+  // cannot be read is staged as it is, whose error says why.
+  const kind = (await sniffFile(file).catch(() => null))?.kind;
+  const gzip = kind === 'gzip';
+  // The copy keeps the file's name (formats are also recognised by it), without .gz once decompressed.
+  const head = join(folder, gzip ? basename(file).replace(/\.gz$/i, '') : basename(file));
   let staged = file;
   const project = await openProject(':memory:');
   try {
-    const wholeFile = isParquet(file, format)
-      ? await copyParquetHead(project, file, head, maxRows)
-      : await copyHead(file, head, maxRows + 1, maxBytes);
+    // Node cannot decompress zstd: such a file is checked whole.
+    const wholeFile =
+      isParquet(file, format) || kind === 'parquet'
+        ? await copyParquetHead(project, file, head, maxRows)
+        : gzip
+          ? await copyGzipHead(file, head, maxRows + 1, maxBytes)
+          : kind === 'zstd' || (await copyHead(file, head, maxRows + 1, maxBytes));
     if (!wholeFile) staged = head;
     const source = await stageSource(project, staged, { format });
     const rows = Number((await project.one(`SELECT count(*)::DOUBLE AS n FROM ${RAW}`))?.n ?? 0);

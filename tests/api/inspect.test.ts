@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { inspectFile, PREVIEW_ROWS } from '../../src-main/api/inspect.js';
 import { importDataset } from '../../src-main/engine/importers/import.js';
@@ -170,6 +171,22 @@ describe('a file longer than the preview reads', () => {
     expect(scoped.map((f) => f.code)).toContain('buys-without-pv-counted');
     expect(preview.findings).toEqual(scoped);
   }, 60_000);
+
+  it('reads the start of a gzip-compressed CSV decompressed, never its compressed bytes cut as text', async () => {
+    const plain = readFileSync(resolve(repository, 'assets/samples/funnel-sample.csv'));
+    const file = join(dir, 'funnel.csv.gz');
+    writeFileSync(file, gzipSync(plain));
+    const cut = await inspectFile(file, 'funnel.csv.gz', 'auto', { bytes: 20_000 });
+    const complete = plain.subarray(0, 20_000).lastIndexOf(10) + 1;
+    expect(cut.checked).toMatchObject({
+      wholeFile: false,
+      rows: plain.subarray(0, complete).toString().split('\n').length - 2,
+    });
+    expect(cut.findings.filter((f) => f.severity === 'error')).toEqual([]);
+    expect(cut.columns).toEqual(plain.toString().split('\n')[0].split(','));
+    const whole = await inspectFile(file, 'funnel.csv.gz');
+    expect(whole.checked).toMatchObject({ wholeFile: true, rows: 12_000 });
+  });
 
   it('stops at a line end within its byte limit', async () => {
     const file = sample('aliexpress-torch-rechub/aliexpress_train_sample.csv');
