@@ -220,7 +220,7 @@ const modelsSection: Section = {
       lossCurveChart(
         completed.map((r) => ({
           model: labels.get(r.id)!,
-          points: r.record!.training.curve.map((p) => ({ step: p.step, loss: p.losses.total })),
+          points: r.record!.training.curve.map((p) => ({ step: p.step, losses: p.losses })),
         })),
         CHART,
       ),

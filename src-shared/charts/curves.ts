@@ -6,9 +6,11 @@ import {
   colorOf,
   diagonal,
   formatPercent,
+  formatSignificant,
   formatValue,
   isAvailable,
   largestOf,
+  nearestPointsTooltip,
   runLabels,
   unavailable,
   type ChartOptions,
@@ -74,7 +76,15 @@ function curveChart(curves: StageCurves[], stage: CurveStage, spec: CurveSpec, o
       title,
       subtitle: missing.length > 0 ? `Not available for ${missing.join(', ')}: ${spec.emptyReason}` : undefined,
       legend: drawn.map((c) => c.name),
-      tooltip: { trigger: 'item' },
+      // The curves are drawn without symbols, which an item tooltip needs: each curve at the pointer's x instead.
+      tooltip: nearestPointsTooltip(
+        drawn.map((c) => ({ name: c.name, points: c.data })),
+        (x) => `${spec.xName} ${formatSignificant(x)}`,
+        (k, index) => {
+          const [x, y] = drawn[k].data[index];
+          return `${spec.yName} ${formatSignificant(y)} <span style="opacity:0.7">at ${formatSignificant(x)}</span>`;
+        },
+      ),
       xAxis: { type: 'value', name: spec.xName, nameGap: 28, min: 0, max: 1 },
       yAxis: { type: 'value', name: spec.yName, nameGap: 44, min: 0, max: 1 },
       series,
@@ -181,6 +191,7 @@ export function scoreDistributionChart(curve: StageCurves, options: ChartOptions
       title,
       subtitle: `${positive}: ${total(curve.scores.positive.counts)} rows, ${negative}: ${total(curve.scores.negative.counts)} rows`,
       tooltip: { trigger: 'axis' },
+      tooltipValue: (value) => formatPercent(value),
       xAxis: {
         type: 'category',
         name: `${score} (bin centre)`,

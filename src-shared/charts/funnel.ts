@@ -14,13 +14,18 @@ import {
   paletteOf,
   rateAxisMax,
   shorten,
+  textWidth,
   unavailable,
   valueLabel,
   valueOrMissing,
   type ChartOptions,
 } from './common.js';
 
-const FUNNEL_STEPS = ['Exposures', 'Clicks', 'In-shop actions', 'Purchases', 'Purchases\nwithout action'] as const;
+/** Two short lines at most: five steps share the narrowest chart's plot, some 65 px each. */
+const FUNNEL_STEPS = ['Exposures', 'Clicks', 'In-shop\nactions', 'Purchases', 'Purchases,\nno action'] as const;
+const STEP_LABEL_SIZE = 11;
+const VALUE_LABEL_LINE = 13;
+const VALUE_LABEL_DISTANCE = 5;
 
 /**
  * Row counts along exposure → click → in-shop action → purchase, with the purchases made without an action (the
@@ -34,13 +39,27 @@ export function funnelChart(funnel: Funnel, options: ChartOptions = {}): ECharts
   );
   const available = values.filter(isAvailable);
   const logScale = available.length > 0 && available.every((v) => v > 0);
+  // Each label as narrow as its bar: the PSC share's name and value take a line each.
   const rateLabels = [
     '',
     `CTR ${formatPercent(rates.ctr)}`,
     `AVR ${formatPercent(rates.avr)}`,
     `CVR ${formatPercent(rates.cvr)}`,
-    `PSC share ${formatPercent(rates.pscShare)}`,
+    `PSC share\n${formatPercent(rates.pscShare)}`,
   ];
+  const labels = values.map((value, k) =>
+    rateLabels[k] ? `${formatCount(value)}\n${rateLabels[k]}` : formatCount(value),
+  );
+  // A bar as tall as the axis puts its label above the plot: room for the tallest labels of the taller bars.
+  const largest = Math.max(0, ...available);
+  const labelRoom = Math.max(
+    0,
+    ...values.map((value, k) =>
+      isAvailable(value) && value >= largest / 2
+        ? labels[k].split('\n').length * VALUE_LABEL_LINE + VALUE_LABEL_DISTANCE
+        : 0,
+    ),
+  );
   const subtitle = isAvailable(rates.pscShare)
     ? `PSC share P(no action | purchase, click) = ${formatPercent(rates.pscShare)}`
     : counts.actions === null
@@ -51,9 +70,13 @@ export function funnelChart(funnel: Funnel, options: ChartOptions = {}): ECharts
       title: `Funnel: ${formatCount(counts.exposures)} exposures`,
       subtitle,
       legend: false,
-      // The tallest bar's two-line label (count, rate) sits above the plot: room for it below the subtitle.
-      top: 104,
-      xAxis: { type: 'category', data: [...FUNNEL_STEPS], axisLabel: { interval: 0 } },
+      roomAbovePlot: labelRoom,
+      tooltipValue: formatCount,
+      xAxis: {
+        type: 'category',
+        data: [...FUNNEL_STEPS],
+        axisLabel: { interval: 0, fontSize: STEP_LABEL_SIZE },
+      },
       yAxis: { type: logScale ? 'log' : 'value', name: 'rows', nameGap: 48, min: logScale ? 1 : 0 },
       series: [
         {
@@ -62,10 +85,7 @@ export function funnelChart(funnel: Funnel, options: ChartOptions = {}): ECharts
           data: values.map((value, k) => ({
             value,
             itemStyle: { color: k === 4 ? colorOf('esm2') : colorOf('esmc') },
-            label: valueLabel(
-              rateLabels[k] ? `${formatCount(value)}\n${rateLabels[k]}` : formatCount(value),
-              isAvailable(value),
-            ),
+            label: { ...valueLabel(labels[k], options, isAvailable(value)), distance: VALUE_LABEL_DISTANCE },
           })),
           barMaxWidth: 56,
         },
@@ -137,16 +157,12 @@ function sliceRates(slices: SliceFunnel[]): { rates: SliceRate[]; notes: string[
 /** Two lines, so the names take little of a narrow chart: "iPhone" / "40.0k rows", "other (37 values)" / "4.1k rows". */
 function sliceLabel(slice: SliceFunnel): string {
   const size = `${formatCompactCount(slice.funnel.counts.exposures)} rows`;
-  if (!slice.isOther) return `${shorten(slice.value, 16)}\n${size}`;
+  if (!slice.isOther) return `${shorten(slice.value, 14)}\n${size}`;
   const values = slice.distinctValues;
   return isAvailable(values)
     ? `other (${formatCount(values)} value${values === 1 ? '' : 's'})\n${size}`
     : `other\n${size}`;
 }
-
-/** Approximate width of a line of text at a font size, for laying out the panels. */
-const textWidth = (text: string, size: number) =>
-  Math.max(...text.split('\n').map((line) => line.length)) * size * 0.58;
 
 /**
  * CTR, CVR and the PSC share per value of one categorical column, each in its own panel on its own scale (a 2%
@@ -190,24 +206,22 @@ export function sliceFunnelChart(slices: SliceFunnel[], column: string, options:
   const n = panels.length;
   if (n === 0) return unavailable(title, notes.join('; '), options);
   // Panel k's box: the slice names (first panel), its plot and its column of counts, as shares of the width.
-  // containLabel fits the labels in at any width; estimated at 560 px, the plots come out about equally wide
-  // from the screen's ~440 px to the PDF's 640. ECharts measures text server-side with Helvetica's widths and
-  // DejaVu Sans (the PDF's font) is some 15% wider, so each box leaves that much room beyond its labels.
-  const nominal = 560;
-  const wider = 0.15;
+  // containLabel fits the labels in at any width, taking what they need from the plot; shared out for a chart of
+  // `nominal` px, the plots come out about equally wide from the narrowest chart (~430 px) to the PDF's 640.
+  const nominal = 480;
   const labelShare = Math.min(0.4, (Math.max(...categories.map((c) => textWidth(c, 11))) + 10) / nominal);
   const countShare = panels.map((p) =>
     Math.min(0.2, (Math.max(...p.countLabels.map((c) => textWidth(c, 10))) + 8) / nominal),
   );
-  const gap = 0.035;
-  const used = (1 + wider) * (labelShare + countShare.reduce((a, b) => a + b, 0)) + gap * (n - 1);
+  const gap = 0.03;
+  const used = labelShare + countShare.reduce((a, b) => a + b, 0) + gap * (n - 1);
   const plot = (0.98 - used) / n;
   const boxes: { left: number; width: number }[] = [];
-  let left = 0.01 + wider * labelShare;
+  let left = 0.01;
   panels.forEach((_, k) => {
     const width = (k === 0 ? labelShare : 0) + plot + countShare[k];
     boxes.push({ left, width });
-    left += width + wider * countShare[k] + gap;
+    left += width + gap;
   });
   const percent = (share: number) => `${(share * 100).toFixed(2)}%`;
   const categoryAxis = (k: number, side: 'left' | 'right', data: string[]) => ({

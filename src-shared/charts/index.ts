@@ -9,6 +9,7 @@ export {
   formatCompactCount,
   formatCount,
   formatPercent,
+  formatSignificant,
   formatValue,
   isAvailable,
   runLabels,
@@ -27,4 +28,15 @@ export {
   truthErrorChart,
 } from './psc.js';
 export { STAGE_LABELS, rowPathChart, type RowChartOptions } from './rows.js';
-export { epochMetricChart, lossCurveChart, type EpochMetricSeries, type LossSeries } from './training.js';
+export {
+  MAX_SMOOTHING,
+  TOTAL_LOSS,
+  epochMetricChart,
+  lossCurveChart,
+  lossTermsOf,
+  smoothLoss,
+  type EpochMetricSeries,
+  type LossChartOptions,
+  type LossPoint,
+  type LossSeries,
+} from './training.js';

@@ -4,6 +4,7 @@ import type { EstimatePair, PscAnalysis, Proportion, SliceGap } from '../types/p
 import {
   LARGE_SCATTER,
   cartesian,
+  categoryLabels,
   colorOf,
   diagonal,
   errorBars,
@@ -11,6 +12,7 @@ import {
   formatCompactCount,
   formatCount,
   formatPercent,
+  formatSignificant,
   formatValue,
   isAvailable,
   largestOf,
@@ -21,6 +23,14 @@ import {
   type ChartOptions,
 } from './common.js';
 
+/** What an axis-triggered tooltip's formatter gets for each series. */
+interface AxisTooltipItem {
+  dataIndex: number;
+  seriesName: string;
+  marker: string;
+  value: unknown;
+}
+
 /** A difference of probabilities in percentage points, signed: "+0.63 points". */
 function formatPoints(value: number): string {
   if (!Number.isFinite(value)) return '—';
@@ -29,10 +39,10 @@ function formatPoints(value: number): string {
 
 /** Axis names that say which estimate each axis is and which model made it. */
 export function chainedLabel(model: string): string {
-  return `pCVR of the full chain (chained, ${model})`;
+  return `${model}: pCVR of the full chain (chained)`;
 }
 export function constrainedLabel(model: string): string {
-  return `pCVR (constrained, ${model})`;
+  return `${model}: pCVR (constrained)`;
 }
 
 export function pairName(pair: Pick<EstimatePair, 'chained' | 'constrained'>): string {
@@ -91,6 +101,7 @@ export function deltaHistogramChart(pair: EstimatePair, options: ChartOptions = 
       subtitle: `mean ${formatPoints(mean)}, median ${formatPoints(median)}, Δ > 0 on ${formatPercent(positiveShare, 1)} of ${rows} rows`,
       legend: false,
       tooltip: { trigger: 'axis' },
+      tooltipValue: formatCount,
       xAxis: {
         type: 'category',
         name: 'Δ = constrained pCVR − chained model’s full chain',
@@ -206,7 +217,7 @@ export function sliceGapChart(sliceField: PscAnalysis['slices'][number], options
         sorted
           ? `ordered by |gap − overall| / its SE, largest first${slices.some((s) => s.isOther) ? ', other last' : ''}`
           : 'slices by clicks',
-        ...(slices.some(muted) ? ['muted: no purchase, or too few (under 5) to read'] : []),
+        ...(slices.some(muted) ? ['muted, in italics: no purchase, or too few (under 5) to read'] : []),
       ];
   const categoryAxis = (side: 'left' | 'right', data: string[]) => ({
     type: 'category' as const,
@@ -215,7 +226,9 @@ export function sliceGapChart(sliceField: PscAnalysis['slices'][number], options
     data: data.map((value, k) => ({
       value,
       textStyle: {
-        color: muted(slices[k]) ? palette.axis : palette.subtle,
+        // Set back by its style, not by a colour too faint to read.
+        color: muted(slices[k]) ? palette.muted : palette.subtle,
+        fontStyle: muted(slices[k]) ? ('italic' as const) : ('normal' as const),
         fontSize: side === 'right' || slices.length > 8 ? 10 : 11,
       },
     })),
@@ -291,7 +304,7 @@ export function sliceGapChart(sliceField: PscAnalysis['slices'][number], options
  * model's implied gap is marked, with the [lower, upper] bound of models that have no purchase split.
  */
 export function decompositionChart(analysis: PscAnalysis, options: ChartOptions = {}): EChartsOption {
-  const title = 'pCVR = action path + no-action path (means over clicked rows)';
+  const title = 'pCVR = action path + no-action path';
   const bars: { name: string; actionPath: number | null; noActionPath: number | null }[] = [];
   for (const [model, psc] of Object.entries(analysis.models))
     if (psc.decomposition)
@@ -322,14 +335,11 @@ export function decompositionChart(analysis: PscAnalysis, options: ChartOptions 
   return cartesian(
     {
       title,
-      subtitle: ['action path P(a|c)·P(b|a,c) + no-action path (1 − P(a|c))·P(b|¬a,c)', ...notes].join('\n'),
+      subtitle: [`means over clicked rows; ${notes.join('; ')}`, ACTION_PATHS].join('\n'),
       tooltip: { trigger: 'item' },
-      xAxis: {
-        type: 'category',
-        data: categories,
-        axisLabel: { interval: 0, rotate: categories.length > 5 ? 30 : 0 },
-      },
-      yAxis: { type: 'value', name: 'mean over clicked rows', nameGap: 52 },
+      tooltipValue: (value) => formatPercent(value),
+      xAxis: { type: 'category', data: categories, axisLabel: categoryLabels(categories) },
+      yAxis: { type: 'value', name: 'pCVR', nameGap: 52 },
       series: [
         pathBars(
           'action path',
@@ -348,6 +358,13 @@ export function decompositionChart(analysis: PscAnalysis, options: ChartOptions 
           symbolSize: 11,
           data: impliedPoints,
           itemStyle: { color: palette.text },
+          // Its item is [bar, gap]: the tooltip names the bar instead of writing its index as a number.
+          tooltip: {
+            formatter: (params: unknown) => {
+              const [bar, gap] = (params as { value: [number, number] }).value;
+              return `${escapeHtml(categories[bar])}: implied gap ${formatPercent(gap)}`;
+            },
+          },
           z: 11,
         },
       ],
@@ -356,21 +373,25 @@ export function decompositionChart(analysis: PscAnalysis, options: ChartOptions 
   );
 }
 
+const ACTION_PATHS = 'action P(a|c)·P(b|a,c) + no action (1 − P(a|c))·P(b|¬a,c)';
+
 /** One of the two stacked parts of pCVR, a bar per model. */
 function pathBars(name: string, values: (number | null)[], color: string): SeriesOption {
   return { name, type: 'bar', stack: 'cvr', data: values.map(valueOrMissing), itemStyle: { color }, barMaxWidth: 56 };
 }
 
-/** The stages compared with the truth, each in the space its metric lives in. */
+/** The stages compared with the truth, each in the space its metric lives in (said in the subtitle). */
 const TRUTH_STAGES: { key: string; label: string; space: 'exposure' | 'clicked' }[] = [
-  { key: 'ctr', label: 'pCTR\n(all)', space: 'exposure' },
-  { key: 'avr', label: 'pAVR\n(clicked)', space: 'clicked' },
-  { key: 'cvr', label: 'pCVR\n(clicked)', space: 'clicked' },
-  { key: 'buyGivenAction', label: 'P(b|a,c)\n(clicked)', space: 'clicked' },
-  { key: 'buyGivenNoAction', label: 'P(b|¬a,c)\n(clicked)', space: 'clicked' },
-  { key: 'ctcvr', label: 'pCTCVR\n(all)', space: 'exposure' },
-  { key: 'pscGap', label: 'PSC gap\n(all)', space: 'exposure' },
+  { key: 'ctr', label: 'pCTR', space: 'exposure' },
+  { key: 'avr', label: 'pAVR', space: 'clicked' },
+  { key: 'cvr', label: 'pCVR', space: 'clicked' },
+  { key: 'buyGivenAction', label: 'P(b|a,c)', space: 'clicked' },
+  { key: 'buyGivenNoAction', label: 'P(b|¬a,c)', space: 'clicked' },
+  { key: 'ctcvr', label: 'pCTCVR', space: 'exposure' },
+  { key: 'pscGap', label: 'PSC gap', space: 'exposure' },
 ];
+
+const SPACE_WORDS = { exposure: 'all rows', clicked: 'clicked rows' } as const;
 
 /** RMSE of every stage against the simulator's true probability, per model; only simulated data has a truth. */
 export function truthErrorChart(analysis: PscAnalysis, options: ChartOptions = {}): EChartsOption {
@@ -380,12 +401,38 @@ export function truthErrorChart(analysis: PscAnalysis, options: ChartOptions = {
   const errors = analysis.truth.errors;
   const stages = TRUTH_STAGES.filter((s) => Object.values(errors).some((e) => isAvailable(e[s.key]?.[s.space].rmse)));
   if (stages.length === 0) return unavailable(title, 'no model predicts a stage the truth has', options);
+  const labels = stages.map((s) => s.label);
+  const spaces = (space: 'exposure' | 'clicked') =>
+    stages
+      .filter((s) => s.space === space)
+      .map((s) => s.label)
+      .join(', ');
+  const onAll = spaces('exposure');
+  const onClicked = spaces('clicked');
+  const subtitle = [
+    onAll && onClicked
+      ? `${onAll}: ${SPACE_WORDS.exposure}; the others: ${SPACE_WORDS.clicked}`
+      : `every stage on ${onAll ? SPACE_WORDS.exposure : SPACE_WORDS.clicked}`,
+    'lower is better; no bar: the model has no such stage',
+  ].join('\n');
   return cartesian(
     {
       title,
-      subtitle: 'lower is better; a missing bar: the model has no such stage',
-      tooltip: { trigger: 'axis' },
-      xAxis: { type: 'category', data: stages.map((s) => s.label), axisLabel: { interval: 0 } },
+      subtitle,
+      tooltip: {
+        trigger: 'axis',
+        formatter: (params: unknown) => {
+          const items = (Array.isArray(params) ? params : [params]) as AxisTooltipItem[];
+          const stage = stages[items[0]?.dataIndex ?? 0];
+          return [
+            `<b>${escapeHtml(stage.label)}</b> on ${SPACE_WORDS[stage.space]}`,
+            ...items.map(
+              (item) => `${item.marker}${escapeHtml(item.seriesName)}: RMSE ${formatSignificant(item.value)}`,
+            ),
+          ].join('<br/>');
+        },
+      },
+      xAxis: { type: 'category', data: labels, axisLabel: categoryLabels(labels) },
       yAxis: { type: 'value', name: 'RMSE', nameGap: 52 },
       series: Object.entries(errors).map(([model, e]): SeriesOption => ({
         name: model,

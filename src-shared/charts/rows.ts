@@ -5,6 +5,7 @@ import { STAGES, type Stage } from '../types/training.js';
 import {
   cartesian,
   colorOf,
+  formatSignificant,
   isAvailable,
   paletteOf,
   unavailable,
@@ -13,14 +14,15 @@ import {
   type ChartOptions,
 } from './common.js';
 
+/** Each stage in words, on one line: the row chart lists them down its side, the Stages view in its headers. */
 export const STAGE_LABELS: Record<Stage, string> = {
   ctr: 'P(click)',
-  avr: 'P(action\n| click)',
-  cvr: 'P(buy\n| click)',
-  ctavr: 'P(click,\naction)',
-  ctcvr: 'P(click,\nbuy)',
-  buyGivenAction: 'P(buy | action,\nclick)',
-  buyGivenNoAction: 'P(buy | no\naction, click)',
+  avr: 'P(action | click)',
+  cvr: 'P(buy | click)',
+  ctavr: 'P(click, action)',
+  ctcvr: 'P(click, buy)',
+  buyGivenAction: 'P(buy | action, click)',
+  buyGivenNoAction: 'P(buy | no action, click)',
 };
 
 export interface RowChartOptions extends ChartOptions {
@@ -40,14 +42,15 @@ export function rowPathChart(row: StageRow, runId: string, options: RowChartOpti
   if (!predicted) return unavailable(title, `run ${runId} has no prediction for this row`, options);
   const stages = STAGES.filter((s) => isAvailable(predicted[s]) || isAvailable(row.truth?.[s]));
   const name = options.label ?? runId;
+  // Bars across, stages down the side: the stages' names are too long to share a narrow chart's width.
   const series: SeriesOption[] = [
     {
       name,
       type: 'bar',
       data: stages.map((s) => valueOrMissing(predicted[s])),
       itemStyle: { color: colorOf(name) },
-      barMaxWidth: 40,
-      label: valueLabel(({ value }) => (isAvailable(value) ? value.toFixed(3) : '')),
+      barMaxWidth: 18,
+      label: valueLabel(({ value }) => (isAvailable(value) ? value.toFixed(3) : ''), options, true, 'right'),
     },
   ];
   if (row.truth)
@@ -55,17 +58,31 @@ export function rowPathChart(row: StageRow, runId: string, options: RowChartOpti
       name: 'true probability',
       type: 'scatter',
       symbol: 'rect',
-      symbolSize: [28, 3],
-      data: stages.map((s) => valueOrMissing(row.truth?.[s])),
+      symbolSize: [3, 24],
+      data: stages.map((s, k) => [valueOrMissing(row.truth?.[s]), k]),
       itemStyle: { color: paletteOf(options).text },
+      // Its item is [probability, stage]: the tooltip names the stage instead of writing its index as a number.
+      tooltip: {
+        formatter: (params: unknown) => {
+          const [probability, stage] = (params as { value: [number, number] }).value;
+          return `${STAGE_LABELS[stages[stage]]}: true probability ${formatSignificant(probability)}`;
+        },
+      },
       z: 10,
     });
   return cartesian(
     {
       title,
-      subtitle: row.truth ? 'bars: the model; dashes: the simulator’s true probability' : undefined,
-      xAxis: { type: 'category', data: stages.map((s) => STAGE_LABELS[s]), axisLabel: { interval: 0 } },
-      yAxis: { type: 'value', name: 'probability', nameGap: 44, min: 0, max: 1 },
+      subtitle: row.truth ? 'bars: the model; ticks: the simulator’s true probability' : undefined,
+      grid: (top) => ({ top, left: 16, right: 44, bottom: 44, containLabel: true }),
+      xAxis: { type: 'value', name: 'probability', nameGap: 26, min: 0, max: 1 },
+      yAxis: {
+        type: 'category',
+        inverse: true,
+        data: stages.map((s) => STAGE_LABELS[s]),
+        axisTick: { show: false },
+        axisLabel: { interval: 0, fontSize: 11 },
+      },
       series,
     },
     options,

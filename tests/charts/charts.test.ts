@@ -44,9 +44,11 @@ function series(option: EChartsOption, name: string): Series {
   return found;
 }
 
+/** The title and subtitle as sentences: the builders wrap them into lines that fit the narrowest chart. */
 function titleOf(option: EChartsOption): { text: string; subtext: string } {
   const title = (Array.isArray(option.title) ? option.title[0] : option.title) as { text?: string; subtext?: string };
-  return { text: title?.text ?? '', subtext: title?.subtext ?? '' };
+  const flat = (text = '') => text.replace(/\n/g, ' ');
+  return { text: flat(title?.text), subtext: flat(title?.subtext) };
 }
 
 function axisOf(option: EChartsOption, axis: 'xAxis' | 'yAxis'): Record<string, unknown> {
@@ -87,7 +89,7 @@ describe('funnel charts', () => {
     ]);
     expect(axisOf(option, 'yAxis').type).toBe('log');
     expect(titleOf(option).subtext).toContain(formatPercent(inputs.funnel.rates.pscShare));
-    expectRendered(option, ['without action', formatPercent(inputs.funnel.rates.pscShare)]);
+    expectRendered(option, ['no action', formatPercent(inputs.funnel.rates.pscShare)]);
   });
 
   it('leaves the action bars out, not at 0, without an action label', () => {
@@ -395,8 +397,9 @@ describe('PSC charts', () => {
     expect(points.type).toBe('scatter');
     expect(points.data).toHaveLength(pair.clicked.scatter.rows.length);
     expect(points.large).toBe(true);
-    expect(axisOf(option, 'xAxis').name).toBe('pCVR of the full chain (chained, esm2)');
-    expect(axisOf(option, 'yAxis').name).toBe('pCVR (constrained, esmc)');
+    expect(axisOf(option, 'xAxis').name).toBe('esm2: pCVR of the full chain (chained)');
+    // Too long for the height of a narrow chart's plot: the model on a line of its own.
+    expect(axisOf(option, 'yAxis').name).toBe('esmc:\npCVR (constrained)');
     expect(series(option, 'chained = constrained').data).toHaveLength(2);
     expectRendered(option, ['esmc vs esm2', 'chained = constrained']);
   });
@@ -522,7 +525,7 @@ describe('PSC charts', () => {
       expect(colors[k]).not.toBe(colors[field.slices.findIndex((other) => !other.note)]);
       expect(bars.tooltip.formatter({ dataIndex: k })).toContain(s.note!);
     }
-    expect(titleOf(option).subtext).toContain('muted: no purchase, or too few (under 5) to read');
+    expect(titleOf(option).subtext).toContain('muted, in italics: no purchase, or too few (under 5) to read');
   });
 
   it('splits pCVR into its two paths per model that splits it, with the truth and the empirical split', () => {
@@ -538,10 +541,17 @@ describe('PSC charts', () => {
   it('shows each model’s error against the truth, and says when the data has none', () => {
     const option = truthErrorChart(analysis);
     const categories = axisOf(option, 'xAxis').data as string[];
-    expect(categories).toContain('pCVR\n(clicked)');
+    expect(categories).toContain('pCVR');
     const esmc = series(option, 'esmc').data as (number | string)[];
-    expect(esmc[categories.indexOf('pCVR\n(clicked)')]).toBeCloseTo(analysis.truth!.errors.esmc.cvr.clicked.rmse, 12);
-    expect(esmc[categories.indexOf('P(b|¬a,c)\n(clicked)')]).toBe('-');
+    expect(esmc[categories.indexOf('pCVR')]).toBeCloseTo(analysis.truth!.errors.esmc.cvr.clicked.rmse, 12);
+    expect(esmc[categories.indexOf('P(b|¬a,c)')]).toBe('-');
+    // Which rows each stage is measured on: the subtitle, and each stage's tooltip.
+    expect(titleOf(option).subtext).toContain('pCTR, pCTCVR, PSC gap: all rows; the others: clicked rows');
+    const tooltip = (option.tooltip as { formatter: (params: unknown) => string }).formatter;
+    const cvr = categories.indexOf('pCVR');
+    const text = tooltip([{ dataIndex: cvr, seriesName: 'esmc', marker: '', value: esmc[cvr] }]);
+    expect(text).toContain('<b>pCVR</b> on clicked rows');
+    expect(text).toMatch(/esmc: RMSE 0\.\d{1,4}$|esmc: RMSE 0\.0+\d{1,4}$/);
     expectRendered(option, ['chain', 'esm2', 'esmc']);
     const none = truthErrorChart({ ...analysis, truth: null });
     expect(seriesOf(none)).toHaveLength(0);
@@ -564,8 +574,11 @@ describe('row path', () => {
     });
     const option = rowPathChart(row, RUN_IDS.esm2, { label: 'esm2' });
     expect(series(option, 'esm2').data).toHaveLength(7);
-    const truth = series(option, 'true probability').data as (number | string)[];
-    expect(truth.filter((v) => v !== '-')).toHaveLength(3);
+    // Bars across and stages down the side, the truth a tick on the bar of its stage.
+    expect(axisOf(option, 'yAxis').data).toContain('P(buy | no action, click)');
+    const truth = series(option, 'true probability').data as [number | string, number][];
+    expect(truth.filter(([v]) => v !== '-')).toHaveLength(3);
+    expect(truth.map(([, k]) => k)).toEqual([0, 1, 2, 3, 4, 5, 6]);
     expect(titleOf(option).text).toBe(`Row ${r}: clicked, no action, purchased`);
     expectRendered(option, ['esm2', 'true probability']);
     expect(titleOf(rowPathChart(row, 'unknown-run')).subtext).toMatch(/has no prediction/);
