@@ -21,6 +21,19 @@ export const ROW_FILTERS: Record<RowFilterName, { label: string; filter: RowFilt
 
 export const PAGE_SIZE = 50;
 
+/**
+ * The run a column key belongs to: "<runId>:<stage>", "gap:<runId>" and "error:<runId>" name one; labels
+ * ("purchase") and the truth ("truth:cvr") belong to none.
+ */
+export function runOfKey(key: string): string | null {
+  const derived = /^(gap|error):(.+)$/.exec(key);
+  if (derived) return derived[2];
+  const colon = key.lastIndexOf(':');
+  if (colon < 0) return null;
+  const prefix = key.slice(0, colon);
+  return prefix === 'truth' ? null : prefix;
+}
+
 /** The per-row inspector: one page of rows at a time from the Node side, never the whole table. */
 export const useStagesStore = defineStore('stages', () => {
   const { api, host } = useLab();
@@ -46,9 +59,13 @@ export const useStagesStore = defineStore('stages', () => {
   });
 
   async function load(runIds: string[]): Promise<void> {
-    // A sort by a run's column, or a row read for other runs, does not carry over to another selection.
-    const sortedRun = sort.value?.key.includes(':') ? sort.value.key.slice(0, sort.value.key.lastIndexOf(':')) : null;
-    if (sortedRun !== null && !runIds.includes(sortedRun)) sort.value = null;
+    // A sort or a range on a run's column, or a row read for other runs, does not carry over to another selection.
+    const ofOtherRuns = (key: string | undefined) => {
+      const run = key === undefined ? null : runOfKey(key);
+      return run !== null && !runIds.includes(run);
+    };
+    if (ofOtherRuns(sort.value?.key)) sort.value = null;
+    if (ofOtherRuns(range.value?.key)) range.value = null;
     if (selectedRow.value && runIds.some((id) => !(id in selectedRow.value!.stages))) selectedRow.value = null;
     if (runIds.length === 0) {
       drop();

@@ -21,8 +21,8 @@ export interface ModelProgress {
   /** The epochs and steps the training plans (early stopping may end it before). */
   plannedEpochs: number | null;
   maxSteps?: number;
-  /** Global step (across epochs), the total loss at it, and each loss term. */
-  loss: { step: number; loss: number; terms: Record<string, number> }[];
+  /** Global step (across epochs), the total loss at it, and every loss term with the total under 'total'. */
+  loss: { step: number; loss: number; losses: Record<string, number> }[];
   epochs: {
     epoch: number;
     trainLoss: Record<string, number>;
@@ -70,9 +70,13 @@ export function applyTrainEvent(progress: ModelProgress, event: TrainEventFrame[
     progress.step = event.step;
     progress.stepsPerEpoch = event.stepsPerEpoch;
     progress.samplesPerSecond = event.samplesPerSecond;
-    const { total, ...terms } = event.losses;
+    const { total } = event.losses;
     if (typeof total === 'number')
-      progress.loss.push({ step: (event.epoch - 1) * event.stepsPerEpoch + event.step, loss: total, terms });
+      progress.loss.push({
+        step: (event.epoch - 1) * event.stepsPerEpoch + event.step,
+        loss: total,
+        losses: event.losses,
+      });
   } else {
     progress.epochs.push({
       epoch: event.epoch,

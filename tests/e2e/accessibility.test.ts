@@ -187,7 +187,7 @@ describe.skipIf(skipReason !== null)('accessibility of every view (axe-core, key
     expect(await alerts.count()).toBe(2);
   });
 
-  it('works by keyboard alone: skip link, views opened at their top on their heading, one stop per header row', async () => {
+  it('works by keyboard alone: skip link, views opened at their top on their heading, one stop per header row, the PDF', async () => {
     await open();
     await page.keyboard.press('Tab');
     expect(await focused()).toMatchObject({ tag: 'a', text: 'Skip to content' });
@@ -241,8 +241,21 @@ describe.skipIf(skipReason !== null)('accessibility of every view (axe-core, key
     // Tab leaves the row at once: its other sort buttons are no tab stops.
     await page.keyboard.press('Tab');
     expect(await focused()).toMatchObject({ inHead: false });
+
+    // And on to the PDF of the runs compared: from the heading, Tab to Export PDF, then Enter.
+    await page.getByRole('heading', { name: 'Results', level: 2 }).focus();
+    stops = 0;
+    do {
+      await page.keyboard.press('Tab');
+      stops++;
+    } while ((await focused()).text !== 'Export PDF' && stops < 60);
+    const [download] = await Promise.all([
+      page.waitForEvent('download', { timeout: 180_000 }),
+      page.keyboard.press('Enter'),
+    ]);
+    expect(download.suggestedFilename()).toMatch(/^ESMC report – taobao – \d{4}-\d{2}-\d{2}\.pdf$/);
     expect(pageErrors).toEqual([]);
-  });
+  }, 300_000);
 
   it('has no serious or critical axe violation in any view, light or dark', async () => {
     // Content the views lead with: a file's mapping on the Data view, the dataset shown, a row inspected.

@@ -378,6 +378,47 @@ describe.skipIf(skipReason !== null)('analyst UI in the browser host', () => {
     await shot('06-stages');
   });
 
+  it('shows the gap column, filters on a range, and exports exactly the rows it shows as CSV', async () => {
+    shotOnFailure('stages-export');
+    await view('Stages').click();
+    const table = page.getByRole('table', { name: 'Rows and stage probabilities' });
+    // esm2 (chained) and esmc (constrained) are compared: the row's Δ between their pCVRs is a column.
+    const gapHeader = table.getByRole('columnheader', { name: 'Sort by Δ esmc − esm2' });
+    await expect.poll(() => gapHeader.count(), { timeout: 20_000 }).toBe(1);
+    const ranges = page.getByRole('form', { name: 'Range filter' });
+    await ranges.getByLabel('Column of the range').selectOption({ label: 'Δ esmc − esm2' });
+    await ranges.getByLabel('Lower bound').fill('-1');
+    await ranges.getByLabel('Upper bound').fill('1');
+    await ranges.getByRole('button', { name: 'Apply' }).click();
+    await expect.poll(() => ranges.getByRole('status').innerText()).toBe('Rows where -1 ≤ Δ esmc − esm2 ≤ 1');
+    const status = page.getByText(/^rows \d+–\d+ of \d+ in the test part/);
+    await expect
+      .poll(() => page.getByRole('status').filter({ hasText: 'loading' }).count(), { timeout: 20_000 })
+      .toBe(0);
+    const total = Number((await status.innerText()).match(/of (\d+)/)![1]);
+    expect(total).toBeGreaterThan(0);
+    expect(total).toBeLessThanOrEqual(50);
+    const shownIds = (await table.locator('tbody tr td:first-child').allInnerTexts()).map(Number);
+    expect(shownIds).toHaveLength(total);
+    // The first column stays when the table scrolls sideways.
+    const panel = page.locator('.rows-panel');
+    await panel.evaluate((element) => (element.scrollLeft = element.scrollWidth));
+    const firstCell = table.locator('tbody tr td:first-child').first();
+    const [cellBox, panelBox] = await Promise.all([firstCell.boundingBox(), panel.boundingBox()]);
+    expect(Math.abs(cellBox!.x - panelBox!.x)).toBeLessThan(20);
+    await shot('07-stages-range');
+
+    const [download] = await Promise.all([
+      page.waitForEvent('download', { timeout: 30_000 }),
+      page.getByRole('button', { name: 'Export CSV' }).click(),
+    ]);
+    const csv = await readFile((await download.path())!, 'utf8');
+    const [header, ...lines] = csv.trim().split('\n');
+    expect(header.split(',')).toEqual(expect.arrayContaining(['row_id', 'esm2 cvr', 'esmc cvr', 'Δ esmc − esm2']));
+    expect(lines.map((line) => Number(line.split(',')[0]))).toEqual(shownIds);
+    expect(download.suggestedFilename()).toMatch(/^ESMC rows – .+\.csv$/);
+  });
+
   it('flags a run that cannot have learned (1 epoch at learning rate 1e-6) in every view', async () => {
     shotOnFailure('not-learned');
     await view('Train').click();
@@ -494,21 +535,22 @@ describe.skipIf(skipReason !== null)('analyst UI in the browser host', () => {
     await cancelled.getByRole('button', { name: /^Details of esmc/ }).click();
     const detail = page.getByRole('region', { name: /esmc/ });
     await detail.getByLabel('Name').fill('esmc stopped by hand');
-    await detail.getByLabel(/^Tags/).fill('stopped, e2e');
+    await detail.getByLabel('Tags').fill('handpicked, e2e');
     await detail.getByLabel('Notes').fill('cancelled after its first epochs');
     await detail.getByRole('button', { name: 'Save' }).click();
     await expect.poll(() => cancelled.locator('th').innerText()).toMatch(/^esmc stopped by hand/);
     expect(await detail.getByRole('table', { name: 'Settings' }).innerText()).toMatch(/epochs\s+40/);
     await shot('16-run-detail');
     const filter = page.getByRole('searchbox');
-    await filter.fill('stopped');
+    await filter.fill('handpicked');
     await expect.poll(() => runsTable.locator('tbody tr').count()).toBe(1);
-    expect(await runsTable.locator('tbody tr .tag').allInnerTexts()).toEqual(['stopped', 'e2e']);
+    expect(await runsTable.locator('tbody tr .tag').allInnerTexts()).toEqual(['handpicked', 'e2e']);
     const total = Number((await page.locator('#runs-count').innerText()).match(/of (\d+) runs/)![1]);
     await runsTable.locator('tbody tr').getByRole('checkbox').check();
     await page.getByRole('button', { name: 'Delete selected…' }).click();
     const confirm = page.getByRole('alertdialog');
-    expect(await confirm.innerText()).toContain('Delete 1 run and every row of its predictions?');
+    // Only what the filter shows: the other selected run, hidden by the filter, stays.
+    expect(await confirm.innerText()).toContain('Delete run esmc stopped by hand and every row of its predictions?');
     await confirm.getByRole('button', { name: 'Delete', exact: true }).click();
     await expect.poll(() => runsTable.locator('tbody tr').count()).toBe(0);
     await filter.fill('');
@@ -548,6 +590,29 @@ describe.skipIf(skipReason !== null)('analyst UI in the browser host', () => {
     await view('Runs').click();
     const runsTable = page.getByRole('table', { name: 'Runs' });
     await expect.poll(() => runsTable.locator('tbody tr', { hasText: 'cancelled' }).count()).toBe(2);
+    expect(pageErrors).toEqual([]);
+  });
+  it('shows every view in both themes at 1024 and 1440 pixels, none wider than the window', async () => {
+    shotOnFailure('every-view');
+    const tooWide: string[] = [];
+    for (const name of ['Data', 'Train', 'Runs', 'Results', 'Stages', 'PSC']) {
+      await view(name).click();
+      await page.waitForTimeout(300);
+      await windowShots(`view-${name.toLowerCase()}`);
+      await page.setViewportSize({ width: 1024, height: 700 });
+      // Charts redraw at their new width a moment after the window changes.
+      await page.waitForTimeout(500);
+      const [scrollWidth, innerWidth] = await page.evaluate(() => {
+        const globals = globalThis as unknown as {
+          innerWidth: number;
+          document: { documentElement: { scrollWidth: number } };
+        };
+        return [globals.document.documentElement.scrollWidth, globals.innerWidth];
+      });
+      if (scrollWidth > innerWidth + 1) tooWide.push(`${name}: ${scrollWidth}px in a ${innerWidth}px window`);
+      await page.setViewportSize({ width: 1440, height: 900 });
+    }
+    expect(tooWide).toEqual([]);
     expect(pageErrors).toEqual([]);
   });
 });

@@ -209,6 +209,7 @@ describe('Stages', () => {
     const host = new FakeHost();
     const wrapper = await mountWith(StagesView, host, ['r1', 'r2']);
     useStagesStore().page = {
+      derived: [],
       total: 1,
       offset: 0,
       rows: [

@@ -20,7 +20,7 @@ import { useNoticesStore } from '../../src-renderer/stores/notices.js';
 import { usePscStore } from '../../src-renderer/stores/psc.js';
 import { useResultsStore } from '../../src-renderer/stores/results.js';
 import { useRunsStore } from '../../src-renderer/stores/runs.js';
-import { useStagesStore } from '../../src-renderer/stores/stages.js';
+import { runOfKey, useStagesStore } from '../../src-renderer/stores/stages.js';
 import { useTrainingStore } from '../../src-renderer/stores/training.js';
 import { FakeHost, labApp, settle } from './fake-host.js';
 
@@ -175,13 +175,13 @@ describe('training store', () => {
     });
 
     expect(training.lossSeries).toEqual([
-      { model: 'esmm', points: [{ step: 10, loss: 0.8, terms: { ctr: 0.1 } }] },
+      { model: 'esmm', points: [{ step: 10, loss: 0.8, losses: { total: 0.8, ctr: 0.1 } }] },
       {
         model: 'esmc',
         points: [
-          { step: 5, loss: 0.9, terms: { ctr: 0.1 } },
-          { step: 10, loss: 0.7, terms: { ctr: 0.1 } },
-          { step: 15, loss: 0.5, terms: { ctr: 0.1 } },
+          { step: 5, loss: 0.9, losses: { total: 0.9, ctr: 0.1 } },
+          { step: 10, loss: 0.7, losses: { total: 0.7, ctr: 0.1 } },
+          { step: 15, loss: 0.5, losses: { total: 0.5, ctr: 0.1 } },
         ],
       },
     ]);
@@ -292,7 +292,7 @@ describe('stages store', () => {
       { runIds: ['r1'], filter: { pscOnly: true }, sort: { key: 'r1:cvr', descending: false }, offset: 0, limit: 50 },
     ]);
     await stages.load([]);
-    answers[0]({ total: 1, offset: 0, rows: [] });
+    answers[0]({ derived: [], total: 1, offset: 0, rows: [] });
     await loading;
     expect(stages.page).toBeNull();
     expect(stages.loading).toBe(false);
@@ -300,7 +300,7 @@ describe('stages store', () => {
 
   it('forgets a sort by a column of a run no longer selected, and a row read without a run now selected', async () => {
     const host = new FakeHost()
-      .on('stages.rows', () => ({ total: 0, offset: 0, rows: [] }))
+      .on('stages.rows', () => ({ derived: [], total: 0, offset: 0, rows: [] }))
       .on(
         'stages.row',
         ({ runIds, rowId }) => ({ rowId, stages: Object.fromEntries(runIds.map((id) => [id, {}])) }) as StageRow,
@@ -327,6 +327,34 @@ describe('stages store', () => {
       undefined,
     ]);
   });
+
+  it('keeps a range and a sort on a derived column while its run is selected, and drops them after', async () => {
+    const host = new FakeHost().on('stages.rows', () => ({ derived: [], total: 0, offset: 0, rows: [] }));
+    labApp(host);
+    const stages = useStagesStore();
+    stages.setRange({ key: 'gap:r2', min: 0 });
+    stages.sortBy('error:r2');
+    await stages.load(['r1', 'r2']);
+    stages.setRange({ key: 'truth:cvr', max: 0.5 });
+    await stages.load(['r1']);
+    expect([stages.range, stages.sort]).toEqual([{ key: 'truth:cvr', max: 0.5 }, null]);
+    stages.setRange({ key: 'gap:r2', min: 0 });
+    await stages.load(['r1']);
+    expect(stages.range).toBeNull();
+    const calls = host.callsOf('stages.rows') as { ranges?: unknown; sort?: unknown }[];
+    expect(calls.map((call) => [call.ranges, call.sort])).toEqual([
+      [[{ key: 'gap:r2', min: 0 }], { key: 'error:r2', descending: true }],
+      [[{ key: 'truth:cvr', max: 0.5 }], undefined],
+      [undefined, undefined],
+    ]);
+    expect(['r1:cvr', 'gap:r2', 'error:a:b', 'truth:cvr', 'purchase'].map(runOfKey)).toEqual([
+      'r1',
+      'r2',
+      'a:b',
+      null,
+      null,
+    ]);
+  });
 });
 
 describe('another project opened', () => {
@@ -348,7 +376,7 @@ describe('another project opened', () => {
       results.view = { dataset: 'sales' } as ResultsView;
       psc.analysis = {} as PscAnalysis;
       psc.analysedRunIds = ['r1'];
-      stages.page = { total: 1, offset: 0, rows: [] };
+      stages.page = { derived: [], total: 1, offset: 0, rows: [] };
       await stages.inspect(['r1'], 7);
     };
     const shown = () => [

@@ -63,7 +63,7 @@ describe('views that read the test part only', () => {
   it('Stages names the test part in its filter and its row count', async () => {
     const wrapper = mountView(StagesView);
     const stages = useStagesStore();
-    stages.page = { total: 0, offset: 0, rows: [] };
+    stages.page = { derived: [], total: 0, offset: 0, rows: [] };
     await flushPromises();
     const options = wrapper.get('select[aria-label="Row filter"]').findAll('option');
     expect(options[0].text()).toBe('All exposures in the test part');

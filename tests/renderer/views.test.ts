@@ -315,7 +315,14 @@ describe('Train view', () => {
         type: 'train',
         jobId: 't1',
         model,
-        event: { type: 'step', epoch, step: 5, stepsPerEpoch: 10, losses: { total: 0.5 }, samplesPerSecond: 400 },
+        event: {
+          type: 'step',
+          epoch,
+          step: 5,
+          stepsPerEpoch: 10,
+          losses: { total: 0.5, ctr: 0.2, ctcvr: 0.3 },
+          samplesPerSecond: 400,
+        },
       });
       host.emit({
         type: 'train',
@@ -327,6 +334,11 @@ describe('Train view', () => {
     host.emitJob({ id: 't1', state: 'running', progress: 0.3, message: 'training esmm, esmc', title: 'Train' });
     await flushPromises();
     expect(states()).toEqual(['training: epoch 5 of 10 Cancel', 'training: epoch 1 of 10 Cancel']);
+    // The loss chart offers each term the models log, beside their totals.
+    const terms = wrapper.get('select[aria-label="Loss term"]');
+    expect(terms.findAll('option').map((option) => option.text())).toEqual(['total', 'ctcvr', 'ctr']);
+    await terms.setValue('ctcvr');
+    expect(wrapper.get('input[aria-label="Smoothing"]').element.getAttribute('max')).toBe('0.99');
     // esmc: 95 steps of 80 rows left at 400 rows/s.
     expect(table().findAll('tbody tr')[1].findAll('td')[4].text()).toBe('≤ 19 s');
     await table().get('button[aria-label="Cancel esmc"]').trigger('click');
