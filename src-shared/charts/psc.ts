@@ -53,6 +53,18 @@ export function pairName(pair: Pick<EstimatePair, 'chained' | 'constrained'>): s
  * One point per sampled clicked row: the chained model's full chain against the constrained model's pCVR. Points
  * above the diagonal are rows where the constrained model puts more purchase mass than the chain.
  */
+/**
+ * An axis from 0 whose top is a whole number of round steps (1, 2, 2.5 or 5 × a power of ten; the smallest that
+ * needs at most six): the last label is a tick like the others instead of 0.13 crowding 0.12.
+ */
+export function roundAxisTop(value: number): { max: number; interval: number } {
+  const power = 10 ** Math.floor(Math.log10(value / 6));
+  const interval = ([1, 2, 2.5, 5, 10].find((step) => Math.ceil(value / (step * power) - 1e-9) <= 6) ?? 10) * power;
+  // Rounded to the step's own decimals, so 3 × 0.1 is 0.3 and not 0.30000000000000004.
+  const decimals = Math.max(0, -Math.floor(Math.log10(interval)));
+  return { max: Number((Math.ceil(value / interval - 1e-9) * interval).toFixed(decimals)), interval };
+}
+
 export function estimateScatterChart(pair: EstimatePair, options: ChartOptions = {}): EChartsOption {
   const { scatter } = pair.clicked;
   const data: [number, number][] = [];
@@ -62,14 +74,13 @@ export function estimateScatterChart(pair: EstimatePair, options: ChartOptions =
   }
   const title = `Chained vs constrained pCVR: ${pairName(pair)}`;
   if (data.length === 0) return unavailable(title, 'no clicked row was sampled', options);
-  const largest = largestOf(data);
-  const extent = Math.min(1, Math.ceil(largest * 1.05 * 100) / 100 || 1);
+  const { max: extent, interval } = roundAxisTop(Math.min(1, largestOf(data) * 1.05) || 1);
   return cartesian(
     {
       title,
       subtitle: `${data.length} sampled clicked rows; mean Δ = ${formatPoints(pair.clicked.mean)}, Δ > 0 on ${formatPercent(pair.clicked.positiveShare, 1)}`,
-      xAxis: { type: 'value', name: chainedLabel(pair.chained), nameGap: 28, min: 0, max: extent },
-      yAxis: { type: 'value', name: constrainedLabel(pair.constrained), nameGap: 48, min: 0, max: extent },
+      xAxis: { type: 'value', name: chainedLabel(pair.chained), nameGap: 28, min: 0, max: extent, interval },
+      yAxis: { type: 'value', name: constrainedLabel(pair.constrained), nameGap: 48, min: 0, max: extent, interval },
       series: [
         {
           name: pairName(pair),

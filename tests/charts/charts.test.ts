@@ -25,6 +25,7 @@ import { standardisedDistance, wilsonInterval } from '../../src-shared/stats.js'
 import { renderChartSvg } from '../../src-main/report/svg.js';
 import { analysePsc } from '../../src-main/engine/psc/index.js';
 import { chartInputs, funnelOf, overTheWire, RUN_IDS, type ChartInputs } from './fixtures.js';
+import { roundAxisTop } from '../../src-shared/charts/psc.js';
 
 type Series = SeriesOption & { data?: unknown[]; large?: boolean };
 type Tooltip = { formatter: (params: { dataIndex: number }) => string };
@@ -594,5 +595,16 @@ describe('every builder', () => {
     expect((dark.textStyle as { color: string }).color).not.toBe(
       (decompositionChart(analysis).textStyle as { color: string }).color,
     );
+  });
+});
+
+describe('round axis tops', () => {
+  it('ends an axis on a round step, at most six of them', () => {
+    expect([0.1365, 1, 0.0527, 0.3].map(roundAxisTop)).toEqual([
+      { max: 0.15, interval: 0.025 },
+      { max: 1, interval: 0.2 },
+      { max: 0.06, interval: 0.01 },
+      { max: 0.3, interval: 0.05 },
+    ]);
   });
 });
