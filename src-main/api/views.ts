@@ -107,8 +107,8 @@ export async function runSummaries(project: Project): Promise<RunSummary[]> {
 export async function runDetail(project: Project, id: string): Promise<RunDetail> {
   const run = await readRun(project, id);
   if (!run) throw notFound(`no run "${id}" in this project`);
-  const { record, ...stored } = run;
-  return { ...runSummary(stored), record };
+  const { record, partial, ...stored } = run;
+  return { ...runSummary(stored), record, ...(partial ? { partial } : {}) };
 }
 
 /**

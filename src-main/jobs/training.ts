@@ -7,7 +7,7 @@ import { DEFAULT_SPLIT, loadFromProject, STREAM_ABOVE_ROWS } from '../engine/run
 import { storedRows } from '../engine/store/read.js';
 import { isTrainingRows } from '../engine/train/rows.js';
 import type { Project } from '../engine/store/project.js';
-import { saveFailedRun, saveRun } from '../engine/store/runs.js';
+import { saveFailedRun, saveRun, type PartialTraining } from '../engine/store/runs.js';
 import { resolveTrainSettings, type TrainSettings } from '../engine/train/trainer.js';
 import { createSplit, listSplits } from '../engine/store/splits.js';
 import type { JobContext } from './manager.js';
@@ -136,6 +136,8 @@ export async function runTraining(job: TrainingJob, context: JobContext): Promis
 
   const trainOne = async (model: string, index: number): Promise<string | null> => {
     const startedAt = new Date();
+    // What it did, from its events: kept for a model that fails, whose worker's own record is lost with it.
+    const partial: PartialTraining = { curve: [], epochs: [] };
     try {
       const trained = await job.slots.use(unqueue[index].signal, async () => {
         setState(index, 'training');
@@ -168,7 +170,11 @@ export async function runTraining(job: TrainingJob, context: JobContext): Promis
                 if (event.type === 'step') {
                   const done = (event.epoch - 1) * event.stepsPerEpoch + event.step;
                   fractions[index] = Math.min(1, done / totalSteps);
+                  partial.curve.push({ step: done, epoch: event.epoch, losses: event.losses });
                   report();
+                } else {
+                  const { epoch, trainLoss, validation, validationLoss } = event;
+                  partial.epochs.push({ epoch, trainLoss, validation, validationLoss });
                 }
                 job.onTrainEvent(model, event);
               },
@@ -205,6 +211,7 @@ export async function runTraining(job: TrainingJob, context: JobContext): Promis
             modelConfig: mergeSettings(DEFAULT_MODEL_CONFIG, job.modelConfig),
             trainConfig: config,
             backend: null,
+            ...(partial.curve.length > 0 ? { partial } : {}),
           },
           { dataset, split },
         ),

@@ -173,6 +173,8 @@ export interface RunSummary {
 export interface RunDetail extends RunSummary {
   /** Null for a failed run. */
   record: RunRecord | null;
+  /** A failed run's curves as far as it trained before it failed. */
+  partial?: Pick<RunRecord['training'], 'curve' | 'epochs'>;
 }
 
 export interface ProjectSummary {

@@ -7,7 +7,14 @@ import { importDataset } from '../../src-main/engine/importers/import.js';
 import { trainRun } from '../../src-main/engine/run.js';
 import { openProject, type Project } from '../../src-main/engine/store/project.js';
 import { readDataset, storedRows } from '../../src-main/engine/store/read.js';
-import { annotateRun, deleteRuns, listRuns, readPredictions } from '../../src-main/engine/store/runs.js';
+import {
+  annotateRun,
+  deleteRuns,
+  listRuns,
+  readPredictions,
+  readRun,
+  saveFailedRun,
+} from '../../src-main/engine/store/runs.js';
 import { listSplits } from '../../src-main/engine/store/splits.js';
 import { main } from '../../src-main/cli/main.js';
 
@@ -123,5 +130,30 @@ describe('runs in the project store', () => {
     expect((await listRuns(project)).map((run) => run.id)).not.toContain(first.id);
     expect((await readPredictions(project, first.id)).rowIds.length).toBe(0);
     expect((await readPredictions(project, second.id)).rowIds.length).toBe(rows);
+  });
+  it('keeps what a failed run trained before it failed: its curve and the epochs that ended', async () => {
+    const [done] = await listRuns(project);
+    const partial = {
+      curve: [
+        { step: 10, epoch: 1, losses: { total: 0.9, ctr: 0.5 } },
+        { step: 20, epoch: 2, losses: { total: 0.7, ctr: 0.4 } },
+      ],
+      epochs: [{ epoch: 1, trainLoss: { total: 0.8 }, validationLoss: 0.85 }],
+    };
+    const failed = {
+      id: 'failed-mid-way',
+      model: 'esmm',
+      startedAt: new Date().toISOString(),
+      durationMs: 1500,
+      error: 'out of memory',
+      modelConfig: done.modelConfig,
+      trainConfig: done.trainConfig,
+      backend: null,
+    };
+    await saveFailedRun(project, { ...failed, partial }, { dataset: 'funnel', split: 'random' });
+    await saveFailedRun(project, { ...failed, id: 'failed-at-once' }, { dataset: 'funnel', split: 'random' });
+    const read = await readRun(project, 'failed-mid-way');
+    expect(read).toMatchObject({ status: 'failed', error: 'out of memory', record: null, partial, epochsRun: 1 });
+    expect((await readRun(project, 'failed-at-once'))?.partial).toBeUndefined();
   });
 });

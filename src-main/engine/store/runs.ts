@@ -104,12 +104,23 @@ export interface FailedRun {
   modelConfig: RunRecord['modelConfig'];
   trainConfig: RunRecord['trainConfig'];
   backend: RunRecord['backend'] | null;
+  /** What it trained before it failed: the loss curve and the epochs that ended. */
+  partial?: PartialTraining;
 }
 
+/** A failed run's curves, as far as they went. */
+export type PartialTraining = Pick<RunRecord['training'], 'curve' | 'epochs'>;
+
 export async function saveFailedRun(project: Project, run: FailedRun, source: RunSource | null): Promise<void> {
+  const curves = run.partial && {
+    ...run.partial,
+    epochsRun: run.partial.epochs.length,
+    bestEpoch: null,
+  };
   await project.run(
-    `INSERT INTO runs (id, dataset, split, model, config, seed, backend, status, metrics, started_at, finished_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, 'failed', '{}', $8::TIMESTAMP, $9::TIMESTAMP)`,
+    `INSERT INTO runs (id, dataset, split, model, config, seed, backend, status, metrics, started_at, finished_at,
+                       curves)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, 'failed', '{}', $8::TIMESTAMP, $9::TIMESTAMP, $10)`,
     [
       run.id,
       source?.dataset ?? null,
@@ -120,6 +131,7 @@ export async function saveFailedRun(project: Project, run: FailedRun, source: Ru
       run.backend && JSON.stringify(run.backend),
       run.startedAt,
       new Date(Date.parse(run.startedAt) + run.durationMs).toISOString(),
+      curves ? JSON.stringify(curves) : null,
     ],
   );
 }
@@ -249,13 +261,16 @@ export async function listRuns(project: Project): Promise<StoredRun[]> {
 export async function readRun(
   project: Project,
   id: string,
-): Promise<(StoredRun & { record: RunRecord | null }) | undefined> {
+): Promise<(StoredRun & { record: RunRecord | null; partial?: PartialTraining }) | undefined> {
   const row = await project.one(`SELECT ${RUN_COLUMNS}, CAST(curves AS VARCHAR) AS curves FROM runs WHERE id = $1`, [
     id,
   ]);
   if (!row) return undefined;
   const run = storedRun(row);
-  if (run.status === 'failed') return { ...run, record: null };
+  if (run.status === 'failed') {
+    const partial = row.curves === null ? undefined : (JSON.parse(String(row.curves)) as PartialTraining);
+    return { ...run, record: null, ...(partial ? { partial: { curve: partial.curve, epochs: partial.epochs } } : {}) };
+  }
   const config = JSON.parse(String(row.config)) as {
     model: RunRecord['modelConfig'];
     training: RunRecord['trainConfig'];
