@@ -17,6 +17,7 @@ import { openProject, type Project } from '../engine/store/project.js';
 import { findReport, saveReport } from '../engine/store/reports.js';
 import { annotateRun, deleteRuns } from '../engine/store/runs.js';
 import { claimFile, labFileName } from '../report/file-name.js';
+import { removeDeadPartials } from '../engine/files.js';
 import { JobManager, type JobContext } from '../jobs/manager.js';
 import { oneAtATime } from '../jobs/queue.js';
 import { runTraining } from '../jobs/training.js';
@@ -297,8 +298,10 @@ export async function createApiService(options: ApiServiceOptions): Promise<ApiS
     await Promise.allSettled([...reads]);
     project?.close();
     project = opened;
-    // Uploads last one session; what is there now was left by one that crashed.
+    // Uploads last one session; what is there now was left by one that crashed, as are partial reports and
+    // exports whose writer no longer runs.
     await rm(uploadsOf(opened.path), { recursive: true, force: true });
+    await Promise.all([reportsOf(opened.path), exportsOf(opened.path)].map(removeDeadPartials));
   };
 
   /** The backend a training would get, found on a worker thread once; a failure is retried on the next ask. */

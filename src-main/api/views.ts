@@ -8,6 +8,7 @@
  * name, or "model (id…)" when two compared runs share one (`runLabels`).
  */
 import { rename, rm } from 'node:fs/promises';
+import { partialPathFor } from '../engine/files.js';
 import type { EncodedDataset } from '../engine/data/dataset.js';
 import {
   analysePsc,
@@ -549,7 +550,7 @@ export async function exportStageRows(
       columns.push(`p${i}.${STAGE_COLUMNS[stage]} AS ${ident(`${labels.get(run.id)} ${stage}`)}`);
   });
   for (const column of compared.derived) columns.push(`${column.expression} AS ${ident(column.label)}`);
-  const partial = `${out}.partial`;
+  const partial = await partialPathFor(out);
   const format = params.format === 'csv' ? 'FORMAT CSV, HEADER' : 'FORMAT PARQUET';
   try {
     await project.run(

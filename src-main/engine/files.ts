@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
-import { extname, resolve } from 'node:path';
+import { open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { dirname, extname, join, resolve } from 'node:path';
 import { DataError } from './data/errors.js';
 
 /**
@@ -9,7 +9,7 @@ import { DataError } from './data/errors.js';
  * The random part keeps two writes to one path in one process (two jobs) from sharing a partial file.
  */
 export async function writeAtomically<T>(path: string, fill: (file: FileHandle) => Promise<T>): Promise<T> {
-  const partial = `${path}.partial-${process.pid}-${randomBytes(6).toString('hex')}`;
+  const partial = await partialPathFor(path);
   const file = await open(partial, 'w');
   try {
     const result = await fill(file);
@@ -21,6 +21,38 @@ export async function writeAtomically<T>(path: string, fill: (file: FileHandle) 
     await file.close().catch(() => undefined);
     await rm(partial, { force: true });
     throw error;
+  }
+}
+
+/**
+ * A new partial file's path for `path` (`<path>.partial-<pid>-<random>`). The partial files in its folder that a
+ * process no longer running left behind (killed mid-write) are removed first: nothing would ever finish them.
+ */
+export async function partialPathFor(path: string): Promise<string> {
+  await removeDeadPartials(dirname(path));
+  return `${path}.partial-${process.pid}-${randomBytes(6).toString('hex')}`;
+}
+
+/** Removes the partial files in `folder` whose writing process no longer runs; a missing folder is fine. */
+export async function removeDeadPartials(folder: string): Promise<void> {
+  const names = await readdir(folder).catch(() => [] as string[]);
+  await Promise.all(
+    names.map(async (name) => {
+      const pid = Number(PARTIAL_NAME.exec(name)?.[1]);
+      if (Number.isInteger(pid) && pid > 0 && !isRunning(pid)) await rm(join(folder, name), { force: true });
+    }),
+  );
+}
+
+const PARTIAL_NAME = /\.partial-(\d+)-[0-9a-f]{12}$/;
+
+/** Whether a process with this id runs (signal 0 only asks); one of another user counts as running. */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

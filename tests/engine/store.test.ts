@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,7 +7,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, describe, expect, it } from 'vitest';
 import { splitRows } from '../../src-main/engine/data/split.js';
 import { importDataset } from '../../src-main/engine/importers/import.js';
-import { openProject, SCHEMA_VERSION, type Project } from '../../src-main/engine/store/project.js';
+import { openProject, Project, SCHEMA_VERSION } from '../../src-main/engine/store/project.js';
 import { batches, readDataset } from '../../src-main/engine/store/read.js';
 import { createSplit, listSplits } from '../../src-main/engine/store/splits.js';
 
@@ -66,6 +67,48 @@ describe('openProject', () => {
       ).rejects.toThrow('work failed');
       expect(await limit()).toBe(before);
     });
+  });
+
+  it("removes the spill files a killed process left in DuckDB's temporary folder when it opens", async () => {
+    const path = projectFile();
+    await withProject(path, async () => undefined);
+    mkdirSync(`${path}.tmp`, { recursive: true });
+    writeFileSync(join(`${path}.tmp`, 'duckdb_temp_storage-0.tmp'), 'x'.repeat(1000));
+    await withProject(path, async (project) => {
+      expect(existsSync(`${path}.tmp`)).toBe(false);
+      expect(await project.schemaVersion()).toBe(SCHEMA_VERSION);
+    });
+  });
+
+  it('says which process holds a project another program has open, after a short wait', async () => {
+    const path = projectFile();
+    await withProject(path, async () => undefined);
+    // Another process holding the file, as a second ESMC Lab or a DuckDB client would.
+    const holder = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { DuckDBInstance } from '@duckdb/node-api';
+         await DuckDBInstance.create(${JSON.stringify(path)});
+         console.log('holding');
+         setTimeout(() => undefined, 60_000);`,
+      ],
+      { cwd: fileURLToPath(new URL('../..', import.meta.url)), stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    try {
+      await new Promise<void>((resolve, reject) => {
+        holder.stdout!.on('data', () => resolve());
+        holder.on('exit', (code) => reject(new Error(`the holder exited with ${code}`)));
+      });
+      const started = Date.now();
+      await expect(Project.open(path, { lockWaitMs: 500 })).rejects.toThrow(
+        new RegExp(`is open in another program \\(process ${holder.pid}, .*close it there and try again`),
+      );
+      expect(Date.now() - started).toBeGreaterThanOrEqual(500);
+    } finally {
+      holder.kill();
+    }
   });
 
   it('refuses a project written by a newer version, and says so', async () => {

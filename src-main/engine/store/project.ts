@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { literal } from './sql.js';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import type { FeatureEncoding, Finding } from '../data/encode.js';
@@ -81,6 +82,9 @@ const SCHEMA = [
      metadata JSON NOT NULL)`,
 ];
 
+/** How long opening a project waits for another process to let go of the file. */
+const LOCK_WAIT_MS = 3000;
+
 /** A project file that cannot be opened as it is; the message says why and what to do. */
 export class ProjectError extends Error {
   override readonly name = 'ProjectError';
@@ -116,13 +120,31 @@ export class Project {
     private readonly ownsInstance = true,
   ) {}
 
-  static async open(path: string): Promise<Project> {
+  static async open(path: string, options: { lockWaitMs?: number } = {}): Promise<Project> {
     let instance: DuckDBInstance;
-    try {
-      instance = await DuckDBInstance.create(path);
-    } catch (error) {
-      throw new ProjectError(`cannot open project ${path}: ${firstLine(error)}`);
+    // Another process that holds the file may be about to let it go (a CLI command ending): wait a moment.
+    const giveUpAt = Date.now() + (options.lockWaitMs ?? LOCK_WAIT_MS);
+    for (;;) {
+      try {
+        instance = await DuckDBInstance.create(path);
+        break;
+      } catch (error) {
+        const holder = /Could not set lock on file[^]*?PID (\d+)/.exec(String(error));
+        if (holder && Date.now() < giveUpAt) {
+          await new Promise((resolve) => setTimeout(resolve, 250));
+          continue;
+        }
+        if (holder)
+          throw new ProjectError(
+            `${path} is open in another program (process ${holder[1]}, another ESMC Lab or a DuckDB client); ` +
+              'close it there and try again, or open a copy of the file',
+          );
+        throw new ProjectError(`cannot open project ${path}: ${firstLine(error)}`);
+      }
     }
+    // Spill files a process killed mid-query left in DuckDB's temporary folder: this process holds the file's
+    // lock now, so no query of another one can be using them.
+    if (path !== ':memory:') await rm(`${path}.tmp`, { recursive: true, force: true });
     const project = new Project(path, instance, await instance.connect());
     try {
       await project.prepareSchema();
