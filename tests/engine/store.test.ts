@@ -178,6 +178,17 @@ describe('imports are all or nothing', () => {
         ).rejects.toThrow(`cancelled at ${step}`);
         expect(await snapshot(project)).toEqual(before);
       }
+      // With its split: one transaction, so a crash after both were written leaves neither.
+      await expect(
+        importDataset(project, FUNNEL_SAMPLE, {
+          name: 'second',
+          split: { kind: 'random', seed: 3 },
+          onStep: (reached) => {
+            if (reached === 'written') throw new Error('crash after the split');
+          },
+        }),
+      ).rejects.toThrow('crash after the split');
+      expect(await snapshot(project)).toEqual(before);
       // Replacing rolls back too: the old dataset survives a crash of its replacement.
       await expect(
         importDataset(project, FUNNEL_SAMPLE, {
@@ -191,7 +202,12 @@ describe('imports are all or nothing', () => {
       expect(await snapshot(project)).toEqual(before);
       expect((await readDataset(project, 'first')).rows).toBe(12000);
       // The connection is still usable after a rollback.
-      await importDataset(project, FUNNEL_SAMPLE, { name: 'second' });
+      const withSplit = await importDataset(project, FUNNEL_SAMPLE, {
+        name: 'second',
+        split: { kind: 'random', seed: 3 },
+      });
+      expect(withSplit.split).toMatchObject({ dataset: 'second', split: 'random', kind: 'random', seed: 3 });
+      expect((await listSplits(project, 'second')).map((split) => split.split)).toEqual(['random']);
       expect((await project.datasets()).map((d) => d.name)).toEqual(['first', 'second']);
     });
   });

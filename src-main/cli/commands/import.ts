@@ -5,7 +5,7 @@ import { ImportError } from '../../engine/importers/validate.js';
 import type { BuysWithoutPv } from '../../engine/importers/taobao.js';
 import type { Funnel } from '../../engine/store/profile.js';
 import { openProject } from '../../engine/store/project.js';
-import { createSplit, SPLIT_KINDS, type SplitKind, type SplitSummary } from '../../engine/store/splits.js';
+import { SPLIT_KINDS, type SplitKind, type SplitSummary } from '../../engine/store/splits.js';
 import { integer, oneOf, print, printError, required, UsageError, type Command, type Values } from '../command.js';
 import { table } from '../format.js';
 import { rolesHelp, rolesOption } from '../roles.js';
@@ -75,10 +75,9 @@ async function runImport(values: Values): Promise<number> {
       commonFeatures: typeof values['common-features'] === 'string' ? values['common-features'] : undefined,
       replace: Boolean(values.replace),
       signal: controller.signal,
+      ...(split ? { split: { kind: split, seed } } : {}),
     });
-    const splitSummary = split
-      ? await createSplit(project, result.dataset.name, { kind: split, seed, signal: controller.signal })
-      : undefined;
+    const splitSummary = result.split;
     if (values.json) print(JSON.stringify({ ...jsonResult(result), split: splitSummary }, null, 2));
     else print(report(result, splitSummary));
     return 0;

@@ -5,6 +5,7 @@ import { fileSha256 } from '../run.js';
 import { profileRelation, type DatasetProfile } from '../store/profile.js';
 import { ProjectError, type DatasetInfo, type Project } from '../store/project.js';
 import { ident } from '../store/sql.js';
+import { writeSplit, type SplitOptions, type SplitSummary } from '../store/splits.js';
 import { encodeBags, encodedSelect, fitEncoding, loadEncoding, KEPT } from './encoding.js';
 import { stageSource, type ResolvedFormat, type SourceOptions, type StagedSource } from './formats.js';
 import { STAGE } from './stage.js';
@@ -36,6 +37,8 @@ export interface ImportOptions extends SourceOptions {
   topK?: number;
   signal?: AbortSignal;
   onStep?: (step: ImportStep) => void | Promise<void>;
+  /** A split stored with the dataset, in its transaction: an interrupted import leaves neither. */
+  split?: Omit<SplitOptions, 'signal'>;
 }
 
 export interface ImportResult {
@@ -44,6 +47,8 @@ export interface ImportResult {
   findings: Finding[];
   profile: DatasetProfile;
   seconds: number;
+  /** The split stored with it, when one was asked for. */
+  split?: SplitSummary;
 }
 
 /**
@@ -107,7 +112,7 @@ export async function importDataset(
     const profile = await profileRelation(project, KEPT, withUserFeature(roles), hasAction, { topK: options.topK });
     await step('profiled');
 
-    const dataset = await project.transaction(async () => {
+    const written = await project.transaction(async () => {
       if (existing) {
         await project.run(`DROP TABLE ${ident(existing.tableName)}`);
         await project.run('DELETE FROM splits WHERE dataset = $1', [name]);
@@ -131,10 +136,18 @@ export async function importDataset(
         JSON.stringify(findings),
         JSON.stringify(profile),
       ]);
+      const split = options.split && (await writeSplit(project, name, { ...options.split, signal }));
       await step('written');
-      return project.dataset(name);
+      return { dataset: await project.dataset(name), split };
     }, signal);
-    return { dataset, format: source.format, findings, profile, seconds: (Date.now() - started) / 1000 };
+    return {
+      dataset: written.dataset,
+      format: source.format,
+      findings,
+      profile,
+      seconds: (Date.now() - started) / 1000,
+      ...(written.split ? { split: written.split } : {}),
+    };
   } finally {
     signal?.removeEventListener('abort', interrupt);
     await dropImportTables(project);

@@ -46,6 +46,14 @@ async function appendParts(project: Project, dataset: string, split: string, par
  * (`splitByUser`); time splits put the earliest rows in train and the latest in test.
  */
 export async function createSplit(project: Project, dataset: string, options: SplitOptions): Promise<SplitSummary> {
+  return project.transaction(() => writeSplit(project, dataset, options), options.signal);
+}
+
+/**
+ * createSplit's work inside a transaction the caller holds: an import that stores its dataset and its split
+ * together, so an interrupted one leaves neither.
+ */
+export async function writeSplit(project: Project, dataset: string, options: SplitOptions): Promise<SplitSummary> {
   const info = await project.dataset(dataset);
   const fractions = options.fractions ?? DEFAULT_SPLIT;
   const seed = options.seed ?? 1;
@@ -66,38 +74,37 @@ export async function createSplit(project: Project, dataset: string, options: Sp
     throw new Error(`dataset "${dataset}" has no timestamp column; a time split needs one (roles.timestamp)`);
   else checkFractions(fractions);
 
-  await project.transaction(async () => {
-    await project.run('DELETE FROM splits WHERE dataset = $1 AND split = $2', [dataset, split]);
-    await project.run('DELETE FROM split_info WHERE dataset = $1 AND split = $2', [dataset, split]);
-    if (parts) await appendParts(project, dataset, split, parts);
-    else {
-      const n = info.rows;
-      const trainEnd = Math.round(n * fractions.train);
-      const validationEnd = Math.round(n * (fractions.train + fractions.validation));
-      // Rows without a time go last: they cannot be placed, and test is where the latest rows are.
-      await project.run(
-        `INSERT INTO splits
-         SELECT $1, $2, row_id, CASE WHEN position < ${trainEnd} THEN 'train' WHEN position < ${validationEnd} THEN 'validation' ELSE 'test' END
-         FROM (SELECT row_id, row_number() OVER (ORDER BY time NULLS LAST, row_id) - 1 AS position FROM ${table})`,
-        [dataset, split],
-      );
-    }
-    const counts = await project.all(
-      `SELECT part, count(*)::DOUBLE AS n FROM splits WHERE dataset = $1 AND split = $2 GROUP BY part`,
+  await project.run('DELETE FROM splits WHERE dataset = $1 AND split = $2', [dataset, split]);
+  await project.run('DELETE FROM split_info WHERE dataset = $1 AND split = $2', [dataset, split]);
+  if (parts) await appendParts(project, dataset, split, parts);
+  else {
+    const n = info.rows;
+    const trainEnd = Math.round(n * fractions.train);
+    const validationEnd = Math.round(n * (fractions.train + fractions.validation));
+    // Rows without a time go last: they cannot be placed, and test is where the latest rows are.
+    await project.run(
+      `INSERT INTO splits
+       SELECT $1, $2, row_id, CASE WHEN position < ${trainEnd} THEN 'train' WHEN position < ${validationEnd} THEN 'validation' ELSE 'test' END
+       FROM (SELECT row_id, row_number() OVER (ORDER BY time NULLS LAST, row_id) - 1 AS position FROM ${table})`,
       [dataset, split],
     );
-    const countOf = Object.fromEntries(PARTS.map((part) => [part, 0])) as Record<keyof SplitFractions, number>;
-    for (const row of counts) countOf[String(row.part) as keyof SplitFractions] = Number(row.n);
-    await project.run(`INSERT INTO split_info VALUES ($1, $2, $3, $4, $5, $6, $7::TIMESTAMP)`, [
-      dataset,
-      split,
-      options.kind,
-      options.kind === 'time' ? null : seed,
-      JSON.stringify(fractions),
-      JSON.stringify(countOf),
-      new Date().toISOString(),
-    ]);
-  }, options.signal);
+  }
+  const counts = await project.all(
+    `SELECT part, count(*)::DOUBLE AS n FROM splits WHERE dataset = $1 AND split = $2 GROUP BY part`,
+    [dataset, split],
+  );
+  const countOf = Object.fromEntries(PARTS.map((part) => [part, 0])) as Record<keyof SplitFractions, number>;
+  for (const row of counts) countOf[String(row.part) as keyof SplitFractions] = Number(row.n);
+  await project.run(`INSERT INTO split_info VALUES ($1, $2, $3, $4, $5, $6, $7::TIMESTAMP)`, [
+    dataset,
+    split,
+    options.kind,
+    options.kind === 'time' ? null : seed,
+    JSON.stringify(fractions),
+    JSON.stringify(countOf),
+    new Date().toISOString(),
+  ]);
+  options.signal?.throwIfAborted();
   return summary(await splitInfo(project, dataset, split));
 }
 
