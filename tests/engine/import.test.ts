@@ -250,6 +250,23 @@ describe('validation: every finding, from a crafted file', () => {
     expect(result.findings.filter((f) => f.column === 'city' && f.code !== 'missing-values')).toEqual([]);
   });
 
+  it('NaN in a dense column is a missing value, as docs/data.md and `train --data` say', async () => {
+    const lines = ['click,purchase,price'];
+    for (let i = 0; i < 40; i++)
+      lines.push(`${i % 2},${i % 4 === 1 ? 1 : 0},${[3, 11].includes(i) ? 'NaN' : i === 20 ? 'nan' : `${i}.5`}`);
+    const result = await importFile(write('nan.csv', `${lines.join('\n')}\n`), {
+      roles: { dense: ['price'], categorical: [] },
+    });
+    expect(result.findings).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ code: 'missing-values', column: 'price', count: 3, exampleLines: [5, 13, 22] }),
+      ]),
+    );
+    const price = result.profile.columns.find((column) => column.name === 'price')!;
+    expect(price).toMatchObject({ missing: 3 });
+    expect((price as { mean: number }).mean).toBeCloseTo((800 - (3.5 + 11.5 + 20.5)) / 37, 6);
+  });
+
   it('a dense value that is not a number', async () => {
     const path = write('dense.csv', 'click,purchase,price\n0,0,1.5\n1,0,2.5\n1,1,abc\n');
     await expectError(path, /dense\.csv:4:3: column "price": a dense feature must be a number, got "abc"/, {

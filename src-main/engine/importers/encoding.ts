@@ -2,7 +2,7 @@ import { listValue } from '@duckdb/node-api';
 import { MAX_MULTI_HOT_LENGTH, type FeatureEncoding } from '../data/encode.js';
 import { categoricalFeatures, fieldMinCount, type ColumnRoles } from '../data/roles.js';
 import type { Project } from '../store/project.js';
-import { hashBucketSql, ident, isMissingSql } from '../store/sql.js';
+import { hashBucketSql, ident, isMissingSql, numberSql } from '../store/sql.js';
 
 /**
  * The encoding as SQL: the same contract as the CSV loader's FeatureEncoding (id i + 1 is vocabulary[i], 0 is
@@ -28,8 +28,9 @@ export function tokensSql(column: string): string {
   return `(CASE WHEN ${isMissingSql(cell)} THEN []::VARCHAR[] ELSE list_filter(list_transform(string_split(${cell}, '|'), t -> trim(t)), t -> t <> '') END)`;
 }
 
+/** A dense cell as a number (NULL when missing), log1p-transformed when `log`. */
 export function denseValueSql(column: string, log: boolean | undefined): string {
-  const value = `TRY_CAST(trim(${ident(column)}) AS DOUBLE)`;
+  const value = numberSql(ident(column));
   return log ? `ln(1 + ${value})` : value;
 }
 

@@ -1,6 +1,6 @@
 import type { ColumnRoles } from '../data/roles.js';
 import type { Project, Row } from './project.js';
-import { ident, isMissingSql } from './sql.js';
+import { ident, isMissingSql, numberSql } from './sql.js';
 import type { FunnelCounts, Funnel, ColumnStats, SliceFunnel, DatasetProfile } from '../../../src-shared/types/data.js';
 
 export type {
@@ -176,7 +176,7 @@ export async function profileRelation(
     ...roles.truth.map((name) => ({ name, kind: 'truth' as const })),
   ];
   for (const { name, kind } of numeric) {
-    const value = `TRY_CAST(trim(${ident(name)}) AS DOUBLE)`;
+    const value = numberSql(ident(name));
     const stats = (await project.one(
       `SELECT count(*) FILTER (WHERE ${isMissingSql(ident(name))})::DOUBLE AS missing, avg(${value}) AS mean,
               stddev_pop(${value}) AS std, min(${value}) AS min, max(${value}) AS max FROM ${relation}`,

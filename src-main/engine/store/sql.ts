@@ -17,6 +17,14 @@ export function isMissingSql(expression: string): string {
   return `(${expression} IS NULL OR lower(trim(${expression})) IN ('', 'na', 'nan', 'null', 'none'))`;
 }
 
+/**
+ * A cell as a number, NULL when it is missing (isMissingSql) or not a number. DuckDB reads "NaN" as a number
+ * (not a number), which its statistics refuse: the missing spellings are NULL before the cast.
+ */
+export function numberSql(expression: string): string {
+  return `(CASE WHEN ${isMissingSql(expression)} THEN NULL ELSE TRY_CAST(trim(${expression}) AS DOUBLE) END)`;
+}
+
 /** A 0/1 label the CSV loader accepts ('0', '1', and pandas' '0.0' / '1.0'); NULL for anything else. */
 export function labelSql(expression: string): string {
   return `(CASE trim(${expression}) WHEN '0' THEN 0 WHEN '0.0' THEN 0 WHEN '1' THEN 1 WHEN '1.0' THEN 1 END)`;
