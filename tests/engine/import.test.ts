@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { importCommand } from '../../src-main/cli/commands/import.js';
 import { parseRoles } from '../../src-main/cli/roles.js';
 import { hashBucket } from '../../src-main/engine/data/encode.js';
+import { openCsv } from '../../src-main/engine/data/csv.js';
 import { AITM_COLUMNS } from '../../src-main/engine/importers/formats.js';
 import { importDataset, type ImportOptions } from '../../src-main/engine/importers/import.js';
 import { ImportError } from '../../src-main/engine/importers/validate.js';
@@ -248,6 +249,14 @@ describe('validation: every finding, from a crafted file', () => {
       ]),
     );
     expect(result.findings.filter((f) => f.column === 'city' && f.code !== 'missing-values')).toEqual([]);
+  });
+
+  it('a header that names a column twice: refused as `train --data` refuses it, never a feature click_1', async () => {
+    const text = 'user_id,click,price,click,purchase\n1,0,2.5,0,0\n2,1,3.5,1,1\n';
+    const path = write('twice.csv', text);
+    await expectError(path, /twice\.csv:1:4: column name "click" repeats column 2$/);
+    const reader = await openCsv(path).catch((e: unknown) => e as Error);
+    expect((reader as Error).message).toMatch(/twice\.csv:1:4: column name "click" repeats column 2$/);
   });
 
   it('NaN in a dense column is a missing value, as docs/data.md and `train --data` say', async () => {

@@ -47,12 +47,7 @@ export async function openCsv(file: string): Promise<CsvTable> {
     if (first.done)
       throw new DataError(file, header.value.line + 1, undefined, 'the file has a header but no data rows');
     const names = header.value.cells.map((name) => name.trim());
-    names.forEach((name, index) => {
-      const earlier = names.indexOf(name);
-      if (earlier < index) {
-        throw new DataError(file, header.value.line, index + 1, `column name "${name}" repeats column ${earlier + 1}`);
-      }
-    });
+    refuseRepeatedNames(file, header.value.line, names);
     return {
       file,
       delimiter: tokenizer.delimiter,
@@ -119,6 +114,18 @@ async function* decodedChunks(file: string): AsyncGenerator<string, void, undefi
 }
 
 /** Picks the candidate that occurs most often outside quotes; ties go to the earlier one in DELIMITERS. */
+/**
+ * A header that names a column twice is refused, by every door: a reader that renamed the second "click" to
+ * "click_1" would make it a feature that copies the label.
+ */
+export function refuseRepeatedNames(file: string, line: number, names: string[]): void {
+  names.forEach((name, index) => {
+    const earlier = names.indexOf(name);
+    if (earlier < index)
+      throw new DataError(file, line, index + 1, `column name "${name}" repeats column ${earlier + 1}`);
+  });
+}
+
 export function detectDelimiter(headerLine: string): CsvDelimiter {
   const counts = new Map<string, number>();
   let quoted = false;

@@ -1,6 +1,6 @@
 import { open, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { detectDelimiter } from '../data/csv.js';
+import { detectDelimiter, refuseRepeatedNames } from '../data/csv.js';
 import { DataError } from '../data/errors.js';
 import { describeOpenError, type DataDoor } from '../files.js';
 import { suggestRoles } from '../data/roles.js';
@@ -161,6 +161,12 @@ export async function stageDelimited(
       source = `read_csv(${path}, auto_detect = false, header = true, delim = ${literal(delimiter)}, quote = '"', escape = '"', columns = {${columns}})`;
       header = true;
     }
+    if (header)
+      refuseRepeatedNames(
+        file,
+        1,
+        headerNames(headerLine, delimiter).map((name) => name.trim()),
+      );
   }
   try {
     await project.run(`CREATE TEMP TABLE ${RAW} AS SELECT * FROM ${source}`);
