@@ -138,10 +138,10 @@ describe('a file longer than the preview reads', () => {
     expect(preview.checked.rows).toBe(PREVIEW_ROWS);
     expect(preview.checked.needWholeFile).toContain('whether a column is constant or nearly unique');
     const scope = `(in the first ${PREVIEW_ROWS.toLocaleString('en-US')} rows of the file)`;
-    // No purchase in the rows read: what a test part of them could support is said too.
+    // No purchase in the rows read: that no model can learn purchases from them is said too.
     expect(preview.findings).toEqual([
       expect.objectContaining({ code: 'constant-column', column: 'region' }),
-      expect.objectContaining({ code: 'single-class-cvr' }),
+      expect.objectContaining({ code: 'no-purchases' }),
     ]);
     expect(preview.findings[0].message.endsWith(scope)).toBe(true);
 
@@ -149,7 +149,7 @@ describe('a file longer than the preview reads', () => {
     // Every purchase of the later rows has no click: dropped, and the rest has no purchase for a test part to hold.
     expect('findings' in imports && imports.findings.map((f) => f.code)).toEqual([
       'funnel-rows-dropped',
-      'single-class-cvr',
+      'no-purchases',
     ]);
   });
 

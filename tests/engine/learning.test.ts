@@ -106,9 +106,25 @@ describe('what the data can support', () => {
     expect(findings[1].message).toContain('the test part has 19 purchases among 781 clicks');
     expect(findings[1].message).toMatch(/±0\.\d\d wide/);
     expect(aucHalfWidth(19, 762)).toBeCloseTo(1.959963984540054 * Math.sqrt(782 / (12 * 19 * 762)), 10);
-    expect(supportFindings({ test: { ...counts, clickedActions: 0 } }).map((f) => f.code)).toContain(
+    // The test part alone holds one class; the training part has the other.
+    expect(supportFindings({ train: counts, test: { ...counts, clickedActions: 0 } }).map((f) => f.code)).toContain(
       'single-class-avr',
     );
+  });
+
+  it('says when a label has one class on every clicked row of the data, not part by part', () => {
+    const counts = { rows: 500, clicks: 200, clickedActions: 40, clickedActionPurchases: 0, clickedPurchases: 0 };
+    const findings = supportFindings(expectedParts(counts, DEFAULT_SPLIT), { expected: true });
+    expect(findings.map((f) => [f.code, f.severity])).toEqual([
+      ['no-purchases', 'warning'],
+      ['few-avr-positives', 'warning'],
+    ]);
+    expect(findings[0].message).toBe(
+      'no clicked row has a purchase: CVR and CTCVR cannot be learned or tested on this data',
+    );
+    const everyAction = supportFindings({ test: { ...counts, clickedActions: 200, clickedPurchases: 20 } });
+    expect(everyAction.map((f) => f.code)).toContain('only-in-shop-actions');
+    expect(everyAction.map((f) => f.code)).not.toContain('single-class-avr');
   });
 
   it('projects a whole file onto the parts of a split', () => {

@@ -51,6 +51,28 @@ export function supportFindings(
     );
   if (rows > 0 && clicks === 0)
     findings.push(finding('no-clicks', 'error', 'no row is a click: no post-click stage can be learned', rows));
+  // One class on every clicked row of the data: no part of any split can hold the other.
+  const oneClass = new Set<string>();
+  const sumOf = (key: 'clickedPurchases' | 'clickedActions') =>
+    whole.some((counts) => counts[key] === null) ? null : whole.reduce((sum, counts) => sum + counts[key]!, 0);
+  for (const { stage, what, positives, learnedBy } of [
+    { stage: 'CVR', what: 'purchase', positives: sumOf('clickedPurchases'), learnedBy: 'CVR and CTCVR' },
+    { stage: 'AVR', what: 'in-shop action', positives: sumOf('clickedActions'), learnedBy: 'AVR and CTAVR' },
+  ]) {
+    if (positives === null || Math.round(clicks) === 0) continue;
+    const none = Math.round(positives) === 0;
+    if (!none && Math.round(positives) < Math.round(clicks)) continue;
+    oneClass.add(stage);
+    findings.push(
+      finding(
+        `${none ? 'no' : 'only'}-${what.replace(/ /g, '-')}s`,
+        'warning',
+        `${none ? `no clicked row has a ${what}` : `every clicked row has a ${what}`}: ` +
+          `${learnedBy} cannot be learned or tested on this data`,
+        clicks,
+      ),
+    );
+  }
   const test = parts.test ?? parts.validation;
   const partName = `${parts.test ? 'test' : 'validation'}${options.expected ? ' part of a default split' : ' part'}`;
   if (!test || Math.round(test.clicks) === 0) return findings;
@@ -59,7 +81,7 @@ export function supportFindings(
     { stage: 'AVR', what: 'in-shop actions', positives: test.clickedActions },
   ];
   for (const stage of stages) {
-    if (stage.positives === null) continue;
+    if (stage.positives === null || oneClass.has(stage.stage)) continue;
     const { stage: name, what } = stage;
     // Expected counts are fractions of the whole: an interval rests on whole rows.
     const positives = Math.round(stage.positives);
