@@ -259,6 +259,22 @@ describe('validation: every finding, from a crafted file', () => {
     expect((reader as Error).message).toMatch(/twice\.csv:1:4: column name "click" repeats column 2$/);
   });
 
+  it('an unterminated quote: refused where it opens, as `train --data` refuses it, never a value "713', async () => {
+    const path = write('quote.csv', 'user_id,item_id,click,purchase\n1,2,1,0\n2,"713,1,1\n3,5,0,0\n4,6,1,0\n');
+    await expectError(path, /quote\.csv:3: unterminated quote: the quoted cell opened here never closes$/);
+    const reader = await openCsv(path);
+    const read = async () => {
+      for await (const row of reader.rows) void row;
+    };
+    await expect(read()).rejects.toThrow(
+      /quote\.csv:3:2: unterminated quote: the quoted cell opened here never closes$/,
+    );
+    // Quotes that close are read as RFC 4180 says, by both.
+    const quoted = write('quoted.csv', 'user_id,item_id,click,purchase\n1,"a,b",1,0\n2,"say ""hi""",1,1\n3,c,0,0\n');
+    const result = await importFile(quoted, { roles: { categorical: ['item_id'], dense: [] } });
+    expect(result.profile.columns.find((c) => c.name === 'item_id')).toMatchObject({ distinct: 3 });
+  });
+
   it('NaN in a dense column is a missing value, as docs/data.md and `train --data` say', async () => {
     const lines = ['click,purchase,price'];
     for (let i = 0; i < 40; i++)

@@ -73,10 +73,17 @@ export function csvError(file: string, error: unknown): unknown {
   const columns = /Expected Number of Columns: (\d+) Found: (\d+)/.exec(message);
   let problem: string;
   if (columns) problem = `expected ${columns[1]} cells as in the header, got ${columns[2]} (ragged row)`;
+  else if (/unterminated quote/.test(message)) problem = 'unterminated quote: the quoted cell opened here never closes';
   else if (/Invalid unicode/.test(message))
     problem = 'the file is not UTF-8 (invalid byte sequence on this line); save it as UTF-8';
   else problem = lines.find((l, i) => i > 0 && l !== '' && !l.startsWith('Original Line')) ?? lines[0];
   return new DataError(file, Number(line[1]), undefined, problem);
+}
+
+/** The column names sniff_csv gave (a LIST value as the node API reads it, or a plain array). */
+function sniffedNames(value: unknown): string[] {
+  const items = Array.isArray(value) ? value : ((value as { items?: unknown[] } | null)?.items ?? []);
+  return items.map(String);
 }
 
 async function firstTextLine(file: string): Promise<string> {
@@ -144,7 +151,10 @@ export async function stageDelimited(
     header = false;
   } else {
     const sniffed = await project
-      .one(`SELECT len(Columns)::INTEGER AS width, HasHeader AS header FROM sniff_csv(${path})`)
+      .one(
+        `SELECT len(Columns)::INTEGER AS width, HasHeader AS header, Quote AS quote,
+                list_transform(Columns, c -> c.name) AS names FROM sniff_csv(${path})`,
+      )
       .catch(() => undefined);
     const headerLine = await firstTextLine(file);
     const delimiter = detectDelimiter(headerLine);
@@ -155,6 +165,14 @@ export async function stageDelimited(
       const named = suggestRoles(headerNames(headerLine, delimiter), []);
       header = Boolean(sniffed.header) || Boolean(named.click || named.purchase);
       source = `read_csv(${path}, all_varchar = true, header = ${header})`;
+      // An unbalanced quote makes the sniffer turn quoting off, and '"713' would become a value; the file is read
+      // with RFC 4180 quoting instead, as `train --data` reads it, and the unclosed quote is an error there.
+      // (A compressed file's first line is not text here: the sniffer's reading stands for it.)
+      if (sniffed.quote !== '"' && !/\.(gz|zst)$/i.test(file)) {
+        const names = header ? headerNames(headerLine, delimiter) : sniffedNames(sniffed.names);
+        const columns = names.map((name) => `${literal(name)}: 'VARCHAR'`).join(', ');
+        source = `read_csv(${path}, auto_detect = false, header = ${header}, delim = ${literal(delimiter)}, quote = '"', escape = '"', columns = {${columns}})`;
+      }
     } else {
       const names = headerNames(headerLine, delimiter);
       const columns = names.map((name) => `${literal(name)}: 'VARCHAR'`).join(', ');
