@@ -313,6 +313,11 @@ describe('validation: every finding, from a crafted file', () => {
       write('ragged.csv', 'click,purchase,city\n0,0,a\n1,0\n1,1,c\n'),
       /ragged\.csv:3: expected 3 cells as in the header, got 2/,
     );
+    // A long row counted whole, as train --data counts it (DuckDB stops one cell past the header).
+    await expectError(
+      write('long-row.csv', 'click,purchase,city\n0,0,a\n1,0,b,"x,y",5,6,7,8,9\n1,1,c\n'),
+      /long-row\.csv:3: expected 3 cells as in the header, got 9 \(ragged row\)$/,
+    );
     await expectError(write('not.parquet', 'click\n1\n'), /not\.parquet: not a Parquet file/);
   });
 

@@ -64,16 +64,26 @@ async function finishStaging(project: Project, file: string, header: boolean): P
   return columns;
 }
 
-/** DuckDB's CSV errors carry the line; say it the way the CSV loader does. */
-export function csvError(file: string, error: unknown): unknown {
+/**
+ * DuckDB's CSV errors carry the line; say it the way the CSV loader does. With the delimiter, a row longer than
+ * the header is counted whole (DuckDB stops counting one cell past the header's).
+ */
+export function csvError(file: string, error: unknown, delimiter?: string): unknown {
   const message = String((error as Error).message ?? '');
   const line = /CSV Error on Line: (\d+)/.exec(message);
   if (!line) return error;
   const lines = message.split('\n').map((l) => l.trim());
   const columns = /Expected Number of Columns: (\d+) Found: (\d+)/.exec(message);
   let problem: string;
-  if (columns) problem = `expected ${columns[1]} cells as in the header, got ${columns[2]} (ragged row)`;
-  else if (/unterminated quote/.test(message)) problem = 'unterminated quote: the quoted cell opened here never closes';
+  if (columns) {
+    const original = /Original Line: (.*)/.exec(message)?.[1];
+    const found =
+      delimiter && original !== undefined && Number(columns[2]) > Number(columns[1])
+        ? headerNames(original, delimiter).length
+        : Number(columns[2]);
+    problem = `expected ${columns[1]} cells as in the header, got ${found} (ragged row)`;
+  } else if (/unterminated quote/.test(message))
+    problem = 'unterminated quote: the quoted cell opened here never closes';
   else if (/Invalid unicode/.test(message))
     problem = 'the file is not UTF-8 (invalid byte sequence on this line); save it as UTF-8';
   else problem = lines.find((l, i) => i > 0 && l !== '' && !l.startsWith('Original Line')) ?? lines[0];
@@ -144,10 +154,12 @@ export async function stageDelimited(
   const path = literal(file);
   let source: string;
   let header: boolean;
+  /** For counting a ragged row's cells; DuckDB's own reading, on the file's delimiter. */
+  let delimiter: string;
   if (options.columns) {
     const columns = options.columns.map((name) => `${literal(name)}: 'VARCHAR'`).join(', ');
-    const delimiter = literal(options.delimiter ?? ',');
-    source = `read_csv(${path}, auto_detect = false, header = false, delim = ${delimiter}, quote = '"', escape = '"', columns = {${columns}})`;
+    delimiter = options.delimiter ?? ',';
+    source = `read_csv(${path}, auto_detect = false, header = false, delim = ${literal(delimiter)}, quote = '"', escape = '"', columns = {${columns}})`;
     header = false;
   } else {
     const sniffed = await project
@@ -157,7 +169,7 @@ export async function stageDelimited(
       )
       .catch(() => undefined);
     const headerLine = await firstTextLine(file);
-    const delimiter = detectDelimiter(headerLine);
+    delimiter = detectDelimiter(headerLine);
     const width = headerNames(headerLine, delimiter).length;
     if (sniffed && (Number(sniffed.width) > 1 || width === 1)) {
       // The sniffer decides on a header by types; with numeric column names (Ali-CCP's "101", "205", …) and
@@ -189,7 +201,7 @@ export async function stageDelimited(
   try {
     await project.run(`CREATE TEMP TABLE ${RAW} AS SELECT * FROM ${source}`);
   } catch (error) {
-    throw csvError(file, error);
+    throw csvError(file, error, delimiter);
   }
   const columns = await finishStaging(project, file, header);
   return { columns, listColumns: [], rowsAre: 'lines', header };
