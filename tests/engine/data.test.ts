@@ -104,6 +104,17 @@ describe('openCsv', () => {
     expect(error.message).toMatch(/empty\.csv is empty \(0 bytes\)/);
   });
 
+  it('names JSON lines as such instead of reading them as a one-column CSV, whatever the file is called', async () => {
+    const rows = '{"click": 1, "purchase": 0}\n{"click": 0, "purchase": 0}\n';
+    for (const name of ['rows.jsonl', 'rows.csv']) {
+      const error = await dataErrorOf(openCsv(tempFile(rows, name)));
+      expect(error.message.slice(error.message.indexOf(name))).toBe(
+        `${name} is JSON lines, not CSV/TSV text; import it into a project (esmc-lab import), which reads it, ` +
+          'and use --project',
+      );
+    }
+  });
+
   it('rejects a header without rows', async () => {
     const error = await dataErrorOf(openCsv(tempFile('click,purchase\n', 'header-only.csv')));
     expect(error.message).toMatch(/header-only\.csv:2: .*no data rows/);

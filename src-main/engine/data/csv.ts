@@ -27,6 +27,7 @@ const CSV_DOOR: DataDoor = {
   reads: 'CSV/TSV text',
   otherwise: 'import it into a project (esmc-lab import), which reads it, and use --project',
 };
+const JSON_ENDINGS = /\.(jsonl|ndjson|json)$/i;
 const QUOTE = 0x22;
 const CR = 0x0d;
 const LF = 0x0a;
@@ -43,6 +44,9 @@ export async function openCsv(file: string): Promise<CsvTable> {
     const header = await records.next();
     if (header.done)
       throw new DataError(file, 1, undefined, 'the file is empty; expected a header line with column names');
+    // A JSON object per line reads as text, and would become a "CSV" of one column named {"click":1 …
+    if (/^\s*[{[]/.test(header.value.cells[0] ?? '') || JSON_ENDINGS.test(file))
+      throw new DataError(file, 0, undefined, `is JSON lines, not ${CSV_DOOR.reads}; ${CSV_DOOR.otherwise}`);
     const first = await records.next();
     if (first.done)
       throw new DataError(file, header.value.line + 1, undefined, 'the file has a header but no data rows');
