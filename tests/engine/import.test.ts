@@ -275,6 +275,16 @@ describe('validation: every finding, from a crafted file', () => {
     expect(result.profile.columns.find((c) => c.name === 'item_id')).toMatchObject({ distinct: 3 });
   });
 
+  it('JSON lines: the line that is not JSON, not the next one where the parser gave up', async () => {
+    const rows = [
+      '{"click": 1, "purchase": 0, "city": "a"}',
+      '{"click": 0, "purchase": 0, "city": "b"}',
+      '{"click": 1, "purchase": 1, "city": "c"',
+      '{"click": 0, "purchase": 0, "city": "d"}',
+    ];
+    await expectError(write('bad.jsonl', `${rows.join('\n')}\n`), /bad\.jsonl:3: not a JSON object on one line: /);
+  });
+
   it('NaN in a dense column is a missing value, as docs/data.md and `train --data` say', async () => {
     const lines = ['click,purchase,price'];
     for (let i = 0; i < 40; i++)

@@ -1,3 +1,5 @@
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { open, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { detectDelimiter, refuseRepeatedNames } from '../data/csv.js';
@@ -226,11 +228,37 @@ export async function stageTyped(project: Project, file: string, format: 'parque
     typed = await columnsOf(project, `SELECT * FROM ${source}`);
     await project.run(`CREATE TEMP TABLE ${RAW} AS SELECT ${typed.map(asText).join(', ')} FROM ${source}`);
   } catch (error) {
-    throw typedError(file, format, error);
+    throw format === 'jsonl' ? await jsonLinesError(file, error) : typedError(file, format, error);
   }
   const columns = await finishStaging(project, file, false);
   const listColumns = typed.filter((c) => c.type.endsWith('[]')).map((c) => c.name);
   return { columns, listColumns, rowsAre: format === 'jsonl' ? 'lines' : 'rows', header: false };
+}
+
+/**
+ * DuckDB names the line where its JSON parser gave up, which for an object left open is the next one; the first
+ * line that is not JSON on its own is found by reading the lines up to there, and named with what is wrong.
+ */
+async function jsonLinesError(file: string, error: unknown): Promise<unknown> {
+  const reported = Number(/in line (\d+)/.exec(firstLine(error))?.[1]);
+  if (!Number.isInteger(reported)) return typedError(file, 'jsonl', error);
+  const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
+  let line = 0;
+  try {
+    for await (const text of lines) {
+      line++;
+      if (line > reported) break;
+      if (text.trim() === '') continue;
+      try {
+        JSON.parse(text);
+      } catch (parse) {
+        return new DataError(file, line, undefined, `not a JSON object on one line: ${firstLine(parse)}`);
+      }
+    }
+  } finally {
+    lines.close();
+  }
+  return new DataError(file, reported, undefined, `not valid JSON: ${firstLine(error).replace(/^.*?: /, '')}`);
 }
 
 function typedError(file: string, format: 'parquet' | 'jsonl', error: unknown): unknown {
