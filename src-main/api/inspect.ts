@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { open, mkdtemp, rm } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
-import { sniffFile } from '../engine/files.js';
+import { irregularFile, sniffFile } from '../engine/files.js';
 import { tmpdir } from 'node:os';
 import { basename, extname, join } from 'node:path';
 import { DataError } from '../engine/data/errors.js';
@@ -157,7 +157,14 @@ export async function inspectFile(
   format: ImportFormat = 'auto',
   limits: PreviewLimits = {},
 ): Promise<Omit<FileInspection, 'file'>> {
-  const bytes = await checkReadable(file);
+  let bytes: number;
+  try {
+    const irregular = await irregularFile(file, 'a data file');
+    if (irregular) throw new DataError(file, 0, undefined, irregular);
+    bytes = await checkReadable(file);
+  } catch (error) {
+    throw asUserFile(error, file, fileName);
+  }
   const maxRows = limits.rows ?? PREVIEW_ROWS;
   const maxBytes = limits.bytes ?? PREVIEW_BYTES;
   if (format === 'aliccp-raw' || (format === 'auto' && SKELETON_PATTERN.test(basename(file))))
@@ -183,7 +190,9 @@ export async function inspectFile(
         needWholeFile: ['every check: raw Ali-CCP is joined with its common_features file, which the import reads'],
       },
     };
-  const folder = await mkdtemp(join(tmpdir(), 'esmc-inspect-'));
+  const folder = await mkdtemp(join(tmpdir(), 'esmc-inspect-')).catch((error: unknown) => {
+    throw asUserFile(error, file, fileName, [tmpdir()]);
+  });
   // What the file is, by its first bytes: a Parquet file or a compressed one is not cut as text. A file that
   // cannot be read is staged as it is, whose error says why.
   const kind = (await sniffFile(file).catch(() => null))?.kind;
@@ -238,7 +247,8 @@ export async function inspectFile(
       checked: { rows, wholeFile, needWholeFile: wholeFile ? [] : needWholeFile(source.format) },
     };
   } catch (error) {
-    throw asUserFile(error, staged, fileName);
+    // The preview's copy is named after the file, in a folder of this server's: neither is the user's business.
+    throw asUserFile(error, [file, staged, head], fileName, [folder]);
   } finally {
     project.close();
     await rm(folder, { recursive: true, force: true });

@@ -17,7 +17,7 @@ import { openProject, type Project } from '../engine/store/project.js';
 import { findReport, saveReport } from '../engine/store/reports.js';
 import { annotateRun, deleteRuns } from '../engine/store/runs.js';
 import { claimFile, labFileName } from '../report/file-name.js';
-import { removeDeadPartials } from '../engine/files.js';
+import { irregularFile, removeDeadPartials } from '../engine/files.js';
 import { JobManager, type JobContext } from '../jobs/manager.js';
 import { oneAtATime } from '../jobs/queue.js';
 import { runTraining } from '../jobs/training.js';
@@ -241,19 +241,32 @@ export async function createApiService(options: ApiServiceOptions): Promise<ApiS
 
   const uploadFolder = () => uploadsOf(requireProject().path);
 
-  /** The path the engine reads and the name the user knows. */
   const refuseRemotePaths = (what: string) => {
     if (options.localPaths === false)
       throw invalid(`${what}: this server is reachable from other machines, so it takes uploads, not paths`);
   };
 
-  const resolveFile = (file: FileRef): { path: string; name: string } => {
+  /**
+   * Refuses a path that must not be opened (a named pipe, a device, anything under /proc or /sys, a file system
+   * that does not answer): opening one would hang the call, and with it one of the few threads every file
+   * operation of this process shares. `shown` is how the message names it: an upload by the user's name, since
+   * where the server keeps it is no business of the browser's.
+   */
+  const refuseIrregular = async (field: string, path: string, what: string, shown = path) => {
+    const irregular = await irregularFile(path, what);
+    if (irregular) throw invalid(`${field}: ${shown} ${irregular}`);
+  };
+
+  /** The path the engine reads and the name the user knows. */
+  const resolveFile = async (file: FileRef): Promise<{ path: string; name: string }> => {
     if (file.kind === 'path') {
       refuseRemotePaths('file');
+      await refuseIrregular('file', file.path, 'a data file');
       return { path: resolve(file.path), name: file.path };
     }
     const upload = uploads.get(file.id);
     if (!upload?.complete) throw notFound(`no upload "${file.id}" (uploads last until the server stops)`);
+    await refuseIrregular('file', upload.path, 'a data file', upload.name);
     return upload;
   };
 
@@ -294,6 +307,7 @@ export async function createApiService(options: ApiServiceOptions): Promise<ApiS
   const openAt = async (path: string) => {
     if (project && resolve(project.path) === resolve(path)) return;
     if (jobs.busy) throw invalid('jobs are running on the open project; wait for them or cancel them first');
+    await refuseIrregular('path', path, 'a project file');
     const opened = await openProject(path);
     await Promise.allSettled([...reads]);
     project?.close();
@@ -355,7 +369,7 @@ export async function createApiService(options: ApiServiceOptions): Promise<ApiS
     'project.current': () => summary(),
 
     'files.inspect': async ({ file, format }) => {
-      const { path, name } = resolveFile(file);
+      const { path, name } = await resolveFile(file);
       const inspection = await inspectFile(path, name, format);
       if (file.kind === 'upload' && inspection.format === 'aliccp-raw') {
         const finding = { severity: 'error' as const, code: 'raw-aliccp', message: uploadedRawAliCcp(name) };
@@ -377,7 +391,7 @@ export async function createApiService(options: ApiServiceOptions): Promise<ApiS
     'datasets.get': ({ name }) => withConnection((connection) => datasetDetail(connection, name)),
 
     'datasets.import': async (params) => {
-      const file = resolveFile(params.file);
+      const file = await resolveFile(params.file);
       refuseUploadedRawAliCcp(params.file, params.format);
       const name = params.name ?? basename(file.name.replaceAll('\\', '/'), extname(file.name));
       const existing = await withConnection((connection) => connection.findDataset(name));

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
-import { dirname, extname, join, resolve } from 'node:path';
+import { open, readdir, realpath, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, extname, join, resolve, sep } from 'node:path';
 import { DataError } from './data/errors.js';
 
 /**
@@ -215,6 +215,63 @@ export function describeOpenError(file: string, error: unknown): unknown {
   return error;
 }
 
+/** The kernel's own file systems: their entries look like files, but reading one may wait for ever or never end. */
+const KERNEL_FOLDERS: Record<string, string> = {
+  '/proc': "the system's view of its processes",
+  '/sys': "the system's view of its devices",
+};
+/** How long the look at a path may take: a network drive that is down never answers, and the caller would wait on. */
+export const FILE_SYSTEM_WAIT_MS = 10_000;
+
+/**
+ * Why `path` must not be opened as `what` ("a data file"), as a predicate ("is a named pipe (FIFO), not a data
+ * file"), or undefined when it may be. Opening a named pipe waits for a writer, a device or a file under /proc or
+ * /sys may never end or never answer, and meanwhile it holds one of libuv's four file-system threads (which no
+ * timeout frees, and which process.exit waits for): so they are refused before anything opens them. Links are
+ * followed: a link to a pipe is a pipe. A missing path or a folder is left to the caller, which names it in its
+ * own words; a file system that does not answer within `waitMs` is named as such.
+ */
+export async function irregularFile(
+  path: string,
+  what: string,
+  waitMs = FILE_SYSTEM_WAIT_MS,
+): Promise<string | undefined> {
+  const look = async (): Promise<string | undefined> => {
+    const absolute = resolve(path);
+    // A path that does not exist yet (a project to create) is judged by the folder it would be in.
+    const real =
+      (await realpath(absolute).catch(() => undefined)) ??
+      join(await realpath(dirname(absolute)).catch(() => dirname(absolute)), basename(absolute));
+    for (const [folder, holds] of Object.entries(KERNEL_FOLDERS))
+      if ([absolute, real].some((p) => p === folder || p.startsWith(folder + sep)))
+        return `is in ${folder} (${holds}), not ${what}`;
+    const info = await stat(real).catch(() => undefined);
+    if (!info || info.isFile() || info.isDirectory()) return undefined;
+    const kind = info.isFIFO()
+      ? 'a named pipe (FIFO)'
+      : info.isSocket()
+        ? 'a socket'
+        : info.isCharacterDevice()
+          ? 'a character device'
+          : info.isBlockDevice()
+            ? 'a block device'
+            : 'a special file';
+    return `is ${kind}, not ${what}`;
+  };
+  let timer: NodeJS.Timeout | undefined;
+  const silent = new Promise<string>((answer) => {
+    timer = setTimeout(
+      () => answer(`is on a file system that did not answer within ${waitMs / 1000} s (a network drive that is down?)`),
+      waitMs,
+    );
+  });
+  try {
+    return await Promise.race([look(), silent]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** A door through which data comes in (the importer, the CSV reader) and what it reads. */
 export interface DataDoor {
   accepts: readonly DataKind[];
@@ -235,13 +292,16 @@ const COMPRESSED_ENDINGS: Partial<Record<DataKind, string>> = { gzip: '.gz', zst
 
 /**
  * The check every way in for data makes before reading a file (the importer and so the preview, the CSV reader of
- * `train --data` and the like): a missing path, a directory, an empty file, an image, a PDF, a workbook, an
- * archive or any other binary file is named as such, in the same words whichever way it came, instead of the
- * parser's complaint about its bytes ("expected 1 cells … (ragged row)"). It only reads.
+ * `train --data` and the like): a missing path, a directory, a named pipe or device (irregularFile), an empty
+ * file, an image, a PDF, a workbook, an archive or any other binary file is named as such, in the same words
+ * whichever way it came, instead of the parser's complaint about its bytes ("expected 1 cells … (ragged row)").
+ * It only reads.
  */
 export async function checkDataFile(file: string, door: DataDoor): Promise<{ kind: DataKind; bytes: number }> {
   let bytes: number;
   let found: FileKind;
+  const irregular = await irregularFile(file, 'a data file');
+  if (irregular) throw new DataError(file, 0, undefined, irregular);
   try {
     const info = await stat(file);
     if (info.isDirectory())

@@ -6,13 +6,15 @@
  * Access: the session token must come with every WebSocket connection, upload and download, as the `token`
  * query parameter or the `x-esmc-token` header (HTTP 401 otherwise; a WebSocket without it is closed with
  * code 4401 at once); the WebSocket also refuses upgrades whose Origin is another host (HTTP 403), so a page
- * on another site cannot drive the API even from the same machine. The static files are
- * the app itself and need no token.
+ * on another site cannot drive the API even from the same machine. Every request, the static files' included,
+ * must name this server in its Host header (hostChecker): a page whose own name its DNS points at this
+ * machine (DNS rebinding) would otherwise pass the Origin check as the same origin. The static files are the
+ * app itself and need no token.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { isIP, type AddressInfo } from 'node:net';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -82,6 +84,55 @@ function originAllowed(request: IncomingMessage): boolean {
   }
 }
 
+/** A host name as a URL writes it: lower case, an IPv6 address in brackets and in its shortest form. */
+function hostName(name: string): string | undefined {
+  try {
+    return new URL(`http://${isIP(name) === 6 ? `[${name}]` : name}/`).hostname;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The check of a request's Host header, which must name this server: a loopback name (127.0.0.1, localhost,
+ * [::1]), the address it listens on or the name it was given, each with its port. Listening on every interface
+ * (0.0.0.0, ::), any IP address is one of its own. Another name is a DNS-rebinding page's: the browser sends
+ * the name of the page's site, whatever address that name was made to lead to. The check returns the refusal's
+ * text, or undefined when the header is right.
+ */
+function hostChecker(given: string, bound: AddressInfo): (header: string | undefined) => string | undefined {
+  const names = new Set(
+    ['localhost', '127.0.0.1', '::1', given, bound.address].map(hostName).filter((name) => name !== undefined),
+  );
+  const anyAddress = ['0.0.0.0', '::'].includes(bound.address);
+  const port = String(bound.port);
+  const shown = [...names].map((name) => `${name}:${port}`).join(', ');
+  return (header) => {
+    // A name and an optional port, nothing else: no user, path or second host for a URL parser to find.
+    const parts = header === undefined ? null : /^(\[[\da-f:.]+\]|[^\s:/?#@[\]]+)(?::(\d+))?$/i.exec(header);
+    const name = parts && hostName(parts[1]);
+    // A browser leaves out the scheme's default port.
+    const portRight = parts && (parts[2] ?? '80') === port;
+    const known = name && (names.has(name) || (anyAddress && isIP(name.replace(/^\[|\]$/g, '')) !== 0));
+    if (portRight && known) return undefined;
+    return (
+      `this server answers to ${shown}${anyAddress ? ' or any of its IP addresses' : ''}, ` +
+      `not to ${header === undefined ? 'a request without a Host header' : `Host "${header}"`} ` +
+      '(a page that points its own name at this machine is refused)'
+    );
+  };
+}
+
+/**
+ * An error's message without the path a file-system error ends with ("EACCES: permission denied, mkdir '…'"):
+ * that path is where this server keeps its projects, which is no business of the browser's.
+ */
+function withoutPath(error: unknown): string {
+  const { message, syscall } = error as NodeJS.ErrnoException;
+  const at = syscall ? message.indexOf(`, ${syscall} `) : -1;
+  return at === -1 ? message : message.slice(0, at);
+}
+
 /**
  * Passes bytes through until more than `limit` have come, then fails the stream; fails it too when nothing
  * comes for `idleMs` (the server sets no overall time limit on a request, so a stalled client would hold its
@@ -130,7 +181,7 @@ export async function startHost(options: HostOptions): Promise<Host> {
     try {
       target = await service.files.newUpload(name);
     } catch (error) {
-      return sendText(response, 500, `cannot store the upload: ${(error as Error).message}`);
+      return sendText(response, 500, `cannot store the upload: ${withoutPath(error)}`);
     }
     try {
       await pipeline(request, uploadGuard(uploadLimit, uploadIdleMs), createWriteStream(target.path));
@@ -145,7 +196,7 @@ export async function startHost(options: HostOptions): Promise<Host> {
       }
       if (tooLarge) sendText(response, 413, (error as Error).message);
       else if (code === 'ENOSPC') sendText(response, 507, 'the disk is full: the upload could not be stored');
-      else if (!response.headersSent) sendText(response, 500, `the upload failed: ${(error as Error).message}`);
+      else if (!response.headersSent) sendText(response, 500, `the upload failed: ${withoutPath(error)}`);
       // A client that stops mid-body is not waiting for an answer.
       request.resume();
     }
@@ -180,11 +231,19 @@ export async function startHost(options: HostOptions): Promise<Host> {
       .pipe(response);
   };
 
+  // Set once the server listens: the port may be the one the system picked.
+  let wrongHost: ReturnType<typeof hostChecker> = () => 'the server is starting';
   // No limit on a whole request (Node's default, 5 minutes, would cut a multi-GB upload on a slow link); the
   // headers keep Node's default limit (it falls to the request's when not given), and an upload stalled
   // mid-body is ended by its idle timeout.
   const server = createServer({ requestTimeout: 0, headersTimeout: 60_000 }, (request, response) => {
     const url = new URL(request.url ?? '/', 'http://host');
+    const refusal = wrongHost(request.headers.host);
+    if (refusal) {
+      // Not kept open for another request: nothing this client sends is for this server.
+      response.setHeader('connection', 'close');
+      return sendText(response, 403, refusal);
+    }
     const route = async () => {
       if (url.pathname === '/upload' || url.pathname.startsWith('/files/')) {
         if (!sameToken(presentedToken(request, url), token)) return sendText(response, 401, 'missing or wrong token');
@@ -205,7 +264,7 @@ export async function startHost(options: HostOptions): Promise<Host> {
       return serveStatic(staticDir, request, response);
     };
     route().catch((error: unknown) => {
-      if (!response.headersSent) sendText(response, 500, (error as Error).message);
+      if (!response.headersSent) sendText(response, 500, withoutPath(error));
       else response.destroy();
     });
   });
@@ -216,9 +275,16 @@ export async function startHost(options: HostOptions): Promise<Host> {
     // as an unhandled 'error': it would stop the server for every client.
     socket.on('error', () => socket.destroy());
     const url = new URL(request.url ?? '/', 'http://host');
-    const refuse = (status: string) => {
-      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    const refuse = (status: string, text = '') => {
+      const body = Buffer.from(text && `${text}\n`);
+      socket.end(
+        `HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+          'X-Content-Type-Options: nosniff\r\n' +
+          `Content-Length: ${body.length}\r\n\r\n${body.toString()}`,
+      );
     };
+    const refusal = wrongHost(request.headers.host);
+    if (refusal) return refuse('403 Forbidden', refusal);
     if (url.pathname !== '/api') return refuse('404 Not Found');
     if (!originAllowed(request)) return refuse('403 Forbidden');
     if (!sameToken(presentedToken(request, url), token)) {
@@ -275,7 +341,9 @@ export async function startHost(options: HostOptions): Promise<Host> {
       resolve();
     });
   });
-  const { port } = server.address() as AddressInfo;
+  const bound = server.address() as AddressInfo;
+  const { port } = bound;
+  wrongHost = hostChecker(host, bound);
   const origin = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   return {
     origin,

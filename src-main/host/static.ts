@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, resolve, sep } from 'node:path';
 
@@ -47,28 +47,45 @@ export function fileUnder(root: string, urlPath: string): string | null {
 }
 
 /**
+ * `file` by its real path, when that lies inside `root`'s real path: a link in the built folder (put there by
+ * mistake or by someone else) must not serve /etc/passwd. fileUnder only looks at the names in the URL.
+ */
+async function realFileUnder(root: string, file: string): Promise<string | undefined> {
+  const [real, base] = await Promise.all([
+    realpath(file).catch(() => undefined),
+    realpath(root).catch(() => undefined),
+  ]);
+  if (real === undefined || base === undefined) return undefined;
+  return real === base || real.startsWith(base.endsWith(sep) ? base : base + sep) ? real : undefined;
+}
+
+/**
  * Serves the built renderer: `/` is index.html, other paths are files under `root` with their content type;
- * a path without an extension that names no file is the app's own route, so it gets index.html too.
+ * a path without an extension that names no file is the app's own route, so it gets index.html too. A file is
+ * served only when its real path, links followed, is inside the real `root`.
  */
 export async function serveStatic(root: string, request: IncomingMessage, response: ServerResponse): Promise<void> {
   const urlPath = new URL(request.url ?? '/', 'http://host').pathname;
   const file = fileUnder(root, urlPath === '/' ? '/index.html' : urlPath);
   if (!file) return sendText(response, 400, 'bad path');
-  let found = await stat(file).catch(() => undefined);
-  let path = file;
+  // Named by the URL (a link's own name gives the content type), read by the real path.
+  let named = file;
+  let path = await realFileUnder(root, file);
+  let found = path === undefined ? undefined : await stat(path).catch(() => undefined);
   if ((!found || found.isDirectory()) && extname(urlPath) === '') {
-    path = join(root, 'index.html');
-    found = await stat(path).catch(() => undefined);
-    if (!found)
-      return sendText(response, 503, `the renderer is not built: ${path} is missing (build it with vite first)`);
+    named = join(root, 'index.html');
+    path = await realFileUnder(root, named);
+    found = path === undefined ? undefined : await stat(path).catch(() => undefined);
+    // Where the server keeps its files is no business of the browser's.
+    if (!found) return sendText(response, 503, 'the app is not built: its index.html is missing (run npm run build)');
   }
-  if (!found || !found.isFile()) return sendText(response, 404, 'not found');
+  if (path === undefined || !found || !found.isFile()) return sendText(response, 404, 'not found');
   response.writeHead(200, {
-    'content-type': contentType(path),
+    'content-type': contentType(named),
     'content-length': found.size,
     'x-content-type-options': 'nosniff',
     // Hashed asset names change with every build; index.html must not be cached past one.
-    'cache-control': path.endsWith('index.html') ? 'no-cache' : 'public, max-age=3600',
+    'cache-control': named.endsWith('index.html') ? 'no-cache' : 'public, max-age=3600',
   });
   if (request.method === 'HEAD') return void response.end();
   createReadStream(path).pipe(response);

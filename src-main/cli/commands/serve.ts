@@ -17,6 +17,9 @@ import {
   type Values,
 } from '../command.js';
 
+/** How long stopping may take before the process ends anyway. */
+export const STOP_GRACE_MS = 5_000;
+
 /** `$XDG_DATA_HOME/esmc-lab/esmc-lab.duckdb`, or under ~/.local/share when XDG_DATA_HOME is unset. */
 export function defaultProjectPath(env: NodeJS.ProcessEnv = process.env): string {
   const data =
@@ -68,7 +71,9 @@ export const serveCommand: Command = {
   },
   help: `Runs the same API the desktop app uses, for a browser: the page, a WebSocket for calls and events, and
 uploads of data files. Every connection must present the session token in the printed URL, so other users and
-other sites cannot use it. Ctrl-C stops the server, cancels running jobs and closes the project.
+other sites cannot use it. Ctrl-C (or SIGTERM) stops the server, cancels running jobs and closes the project;
+when that takes over ${STOP_GRACE_MS / 1000} s (a call waiting on a file system that does not answer), the process
+ends anyway.
 
 Options:
   --project FILE       the project's DuckDB file, created when missing
@@ -117,18 +122,41 @@ async function runServe(values: Values): Promise<number> {
   if (values.open && !(await openExternally(served.url)))
     printError(`warning: could not open a browser; open ${served.url} yourself`);
 
-  await new Promise<void>((resolve) => {
-    const stop = () => {
+  // Without handlers left, a second Ctrl-C (or SIGTERM) ends the process at once.
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    const stop = (received: NodeJS.Signals) => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
-      resolve();
+      resolve(received);
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
   print('stopping: closing connections, cancelling jobs, closing the project');
+  let stopped = false;
+  endAnyway(signal, () =>
+    stopped
+      ? 'a call is still waiting on the file system; ending the process'
+      : `could not stop within ${STOP_GRACE_MS / 1000} s (a call waits on something that does not answer); ending now`,
+  );
   await served.close();
   await service.close();
+  stopped = true;
   print('stopped');
   return 0;
+}
+
+/**
+ * Ends the process STOP_GRACE_MS after `signal` if it is still running by then. A call can wait for ever on a file
+ * system that does not answer, and with it a job that close() waits for; and it holds one of libuv's threads,
+ * which process.exit() joins, so exiting would wait too. The signal's default action does not wait: with no
+ * handler left, the signal is raised again. The timer keeps nothing alive: a process that stopped ends first.
+ */
+function endAnyway(signal: NodeJS.Signals, why: () => string): void {
+  setTimeout(() => {
+    printError(why());
+    process.kill(process.pid, signal);
+    // A handler some library added would catch the signal; SIGKILL cannot be caught.
+    setTimeout(() => process.kill(process.pid, 'SIGKILL'), 1000).unref();
+  }, STOP_GRACE_MS).unref();
 }
