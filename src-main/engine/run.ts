@@ -278,7 +278,9 @@ async function loadFile(
   fractions: SplitFractions,
   seed: number,
 ): Promise<LoadedSource> {
-  const [loaded, sha256] = await Promise.all([loadCsvDataset(path, load), fileSha256(path)]);
+  // The checksum reads the file once the reader has checked it: its open error would win the race otherwise.
+  const loading = loadCsvDataset(path, load);
+  const [loaded, sha256] = await Promise.all([loading, loading.then(() => fileSha256(path))]);
   return {
     parts: takeSplit(loaded.dataset, splitRows(loaded.dataset.rows, fractions, seed)),
     schema: loaded.dataset.schema,

@@ -86,7 +86,10 @@ export async function importDataset(
   try {
     signal?.throwIfAborted();
     await dropImportTables(project);
-    const [source, sha256] = await Promise.all([stageSource(project, file, options), fileSha256(file)]);
+    // The checksum reads the file only once staging has checked it (a missing file, a pipe that would block the
+    // read forever): its own open error would otherwise win the race with the check's clearer words.
+    const staging = stageSource(project, file, options);
+    const [source, sha256] = await Promise.all([staging, staging.then(() => fileSha256(file))]);
     await step('staged');
 
     const settled = await settleRoles(project, source, options);

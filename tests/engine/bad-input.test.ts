@@ -1,0 +1,147 @@
+/**
+ * A corpus of bad data files, each through every door that reads one — the import (engine and CLI), the drop
+ * preview, and `train --data` — asserting that each door refuses it with the same words and place, exits with the
+ * CLI's error code, and leaves the project exactly as it was.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inspectFile } from '../../src-main/api/inspect.js';
+import { importDataset } from '../../src-main/engine/importers/import.js';
+import { openProject, type Project } from '../../src-main/engine/store/project.js';
+import { cli } from '../helpers/cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'esmc-bad-input-'));
+const projectPath = join(dir, 'lab.duckdb');
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]);
+const rows = (header: string, ...lines: string[]) => `${[header, ...lines].join('\n')}\n`;
+
+interface BadFile {
+  name: string;
+  bytes: string | Buffer;
+  /** What every door says, after the file's path. */
+  says: RegExp;
+}
+
+const CORPUS: BadFile[] = [
+  { name: 'empty.csv', bytes: '', says: /empty\.csv is empty \(0 bytes\)/ },
+  { name: 'picture.png', bytes: PNG, says: /picture\.png is a PNG image, not a data file/ },
+  { name: 'picture.csv', bytes: PNG, says: /picture\.csv is a PNG image, not a data file/ },
+  {
+    name: 'utf16.csv',
+    bytes: Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('click,purchase\n1,0\n', 'utf16le')]),
+    says: /utf16\.csv is UTF-16 text; save it as UTF-8/,
+  },
+  {
+    name: 'header-only.csv',
+    bytes: 'click,purchase\n',
+    says: /header-only\.csv:2: the file has a header but no data rows/,
+  },
+  {
+    name: 'twice.csv',
+    bytes: rows('user_id,click,price,click,purchase', '1,0,2.5,0,0', '2,1,3.5,1,1'),
+    says: /twice\.csv:1:4: column name "click" repeats column 2/,
+  },
+  {
+    name: 'quote.csv',
+    bytes: rows('user_id,item_id,click,purchase', '1,2,1,0', '2,"713,1,1', '3,5,0,0'),
+    says: /quote\.csv:3(:\d+)?: unterminated quote: the quoted cell opened here never closes/,
+  },
+  {
+    name: 'long-row.csv',
+    bytes: rows('click,purchase,city', '0,0,a', '1,0,b,"x,y",5,6,7,8,9', '1,1,c'),
+    says: /long-row\.csv:3(:\d+)?: expected 3 cells as in the header, got 9/,
+  },
+  {
+    name: 'short-row.csv',
+    bytes: rows('click,purchase,city', '0,0,a', '1,0', '1,1,c'),
+    says: /short-row\.csv:3(:\d+)?: expected 3 cells as in the header, got 2/,
+  },
+  {
+    name: 'latin1.csv',
+    bytes: Buffer.concat([Buffer.from('click,purchase,city\n0,0,a\n1,1,'), Buffer.from([0xe9]), Buffer.from('\n')]),
+    says: /latin1\.csv:3(:\d+)?: the file is not UTF-8/,
+  },
+  {
+    name: 'labels.csv',
+    bytes: rows('click,purchase,city', '0,0,a', '1,0,b', '2,0,c', '1,1,d'),
+    says: /labels\.csv:4(:\d+)?: .*label must be 0 or 1, got "2"/,
+  },
+];
+
+/** Every table's row count: what "the project is as it was" means. */
+async function snapshot(project: Project): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (const table of await project.tables())
+    counts[table] = Number((await project.one(`SELECT count(*)::DOUBLE AS n FROM "${table}"`))!.n);
+  return counts;
+}
+
+const errorOf = (work: Promise<unknown>) =>
+  work.then(
+    () => new Error('accepted'),
+    (error: unknown) => error as Error,
+  );
+
+/**
+ * What the drop preview says: the error it throws, or the import's error it found in the rows it read (the preview
+ * lists findings beside the mapping instead of throwing), at its line as the import names it.
+ */
+async function previewSays(path: string, name: string): Promise<string> {
+  const preview = await inspectFile(path, name).catch((error: unknown) => error as Error);
+  if (preview instanceof Error) return preview.message;
+  const error = preview.findings.find((finding) => finding.severity === 'error');
+  return error ? `${name}:${error.exampleLines[0]}: ${error.message}` : 'accepted';
+}
+
+describe('a bad file is refused the same way by every door, and changes nothing', () => {
+  let before: Record<string, number>;
+
+  beforeAll(async () => {
+    for (const file of CORPUS.filter((f) => !['a-folder.csv', 'missing.csv'].includes(f.name)))
+      writeFileSync(join(dir, file.name), file.bytes);
+    mkdirSync(join(dir, 'a-folder.csv'));
+    const project = await openProject(projectPath);
+    try {
+      before = await snapshot(project);
+    } finally {
+      project.close();
+    }
+  });
+
+  // Not a file at all: a folder, a path that does not exist.
+  for (const [name, says] of [
+    ['a-folder.csv', /a-folder\.csv: expected a file, got a directory/],
+    ['missing.csv', /missing\.csv: file not found/],
+  ] as const)
+    CORPUS.push({ name, bytes: '', says });
+
+  for (const file of CORPUS) {
+    it(file.name, async () => {
+      const path = join(dir, file.name);
+      const project = await openProject(projectPath);
+      try {
+        expect((await errorOf(importDataset(project, path, {}))).message).toMatch(file.says);
+        expect(await snapshot(project)).toEqual(before);
+      } finally {
+        project.close();
+      }
+      expect(await previewSays(path, file.name)).toMatch(file.says);
+
+      const imported = await cli('import', '--project', projectPath, '--data', path);
+      expect([imported.code, imported.stderr]).toEqual([1, expect.stringMatching(file.says)]);
+      const trained = await cli('train', '--data', path, '--model', 'esmm', '--epochs', '1');
+      expect([trained.code, trained.stderr]).toEqual([1, expect.stringMatching(file.says)]);
+
+      const after = await openProject(projectPath);
+      try {
+        expect(await snapshot(after)).toEqual(before);
+      } finally {
+        after.close();
+      }
+    });
+  }
+});
