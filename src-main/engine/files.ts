@@ -212,6 +212,10 @@ export function describeOpenError(file: string, error: unknown): unknown {
   if (code === 'ENOENT') return new DataError(file, 0, undefined, `file not found: ${path}`);
   if (code === 'EISDIR') return new DataError(file, 0, undefined, `expected a file, got a directory: ${path}`);
   if (code === 'EACCES') return new DataError(file, 0, undefined, `no permission to read ${path}`);
+  if (code === 'ELOOP')
+    return new DataError(file, 0, undefined, `is a symbolic link that leads back to itself (a loop): ${path}`);
+  if (code === 'ENOTDIR') return new DataError(file, 0, undefined, `a folder on the way is a file: ${path}`);
+  if (code === 'ENAMETOOLONG') return new DataError(file, 0, undefined, `the path is too long: ${path}`);
   return error;
 }
 

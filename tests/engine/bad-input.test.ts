@@ -3,7 +3,7 @@
  * preview, and `train --data` — asserting that each door refuses it with the same words and place, exits with the
  * CLI's error code, and leaves the project exactly as it was.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -101,9 +101,11 @@ describe('a bad file is refused the same way by every door, and changes nothing'
   let before: Record<string, number>;
 
   beforeAll(async () => {
-    for (const file of CORPUS.filter((f) => !['a-folder.csv', 'missing.csv'].includes(f.name)))
+    for (const file of CORPUS.filter((f) => !['a-folder.csv', 'missing.csv', 'loop.csv'].includes(f.name)))
       writeFileSync(join(dir, file.name), file.bytes);
     mkdirSync(join(dir, 'a-folder.csv'));
+    symlinkSync('loop-back.csv', join(dir, 'loop.csv'));
+    symlinkSync('loop.csv', join(dir, 'loop-back.csv'));
     const project = await openProject(projectPath);
     try {
       before = await snapshot(project);
@@ -112,10 +114,11 @@ describe('a bad file is refused the same way by every door, and changes nothing'
     }
   });
 
-  // Not a file at all: a folder, a path that does not exist.
+  // Not a file at all: a folder, a path that does not exist, a link that leads back to itself.
   for (const [name, says] of [
     ['a-folder.csv', /a-folder\.csv: expected a file, got a directory/],
     ['missing.csv', /missing\.csv: file not found/],
+    ['loop.csv', /loop\.csv is a symbolic link that leads back to itself \(a loop\)/],
   ] as const)
     CORPUS.push({ name, bytes: '', says });
 
