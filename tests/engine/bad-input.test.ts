@@ -66,6 +66,15 @@ const CORPUS: BadFile[] = [
     says: /latin1\.csv:3(:\d+)?: the file is not UTF-8/,
   },
   {
+    // A feature column that copies the purchase label: the answer among the inputs.
+    name: 'copy.csv',
+    bytes: rows(
+      'user_id,bought_flag,click,purchase',
+      ...Array.from({ length: 30 }, (_, i) => `${i % 7},${i % 3 === 0 ? 1 : 0},1,${i % 3 === 0 ? 1 : 0}`),
+    ),
+    says: /copy\.csv:1:2: column "bought_flag" equals the label "purchase" on every row: as a feature it would give the models the answer/,
+  },
+  {
     name: 'labels.csv',
     bytes: rows('click,purchase,city', '0,0,a', '1,0,b', '2,0,c', '1,1,d'),
     says: /labels\.csv:4(:\d+)?: .*label must be 0 or 1, got "2"/,
@@ -94,7 +103,9 @@ async function previewSays(path: string, name: string): Promise<string> {
   const preview = await inspectFile(path, name).catch((error: unknown) => error as Error);
   if (preview instanceof Error) return preview.message;
   const error = preview.findings.find((finding) => finding.severity === 'error');
-  return error ? `${name}:${error.exampleLines[0]}: ${error.message}` : 'accepted';
+  if (!error) return 'accepted';
+  const column = error.column === undefined ? 0 : preview.columns.indexOf(error.column) + 1;
+  return `${name}:${error.exampleLines[0]}${column > 0 ? `:${column}` : ''}: ${error.message}`;
 }
 
 describe('a bad file is refused the same way by every door, and changes nothing', () => {

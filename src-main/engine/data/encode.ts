@@ -70,6 +70,47 @@ const ROLE_SAMPLE_ROWS = 1000;
 const EXAMPLE_LINES = 5;
 
 /** Reads, validates and encodes a CSV/TSV file in one streaming pass; only the encoded columns are kept. */
+/** Fewer rows than this, and a feature equal to a label may be chance. */
+export const LABEL_COPY_MIN_ROWS = 20;
+
+/** Why a feature column that equals a label is refused, in the words every door uses. */
+export function labelCopyMessage(feature: string, label: string): string {
+  return (
+    `column "${feature}" equals the label "${label}" on every row: as a feature it would give the models the ` +
+    'answer (set its role to ignore)'
+  );
+}
+
+/** A label cell as the loaders read it: 0, 1 ('0.0' and '1.0' too), or null. */
+const binaryOf = (cell: string | undefined) => {
+  const text = cell?.trim();
+  return text === '0' || text === '0.0' ? 0 : text === '1' || text === '1.0' ? 1 : null;
+};
+
+/** Which feature columns equal a label on every row, watched row by row (the import's findLabelCopies, in SQL). */
+class LabelCopies {
+  private rows = 0;
+  private readonly pairs: { feature: string; label: string; at: number; of: number; equal: boolean }[];
+
+  constructor(header: string[], roles: ColumnRoles) {
+    const labels = [roles.click, ...(roles.action ?? []).slice(0, 1), roles.purchase];
+    this.pairs = [...categoricalFeatures(roles), ...roles.dense].flatMap((feature) =>
+      labels.map((label) => ({ feature, label, at: header.indexOf(feature), of: header.indexOf(label), equal: true })),
+    );
+  }
+
+  add(cells: string[]): void {
+    this.rows++;
+    for (const pair of this.pairs)
+      if (pair.equal && binaryOf(cells[pair.at]) !== binaryOf(cells[pair.of])) pair.equal = false;
+  }
+
+  refuse(file: string): void {
+    const copy = this.rows >= LABEL_COPY_MIN_ROWS && this.pairs.find((pair) => pair.equal);
+    if (copy) throw new DataError(file, 1, copy.at + 1, labelCopyMessage(copy.feature, copy.label));
+  }
+}
+
 export async function loadCsvDataset(path: string, options: LoadCsvOptions = {}): Promise<LoadedDataset> {
   const minCount = options.minCount ?? 1;
   if (!Number.isInteger(minCount) || minCount < 1)
@@ -103,8 +144,16 @@ export async function loadCsvDataset(path: string, options: LoadCsvOptions = {})
         );
     }
     const builder = new DatasetBuilder(table, roles, options.funnelPolicy ?? 'drop', options.encoding);
-    for (const row of sample) builder.add(row);
-    for await (const row of table.rows) builder.add(row);
+    const copies = new LabelCopies(table.header, roles);
+    for (const row of sample) {
+      builder.add(row);
+      copies.add(row.cells);
+    }
+    for await (const row of table.rows) {
+      builder.add(row);
+      copies.add(row.cells);
+    }
+    copies.refuse(path);
     return builder.finish(minCount);
   } finally {
     await table.rows.return();

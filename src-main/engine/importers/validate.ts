@@ -1,5 +1,11 @@
 import { DataError } from '../data/errors.js';
-import { MAX_MULTI_HOT_LENGTH, type Finding, type FunnelPolicy } from '../data/encode.js';
+import {
+  LABEL_COPY_MIN_ROWS,
+  labelCopyMessage,
+  MAX_MULTI_HOT_LENGTH,
+  type Finding,
+  type FunnelPolicy,
+} from '../data/encode.js';
 import { categoricalFeatures, USER_FEATURE_MIN_COUNT, type ColumnRoles } from '../data/roles.js';
 import type { Project } from '../store/project.js';
 import { ident, isMissingSql, labelSql } from '../store/sql.js';
@@ -55,9 +61,46 @@ export async function validateStaged(
   const findings: Finding[] = [...sourceFindings, ...(await findErrors(context, options.logDense))];
   throwIfErrors(context.file, context.columns, findings);
   await applyFunnelPolicy(context, options.funnelPolicy, findings);
+  findings.push(...(await findLabelCopies(context)));
+  throwIfErrors(context.file, context.columns, findings);
   findings.push(...(await findColumnIssues(context.project, context.roles)));
   findings.push(...(await findSupportIssues(context)));
   return findings;
+}
+
+/**
+ * A feature that equals a label on every kept row ("clicked" beside "click", a second copy of the purchase
+ * column) would hand the models the answer: the import refuses it, naming both. One query over every pair.
+ */
+async function findLabelCopies({ project, roles }: ValidationContext): Promise<Finding[]> {
+  const labels: [string, string][] = [
+    [roles.click, '__click'],
+    ...(roles.action ?? []).slice(0, 1).map((name): [string, string] => [name, '__action']),
+    [roles.purchase, '__purchase'],
+  ];
+  const features = [...categoricalFeatures(roles), ...roles.dense];
+  if (features.length === 0) return [];
+  const pairs = features.flatMap((feature) => labels.map(([label, column]) => ({ feature, label, column })));
+  const row = await project.one(
+    `SELECT count(*)::DOUBLE AS n, ${pairs
+      .map(
+        ({ feature, column }, i) =>
+          `count(*) FILTER (WHERE ${labelSql(ident(feature))} IS DISTINCT FROM ${column})::DOUBLE AS d${i}`,
+      )
+      .join(', ')} FROM ${KEPT}`,
+  );
+  if (!row || Number(row.n) < LABEL_COPY_MIN_ROWS) return [];
+  return pairs
+    .filter((_, i) => Number(row[`d${i}`]) === 0)
+    .map(({ feature, label }) => ({
+      severity: 'error' as const,
+      code: 'feature-copies-label',
+      column: feature,
+      count: Number(row.n),
+      // The header line, where the column is named: no one row is at fault.
+      exampleLines: [1],
+      message: labelCopyMessage(feature, label),
+    }));
 }
 
 /** What the kept rows can support (data/support.ts), on the parts a default split would give them. */
