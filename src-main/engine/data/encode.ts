@@ -82,8 +82,8 @@ export function labelCopyMessage(feature: string, label: string): string {
 }
 
 /** A label cell as the loaders read it: 0, 1 ('0.0' and '1.0' too), or null. */
-const binaryOf = (cell: string | undefined) => {
-  const text = cell?.trim();
+export const binaryOf = (cell: unknown) => {
+  const text = typeof cell === 'string' ? cell.trim() : cell === null || cell === undefined ? undefined : String(cell);
   return text === '0' || text === '0.0' ? 0 : text === '1' || text === '1.0' ? 1 : null;
 };
 

@@ -1,5 +1,6 @@
 import { DataError } from '../data/errors.js';
 import {
+  binaryOf,
   LABEL_COPY_MIN_ROWS,
   labelCopyMessage,
   MAX_MULTI_HOT_LENGTH,
@@ -80,28 +81,41 @@ async function findLabelCopies({ project, roles }: ValidationContext): Promise<F
   ];
   const features = [...categoricalFeatures(roles), ...roles.dense];
   if (features.length === 0) return [];
-  const pairs = features.flatMap((feature) => labels.map(([label, column]) => ({ feature, label, column })));
+  const total = Number((await project.one(`SELECT count(*)::DOUBLE AS n FROM ${KEPT}`))!.n);
+  if (total < LABEL_COPY_MIN_ROWS) return [];
+  // The first rows rule out almost every pair at once, so a file of thousands of columns is scanned whole only
+  // for the few that could be copies.
+  const head = await project.all(
+    `SELECT ${[...features, ...labels.map(([, column]) => column)].map((name) => ident(name)).join(', ')}
+     FROM ${KEPT} LIMIT ${LABEL_COPY_SCREEN_ROWS}`,
+  );
+  const pairs = features
+    .flatMap((feature) => labels.map(([label, column]) => ({ feature, label, column })))
+    .filter(({ feature, column }) => head.every((row) => binaryOf(row[feature]) === Number(row[column])));
+  if (pairs.length === 0) return [];
   const row = await project.one(
-    `SELECT count(*)::DOUBLE AS n, ${pairs
+    `SELECT ${pairs
       .map(
         ({ feature, column }, i) =>
           `count(*) FILTER (WHERE ${labelSql(ident(feature))} IS DISTINCT FROM ${column})::DOUBLE AS d${i}`,
       )
       .join(', ')} FROM ${KEPT}`,
   );
-  if (!row || Number(row.n) < LABEL_COPY_MIN_ROWS) return [];
   return pairs
-    .filter((_, i) => Number(row[`d${i}`]) === 0)
+    .filter((_, i) => Number(row![`d${i}`]) === 0)
     .map(({ feature, label }) => ({
       severity: 'error' as const,
       code: 'feature-copies-label',
       column: feature,
-      count: Number(row.n),
+      count: total,
       // The header line, where the column is named: no one row is at fault.
       exampleLines: [1],
       message: labelCopyMessage(feature, label),
     }));
 }
+
+/** Rows the label-copy check screens every pair on before it scans the whole data for the pairs left. */
+const LABEL_COPY_SCREEN_ROWS = 200;
 
 /** What the kept rows can support (data/support.ts), on the parts a default split would give them. */
 async function findSupportIssues({ project, roles }: ValidationContext): Promise<Finding[]> {
