@@ -81,12 +81,6 @@ export function labelCopyMessage(feature: string, label: string): string {
   );
 }
 
-/** A label cell as the loaders read it: 0, 1 ('0.0' and '1.0' too), or null. */
-export const binaryOf = (cell: unknown) => {
-  const text = typeof cell === 'string' ? cell.trim() : cell === null || cell === undefined ? undefined : String(cell);
-  return text === '0' || text === '0.0' ? 0 : text === '1' || text === '1.0' ? 1 : null;
-};
-
 /** Which feature columns equal a label on every row, watched row by row (the import's findLabelCopies, in SQL). */
 class LabelCopies {
   private rows = 0;
@@ -102,7 +96,7 @@ class LabelCopies {
   add(cells: string[]): void {
     this.rows++;
     for (const pair of this.pairs)
-      if (pair.equal && binaryOf(cells[pair.at]) !== binaryOf(cells[pair.of])) pair.equal = false;
+      if (pair.equal && parseLabel(cells[pair.at] ?? '') !== parseLabel(cells[pair.of] ?? '')) pair.equal = false;
   }
 
   refuse(file: string): void {
@@ -161,7 +155,7 @@ export async function loadCsvDataset(path: string, options: LoadCsvOptions = {})
 }
 
 /** Labels are exactly 0/1; the float spellings are what pandas writes for a label column that held a NaN. */
-function parseLabel(cell: string): number | undefined {
+export function parseLabel(cell: string): number | undefined {
   const value = cell.trim();
   if (value === '0' || value === '0.0') return 0;
   if (value === '1' || value === '1.0') return 1;

@@ -92,12 +92,6 @@ export function csvError(file: string, error: unknown, delimiter?: string): unkn
   return new DataError(file, Number(line[1]), undefined, problem);
 }
 
-/** The column names sniff_csv gave (a LIST value as the node API reads it, or a plain array). */
-function sniffedNames(value: unknown): string[] {
-  const items = Array.isArray(value) ? value : ((value as { items?: unknown[] } | null)?.items ?? []);
-  return items.map(String);
-}
-
 async function firstTextLine(file: string): Promise<string> {
   const handle = await open(file, 'r');
   try {
@@ -183,7 +177,7 @@ export async function stageDelimited(
       // with RFC 4180 quoting instead, as `train --data` reads it, and the unclosed quote is an error there.
       // (A compressed file's first line is not text here: the sniffer's reading stands for it.)
       if (sniffed.quote !== '"' && !/\.(gz|zst)$/i.test(file)) {
-        const names = header ? headerNames(headerLine, delimiter) : sniffedNames(sniffed.names);
+        const names = header ? headerNames(headerLine, delimiter) : (sniffed.names as unknown[]).map(String);
         const columns = names.map((name) => `${literal(name)}: 'VARCHAR'`).join(', ');
         source = `read_csv(${path}, auto_detect = false, header = ${header}, delim = ${literal(delimiter)}, quote = '"', escape = '"', columns = {${columns}})`;
       }

@@ -1,9 +1,9 @@
 import { DataError } from '../data/errors.js';
 import {
-  binaryOf,
   LABEL_COPY_MIN_ROWS,
   labelCopyMessage,
   MAX_MULTI_HOT_LENGTH,
+  parseLabel,
   type Finding,
   type FunnelPolicy,
 } from '../data/encode.js';
@@ -91,7 +91,9 @@ async function findLabelCopies({ project, roles }: ValidationContext): Promise<F
   );
   const pairs = features
     .flatMap((feature) => labels.map(([label, column]) => ({ feature, label, column })))
-    .filter(({ feature, column }) => head.every((row) => binaryOf(row[feature]) === Number(row[column])));
+    .filter(({ feature, column }) =>
+      head.every((row) => parseLabel(String(row[feature] ?? '')) === Number(row[column])),
+    );
   if (pairs.length === 0) return [];
   const row = await project.one(
     `SELECT ${pairs

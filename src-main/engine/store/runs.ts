@@ -215,16 +215,9 @@ function storedRun(row: Record<string, unknown>): StoredRun {
     ...(row.epochs_run === null ? {} : { epochsRun: Number(row.epochs_run) }),
     ...(row.status === 'failed' ? {} : { bestEpoch: row.best_epoch === null ? null : Number(row.best_epoch) }),
     name: row.name === null ? null : String(row.name),
-    tags: tagsOf(row.tags),
+    tags: Array.isArray(row.tags) ? row.tags.map(String) : [],
     notes: row.notes === null ? '' : String(row.notes),
   };
-}
-
-/** A VARCHAR[] as the DuckDB node API reads it (a list value) or as a plain array. */
-function tagsOf(value: unknown): string[] {
-  if (value === null || value === undefined) return [];
-  const items = Array.isArray(value) ? value : ((value as { items?: unknown[] }).items ?? []);
-  return items.map(String);
 }
 
 /** Writes the analyst's name, tags and notes on a run; false when the project has no such run. */
