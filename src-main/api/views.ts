@@ -319,7 +319,7 @@ function rowsRelation(compared: ComparedRuns): string {
   return `${ident(compared.dataset.tableName)} d ${joins.join(' ')}`;
 }
 
-function rowsSelect(compared: ComparedRuns & { derived?: DerivedSql[] }): string {
+function rowsSelect(compared: RowsOfRuns): string {
   const { roles } = compared.dataset;
   const items = ['d.row_id', 'd.click', hasAction(compared.dataset) ? 'd.action' : 'NULL AS action', 'd.purchase'];
   for (const [stage, column] of Object.entries(TRUTH_BY_STAGE))
@@ -327,7 +327,7 @@ function rowsSelect(compared: ComparedRuns & { derived?: DerivedSql[] }): string
   compared.runs.forEach((_, i) => {
     for (const stage of STAGES) items.push(`p${i}.${STAGE_COLUMNS[stage]} AS ${ident(`${i}:${stage}`)}`);
   });
-  for (const column of compared.derived ?? []) items.push(`${column.expression} AS ${ident(`d:${column.key}`)}`);
+  for (const column of compared.derived) items.push(`${column.expression} AS ${ident(`d:${column.key}`)}`);
   return items.join(', ');
 }
 
@@ -382,18 +382,20 @@ function derivedColumns(compared: ComparedRuns, stagesOf: Stage[][]): DerivedSql
   return columns;
 }
 
-/** The runs compared, with the derived columns they have. */
-async function withDerived(project: Project, runIds: string[]): Promise<ComparedRuns & { derived: DerivedSql[] }> {
+/** The runs compared, with the stages each predicts (in the order of `runs`) and the derived columns they have. */
+type RowsOfRuns = ComparedRuns & { stagesOf: Stage[][]; derived: DerivedSql[] };
+
+async function withDerived(project: Project, runIds: string[]): Promise<RowsOfRuns> {
   const compared = await comparedRuns(project, runIds);
   const stagesOf = await Promise.all(compared.runs.map((run) => runStages(project, run.id)));
-  return { ...compared, derived: derivedColumns(compared, stagesOf) };
+  return { ...compared, stagesOf, derived: derivedColumns(compared, stagesOf) };
 }
 
 function hasAction(info: DatasetInfo): boolean {
   return (info.roles.action ?? []).length > 0;
 }
 
-function stageRowOf(row: Row, compared: ComparedRuns & { derived?: DerivedSql[] }): StageRow {
+function stageRowOf(row: Row, compared: RowsOfRuns): StageRow {
   const numberOrNull = (value: unknown) => (value === null || value === undefined ? null : Number(value));
   const truth: Partial<Record<Stage, number>> = {};
   for (const stage of STAGES) {
@@ -410,14 +412,14 @@ function stageRowOf(row: Row, compared: ComparedRuns & { derived?: DerivedSql[] 
     stages[run.id] = own;
   });
   const derived = Object.fromEntries(
-    (compared.derived ?? []).map((column) => [column.key, numberOrNull(row[`d:${column.key}`])]),
+    compared.derived.map((column) => [column.key, numberOrNull(row[`d:${column.key}`])]),
   );
   return {
     rowId: Number(row.row_id),
     labels: { click: Number(row.click), action: numberOrNull(row.action), purchase: Number(row.purchase) },
     truth: Object.keys(truth).length > 0 ? truth : null,
     stages,
-    ...(compared.derived?.length ? { derived } : {}),
+    ...(compared.derived.length ? { derived } : {}),
   };
 }
 
@@ -425,18 +427,13 @@ function stageRowOf(row: Row, compared: ComparedRuns & { derived?: DerivedSql[] 
  * The SQL of a column key (see the contract: what rows sort by and ranges filter on), or an 'invalid-request'
  * naming `field` (sort.key, ranges.0.key).
  */
-async function columnExpression(
-  project: Project,
-  key: string,
-  compared: ComparedRuns & { derived?: DerivedSql[] },
-  field = 'sort.key',
-): Promise<string> {
+function columnExpression(key: string, compared: RowsOfRuns, field = 'sort.key'): string {
   const { runs, dataset } = compared;
-  const derived = compared.derived?.find((column) => column.key === key);
+  const derived = compared.derived.find((column) => column.key === key);
   if (derived) return derived.expression;
   if (key.startsWith('gap:') || key.startsWith('error:'))
     throw invalid(
-      `${field}: "${key}" is not a derived column of these runs; they have ${compared.derived?.map((c) => c.key).join(', ') || 'none'}`,
+      `${field}: "${key}" is not a derived column of these runs; they have ${compared.derived.map((c) => c.key).join(', ') || 'none'}`,
     );
   if (key === 'rowId') return 'd.row_id';
   if (key === 'click' || key === 'purchase') return `d.${key}`;
@@ -457,11 +454,8 @@ async function columnExpression(
     const index = runs.findIndex((run) => run.id === prefix);
     if (index < 0) throw invalid(`${field}: "${prefix}" is not one of the runs asked for`);
     // A stage the model does not have is NULL on every row: sorting by it would silently sort by nothing.
-    const present = await project.one(
-      `SELECT ${STAGE_COLUMNS[stage]} IS NOT NULL AS present FROM predictions WHERE run_id = $1 LIMIT 1`,
-      [runs[index].id],
-    );
-    if (!present?.present) throw invalid(`${field}: ${runs[index].model} (run ${runs[index].id}) has no ${stage}`);
+    if (!compared.stagesOf[index].includes(stage))
+      throw invalid(`${field}: ${runs[index].model} (run ${runs[index].id}) has no ${stage}`);
     return `p${index}.${STAGE_COLUMNS[stage]}`;
   }
   throw invalid(
@@ -493,7 +487,7 @@ async function rowsQuery(project: Project, params: Omit<ValidParams<'stages.expo
     AND split = ${literal(split)} AND part = ${literal(part)})`;
   const ranges = await Promise.all(
     (params.ranges ?? []).map(async (range, i) => {
-      const expression = await columnExpression(project, range.key, compared, `ranges.${i}.key`);
+      const expression = columnExpression(range.key, compared, `ranges.${i}.key`);
       return [
         ...(range.min === undefined ? [] : [`${expression} >= ${range.min}`]),
         ...(range.max === undefined ? [] : [`${expression} <= ${range.max}`]),
@@ -502,7 +496,7 @@ async function rowsQuery(project: Project, params: Omit<ValidParams<'stages.expo
   );
   const where = [inPart, ...filterConditions(params.filter, dataset), ...ranges.flat()].join(' AND ');
   const order = params.sort
-    ? `${await columnExpression(project, params.sort.key, compared)} ${params.sort.descending ? 'DESC' : 'ASC'} NULLS LAST, d.row_id`
+    ? `${columnExpression(params.sort.key, compared)} ${params.sort.descending ? 'DESC' : 'ASC'} NULLS LAST, d.row_id`
     : 'd.row_id';
   return { compared, from: rowsRelation(compared), where, order };
 }
@@ -539,30 +533,29 @@ export async function exportStageRows(
 ): Promise<{ rows: number }> {
   const { compared, from, where, order } = await rowsQuery(project, params);
   const labels = runLabels(compared.runs.map((run) => ({ runId: run.id, model: run.model })));
-  const stagesOf = await Promise.all(compared.runs.map((run) => runStages(project, run.id)));
   const { roles } = compared.dataset;
   const columns = ['d.row_id', 'd.click', ...(hasAction(compared.dataset) ? ['d.action'] : []), 'd.purchase'];
   for (const [stage, column] of Object.entries(TRUTH_BY_STAGE))
     if (roles.truth.includes(column))
       columns.push(`d.${ident(datasetColumn.truth(column))} AS ${ident(`true ${stage}`)}`);
   compared.runs.forEach((run, i) => {
-    for (const stage of stagesOf[i])
+    for (const stage of compared.stagesOf[i])
       columns.push(`p${i}.${STAGE_COLUMNS[stage]} AS ${ident(`${labels.get(run.id)} ${stage}`)}`);
   });
   for (const column of compared.derived) columns.push(`${column.expression} AS ${ident(column.label)}`);
   const partial = await partialPathFor(out);
   const format = params.format === 'csv' ? 'FORMAT CSV, HEADER' : 'FORMAT PARQUET';
   try {
-    await project.run(
+    // COPY answers with the number of rows it wrote.
+    const written = await project.one(
       `COPY (SELECT ${columns.join(', ')} FROM ${from} WHERE ${where} ORDER BY ${order}) TO ${literal(partial)} (${format})`,
     );
     await rename(partial, out);
+    return { rows: Number(Object.values(written ?? {})[0] ?? 0) };
   } catch (error) {
     await rm(partial, { force: true });
     throw error;
   }
-  const total = await project.one(`SELECT count(*)::DOUBLE AS n FROM ${from} WHERE ${where}`);
-  return { rows: Number(total?.n ?? 0) };
 }
 
 /** One row with every compared run's stages and its feature values decoded back to what was imported. */
