@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,13 +9,11 @@ import { importDataset } from '../../src-main/engine/importers/import.js';
 import { ImportError } from '../../src-main/engine/importers/validate.js';
 import { openProject } from '../../src-main/engine/store/project.js';
 import type { Finding } from '../../src-shared/types/index.js';
+import { SAMPLE_FOLDERS, sampleDatasets } from '../helpers/datasets.js';
 
-/** The sample datasets: ../shared/datasets beside the repository, else /work/shared/datasets. */
 const repository = fileURLToPath(new URL('../..', import.meta.url));
-const datasets = [resolve(repository, '../shared/datasets'), '/work/shared/datasets'].find((dir) => existsSync(dir));
-const skipped = datasets
-  ? ''
-  : `no sample datasets at ${resolve(repository, '../shared/datasets')} or /work/shared/datasets`;
+const datasets = sampleDatasets;
+const skipped = datasets ? '' : `no sample datasets at ${SAMPLE_FOLDERS.join(' or ')}`;
 
 /** Every CSV/TXT file under the samples folder, as "folder/file". */
 function sampleFiles(): string[] {

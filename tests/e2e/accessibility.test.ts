@@ -18,13 +18,12 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiService, type ApiService } from '../../src-main/api/service.js';
 import { startHost, type Host } from '../../src-main/host/server.js';
+import { SAMPLE_FOLDERS, samplePath } from '../helpers/datasets.js';
 import { ServiceHarness } from '../api/harness.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const DATA = '/work/shared/datasets/taobao-userbehavior/userbehavior_first_4321_lines.csv';
-const LOCAL_DATA = join(ROOT, '../shared/datasets/taobao-userbehavior/userbehavior_first_4321_lines.csv');
-const dataFile = existsSync(LOCAL_DATA) ? LOCAL_DATA : DATA;
+const dataFile = samplePath('taobao-userbehavior/userbehavior_first_4321_lines.csv');
 const DATA_NAME = 'userbehavior_first_4321_lines.csv';
 const skipReason = existsSync(CHROMIUM) ? null : `${CHROMIUM} is missing (apt-get install chromium)`;
 
@@ -65,7 +64,8 @@ describe.skipIf(skipReason !== null)('accessibility of every view (axe-core, key
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(dataFile)) throw new Error(`the Taobao sample is missing: looked at ${LOCAL_DATA} and ${DATA}`);
+    if (!existsSync(dataFile))
+      throw new Error(`the Taobao sample is missing: looked in ${SAMPLE_FOLDERS.join(' and ')}`);
     work = await mkdtemp(join(tmpdir(), 'esmc-a11y-'));
     axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
     // The renderer as the sources are now, built into the temp folder (as tests/e2e/ui.test.ts does).

@@ -17,13 +17,12 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { createApiService, type ApiService } from '../../src-main/api/service.js';
 import { startHost, type Host } from '../../src-main/host/server.js';
+import { SAMPLE_FOLDERS, samplePath } from '../helpers/datasets.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const DATA = '/work/shared/datasets/taobao-userbehavior/userbehavior_first_4321_lines.csv';
-const LOCAL_DATA = join(ROOT, '../shared/datasets/taobao-userbehavior/userbehavior_first_4321_lines.csv');
 const SCREENSHOTS = join(ROOT, 'test-results/screenshots');
-const dataFile = existsSync(LOCAL_DATA) ? LOCAL_DATA : DATA;
+const dataFile = samplePath('taobao-userbehavior/userbehavior_first_4321_lines.csv');
 const skipReason = existsSync(CHROMIUM) ? null : `${CHROMIUM} is missing (apt-get install chromium)`;
 const hasPdftotext = (() => {
   try {
@@ -54,7 +53,8 @@ describe.skipIf(skipReason !== null)('analyst UI in the browser host', () => {
   let dataShare = '';
 
   beforeAll(async () => {
-    if (!existsSync(dataFile)) throw new Error(`the Taobao sample is missing: looked at ${LOCAL_DATA} and ${DATA}`);
+    if (!existsSync(dataFile))
+      throw new Error(`the Taobao sample is missing: looked in ${SAMPLE_FOLDERS.join(' and ')}`);
     work = await mkdtemp(join(tmpdir(), 'esmc-e2e-'));
     // Build the renderer from the current sources into the temp folder, so the test never serves a stale build
     // and never writes dist/ under other tests' feet.

@@ -9,7 +9,8 @@ import { DataError } from '../../src-main/engine/data/errors.js';
 import { suggestRoles } from '../../src-main/engine/data/roles.js';
 import { splitByUser, splitRows, takeSplit } from '../../src-main/engine/data/split.js';
 
-const sharedDataset = (path: string) => fileURLToPath(new URL(`../../../shared/datasets/${path}`, import.meta.url));
+import { samplePath } from '../helpers/datasets.js';
+const sharedDataset = samplePath;
 const ALI_CCP = sharedDataset('ali-ccp-torch-rechub/ali_ccp_train_sample.csv');
 const ALIEXPRESS = sharedDataset('aliexpress-torch-rechub/aliexpress_train_sample.csv');
 const AITM = sharedDataset('ali-ccp-paddlerec/aitm_train.csv');

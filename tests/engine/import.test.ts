@@ -1,12 +1,12 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { importCommand } from '../../src-main/cli/commands/import.js';
 import { parseRoles } from '../../src-main/cli/roles.js';
 import { hashBucket } from '../../src-main/engine/data/encode.js';
 import { openCsv } from '../../src-main/engine/data/csv.js';
+import { samplePath } from '../helpers/datasets.js';
 import { AITM_COLUMNS } from '../../src-main/engine/importers/formats.js';
 import { importDataset, type ImportOptions } from '../../src-main/engine/importers/import.js';
 import { ImportError } from '../../src-main/engine/importers/validate.js';
@@ -14,7 +14,7 @@ import { openProject, type Project } from '../../src-main/engine/store/project.j
 import { readDataset } from '../../src-main/engine/store/read.js';
 import { SIMULATOR_PRESETS, TRUTH_COLUMNS, writeSimulation } from '../../src-main/engine/simulate/simulator.js';
 
-const shared = (path: string) => fileURLToPath(new URL(`../../../shared/datasets/${path}`, import.meta.url));
+const shared = samplePath;
 const dir = mkdtempSync(join(tmpdir(), 'esmc-import-'));
 let project: Project;
 beforeAll(async () => {
