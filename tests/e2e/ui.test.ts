@@ -505,18 +505,22 @@ describe.skipIf(skipReason !== null)('analyst UI in the browser host', () => {
     await page.getByLabel('Learning rate').fill('0.01');
     await openMoreSettings();
     await page.getByLabel('Stop after steps').fill('400');
+    // No early stopping: esmc must still be training when it is cancelled, however fast this machine is.
+    await page.getByLabel('Patience').fill('');
     await page.getByRole('button', { name: 'Start training' }).click();
     const progress = page.getByRole('table', { name: 'Training progress' });
     const rowOf = (model: string) =>
       progress.locator('tbody tr').filter({ has: page.locator('th', { hasText: model }) });
-    // Once esmc has finished an epoch, stop it alone.
+    // Once esmc has finished an epoch, and while it trains, stop it alone.
     await expect
-      .poll(async () => (await rowOf('esmc').locator('td.state').innerText()).match(/epoch (\d+)/)?.[1] ?? '0', {
-        timeout: 90_000,
-      })
+      .poll(
+        async () =>
+          (await rowOf('esmc').locator('td.state').innerText()).match(/^training: epoch (\d+)/)?.[1] ?? '0',
+        { timeout: 90_000 },
+      )
       .not.toMatch(/^[01]$/);
-    await shot('14-training-two');
     await rowOf('esmc').getByRole('button', { name: 'Cancel esmc' }).click();
+    await shot('14-training-two');
     await expect
       .poll(() => rowOf('esmc').locator('td.state').innerText(), { timeout: 30_000 })
       .toMatch(/^cancelled after epoch \d+ of 40/);
