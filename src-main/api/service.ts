@@ -10,14 +10,14 @@ import { mkdir, readFile, realpath, rm, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, extname, join, resolve, sep } from 'node:path';
 import { SKELETON_PATTERN } from '../engine/importers/aliccp-raw.js';
-import { importDataset, type ImportStep } from '../engine/importers/import.js';
+import { importDataset, importFraction, IMPORT_FIRST, IMPORT_NEXT } from '../engine/importers/import.js';
 import { MODELS, MODEL_NAMES, isModelName, modelInfo } from '../engine/models/index.js';
 import { SIMULATOR_PRESETS, validateConfig, type SimulatorConfig } from '../engine/simulate/simulator.js';
-import { openProject, type Project } from '../engine/store/project.js';
+import { exportsOf, openProject, reportsOf, type Project } from '../engine/store/project.js';
 import { findReport, saveReport } from '../engine/store/reports.js';
 import { annotateRun, deleteRuns } from '../engine/store/runs.js';
 import { claimFile, labFileName } from '../report/file-name.js';
-import { irregularFile, removeDeadPartials } from '../engine/files.js';
+import { irregularFile } from '../engine/files.js';
 import { JobManager, type JobContext } from '../jobs/manager.js';
 import { oneAtATime } from '../jobs/queue.js';
 import { runTraining } from '../jobs/training.js';
@@ -139,16 +139,6 @@ async function appVersion(): Promise<string> {
 /** Where a project's uploads (and simulations on their way in) are kept: beside it, named after it. */
 function uploadsOf(projectPath: string): string {
   return join(dirname(projectPath), `.${basename(projectPath, extname(projectPath))}-uploads`);
-}
-
-/** Where a project's reports are written: beside it, named after it. */
-function reportsOf(projectPath: string): string {
-  return join(dirname(projectPath), `${basename(projectPath, extname(projectPath))}-reports`);
-}
-
-/** Where rows exported from the Stages view are written: beside the project, named after it. */
-function exportsOf(projectPath: string): string {
-  return join(dirname(projectPath), `${basename(projectPath, extname(projectPath))}-exports`);
 }
 
 function uploadedRawAliCcp(name: string): string {
@@ -312,10 +302,9 @@ export async function createApiService(options: ApiServiceOptions): Promise<ApiS
     await Promise.allSettled([...reads]);
     project?.close();
     project = opened;
-    // Uploads last one session; what is there now was left by one that crashed, as are partial reports and
-    // exports whose writer no longer runs.
+    // Uploads last one session; what is there now was left by one that crashed (opening the project removed the
+    // partial reports and exports).
     await rm(uploadsOf(opened.path), { recursive: true, force: true });
-    await Promise.all([reportsOf(opened.path), exportsOf(opened.path)].map(removeDeadPartials));
   };
 
   /** The backend a training would get, found on a worker thread once; a failure is retried on the next ask. */
@@ -398,16 +387,7 @@ export async function createApiService(options: ApiServiceOptions): Promise<ApiS
       if (existing && !params.replace)
         throw invalid(`name: the project already has a dataset "${name}"; choose another name or replace it`);
       return startJob('import', `Import ${basename(file.name)} as "${name}"`, async (connection, context) => {
-        // Each step reached, and what the import does next.
-        const next: Record<ImportStep, string> = {
-          staged: 'checking the rows',
-          validated: 'encoding',
-          encoded: 'profiling',
-          profiled: 'writing the dataset',
-          written: 'done',
-        };
-        const steps = Object.keys(next) as ImportStep[];
-        context.progress(0, 'reading the file');
+        context.progress(0, IMPORT_FIRST);
         try {
           await importDataset(connection, file.path, {
             name,
@@ -416,7 +396,7 @@ export async function createApiService(options: ApiServiceOptions): Promise<ApiS
             funnelPolicy: params.funnelPolicy,
             replace: params.replace,
             signal: context.signal,
-            onStep: (step) => context.progress((steps.indexOf(step) + 1) / steps.length, next[step]),
+            onStep: (step) => context.progress(importFraction(step), IMPORT_NEXT[step]),
           });
         } catch (error) {
           throw asUserFile(error, file.path, file.name);

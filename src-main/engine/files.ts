@@ -10,7 +10,9 @@ import { DataError } from './data/errors.js';
  */
 export async function writeAtomically<T>(path: string, fill: (file: FileHandle) => Promise<T>): Promise<T> {
   const partial = await partialPathFor(path);
-  const file = await open(partial, 'w');
+  const file = await open(partial, 'w').catch((error: unknown) => {
+    throw describeWriteError(path, error);
+  });
   try {
     const result = await fill(file);
     await file.sync();
@@ -216,6 +218,18 @@ export function describeOpenError(file: string, error: unknown): unknown {
     return new DataError(file, 0, undefined, `is a symbolic link that leads back to itself (a loop): ${path}`);
   if (code === 'ENOTDIR') return new DataError(file, 0, undefined, `a folder on the way is a file: ${path}`);
   if (code === 'ENAMETOOLONG') return new DataError(file, 0, undefined, `the path is too long: ${path}`);
+  return error;
+}
+
+/** Why a file cannot be written where asked, in the user's words (its folder is missing, is a file, is read-only). */
+export function describeWriteError(path: string, error: unknown): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  const folder = dirname(resolve(path));
+  if (code === 'ENOENT') return new Error(`cannot write ${resolve(path)}: the folder ${folder} does not exist`);
+  if (code === 'ENOTDIR') return new Error(`cannot write ${resolve(path)}: a folder on the way is a file`);
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')
+    return new Error(`cannot write ${resolve(path)}: no permission to write in ${folder}`);
+  if (code === 'ENOSPC') return new Error(`cannot write ${resolve(path)}: the disk is full`);
   return error;
 }
 

@@ -24,6 +24,19 @@ describe('partial files a killed writer left', () => {
     expect(readdirSync(folder).sort()).toEqual([alive, mine, 'summary.txt'].sort());
   });
 
+  it('are not made where the folder is missing or a file: the message says which, and nothing is written', async () => {
+    const missing = join(dir, 'no-such-folder', 'report.pdf');
+    await expect(writeTextAtomically(missing, 'x')).rejects.toThrow(
+      `cannot write ${missing}: the folder ${join(dir, 'no-such-folder')} does not exist`,
+    );
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'x');
+    await expect(writeTextAtomically(join(file, 'report.pdf'), 'x')).rejects.toThrow(
+      `cannot write ${join(file, 'report.pdf')}: a folder on the way is a file`,
+    );
+    expect(existsSync(join(dir, 'no-such-folder'))).toBe(false);
+  });
+
   it("are removed from the project's reports and exports folders when the project opens", async () => {
     const projectPath = join(dir, 'lab.duckdb');
     const reports = join(dir, 'lab-reports');

@@ -18,7 +18,7 @@ import {
   type Values,
 } from '../command.js';
 import { table } from '../format.js';
-import { interruptible, progressLine } from './report.js';
+import { endProgressLine, interruptible, progressLine } from './report.js';
 import { progressPrinter } from './train.js';
 import { settingOptions, settingsFrom, settingsHelp } from '../settings.js';
 
@@ -104,7 +104,7 @@ async function runDemo(values: Values): Promise<number> {
           onProgress: progressLine(),
         },
       );
-      if (process.stderr.isTTY) process.stderr.write('\n');
+      endProgressLine(true);
       print(
         `wrote ${written.path}: ${written.pages} pages in ${((Date.now() - started) / 1000).toFixed(0)} s; ` +
           `the dataset and runs are in ${projectPath}\nopen it with: esmc-lab start --project ${shellWord(projectPath)}`,

@@ -1,6 +1,13 @@
 import type { FunnelPolicy } from '../../engine/data/encode.js';
 import { IMPORT_FORMATS, type ImportFormat } from '../../engine/importers/formats.js';
-import { importDataset, type ImportResult } from '../../engine/importers/import.js';
+import {
+  importDataset,
+  importFraction,
+  IMPORT_FIRST,
+  IMPORT_NEXT,
+  type ImportResult,
+} from '../../engine/importers/import.js';
+import { endProgressLine, progressLine } from './report.js';
 import { ImportError } from '../../engine/importers/validate.js';
 import type { BuysWithoutPv } from '../../engine/importers/taobao.js';
 import type { Funnel } from '../../engine/store/profile.js';
@@ -64,8 +71,11 @@ async function runImport(values: Values): Promise<number> {
   const interrupt = () => controller.abort();
   process.once('SIGINT', interrupt);
   const project = await openProject(projectPath);
+  const progress = values.json ? undefined : progressLine();
+  progress?.(0, IMPORT_FIRST);
   try {
     const result = await importDataset(project, data, {
+      onStep: (step) => progress?.(importFraction(step), IMPORT_NEXT[step]),
       format,
       name: typeof values.name === 'string' ? values.name : undefined,
       roles,
@@ -77,11 +87,13 @@ async function runImport(values: Values): Promise<number> {
       signal: controller.signal,
       ...(split ? { split: { kind: split, seed } } : {}),
     });
+    endProgressLine(progress);
     const splitSummary = result.split;
     if (values.json) print(JSON.stringify({ ...jsonResult(result), split: splitSummary }, null, 2));
     else print(report(result, splitSummary));
     return 0;
   } catch (error) {
+    endProgressLine(progress);
     if (controller.signal.aborted) {
       printError(`\ninterrupted; ${projectPath} is unchanged`);
       return 130;

@@ -53,7 +53,7 @@ async function runReport(values: Values): Promise<number> {
         signal,
         onProgress: progressLine(),
       });
-      if (process.stderr.isTTY) process.stderr.write('\n');
+      endProgressLine(true);
       print(`wrote ${written.path}: ${written.pages} pages, ${written.bytes} bytes, ${written.seconds.toFixed(1)} s`);
       return 0;
     },
@@ -116,6 +116,11 @@ export async function selectRuns(project: Project, option: string, dataset?: str
         `--runs: no run "${text}" in ${project.path}; its runs are ${runs.map((r) => `${r.id.slice(0, 8)} (${r.model})`).join(', ') || 'none'}`,
       );
     });
+}
+
+/** Ends a terminal's rewritten progress line, so that what follows starts on a line of its own. */
+export function endProgressLine(progress: unknown): void {
+  if (progress && process.stderr.isTTY) process.stderr.write('\n');
 }
 
 /** Progress on stderr: one rewritten line on a terminal, a line per step otherwise. */

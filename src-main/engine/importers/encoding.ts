@@ -2,7 +2,8 @@ import { listValue } from '@duckdb/node-api';
 import { MAX_MULTI_HOT_LENGTH, type FeatureEncoding } from '../data/encode.js';
 import { categoricalFeatures, fieldMinCount, type ColumnRoles } from '../data/roles.js';
 import type { Project } from '../store/project.js';
-import { hashBucketSql, ident, isMissingSql, numberSql } from '../store/sql.js';
+import { numericStats, VALUES } from '../store/column-stats.js';
+import { hashBucketSql, ident, isMissingSql, literal, numberSql } from '../store/sql.js';
 
 /**
  * The encoding as SQL: the same contract as the CSV loader's FeatureEncoding (id i + 1 is vocabulary[i], 0 is
@@ -34,7 +35,15 @@ export function denseValueSql(column: string, log: boolean | undefined): string 
   return log ? `ln(1 + ${value})` : value;
 }
 
-const vocabTable = (kind: 'c' | 'm', index: number) => `esmc_vocab_${kind}${index}`;
+/** Every categorical field's vocabulary in one table: (field, value, id). */
+const VOCABULARY = 'esmc_vocabulary';
+/** Long vocabularies' ids per row, one list in the order of the plan's `many` fields (`encodeCategorical`). */
+const CODES = 'esmc_codes';
+/** A vocabulary this short is searched as a list written in the statement (a scan of a short list costs less than a join). */
+const SHORT_VOCABULARY = 64;
+/** Up to this many long vocabularies are joined one by one; more are looked up at once. */
+const DIRECT_JOIN_FIELDS = 50;
+const bagVocabulary = (index: number) => `esmc_vocab_m${index}`;
 const bagTable = (index: number) => `esmc_bags_${index}`;
 
 async function vocabularyOf(project: Project, table: string): Promise<string[]> {
@@ -42,32 +51,65 @@ async function vocabularyOf(project: Project, table: string): Promise<string[]> 
 }
 
 /**
+ * How each categorical field's ids are looked up, so that a file of thousands of columns costs time in proportion
+ * to its cells: a short vocabulary is searched as a constant list (no join, no table); a few long ones are joined
+ * one by one; many long ones are unpivoted and joined once (a join per column carries every column of the row
+ * through it, and thousands of joins exceed DuckDB's statement depth). Hashed fields need no lookup. A value with
+ * a NUL cannot be written in a statement: its vocabulary is joined.
+ */
+interface LookupPlan {
+  /** Long vocabularies joined one by one; a field in neither list has a short one. */
+  joined: string[];
+  /** Long vocabularies looked up through CODES, each at its position (1-based). */
+  many: Map<string, number>;
+}
+
+function lookupPlan(encoding: Pick<FeatureEncoding, 'categorical'>): LookupPlan {
+  const withVocabulary = encoding.categorical.filter((field) => field.hashBuckets === undefined);
+  const isShort = (field: { vocabulary: string[] }) =>
+    field.vocabulary.length <= SHORT_VOCABULARY && field.vocabulary.every((value) => !value.includes('\u0000'));
+  const long = withVocabulary.filter((field) => !isShort(field)).map((field) => field.name);
+  const direct = long.length <= DIRECT_JOIN_FIELDS;
+  return {
+    joined: direct ? long : [],
+    many: new Map(direct ? [] : long.map((name, i) => [name, i + 1])),
+  };
+}
+
+/**
  * Fits vocabularies, bag widths and dense statistics on KEPT; leaves the vocabulary tables for `encodedSelect`.
  * The categorical fields are `categoricalFeatures(roles)`: the user column among them unless `userFeature` is false.
+ * Their values must have been counted into VALUES (validation's column issues do it, store/column-stats.ts).
  */
 export async function fitEncoding(project: Project, roles: ColumnRoles, options: FitOptions): Promise<FeatureEncoding> {
   const minCount = options.minCount ?? 1;
-  const categorical: FeatureEncoding['categorical'] = [];
-  for (const [c, name] of categoricalFeatures(roles).entries()) {
+  const fields = categoricalFeatures(roles);
+  const hashed = fields.filter((name) => options.hashBuckets?.[name] !== undefined);
+  const userMinCount = roles.user ? fieldMinCount(roles, roles.user, minCount) : minCount;
+  await project.run(
+    `CREATE TEMP TABLE ${VOCABULARY} AS
+     SELECT field, value, (row_number() OVER (PARTITION BY field ORDER BY exposures DESC, value))::INTEGER AS id
+     FROM ${VALUES}
+     WHERE NOT missing AND exposures >= (CASE WHEN field = $1 THEN ${userMinCount} ELSE ${minCount} END)
+       ${hashed.length > 0 ? `AND field NOT IN (${hashed.map(literal).join(', ')})` : ''}`,
+    [roles.user ?? null],
+  );
+  const vocabularies = new Map(
+    (await project.all(`SELECT field, list(value ORDER BY id) AS vocabulary FROM ${VOCABULARY} GROUP BY field`)).map(
+      (row) => [String(row.field), (row.vocabulary as unknown[]).map(String)],
+    ),
+  );
+  const categorical: FeatureEncoding['categorical'] = fields.map((name) => {
     const buckets = options.hashBuckets?.[name];
-    if (buckets !== undefined) {
-      categorical.push({ name, vocabulary: [], hashBuckets: buckets });
-      continue;
-    }
-    const column = ident(name);
-    await project.run(
-      `CREATE TEMP TABLE ${vocabTable('c', c)} AS
-       SELECT value, (row_number() OVER (ORDER BY n DESC, value))::INTEGER AS id
-       FROM (SELECT ${column} AS value, count(*) AS n FROM ${KEPT} WHERE NOT ${isMissingSql(column)}
-             GROUP BY 1 HAVING count(*) >= ${fieldMinCount(roles, name, minCount)})`,
-    );
-    categorical.push({ name, vocabulary: await vocabularyOf(project, vocabTable('c', c)) });
-  }
+    return buckets !== undefined
+      ? { name, vocabulary: [], hashBuckets: buckets }
+      : { name, vocabulary: vocabularies.get(name) ?? [] };
+  });
   const multiHot: NonNullable<FeatureEncoding['multiHot']> = [];
   for (const [m, name] of (roles.multiHot ?? []).entries()) {
     const tokens = `${tokensSql(name)}[1:${MAX_MULTI_HOT_LENGTH}]`;
     await project.run(
-      `CREATE TEMP TABLE ${vocabTable('m', m)} AS
+      `CREATE TEMP TABLE ${bagVocabulary(m)} AS
        SELECT value, (row_number() OVER (ORDER BY n DESC, value))::INTEGER AS id
        FROM (SELECT token AS value, count(*) AS n FROM (SELECT unnest(${tokens}) AS token FROM ${KEPT})
              GROUP BY 1 HAVING count(*) >= ${minCount})`,
@@ -75,39 +117,72 @@ export async function fitEncoding(project: Project, roles: ColumnRoles, options:
     const longest = await project.one(`SELECT max(len(${tokens}))::INTEGER AS n FROM ${KEPT}`);
     multiHot.push({
       name,
-      vocabulary: await vocabularyOf(project, vocabTable('m', m)),
+      vocabulary: await vocabularyOf(project, bagVocabulary(m)),
       maxLength: Math.max(Number(longest?.n ?? 0), 1),
     });
   }
-  const dense: FeatureEncoding['dense'] = [];
-  for (const name of roles.dense) {
-    const log = options.logDense?.includes(name);
-    const stats = await project.one(
-      `SELECT avg(x) AS mean, stddev_pop(x) AS std FROM (SELECT ${denseValueSql(name, log)} AS x FROM ${KEPT})`,
-    );
-    const std = Number(stats?.std ?? 0);
+  const stats = await numericStats(
+    project,
+    KEPT,
+    roles.dense.map((name) => ({ name, value: denseValueSql(name, options.logDense?.includes(name)) })),
+    { lines: false },
+  );
+  const dense: FeatureEncoding['dense'] = roles.dense.map((name) => {
+    const { mean, std } = stats.get(name)!;
     // A constant (or empty) column gets std 1, so it standardizes to 0 instead of dividing by zero.
-    dense.push({
+    return {
       name,
-      mean: Number(stats?.mean ?? 0),
-      std: std > 0 ? std : 1,
-      ...(log ? { log: true } : {}),
-    });
-  }
+      mean: mean ?? 0,
+      std: std !== null && std > 0 ? std : 1,
+      ...(options.logDense?.includes(name) ? { log: true } : {}),
+    };
+  });
   return { version: 1, roles, categorical, multiHot, dense };
 }
 
 /** Loads a stored encoding's vocabularies into the tables `encodedSelect` joins, to encode a new file with it. */
 export async function loadEncoding(project: Project, encoding: FeatureEncoding): Promise<void> {
-  const load = (table: string, vocabulary: string[]) =>
-    project.run(
-      `CREATE TEMP TABLE ${table} AS SELECT unnest(l) AS value, generate_subscripts(l, 1)::INTEGER AS id
+  const fields: string[] = [];
+  const values: string[] = [];
+  const ids: number[] = [];
+  for (const field of encoding.categorical)
+    if (field.hashBuckets === undefined)
+      field.vocabulary.forEach((value, i) => {
+        fields.push(field.name);
+        values.push(value);
+        ids.push(i + 1);
+      });
+  await project.run(
+    `CREATE TEMP TABLE ${VOCABULARY} AS
+     SELECT unnest($1::VARCHAR[]) AS field, unnest($2::VARCHAR[]) AS value, unnest($3::INTEGER[]) AS id`,
+    [listValue(fields), listValue(values), listValue(ids)],
+  );
+  for (const [m, field] of (encoding.multiHot ?? []).entries())
+    await project.run(
+      `CREATE TEMP TABLE ${bagVocabulary(m)} AS SELECT unnest(l) AS value, generate_subscripts(l, 1)::INTEGER AS id
        FROM (SELECT $1::VARCHAR[] AS l)`,
-      [listValue(vocabulary)],
+      [listValue(field.vocabulary)],
     );
-  for (const [c, field] of encoding.categorical.entries())
-    if (field.hashBuckets === undefined) await load(vocabTable('c', c), field.vocabulary);
-  for (const [m, field] of (encoding.multiHot ?? []).entries()) await load(vocabTable('m', m), field.vocabulary);
+}
+
+/** Looks up the many long vocabularies of a wide file, when it has them (see LookupPlan), into CODES. */
+export async function encodeCategorical(project: Project, encoding: FeatureEncoding): Promise<void> {
+  const plan = lookupPlan(encoding);
+  if (plan.many.size === 0) return;
+  const many = [...plan.many.keys()];
+  await project.run(
+    `CREATE TEMP TABLE ${CODES} AS
+     SELECT u.__line, list(coalesce(v.id, 0) ORDER BY u.position) AS ids
+     FROM (SELECT __line, unnest(range(1, ${many.length + 1})) AS position,
+                  unnest([${many.map((name) => `${ident(name)}::VARCHAR`).join(', ')}]) AS value
+           FROM ${KEPT}) u
+     LEFT JOIN (SELECT f.position, v.value, v.id FROM ${VOCABULARY} v
+                JOIN (SELECT unnest($1::VARCHAR[]) AS field, unnest(range(1, ${many.length + 1})) AS position) f
+                ON f.field = v.field) v
+     ON v.position = u.position AND v.value = u.value
+     GROUP BY u.__line`,
+    [listValue(many)],
+  );
 }
 
 /** Encodes each bag into a list of ids (in token order, unknown tokens 0), one row per __line with tokens. */
@@ -118,7 +193,7 @@ export async function encodeBags(project: Project, encoding: FeatureEncoding): P
        SELECT __line, list(coalesce(v.id, 0) ORDER BY pos) AS ids
        FROM (SELECT __line, unnest(t) AS token, generate_subscripts(t, 1) AS pos
              FROM (SELECT __line, ${tokensSql(field.name)}[1:${field.maxLength}] AS t FROM ${KEPT})) x
-       LEFT JOIN ${vocabTable('m', m)} v ON v.value = x.token
+       LEFT JOIN ${bagVocabulary(m)} v ON v.value = x.token
        GROUP BY __line`,
     );
   }
@@ -140,13 +215,17 @@ export const datasetColumn = {
 export function encodedSelect(encoding: FeatureEncoding, hasAction: boolean): string {
   const { roles } = encoding;
   const items = [
-    `(row_number() OVER (ORDER BY k.__line) - 1)::INTEGER AS row_id`,
+    `n.row_id`,
     `k.__line::BIGINT AS source_line`,
     `k.__click::UTINYINT AS click`,
     ...(hasAction ? [`k.__action::UTINYINT AS action`] : []),
     `k.__purchase::UTINYINT AS purchase`,
   ];
-  const joins: string[] = [];
+  // Rows are numbered in a narrow query joined by line: a window or a sort over the whole row would carry every
+  // column of a wide file through it. The readers order by row_id, not by where a row lies in the table.
+  const joins = [
+    `JOIN (SELECT __line, (row_number() OVER (ORDER BY __line) - 1)::INTEGER AS row_id FROM ${KEPT}) n ON n.__line = k.__line`,
+  ];
   if (roles.user) {
     items.push(`u.key AS user_key`);
     joins.push(
@@ -159,16 +238,23 @@ export function encodedSelect(encoding: FeatureEncoding, hasAction: boolean): st
     const cell = `trim(k.${ident(roles.timestamp)})`;
     items.push(`coalesce(TRY_CAST(${cell} AS DOUBLE), epoch(TRY_CAST(${cell} AS TIMESTAMP))) AS time`);
   }
+  const plan = lookupPlan(encoding);
+  if (plan.many.size > 0) joins.push(`LEFT JOIN ${CODES} codes ON codes.__line = k.__line`);
   encoding.categorical.forEach((field, c) => {
     const cell = `k.${ident(field.name)}`;
     const name = ident(datasetColumn.categorical(field.name));
-    if (field.hashBuckets !== undefined) {
+    if (field.hashBuckets !== undefined)
       items.push(
         `(CASE WHEN ${isMissingSql(cell)} THEN 0 ELSE ${hashBucketSql(cell, field.hashBuckets)} END) AS ${name}`,
       );
-    } else {
+    else if (plan.many.has(field.name))
+      items.push(`coalesce(codes.ids[${plan.many.get(field.name)}], 0)::INTEGER AS ${name}`);
+    else if (plan.joined.includes(field.name)) {
       items.push(`coalesce(v${c}.id, 0)::INTEGER AS ${name}`);
-      joins.push(`LEFT JOIN ${vocabTable('c', c)} v${c} ON v${c}.value = ${cell}`);
+      joins.push(`LEFT JOIN ${VOCABULARY} v${c} ON v${c}.field = ${literal(field.name)} AND v${c}.value = ${cell}`);
+    } else {
+      const vocabulary = `[${field.vocabulary.map(literal).join(', ')}]::VARCHAR[]`;
+      items.push(`coalesce(list_position(${vocabulary}, ${cell}), 0)::INTEGER AS ${name}`);
     }
   });
   (encoding.multiHot ?? []).forEach((field, m) => {
@@ -184,5 +270,5 @@ export function encodedSelect(encoding: FeatureEncoding, hasAction: boolean): st
   }
   for (const name of roles.truth)
     items.push(`TRY_CAST(trim(k.${ident(name)}) AS DOUBLE) AS ${ident(datasetColumn.truth(name))}`);
-  return `SELECT ${items.join(',\n  ')}\nFROM ${KEPT} k\n${joins.join('\n')}\nORDER BY row_id`;
+  return `SELECT ${items.join(',\n  ')}\nFROM ${KEPT} k\n${joins.join('\n')}`;
 }

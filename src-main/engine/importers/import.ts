@@ -6,15 +6,35 @@ import { profileRelation, type DatasetProfile } from '../store/profile.js';
 import { ProjectError, type DatasetInfo, type Project } from '../store/project.js';
 import { ident } from '../store/sql.js';
 import { writeSplit, type SplitOptions, type SplitSummary } from '../store/splits.js';
-import { encodeBags, encodedSelect, fitEncoding, loadEncoding, KEPT } from './encoding.js';
+import { encodeBags, encodeCategorical, encodedSelect, fitEncoding, loadEncoding, KEPT } from './encoding.js';
 import { stageSource, type ResolvedFormat, type SourceOptions, type StagedSource } from './formats.js';
 import { STAGE } from './stage.js';
 import { validateStaged } from './validate.js';
 
+/** Rows the roles are guessed from: a thousand, fewer for a wide file (at most ROLE_SAMPLE_CELLS cells, 100 rows at least). */
 const ROLE_SAMPLE_ROWS = 1000;
+const ROLE_SAMPLE_CELLS = 200_000;
+const roleSampleRows = (columns: number) =>
+  Math.max(100, Math.min(ROLE_SAMPLE_ROWS, Math.floor(ROLE_SAMPLE_CELLS / Math.max(columns, 1))));
 
 /** Points an import passes; `onStep` may throw (or the signal abort) at any of them, and nothing is kept. */
 export type ImportStep = 'staged' | 'validated' | 'encoded' | 'profiled' | 'written';
+
+/** What an import does first, and after each step it reaches: its progress in words, in order. */
+export const IMPORT_FIRST = 'reading the file';
+export const IMPORT_NEXT: Record<ImportStep, string> = {
+  staged: 'checking the rows',
+  validated: 'encoding',
+  encoded: 'profiling',
+  profiled: 'writing the dataset',
+  written: 'done',
+};
+
+/** The share of an import done once `step` is reached. */
+export function importFraction(step: ImportStep): number {
+  const steps = Object.keys(IMPORT_NEXT);
+  return (steps.indexOf(step) + 1) / steps.length;
+}
 
 export interface ImportOptions extends SourceOptions {
   /** The dataset's name in the project; default the file name without its extension. */
@@ -109,10 +129,15 @@ export async function importDataset(
       encoding = options.encoding;
       await loadEncoding(project, encoding);
     } else encoding = await fitEncoding(project, roles, { minCount, hashBuckets: options.hashBuckets, logDense });
+    await encodeCategorical(project, encoding);
     await encodeBags(project, encoding);
     await step('encoded');
 
-    const profile = await profileRelation(project, KEPT, withUserFeature(roles), hasAction, { topK: options.topK });
+    // Validation counted the categorical values (VALUES) the profile reads.
+    const profile = await profileRelation(project, KEPT, withUserFeature(roles), hasAction, {
+      topK: options.topK,
+      valuesCounted: true,
+    });
     await step('profiled');
 
     const written = await project.transaction(async () => {
@@ -160,7 +185,7 @@ export async function importDataset(
 /** A staged file's columns, its first rows as text, and its roles: as suggested, and with the user's overrides. */
 export interface SettledRoles {
   columns: string[];
-  /** The first rows (at most 1000), each cell as text ('' for missing): what the roles are guessed from. */
+  /** The first rows (at most 1000, fewer for a wide file), each cell as text ('' for missing): what the roles are guessed from. */
   sample: string[][];
   /** The guess every command makes, adjusted to the staged file (or the reused encoding's roles). */
   suggested: ColumnRoles;
@@ -180,8 +205,15 @@ export async function settleRoles(
   const columns = (await project.all(`DESCRIBE ${STAGE}`))
     .map((row) => String(row.column_name))
     .filter((column) => column !== '__line');
+  // The last line of the sample first (a read of __line alone), then the sample: sorting every column of every row
+  // to keep the first rows costs seconds on a file of thousands of columns.
+  const sampleRows = roleSampleRows(columns.length);
+  const last = await project.one(
+    `SELECT max(__line) AS line FROM (SELECT __line FROM ${STAGE} ORDER BY __line LIMIT ${sampleRows})`,
+  );
   const rows = await project.all(
-    `SELECT ${columns.map(ident).join(', ')} FROM ${STAGE} ORDER BY __line LIMIT ${ROLE_SAMPLE_ROWS}`,
+    `SELECT ${columns.map(ident).join(', ')} FROM ${STAGE} WHERE __line <= $1 ORDER BY __line LIMIT ${sampleRows}`,
+    [Number(last?.line ?? 0)],
   );
   const sample = rows.map((row) => columns.map((column) => (row[column] === null ? '' : String(row[column]))));
   const suggested =

@@ -92,14 +92,22 @@ export function csvError(file: string, error: unknown, delimiter?: string): unkn
   return new DataError(file, Number(line[1]), undefined, problem);
 }
 
+/** The file's first line (read up to its end, however wide the header), without a BOM. */
 async function firstTextLine(file: string): Promise<string> {
   const handle = await open(file, 'r');
   try {
-    const buffer = Buffer.alloc(1 << 16);
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    const chunks: Buffer[] = [];
+    for (let read = 0; read < MAX_HEADER_BYTES;) {
+      const buffer = Buffer.alloc(1 << 16);
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, read);
+      if (bytesRead === 0) break;
+      const chunk = buffer.subarray(0, bytesRead);
+      chunks.push(chunk);
+      read += bytesRead;
+      if (chunk.includes(0x0a)) break;
+    }
     return (
-      buffer
-        .subarray(0, bytesRead)
+      Buffer.concat(chunks)
         .toString('utf8')
         .replace(/^\uFEFF/, '')
         .split(/\r?\n/)[0] ?? ''
@@ -108,6 +116,16 @@ async function firstTextLine(file: string): Promise<string> {
     await handle.close();
   }
 }
+
+/** A header line longer than this is not looked for further (a file without line breaks). */
+const MAX_HEADER_BYTES = 16 << 20;
+/**
+ * Cells the CSV sniffer reads: DuckDB's 20,480 rows for a file of up to about a hundred columns, fewer rows (1,000 at
+ * least) for a wider one, whose sniffing would otherwise take longer than reading it.
+ */
+const SNIFF_SAMPLE_CELLS = 2_000_000;
+const sniffSampleRows = (width: number) =>
+  Math.min(20_480, Math.max(1_000, Math.floor(SNIFF_SAMPLE_CELLS / Math.max(width, 1))));
 
 /** Splits a header line on the delimiter, honouring quotes; header names are rarely more than that. */
 function headerNames(line: string, delimiter: string): string[] {
@@ -158,21 +176,22 @@ export async function stageDelimited(
     source = `read_csv(${path}, auto_detect = false, header = false, delim = ${literal(delimiter)}, quote = '"', escape = '"', columns = {${columns}})`;
     header = false;
   } else {
-    const sniffed = await project
-      .one(
-        `SELECT len(Columns)::INTEGER AS width, HasHeader AS header, Quote AS quote,
-                list_transform(Columns, c -> c.name) AS names FROM sniff_csv(${path})`,
-      )
-      .catch(() => undefined);
     const headerLine = await firstTextLine(file);
     delimiter = detectDelimiter(headerLine);
     const width = headerNames(headerLine, delimiter).length;
+    const sample = `sample_size = ${sniffSampleRows(width)}`;
+    const sniffed = await project
+      .one(
+        `SELECT len(Columns)::INTEGER AS width, HasHeader AS header, Quote AS quote,
+                list_transform(Columns, c -> c.name) AS names FROM sniff_csv(${path}, ${sample})`,
+      )
+      .catch(() => undefined);
     if (sniffed && (Number(sniffed.width) > 1 || width === 1)) {
       // The sniffer decides on a header by types; with numeric column names (Ali-CCP's "101", "205", …) and
       // 0/1 labels it can miss one. A first line naming a label is a header.
       const named = suggestRoles(headerNames(headerLine, delimiter), []);
       header = Boolean(sniffed.header) || Boolean(named.click || named.purchase);
-      source = `read_csv(${path}, all_varchar = true, header = ${header})`;
+      source = `read_csv(${path}, all_varchar = true, header = ${header}, ${sample})`;
       // An unbalanced quote makes the sniffer turn quoting off, and '"713' would become a value; the file is read
       // with RFC 4180 quoting instead, as `train --data` reads it, and the unclosed quote is an error there.
       // (A compressed file's first line is not text here: the sniffer's reading stands for it.)

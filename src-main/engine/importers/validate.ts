@@ -10,6 +10,14 @@ import {
 import { categoricalFeatures, USER_FEATURE_MIN_COUNT, type ColumnRoles } from '../data/roles.js';
 import type { Project } from '../store/project.js';
 import { ident, isMissingSql, labelSql } from '../store/sql.js';
+import {
+  badCells,
+  countValues,
+  fieldSummaries,
+  numericStats,
+  type FieldSummary,
+  type NumericStats,
+} from '../store/column-stats.js';
 import { denseValueSql, KEPT, tokensSql } from './encoding.js';
 import { STAGE } from './stage.js';
 
@@ -87,7 +95,7 @@ async function findLabelCopies({ project, roles }: ValidationContext): Promise<F
   // for the few that could be copies.
   const head = await project.all(
     `SELECT ${[...features, ...labels.map(([, column]) => column)].map((name) => ident(name)).join(', ')}
-     FROM ${KEPT} LIMIT ${LABEL_COPY_SCREEN_ROWS}`,
+     FROM ${KEPT} LIMIT ${labelCopyScreenRows(features.length)}`,
   );
   const pairs = features
     .flatMap((feature) => labels.map(([label, column]) => ({ feature, label, column })))
@@ -116,8 +124,11 @@ async function findLabelCopies({ project, roles }: ValidationContext): Promise<F
     }));
 }
 
-/** Rows the label-copy check screens every pair on before it scans the whole data for the pairs left. */
-const LABEL_COPY_SCREEN_ROWS = 200;
+/**
+ * Rows the label-copy check screens every pair on before it scans the whole data for the pairs left: 200, fewer for
+ * a file of thousands of features (the first rows rule out nearly every pair, and reading them costs per cell).
+ */
+const labelCopyScreenRows = (features: number) => Math.max(20, Math.min(200, Math.floor(400_000 / features)));
 
 /** What the kept rows can support (data/support.ts), on the parts a default split would give them. */
 async function findSupportIssues({ project, roles }: ValidationContext): Promise<Finding[]> {
@@ -176,52 +187,50 @@ export function checkRoles({ file, columns, roles }: ValidationContext): void {
   if (roles.timestamp) claim('the timestamp', roles.timestamp);
 }
 
-/** Errors that make the rows unusable: labels that are not 0/1, numbers that are not numbers. */
+/** Errors that make the rows unusable: labels that are not 0/1, numbers that are not numbers; one scan per chunk. */
 export async function findErrors(context: ValidationContext, logDense: string[]): Promise<Finding[]> {
   const { project, roles } = context;
-  const findings: Finding[] = [];
-  const check = async (name: string, badWhen: string, code: string, problem: (value: string) => string) => {
-    const row = await project.one(
-      `SELECT count(*)::DOUBLE AS n, min(__line, ${EXAMPLES}) AS lines, arg_min(${ident(name)}, __line) AS value
-       FROM ${STAGE} WHERE ${badWhen}`,
-    );
-    const count = Number(row?.n ?? 0);
-    if (count === 0) return;
-    findings.push({
-      severity: 'error',
-      code,
-      column: name,
-      count,
-      exampleLines: lines(row!.lines),
-      message: `column "${name}": ${problem(String(row!.value ?? ''))} (${count} rows)`,
-    });
-  };
+  const checks: { name: string; bad: string; code: string; problem: (value: string) => string }[] = [];
   for (const name of [roles.click, ...(roles.action ?? []), roles.purchase])
-    await check(
+    checks.push({
       name,
-      `${labelSql(ident(name))} IS NULL`,
-      'label-not-binary',
-      (v) => `label must be 0 or 1, got "${v}"`,
-    );
+      bad: `${labelSql(ident(name))} IS NULL`,
+      code: 'label-not-binary',
+      problem: (v) => `label must be 0 or 1, got "${v}"`,
+    });
   for (const name of roles.dense) {
     const value = denseValueSql(name, logDense.includes(name));
-    await check(
+    checks.push({
       name,
-      `NOT ${isMissingSql(ident(name))} AND (${value} IS NULL OR NOT isfinite(${value}))`,
-      'dense-not-number',
-      (v) => `a dense feature must be a number${logDense.includes(name) ? ' > -1 (log1p)' : ''}, got "${v}"`,
-    );
+      bad: `NOT ${isMissingSql(ident(name))} AND (${value} IS NULL OR NOT isfinite(${value}))`,
+      code: 'dense-not-number',
+      problem: (v) => `a dense feature must be a number${logDense.includes(name) ? ' > -1 (log1p)' : ''}, got "${v}"`,
+    });
   }
   for (const name of roles.truth) {
     const value = denseValueSql(name, false);
-    await check(
+    checks.push({
       name,
-      `${value} IS NULL OR NOT isfinite(${value})`,
-      'truth-not-number',
-      (v) => `a truth column must be a number, got "${v}"`,
-    );
+      bad: `${value} IS NULL OR NOT isfinite(${value})`,
+      code: 'truth-not-number',
+      problem: (v) => `a truth column must be a number, got "${v}"`,
+    });
   }
-  return findings;
+  const found = await badCells(project, STAGE, checks);
+  return checks.flatMap(({ name, code, problem }) => {
+    const bad = found.get(name);
+    if (!bad) return [];
+    return [
+      {
+        severity: 'error' as const,
+        code,
+        column: name,
+        count: bad.count,
+        exampleLines: bad.lines,
+        message: `column "${name}": ${problem(bad.first)} (${bad.count} rows)`,
+      },
+    ];
+  });
 }
 
 /** Throws the first error finding as an ImportError that carries them all. */
@@ -297,86 +306,57 @@ export async function applyFunnelPolicy(
       ...(roles.timestamp ? [roles.timestamp] : []),
     ]),
   ];
+  // A view: the kept rows are read a few times, and copying thousands of text columns costs more than that.
   await project.run(
-    `CREATE TEMP TABLE ${KEPT} AS
+    `CREATE TEMP VIEW ${KEPT} AS
      SELECT __line, ${labels.click}::INTEGER AS __click, ${labels.action ? `${labels.action}::INTEGER AS __action, ` : ''}
             ${labels.purchase}::INTEGER AS __purchase${used.map((name) => `, ${ident(name)}`).join('')}
      FROM ${STAGE} ${policy === 'drop' && count > 0 ? `WHERE NOT ${violation}` : ''}`,
   );
 }
 
-/** Warnings and notes about the rows that will be encoded: missing values, constant and id-like columns. */
+/** The kept rows' statistics every column issue is read from: the categorical values, the numbers, the bags. */
+interface KeptStats {
+  total: number;
+  values: Map<string, FieldSummary>;
+  numbers: Map<string, NumericStats>;
+}
+
+/**
+ * Warnings and notes about the rows that will be encoded: missing values, constant and id-like columns. Counts
+ * every categorical value into VALUES (store/column-stats.ts), which the encoding and the profile then read.
+ */
 export async function findColumnIssues(project: Project, roles: ColumnRoles): Promise<Finding[]> {
+  const hasAction = (roles.action ?? []).length > 0;
+  await countValues(project, KEPT, categoricalFeatures(roles), hasAction);
+  const stats: KeptStats = {
+    total: Number((await project.one(`SELECT count(*)::DOUBLE AS n FROM ${KEPT}`))?.n ?? 0),
+    values: await fieldSummaries(project, KEPT),
+    numbers: await numericStats(
+      project,
+      KEPT,
+      roles.dense.map((name) => ({ name, value: denseValueSql(name, false) })),
+      { lines: true },
+    ),
+  };
   const findings: Finding[] = [];
-  const total = Number((await project.one(`SELECT count(*)::DOUBLE AS n FROM ${KEPT}`))?.n ?? 0);
-  const describe = async (name: string, missing: string, distinct: string) =>
-    (await project.one(
-      `SELECT count(*) FILTER (WHERE ${missing})::DOUBLE AS missing,
-              min(__line, ${EXAMPLES}) FILTER (WHERE ${missing}) AS lines,
-              count(DISTINCT ${distinct}) FILTER (WHERE NOT ${missing})::DOUBLE AS distinct_values,
-              min(${distinct}) FILTER (WHERE NOT ${missing})::VARCHAR AS some_value
-       FROM ${KEPT}`,
+  for (const name of categoricalFeatures(roles)) findings.push(...columnIssues(name, 'categorical', roles, stats));
+  for (const name of roles.dense) findings.push(...columnIssues(name, 'dense', roles, stats));
+  for (const name of roles.multiHot ?? []) {
+    const bags = (await project.one(
+      `SELECT count(*) FILTER (WHERE len(t) = 0)::DOUBLE AS missing,
+              min(__line, ${EXAMPLES}) FILTER (WHERE len(t) = 0) AS lines,
+              count(DISTINCT t::VARCHAR) FILTER (WHERE len(t) > 0)::DOUBLE AS distinct_values,
+              min(t::VARCHAR) FILTER (WHERE len(t) > 0) AS some_value
+       FROM (SELECT __line, ${tokensSql(name)} AS t FROM ${KEPT})`,
     ))!;
-  const features = [
-    ...categoricalFeatures(roles).map((name) => ({ name, kind: 'categorical' as const })),
-    ...roles.dense.map((name) => ({ name, kind: 'dense' as const })),
-    ...(roles.multiHot ?? []).map((name) => ({ name, kind: 'multiHot' as const })),
-  ];
-  for (const { name, kind } of features) {
-    const column = ident(name);
-    const stats =
-      kind === 'multiHot'
-        ? await describe(name, `len(${tokensSql(name)}) = 0`, `${tokensSql(name)}::VARCHAR`)
-        : await describe(name, isMissingSql(column), kind === 'dense' ? denseValueSql(name, false) : column);
-    const missing = Number(stats.missing);
-    if (missing > 0) {
-      const encodedAs =
-        kind === 'categorical'
-          ? 'id 0'
-          : kind === 'dense'
-            ? 'the column mean (0 after standardization)'
-            : 'an empty bag';
-      findings.push({
-        severity: 'info',
-        code: 'missing-values',
-        message: `${missing} missing values in "${name}", encoded as ${encodedAs}`,
-        column: name,
-        count: missing,
-        exampleLines: lines(stats.lines),
-      });
-    }
-    const distinct = Number(stats.distinct_values);
-    if (distinct <= 1 && total > 1)
-      findings.push({
-        severity: 'warning',
-        code: 'constant-column',
-        message:
-          distinct === 0
-            ? `"${name}" has no values at all; it cannot help any model (set its role to ignore)`
-            : `"${name}" has the same value (${String(stats.some_value)}) in all ${total - missing} rows that have one; ` +
-              'it cannot help any model (set its role to ignore)',
-        column: name,
-        count: total,
-        exampleLines: [],
-      });
-    if (
-      kind === 'categorical' &&
-      distinct >= NEAR_UNIQUE_MIN_VALUES &&
-      distinct >= NEAR_UNIQUE_SHARE * (total - missing)
-    )
-      findings.push({
-        severity: 'warning',
-        code: 'near-unique-column',
-        message:
-          `"${name}" has ${distinct} distinct values in ${total - missing} rows: as a categorical feature almost every ` +
-          (name === roles.user
-            ? `value is seen once, and values seen fewer than ${USER_FEATURE_MIN_COUNT} times share id 0 ` +
-              '(set userFeature=false to keep it as the user key only)'
-            : 'value is seen once, so it cannot generalize (ignore it, hash it, or raise --min-count)'),
-        column: name,
-        count: distinct,
-        exampleLines: [],
-      });
+    const summary: FieldSummary = {
+      missing: Number(bags.missing),
+      missingLines: lines(bags.lines),
+      distinct: Number(bags.distinct_values),
+      someValue: bags.some_value === null ? null : String(bags.some_value),
+    };
+    findings.push(...columnIssues(name, 'multiHot', roles, { ...stats, values: new Map([[name, summary]]) }));
   }
   for (const name of roles.multiHot ?? []) {
     const row = await project.one(
@@ -394,5 +374,67 @@ export async function findColumnIssues(project: Project, roles: ColumnRoles): Pr
         exampleLines: lines(row!.lines),
       });
   }
+  return findings;
+}
+
+/** One column's missing values, constant value or near-unique values, as findings. */
+function columnIssues(
+  name: string,
+  kind: 'categorical' | 'dense' | 'multiHot',
+  roles: ColumnRoles,
+  { total, values, numbers }: KeptStats,
+): Finding[] {
+  const findings: Finding[] = [];
+  let summary: FieldSummary;
+  if (kind === 'dense') {
+    const number = numbers.get(name)!;
+    const seen = number.min === null ? 0 : number.min === number.max ? 1 : 2;
+    summary = {
+      missing: number.missing,
+      missingLines: number.missingLines,
+      distinct: seen,
+      someValue: number.min === null ? null : String(number.min),
+    };
+  } else summary = values.get(name) ?? { missing: total, missingLines: [], distinct: 0, someValue: null };
+  const { missing, distinct } = summary;
+  if (missing > 0) {
+    const encodedAs =
+      kind === 'categorical' ? 'id 0' : kind === 'dense' ? 'the column mean (0 after standardization)' : 'an empty bag';
+    findings.push({
+      severity: 'info',
+      code: 'missing-values',
+      message: `${missing} missing values in "${name}", encoded as ${encodedAs}`,
+      column: name,
+      count: missing,
+      exampleLines: summary.missingLines,
+    });
+  }
+  if (distinct <= 1 && total > 1)
+    findings.push({
+      severity: 'warning',
+      code: 'constant-column',
+      message:
+        distinct === 0
+          ? `"${name}" has no values at all; it cannot help any model (set its role to ignore)`
+          : `"${name}" has the same value (${String(summary.someValue)}) in all ${total - missing} rows that have one; ` +
+            'it cannot help any model (set its role to ignore)',
+      column: name,
+      count: total,
+      exampleLines: [],
+    });
+  if (kind === 'categorical' && distinct >= NEAR_UNIQUE_MIN_VALUES && distinct >= NEAR_UNIQUE_SHARE * (total - missing))
+    findings.push({
+      severity: 'warning',
+      code: 'near-unique-column',
+      message:
+        `"${name}" has ${distinct} distinct values in ${total - missing} rows: as a categorical feature almost every ` +
+        (name === roles.user
+          ? `value is seen once, and values seen fewer than ${USER_FEATURE_MIN_COUNT} times share id 0 ` +
+            '(set userFeature=false to keep it as the user key only)'
+          : 'value is seen once, so it cannot generalize (ignore it, hash it, or raise --min-count)'),
+      column: name,
+      count: distinct,
+      exampleLines: [],
+    });
   return findings;
 }

@@ -1,6 +1,7 @@
 import type { ColumnRoles } from '../data/roles.js';
 import type { Project, Row } from './project.js';
-import { ident, isMissingSql, numberSql } from './sql.js';
+import { countValues, fieldSummaries, funnelSelect, numericStats, VALUES } from './column-stats.js';
+import { ident, numberSql } from './sql.js';
 import type { FunnelCounts, Funnel, ColumnStats, SliceFunnel, DatasetProfile } from '../../../src-shared/types/data.js';
 
 export type {
@@ -21,6 +22,8 @@ export interface ProfileOptions {
    * the PSC analysis does (psc/empirical.ts, gapBySlice): its CVR and PSC share would say nothing. Default 30.
    */
   minClicks?: number;
+  /** VALUES already counts the categorical columns of this relation (store/column-stats.ts); else they are counted. */
+  valuesCounted?: boolean;
 }
 
 /** The aggregates funnelSelect names, summed over kept slices and subtracted from the totals for "other". */
@@ -73,19 +76,6 @@ function columnSlices(
 const ratio = (numerator: number | null, denominator: number | null) =>
   numerator === null || denominator === null || denominator === 0 ? null : numerator / denominator;
 
-/** Aggregates (as SQL select items) over label columns __click, __action (optional) and __purchase. */
-function funnelSelect(hasAction: boolean): string {
-  const action = hasAction
-    ? `sum(__click * __action)::DOUBLE AS actions,
-       sum(__click * __action * __purchase)::DOUBLE AS purchases_with_action,
-       sum(__click * (1 - __action) * __purchase)::DOUBLE AS purchases_without_action,`
-    : '';
-  const violation = hasAction ? `(__purchase = 1 OR __action = 1)` : `__purchase = 1`;
-  return `count(*)::DOUBLE AS exposures, sum(__click)::DOUBLE AS clicks, ${action}
-    sum(__click * __purchase)::DOUBLE AS purchases,
-    count(*) FILTER (WHERE __click = 0 AND ${violation})::DOUBLE AS violations`;
-}
-
 function funnelOf(row: Row, hasAction: boolean): Funnel {
   const value = (name: string) => (row[name] === null || row[name] === undefined ? 0 : Number(row[name]));
   const counts: FunnelCounts = {
@@ -130,27 +120,26 @@ export async function profileRelation(
   const funnel = funnelOf(totals, hasAction);
   const columns: ColumnStats[] = [];
   const slices: SliceFunnel[] = [];
+  if (!options.valuesCounted) await countValues(project, relation, roles.categorical, hasAction);
+  const summaries = await fieldSummaries(project);
+  const tops = await project.all(
+    `SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY field ORDER BY exposures DESC, value) AS rank
+                    FROM ${VALUES} WHERE NOT missing)
+     WHERE rank <= ${topK} ORDER BY field, rank`,
+  );
+  const topOf = new Map<string, Row[]>();
+  for (const row of tops) topOf.set(String(row.field), [...(topOf.get(String(row.field)) ?? []), row]);
   for (const name of roles.categorical) {
-    const column = ident(name);
-    const stats = (await project.one(
-      `SELECT count(*) FILTER (WHERE ${isMissingSql(column)})::DOUBLE AS missing,
-              count(DISTINCT ${column}) FILTER (WHERE NOT ${isMissingSql(column)})::DOUBLE AS distinct_values
-       FROM ${relation}`,
-    ))!;
-    const top = await project.all(
-      `SELECT ${column} AS value, ${funnelSelect(hasAction)} FROM ${relation}
-       WHERE NOT ${isMissingSql(column)} GROUP BY 1 ORDER BY exposures DESC, value LIMIT ${topK}`,
-    );
+    const stats = summaries.get(name) ?? { missing: Number(totals.exposures), distinct: 0 };
+    const top = topOf.get(name) ?? [];
     columns.push({
       name,
       kind: 'categorical',
-      missing: Number(stats.missing),
-      distinct: Number(stats.distinct_values),
+      missing: stats.missing,
+      distinct: stats.distinct,
       top: top.map((row) => ({ value: String(row.value), count: Number(row.exposures) })),
     });
-    slices.push(
-      ...columnSlices(name, top, totals, Number(stats.distinct_values), Number(stats.missing), hasAction, minClicks),
-    );
+    slices.push(...columnSlices(name, top, totals, stats.distinct, stats.missing, hasAction, minClicks));
   }
   for (const name of roles.multiHot ?? []) {
     const tokens = `list_filter(list_transform(string_split(coalesce(${ident(name)}, ''), '|'), t -> trim(t)), t -> t <> '')`;
@@ -175,22 +164,15 @@ export async function profileRelation(
     ...roles.dense.map((name) => ({ name, kind: 'dense' as const })),
     ...roles.truth.map((name) => ({ name, kind: 'truth' as const })),
   ];
+  const stats = await numericStats(
+    project,
+    relation,
+    numeric.map(({ name }) => ({ name, value: numberSql(ident(name)) })),
+    { lines: false },
+  );
   for (const { name, kind } of numeric) {
-    const value = numberSql(ident(name));
-    const stats = (await project.one(
-      `SELECT count(*) FILTER (WHERE ${isMissingSql(ident(name))})::DOUBLE AS missing, avg(${value}) AS mean,
-              stddev_pop(${value}) AS std, min(${value}) AS min, max(${value}) AS max FROM ${relation}`,
-    ))!;
-    const number = (key: string) => (stats[key] === null ? null : Number(stats[key]));
-    columns.push({
-      name,
-      kind,
-      missing: Number(stats.missing),
-      mean: number('mean'),
-      std: number('std'),
-      min: number('min'),
-      max: number('max'),
-    });
+    const { missing, mean, std, min, max } = stats.get(name)!;
+    columns.push({ name, kind, missing, mean, std, min, max });
   }
   return { rows: funnel.counts.exposures, funnel, columns, slices };
 }

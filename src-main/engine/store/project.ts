@@ -1,4 +1,6 @@
 import { rm } from 'node:fs/promises';
+import { basename, dirname, extname, join } from 'node:path';
+import { removeDeadPartials } from '../files.js';
 import { literal } from './sql.js';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import type { FeatureEncoding, Finding } from '../data/encode.js';
@@ -109,6 +111,16 @@ export interface DatasetInfo {
 export type Row = Record<string, unknown>;
 
 /** An open project: one DuckDB file and one connection, used by one caller at a time. */
+/** Where a project's reports are written: beside it, named after it. */
+export function reportsOf(projectPath: string): string {
+  return join(dirname(projectPath), `${basename(projectPath, extname(projectPath))}-reports`);
+}
+
+/** Where rows exported from the Stages view are written: beside the project, named after it. */
+export function exportsOf(projectPath: string): string {
+  return join(dirname(projectPath), `${basename(projectPath, extname(projectPath))}-exports`);
+}
+
 export class Project {
   private inTransaction = false;
 
@@ -145,6 +157,9 @@ export class Project {
     // Spill files a process killed mid-query left in DuckDB's temporary folder: this process holds the file's
     // lock now, so no query of another one can be using them.
     if (path !== ':memory:') await rm(`${path}.tmp`, { recursive: true, force: true });
+    // Likewise the partial reports and exports beside it (`<project>-reports/`, `<project>-exports/`) whose writer
+    // was killed mid-write: whoever opens the project (the app, any CLI command) finds them gone, as docs/data.md says.
+    if (path !== ':memory:') await Promise.all([reportsOf(path), exportsOf(path)].map(removeDeadPartials));
     const project = new Project(path, instance, await instance.connect());
     try {
       await project.prepareSchema();

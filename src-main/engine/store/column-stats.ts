@@ -1,0 +1,194 @@
+import type { Project } from './project.js';
+import { ident, isMissingSql } from './sql.js';
+
+/**
+ * Statistics of many columns in few scans. A file of thousands of columns must not cost a query per column:
+ * every categorical value of every column is counted in one scan (`countValues`), and numbers are summarized a
+ * chunk of columns per scan (`numericStats`), each query's text bounded whatever the width of the file.
+ */
+
+/** Columns summarized per numeric query: a bounded statement, and few scans for wide files. */
+const NUMERIC_CHUNK = 100;
+/** Example lines kept per finding. */
+export const EXAMPLE_LINES = 5;
+
+/** Splits `items` into runs of at most `size`. */
+export function chunksOf<T>(items: readonly T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+  return chunks;
+}
+
+const lineList = (value: unknown) => ((value as bigint[] | null) ?? []).map(Number);
+
+/** The funnel's aggregates over label columns __click, __action (optional) and __purchase, as SQL select items. */
+export function funnelSelect(hasAction: boolean): string {
+  const action = hasAction
+    ? `sum(__click * __action)::DOUBLE AS actions,
+       sum(__click * __action * __purchase)::DOUBLE AS purchases_with_action,
+       sum(__click * (1 - __action) * __purchase)::DOUBLE AS purchases_without_action,`
+    : '';
+  const violation = hasAction ? `(__purchase = 1 OR __action = 1)` : `__purchase = 1`;
+  return `count(*)::DOUBLE AS exposures, sum(__click)::DOUBLE AS clicks, ${action}
+    sum(__click * __purchase)::DOUBLE AS purchases,
+    count(*) FILTER (WHERE __click = 0 AND ${violation})::DOUBLE AS violations`;
+}
+
+/** The temp table `countValues` writes. */
+export const VALUES = 'esmc_values';
+
+/**
+ * Counts every value of the (text) `columns` of `relation` in one scan, into VALUES: one row per (field, value)
+ * with `exposures` (the rows) and the rest of the funnel's aggregates, and `missing` (whether the value is a missing
+ * spelling; SQL NULL is the value NULL). Vocabularies, missing counts, distinct counts and top values are then
+ * small queries on VALUES. `hasAction`: whether the relation has __action.
+ */
+export async function countValues(
+  project: Project,
+  relation: string,
+  columns: string[],
+  hasAction: boolean,
+): Promise<void> {
+  await project.run(`DROP TABLE IF EXISTS ${VALUES}`);
+  const labels = ['__click', ...(hasAction ? ['__action'] : []), '__purchase'];
+  const texts = columns.map((name) => `CAST(${ident(name)} AS VARCHAR) AS ${ident(name)}`);
+  const source =
+    columns.length === 0
+      ? `(SELECT NULL::VARCHAR AS field, NULL::VARCHAR AS value, ${labels.join(', ')} FROM ${relation} WHERE false)`
+      : `(SELECT ${[...labels, ...texts].join(', ')} FROM ${relation})
+         UNPIVOT INCLUDE NULLS (value FOR field IN (${columns.map(ident).join(', ')}))`;
+  // Whether a value is missing is decided once per distinct value, after counting, not once per cell.
+  await project.run(
+    `CREATE TEMP TABLE ${VALUES} AS
+     SELECT *, ${isMissingSql('value')} AS missing
+     FROM (SELECT field, value, ${funnelSelect(hasAction)} FROM ${source} GROUP BY field, value)`,
+  );
+}
+
+export interface FieldSummary {
+  /** Rows whose value is missing (NULL or a missing spelling). */
+  missing: number;
+  /** The first lines with a missing value (when asked for). */
+  missingLines: number[];
+  /** Distinct values that are not missing. */
+  distinct: number;
+  /** The smallest value that is not missing, as text. */
+  someValue: string | null;
+}
+
+/**
+ * Each counted field's missing and distinct values, from VALUES; with `linesFrom` (the counted relation, with
+ * __line), the first lines of each field that has missing values, read for those fields only.
+ */
+export async function fieldSummaries(project: Project, linesFrom?: string): Promise<Map<string, FieldSummary>> {
+  const rows = await project.all(
+    `SELECT field, coalesce(sum(exposures) FILTER (WHERE missing), 0)::DOUBLE AS missing,
+            count(*) FILTER (WHERE NOT missing)::DOUBLE AS distinct_values,
+            min(value) FILTER (WHERE NOT missing) AS some_value
+     FROM ${VALUES} GROUP BY field`,
+  );
+  const summaries = new Map<string, FieldSummary>(
+    rows.map((row) => [
+      String(row.field),
+      {
+        missing: Number(row.missing),
+        missingLines: [],
+        distinct: Number(row.distinct_values),
+        someValue: row.some_value === null ? null : String(row.some_value),
+      },
+    ]),
+  );
+  if (linesFrom) {
+    const withMissing = [...summaries].filter(([, summary]) => summary.missing > 0).map(([name]) => name);
+    const found = await badCells(
+      project,
+      linesFrom,
+      withMissing.map((name) => ({ name, bad: isMissingSql(ident(name)) })),
+    );
+    for (const [name, cells] of found) summaries.get(name)!.missingLines = cells.lines;
+  }
+  return summaries;
+}
+
+export interface NumericColumn {
+  name: string;
+  /** The column as a number (NULL when missing or not a number), as SQL. */
+  value: string;
+}
+
+export interface NumericStats {
+  missing: number;
+  /** The first lines with a missing value (when asked for). */
+  missingLines: number[];
+  mean: number | null;
+  std: number | null;
+  min: number | null;
+  max: number | null;
+}
+
+/** Count of missing cells, mean, population std, min and max of numeric columns, a chunk of columns per scan. */
+export async function numericStats(
+  project: Project,
+  relation: string,
+  columns: NumericColumn[],
+  options: { lines: boolean },
+): Promise<Map<string, NumericStats>> {
+  const stats = new Map<string, NumericStats>();
+  const number = (value: unknown) => (value === null || value === undefined ? null : Number(value));
+  for (const chunk of chunksOf(columns, NUMERIC_CHUNK)) {
+    const items = chunk.map(({ name, value }, i) => {
+      const missing = isMissingSql(ident(name));
+      return [
+        `count(*) FILTER (WHERE ${missing})::DOUBLE AS m${i}`,
+        options.lines ? `min(__line, ${EXAMPLE_LINES}) FILTER (WHERE ${missing}) AS l${i}` : `NULL AS l${i}`,
+        `avg(${value}) AS a${i}`,
+        `stddev_pop(${value}) AS s${i}`,
+        `min(${value}) AS lo${i}`,
+        `max(${value}) AS hi${i}`,
+      ].join(', ');
+    });
+    const row = (await project.one(`SELECT ${items.join(',\n')} FROM ${relation}`))!;
+    chunk.forEach(({ name }, i) =>
+      stats.set(name, {
+        missing: Number(row[`m${i}`]),
+        missingLines: lineList(row[`l${i}`]),
+        mean: number(row[`a${i}`]),
+        std: number(row[`s${i}`]),
+        min: number(row[`lo${i}`]),
+        max: number(row[`hi${i}`]),
+      }),
+    );
+  }
+  return stats;
+}
+
+export interface BadCells {
+  count: number;
+  lines: number[];
+  /** The first bad cell's text. */
+  first: string;
+}
+
+/** Rows where each column's `bad` predicate holds: count, first lines and first cell, a chunk of columns per scan. */
+export async function badCells(
+  project: Project,
+  relation: string,
+  columns: { name: string; bad: string }[],
+): Promise<Map<string, BadCells>> {
+  const found = new Map<string, BadCells>();
+  for (const chunk of chunksOf(columns, NUMERIC_CHUNK)) {
+    const items = chunk.map(({ name, bad }, i) =>
+      [
+        `count(*) FILTER (WHERE ${bad})::DOUBLE AS n${i}`,
+        `min(__line, ${EXAMPLE_LINES}) FILTER (WHERE ${bad}) AS l${i}`,
+        `arg_min(${ident(name)}, __line) FILTER (WHERE ${bad}) AS v${i}`,
+      ].join(', '),
+    );
+    const row = (await project.one(`SELECT ${items.join(',\n')} FROM ${relation}`))!;
+    chunk.forEach(({ name }, i) => {
+      const count = Number(row[`n${i}`] ?? 0);
+      if (count > 0) found.set(name, { count, lines: lineList(row[`l${i}`]), first: String(row[`v${i}`] ?? '') });
+    });
+  }
+  return found;
+}
