@@ -514,8 +514,7 @@ describe.skipIf(skipReason !== null)('analyst UI in the browser host', () => {
     // Once esmc has finished an epoch, and while it trains, stop it alone.
     await expect
       .poll(
-        async () =>
-          (await rowOf('esmc').locator('td.state').innerText()).match(/^training: epoch (\d+)/)?.[1] ?? '0',
+        async () => (await rowOf('esmc').locator('td.state').innerText()).match(/^training: epoch (\d+)/)?.[1] ?? '0',
         { timeout: 90_000 },
       )
       .not.toMatch(/^[01]$/);
