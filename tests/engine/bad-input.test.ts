@@ -3,7 +3,7 @@
  * preview, and `train --data` — asserting that each door refuses it with the same words and place, exits with the
  * CLI's error code, and leaves the project exactly as it was.
  */
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,6 +24,21 @@ interface BadFile {
   bytes: string | Buffer;
   /** What every door says, after the file's path. */
   says: RegExp;
+  /** What `train --data` says instead, for a format only a project reads. */
+  trainSays?: RegExp;
+  /** What the drop preview says instead: it reads the first rows of a large file, which may be sound. */
+  previewSays?: RegExp | 'accepted';
+}
+
+/** 300,000 rows whose one bad label lies near the end: every door reading it whole names that line. */
+function lateFault(): string {
+  const lines = ['click,purchase,city,price'];
+  for (let i = 0; i < 300_000; i++) {
+    const click = i % 3 === 0 ? 1 : 0;
+    const purchase = i === 299_990 ? 2 : click && i % 9 === 0 ? 1 : 0;
+    lines.push(`${click},${purchase},c${i % 17},${(i % 13) * 1.5}`);
+  }
+  return `${lines.join('\n')}\n`;
 }
 
 const CORPUS: BadFile[] = [
@@ -79,6 +94,30 @@ const CORPUS: BadFile[] = [
     bytes: rows('click,purchase,city', '0,0,a', '1,0,b', '2,0,c', '1,1,d'),
     says: /labels\.csv:4(:\d+)?: .*label must be 0 or 1, got "2"/,
   },
+  {
+    name: 'late-fault.csv',
+    bytes: lateFault(),
+    says: /late-fault\.csv:299992:2: column "purchase": label must be 0 or 1, got "2"/,
+    previewSays: 'accepted',
+  },
+  {
+    name: 'bad.jsonl',
+    bytes: rows(
+      '{"click": 1, "purchase": 0, "city": "a"}',
+      '{"click": 0, "purchase": 0, "city": "b"}',
+      '{"click": 1, "purchase"',
+      '{"click": 1, "purchase": 1, "city": "c"}',
+    ),
+    says: /bad\.jsonl:3: not a JSON object on one line/,
+    trainSays: /bad\.jsonl is JSON lines, not CSV\/TSV text; import it into a project/,
+  },
+  {
+    // Written in beforeAll: the first half of a whole Parquet file, without the footer that says where all is.
+    name: 'truncated.parquet',
+    bytes: '',
+    says: /truncated\.parquet: the Parquet file is cut short \(its footer is missing\)/,
+    trainSays: /truncated\.parquet is a Parquet file, not CSV\/TSV text; import it into a project/,
+  },
 ];
 
 /** Every table's row count: what "the project is as it was" means. */
@@ -112,13 +151,22 @@ describe('a bad file is refused the same way by every door, and changes nothing'
   let before: Record<string, number>;
 
   beforeAll(async () => {
-    for (const file of CORPUS.filter((f) => !['a-folder.csv', 'missing.csv', 'loop.csv'].includes(f.name)))
+    for (const file of CORPUS.filter(
+      (f) => !['a-folder.csv', 'missing.csv', 'loop.csv', 'truncated.parquet'].includes(f.name),
+    ))
       writeFileSync(join(dir, file.name), file.bytes);
     mkdirSync(join(dir, 'a-folder.csv'));
     symlinkSync('loop-back.csv', join(dir, 'loop.csv'));
     symlinkSync('loop.csv', join(dir, 'loop-back.csv'));
     const project = await openProject(projectPath);
     try {
+      const whole = join(dir, 'whole.parquet');
+      await project.run(
+        `COPY (SELECT (range % 2)::INTEGER AS click, (range % 6 = 0)::INTEGER AS purchase, 'c' || (range % 5) AS city
+               FROM range(5000)) TO '${whole}'`,
+      );
+      const bytes = readFileSync(whole);
+      writeFileSync(join(dir, 'truncated.parquet'), bytes.subarray(0, Math.floor(bytes.length / 2)));
       before = await snapshot(project);
     } finally {
       project.close();
@@ -143,12 +191,13 @@ describe('a bad file is refused the same way by every door, and changes nothing'
       } finally {
         project.close();
       }
-      expect(await previewSays(path, file.name)).toMatch(file.says);
+      if (file.previewSays === 'accepted') expect(await previewSays(path, file.name)).toBe('accepted');
+      else expect(await previewSays(path, file.name)).toMatch(file.previewSays ?? file.says);
 
       const imported = await cli('import', '--project', projectPath, '--data', path);
       expect([imported.code, imported.stderr]).toEqual([1, expect.stringMatching(file.says)]);
       const trained = await cli('train', '--data', path, '--model', 'esmm', '--epochs', '1');
-      expect([trained.code, trained.stderr]).toEqual([1, expect.stringMatching(file.says)]);
+      expect([trained.code, trained.stderr]).toEqual([1, expect.stringMatching(file.trainSays ?? file.says)]);
 
       const after = await openProject(projectPath);
       try {

@@ -278,6 +278,8 @@ function typedError(file: string, format: 'parquet' | 'jsonl', error: unknown): 
   const message = firstLine(error);
   const record = /record\/value (\d+)/.exec(message);
   if (record) return new DataError(file, Number(record[1]), undefined, `not valid JSON on this line (${message})`);
+  if (/No magic bytes found at end of file/i.test(message))
+    return new DataError(file, 0, undefined, 'the Parquet file is cut short (its footer is missing); copy it again whole');
   if (/magic bytes|to be a Parquet file/i.test(message))
     return new DataError(file, 0, undefined, `not a Parquet file (${message})`);
   if (format === 'jsonl' && /JSON|json/.test(message))
