@@ -18,6 +18,10 @@ import { ident, literal } from '../store/sql.js';
  */
 export const RAW = 'esmc_raw';
 export const STAGE = 'esmc_stage';
+/** A wide file's rows as one list of cells each (RAW is then a view over it): see `stageDelimited`. */
+const RAW_CELLS = 'esmc_raw_cells';
+/** A text file with more columns than this is staged as RAW_CELLS. */
+const WIDE_COLUMNS = 500;
 
 export interface StagedFile {
   /** The source's column names, in file order (without __line). */
@@ -50,12 +54,18 @@ async function columnsOf(project: Project, relation: string): Promise<{ name: st
   return rows.map((row) => ({ name: String(row.column_name), type: String(row.column_type) }));
 }
 
-/** Stages RAW as STAGE, numbering rows in file order (a table keeps insertion order, so rowid is it). */
-async function finishStaging(project: Project, file: string, header: boolean): Promise<string[]> {
+/**
+ * Stages RAW as STAGE, numbering rows in file order (a table keeps insertion order, so rowid is it). A wide file's
+ * rows are numbered in RAW_CELLS, whose lists `cells` selects from.
+ */
+async function finishStaging(project: Project, file: string, header: boolean, cells?: string): Promise<string[]> {
   const firstRow = header ? 2 : 1;
-  await project.run(`CREATE TEMP VIEW ${STAGE} AS SELECT rowid + ${firstRow} AS __line, * FROM ${RAW}`);
+  const numbered = cells === undefined ? RAW : RAW_CELLS;
+  await project.run(
+    `CREATE TEMP VIEW ${STAGE} AS SELECT rowid + ${firstRow} AS __line, ${cells ?? '*'} FROM ${numbered}`,
+  );
   const columns = (await columnsOf(project, RAW)).map((c) => c.name);
-  const count = await project.one(`SELECT count(*)::DOUBLE AS n FROM ${RAW}`);
+  const count = await project.one(`SELECT count(*)::DOUBLE AS n FROM ${numbered}`);
   if (Number(count?.n) === 0)
     throw new DataError(
       file,
@@ -120,12 +130,12 @@ async function firstTextLine(file: string): Promise<string> {
 /** A header line longer than this is not looked for further (a file without line breaks). */
 const MAX_HEADER_BYTES = 16 << 20;
 /**
- * Cells the CSV sniffer reads: DuckDB's 20,480 rows for a file of up to about a hundred columns, fewer rows (1,000 at
+ * Cells the CSV sniffer reads: DuckDB's 20,480 rows for a file of up to about a hundred columns, fewer rows (100 at
  * least) for a wider one, whose sniffing would otherwise take longer than reading it.
  */
 const SNIFF_SAMPLE_CELLS = 2_000_000;
 const sniffSampleRows = (width: number) =>
-  Math.min(20_480, Math.max(1_000, Math.floor(SNIFF_SAMPLE_CELLS / Math.max(width, 1))));
+  Math.min(20_480, Math.max(100, Math.floor(SNIFF_SAMPLE_CELLS / Math.max(width, 1))));
 
 /** Splits a header line on the delimiter, honouring quotes; header names are rarely more than that. */
 function headerNames(line: string, delimiter: string): string[] {
@@ -170,11 +180,13 @@ export async function stageDelimited(
   let header: boolean;
   /** For counting a ragged row's cells; DuckDB's own reading, on the file's delimiter. */
   let delimiter: string;
+  /** The columns' names, where known before reading (a header line, or given). */
+  let names: string[] | undefined;
   if (options.columns) {
-    const columns = options.columns.map((name) => `${literal(name)}: 'VARCHAR'`).join(', ');
     delimiter = options.delimiter ?? ',';
-    source = `read_csv(${path}, auto_detect = false, header = false, delim = ${literal(delimiter)}, quote = '"', escape = '"', columns = {${columns}})`;
     header = false;
+    names = options.columns;
+    source = explicitColumns(path, header, delimiter, names);
   } else {
     const headerLine = await firstTextLine(file);
     delimiter = detectDelimiter(headerLine);
@@ -191,20 +203,16 @@ export async function stageDelimited(
       // 0/1 labels it can miss one. A first line naming a label is a header.
       const named = suggestRoles(headerNames(headerLine, delimiter), []);
       header = Boolean(sniffed.header) || Boolean(named.click || named.purchase);
+      names = header ? headerNames(headerLine, delimiter) : (sniffed.names as unknown[]).map(String);
       source = `read_csv(${path}, all_varchar = true, header = ${header}, ${sample})`;
       // An unbalanced quote makes the sniffer turn quoting off, and '"713' would become a value; the file is read
       // with RFC 4180 quoting instead, as `train --data` reads it, and the unclosed quote is an error there.
       // (A compressed file's first line is not text here: the sniffer's reading stands for it.)
-      if (sniffed.quote !== '"' && !/\.(gz|zst)$/i.test(file)) {
-        const names = header ? headerNames(headerLine, delimiter) : (sniffed.names as unknown[]).map(String);
-        const columns = names.map((name) => `${literal(name)}: 'VARCHAR'`).join(', ');
-        source = `read_csv(${path}, auto_detect = false, header = ${header}, delim = ${literal(delimiter)}, quote = '"', escape = '"', columns = {${columns}})`;
-      }
+      if (sniffed.quote !== '"' && !/\.(gz|zst)$/i.test(file)) source = explicitColumns(path, header, delimiter, names);
     } else {
-      const names = headerNames(headerLine, delimiter);
-      const columns = names.map((name) => `${literal(name)}: 'VARCHAR'`).join(', ');
-      source = `read_csv(${path}, auto_detect = false, header = true, delim = ${literal(delimiter)}, quote = '"', escape = '"', columns = {${columns}})`;
       header = true;
+      names = headerNames(headerLine, delimiter);
+      source = explicitColumns(path, header, delimiter, names);
     }
     if (header)
       refuseRepeatedNames(
@@ -213,13 +221,29 @@ export async function stageDelimited(
         headerNames(headerLine, delimiter).map((name) => name.trim()),
       );
   }
+  // DuckDB stores thousands of text columns slowly (a minute for 10,000 × 10,000 cells, against 15 s as one list
+  // per row): a wide text file is staged as lists, RAW and STAGE selecting its columns from them.
+  const wide = names.length > WIDE_COLUMNS && !/\.(gz|zst)$/i.test(file);
+  const cells = wide ? names.map((name, i) => `cells[${i + 1}] AS ${ident(name)}`).join(', ') : undefined;
   try {
-    await project.run(`CREATE TEMP TABLE ${RAW} AS SELECT * FROM ${source}`);
+    if (wide) {
+      source = explicitColumns(path, header, delimiter, names);
+      await project.run(
+        `CREATE TEMP TABLE ${RAW_CELLS} AS SELECT [${names.map(ident).join(', ')}] AS cells FROM ${source}`,
+      );
+      await project.run(`CREATE TEMP VIEW ${RAW} AS SELECT ${cells} FROM ${RAW_CELLS}`);
+    } else await project.run(`CREATE TEMP TABLE ${RAW} AS SELECT * FROM ${source}`);
   } catch (error) {
     throw csvError(file, error, delimiter);
   }
-  const columns = await finishStaging(project, file, header);
+  const columns = await finishStaging(project, file, header, cells);
   return { columns, listColumns: [], rowsAre: 'lines', header };
+}
+
+/** A CSV read as RFC 4180 text with the columns named, every cell VARCHAR, and no sniffing. */
+function explicitColumns(path: string, header: boolean, delimiter: string, names: string[]): string {
+  const columns = names.map((name) => `${literal(name)}: 'VARCHAR'`).join(', ');
+  return `read_csv(${path}, auto_detect = false, header = ${header}, delim = ${literal(delimiter)}, quote = '"', escape = '"', columns = {${columns}})`;
 }
 
 /** Parquet and JSON columns arrive typed: lists become `|`-joined bags, booleans 0/1, everything else text. */
@@ -279,7 +303,12 @@ function typedError(file: string, format: 'parquet' | 'jsonl', error: unknown): 
   const record = /record\/value (\d+)/.exec(message);
   if (record) return new DataError(file, Number(record[1]), undefined, `not valid JSON on this line (${message})`);
   if (/No magic bytes found at end of file/i.test(message))
-    return new DataError(file, 0, undefined, 'the Parquet file is cut short (its footer is missing); copy it again whole');
+    return new DataError(
+      file,
+      0,
+      undefined,
+      'the Parquet file is cut short (its footer is missing); copy it again whole',
+    );
   if (/magic bytes|to be a Parquet file/i.test(message))
     return new DataError(file, 0, undefined, `not a Parquet file (${message})`);
   if (format === 'jsonl' && /JSON|json/.test(message))
