@@ -192,16 +192,21 @@ export async function stageDelimited(
     delimiter = detectDelimiter(headerLine);
     const width = headerNames(headerLine, delimiter).length;
     const sample = `sample_size = ${sniffSampleRows(width)}`;
-    const sniffed = await project
-      .one(
-        `SELECT len(Columns)::INTEGER AS width, HasHeader AS header, Quote AS quote,
+    const named = suggestRoles(headerNames(headerLine, delimiter), []);
+    // A wide file whose first line names a label has a header, and is read as RFC 4180 text below: the sniffer's
+    // look at its thousands of columns (seconds per thousand) would settle nothing more.
+    const sniffed =
+      width > WIDE_COLUMNS && (named.click || named.purchase)
+        ? undefined
+        : await project
+            .one(
+              `SELECT len(Columns)::INTEGER AS width, HasHeader AS header, Quote AS quote,
                 list_transform(Columns, c -> c.name) AS names FROM sniff_csv(${path}, ${sample})`,
-      )
-      .catch(() => undefined);
+            )
+            .catch(() => undefined);
     if (sniffed && (Number(sniffed.width) > 1 || width === 1)) {
       // The sniffer decides on a header by types; with numeric column names (Ali-CCP's "101", "205", …) and
       // 0/1 labels it can miss one. A first line naming a label is a header.
-      const named = suggestRoles(headerNames(headerLine, delimiter), []);
       header = Boolean(sniffed.header) || Boolean(named.click || named.purchase);
       names = header ? headerNames(headerLine, delimiter) : (sniffed.names as unknown[]).map(String);
       source = `read_csv(${path}, all_varchar = true, header = ${header}, ${sample})`;
