@@ -367,6 +367,19 @@ describe('encoding', () => {
     expect(first.dataset.encoding.dense[0]).toMatchObject({ name: 'price', log: true });
   });
 
+  it('values with quotes, backslashes and non-ASCII letters get their frequency rank like any other', async () => {
+    const values = ["o'neil", 'say "hi"', 'back\\slash', 'Zürich', "it''s", '北京'];
+    const lines = ['click,purchase,name'];
+    // value i appears i + 1 times, so the last is the most frequent: id 1.
+    values.forEach((value, i) => {
+      for (let k = 0; k <= i; k++) lines.push(`1,0,"${value.replaceAll('"', '""')}"`);
+    });
+    const result = await importFile(write('quoted-values.csv', `${lines.join('\n')}\n`));
+    expect(result.dataset.encoding.categorical[0].vocabulary).toEqual([...values].reverse());
+    const data = await readDataset(project, result.dataset.name);
+    expect(Array.from(data.categorical)).toEqual(values.flatMap((_, i) => Array(i + 1).fill(values.length - i)));
+  });
+
   it('hashes huge vocabularies the same way in SQL and in JavaScript', async () => {
     const lines = ['click,purchase,user_code'];
     for (let i = 0; i < 50; i++) lines.push(`${i % 2},0,u${i * 37}`);
