@@ -18,6 +18,8 @@ let project: Project;
 let file: string;
 /** cells[row][feature], as written */
 const cells: string[][] = [];
+/** [click, cart, buy] per row, as written */
+const labels: number[][] = [];
 
 beforeAll(async () => {
   project = await openProject(join(dir, 'lab.duckdb'));
@@ -33,6 +35,7 @@ beforeAll(async () => {
       return `v${(r * (f + 3)) % (3 + (f % 9))}`;
     });
     cells.push(row);
+    labels.push([click, cart, buy]);
     lines.push([click, cart, buy, ...row].join(','));
   }
   file = join(dir, 'wide.csv');
@@ -64,6 +67,9 @@ describe(`a file of ${FEATURES} columns`, () => {
     };
     for (const feature of [0, 1, 7, 11, 500, 1000, FEATURES - 1])
       expect(columnOf(feature), `f${feature}`).toEqual(expectedIds(feature));
+    expect([...data.labels.click]).toEqual(labels.map(([click]) => click));
+    expect([...data.labels.action!]).toEqual(labels.map(([, cart]) => cart));
+    expect([...data.labels.purchase]).toEqual(labels.map(([, , buy]) => buy));
 
     const findings = first.findings.filter((finding) => finding.column === 'f7' || finding.column === 'f11');
     expect(findings.map((finding) => [finding.code, finding.column])).toEqual([

@@ -228,13 +228,21 @@ export async function stageDelimited(
   }
   // DuckDB stores thousands of text columns slowly (a minute for 10,000 × 10,000 cells, against 15 s as one list
   // per row): a wide text file is staged as lists, RAW and STAGE selecting its columns from them.
+  // The columns the header names as labels are also kept on their own: the checks that read only the labels
+  // then do not read every cell of every row.
   const wide = names.length > WIDE_COLUMNS && !/\.(gz|zst)$/i.test(file);
-  const cells = wide ? names.map((name, i) => `cells[${i + 1}] AS ${ident(name)}`).join(', ') : undefined;
+  const guessed = suggestRoles(names, []);
+  const labels = new Set([guessed.click, guessed.purchase, ...(guessed.action ?? [])].filter((name) => name !== ''));
+  const cells = wide
+    ? names.map((name, i) => `${labels.has(name) ? `label_${i + 1}` : `cells[${i + 1}]`} AS ${ident(name)}`).join(', ')
+    : undefined;
   try {
     if (wide) {
       source = explicitColumns(path, header, delimiter, names);
+      const ownColumns = names.flatMap((name, i) => (labels.has(name) ? [`${ident(name)} AS label_${i + 1}`] : []));
       await project.run(
-        `CREATE TEMP TABLE ${RAW_CELLS} AS SELECT [${names.map(ident).join(', ')}] AS cells FROM ${source}`,
+        `CREATE TEMP TABLE ${RAW_CELLS} AS
+         SELECT ${[...ownColumns, `[${names.map(ident).join(', ')}] AS cells`].join(', ')} FROM ${source}`,
       );
       await project.run(`CREATE TEMP VIEW ${RAW} AS SELECT ${cells} FROM ${RAW_CELLS}`);
     } else await project.run(`CREATE TEMP TABLE ${RAW} AS SELECT * FROM ${source}`);
