@@ -231,8 +231,10 @@ export async function stageDelimited(
   // The columns the header names as labels are also kept on their own: the checks that read only the labels
   // then do not read every cell of every row.
   const wide = names.length > WIDE_COLUMNS && !/\.(gz|zst)$/i.test(file);
-  const guessed = suggestRoles(names, []);
-  const labels = new Set([guessed.click, guessed.purchase, ...(guessed.action ?? [])].filter((name) => name !== ''));
+  const guessed = wide ? suggestRoles(names, []) : undefined;
+  const labels = new Set(
+    [guessed?.click, guessed?.purchase, ...(guessed?.action ?? [])].filter((name) => name !== undefined && name !== ''),
+  );
   const cells = wide
     ? names.map((name, i) => `${labels.has(name) ? `label_${i + 1}` : `cells[${i + 1}]`} AS ${ident(name)}`).join(', ')
     : undefined;

@@ -13,6 +13,8 @@ import { ident, isMissingSql, labelSql } from '../store/sql.js';
 import {
   badCells,
   countValues,
+  EXAMPLE_LINES,
+  lineList,
   fieldSummaries,
   numericStats,
   type FieldSummary,
@@ -21,7 +23,6 @@ import {
 import { denseValueSql, KEPT, tokensSql } from './encoding.js';
 import { STAGE } from './stage.js';
 
-const EXAMPLES = 5;
 /** A categorical column with at least this many values, nearly one per row, is an id, not a feature. */
 const NEAR_UNIQUE_MIN_VALUES = 50;
 const NEAR_UNIQUE_SHARE = 0.9;
@@ -45,8 +46,6 @@ export interface ValidationContext {
   columns: string[];
   roles: ColumnRoles;
 }
-
-const lines = (value: unknown) => ((value as bigint[] | null) ?? []).map(Number);
 
 export interface ValidationOptions {
   funnelPolicy: FunnelPolicy;
@@ -263,11 +262,11 @@ export async function applyFunnelPolicy(
   const labels = labelsSql(roles);
   const violation = `(${labels.click} = 0 AND (${labels.purchase} = 1${labels.action ? ` OR ${labels.action} = 1` : ''}))`;
   const row = await project.one(
-    `SELECT count(*)::DOUBLE AS n, min(__line, ${EXAMPLES}) AS lines FROM ${STAGE} WHERE ${violation}`,
+    `SELECT count(*)::DOUBLE AS n, min(__line, ${EXAMPLE_LINES}) AS lines FROM ${STAGE} WHERE ${violation}`,
   );
   const count = Number(row?.n ?? 0);
   if (count > 0) {
-    const examples = lines(row!.lines);
+    const examples = lineList(row!.lines);
     if (policy === 'fail') {
       findings.push({
         severity: 'error',
@@ -345,14 +344,14 @@ export async function findColumnIssues(project: Project, roles: ColumnRoles): Pr
   for (const name of roles.multiHot ?? []) {
     const bags = (await project.one(
       `SELECT count(*) FILTER (WHERE len(t) = 0)::DOUBLE AS missing,
-              min(__line, ${EXAMPLES}) FILTER (WHERE len(t) = 0) AS lines,
+              min(__line, ${EXAMPLE_LINES}) FILTER (WHERE len(t) = 0) AS lines,
               count(DISTINCT t::VARCHAR) FILTER (WHERE len(t) > 0)::DOUBLE AS distinct_values,
               min(t::VARCHAR) FILTER (WHERE len(t) > 0) AS some_value
        FROM (SELECT __line, ${tokensSql(name)} AS t FROM ${KEPT})`,
     ))!;
     const summary: FieldSummary = {
       missing: Number(bags.missing),
-      missingLines: lines(bags.lines),
+      missingLines: lineList(bags.lines),
       distinct: Number(bags.distinct_values),
       someValue: bags.some_value === null ? null : String(bags.some_value),
     };
@@ -360,7 +359,7 @@ export async function findColumnIssues(project: Project, roles: ColumnRoles): Pr
   }
   for (const name of roles.multiHot ?? []) {
     const row = await project.one(
-      `SELECT count(*)::DOUBLE AS n, min(__line, ${EXAMPLES}) AS lines FROM ${KEPT}
+      `SELECT count(*)::DOUBLE AS n, min(__line, ${EXAMPLE_LINES}) AS lines FROM ${KEPT}
        WHERE len(${tokensSql(name)}) > ${MAX_MULTI_HOT_LENGTH}`,
     );
     const count = Number(row?.n ?? 0);
@@ -371,7 +370,7 @@ export async function findColumnIssues(project: Project, roles: ColumnRoles): Pr
         message: `${count} cells of "${name}" have more than ${MAX_MULTI_HOT_LENGTH} tokens; only the first ${MAX_MULTI_HOT_LENGTH} were kept`,
         column: name,
         count,
-        exampleLines: lines(row!.lines),
+        exampleLines: lineList(row!.lines),
       });
   }
   return findings;

@@ -19,7 +19,8 @@ export function chunksOf<T>(items: readonly T[], size: number): T[][] {
   return chunks;
 }
 
-const lineList = (value: unknown) => ((value as bigint[] | null) ?? []).map(Number);
+/** A DuckDB list of lines as numbers. */
+export const lineList = (value: unknown) => ((value as bigint[] | null) ?? []).map(Number);
 
 /** The funnel's aggregates over label columns __click, __action (optional) and __purchase, as SQL select items. */
 export function funnelSelect(hasAction: boolean): string {
