@@ -3,7 +3,7 @@ import { MAX_MULTI_HOT_LENGTH, type FeatureEncoding } from '../data/encode.js';
 import { categoricalFeatures, fieldMinCount, type ColumnRoles } from '../data/roles.js';
 import type { Project } from '../store/project.js';
 import { numericStats, VALUES } from '../store/column-stats.js';
-import { hashBucketSql, ident, isMissingSql, literal, numberSql } from '../store/sql.js';
+import { hashBucketSql, ident, isMissingSql, literal, numberSql, textList } from '../store/sql.js';
 
 /**
  * The encoding as SQL: the same contract as the CSV loader's FeatureEncoding (id i + 1 is vocabulary[i], 0 is
@@ -253,8 +253,7 @@ export function encodedSelect(encoding: FeatureEncoding, hasAction: boolean): st
       items.push(`coalesce(v${c}.id, 0)::INTEGER AS ${name}`);
       joins.push(`LEFT JOIN ${VOCABULARY} v${c} ON v${c}.field = ${literal(field.name)} AND v${c}.value = ${cell}`);
     } else {
-      const vocabulary = `[${field.vocabulary.map(literal).join(', ')}]::VARCHAR[]`;
-      items.push(`coalesce(list_position(${vocabulary}, ${cell}), 0)::INTEGER AS ${name}`);
+      items.push(`coalesce(list_position(${textList(field.vocabulary)}, ${cell}), 0)::INTEGER AS ${name}`);
     }
   });
   (encoding.multiHot ?? []).forEach((field, m) => {

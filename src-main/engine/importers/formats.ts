@@ -32,6 +32,8 @@ export interface StagedSource {
   layout: Layout | null;
   columns: string[];
   rowsAre: 'lines' | 'rows';
+  /** A wide text file's columns in the order of STAGE's list of cells (StagedFile's `cells`). */
+  cells?: string[];
   /** Adjusts the guessed roles to the staged file (typed lists, Taobao's and raw Ali-CCP's own columns); the user's overrides still come last. */
   refineRoles: (suggested: ColumnRoles) => ColumnRoles;
   findings: Finding[];
@@ -150,6 +152,7 @@ export async function stageSource(project: Project, file: string, options: Sourc
     layout: isLayout(format) ? format : null,
     columns: staged.columns,
     rowsAre: staged.rowsAre,
+    ...(staged.cells && { cells: staged.cells }),
     refineRoles: listsAreBags(staged.listColumns),
     findings: [],
   };

@@ -2,6 +2,7 @@ import { basename, extname, resolve } from 'node:path';
 import type { FeatureEncoding, Finding, FunnelPolicy } from '../data/encode.js';
 import { guessRoles, rolesOfEncoding, withUserFeature, type ColumnRoles } from '../data/roles.js';
 import { fileSha256 } from '../run.js';
+import { CELLS } from '../store/column-stats.js';
 import { profileRelation, type DatasetProfile } from '../store/profile.js';
 import { ProjectError, type DatasetInfo, type Project } from '../store/project.js';
 import { ident } from '../store/sql.js';
@@ -117,10 +118,14 @@ export async function importDataset(
     const logDense = options.encoding
       ? options.encoding.dense.filter((field) => field.log).map((field) => field.name)
       : (options.logDense ?? []);
-    const findings = await validateStaged({ project, file, columns: settled.columns, roles }, source.findings, {
-      funnelPolicy: options.funnelPolicy ?? 'drop',
-      logDense,
-    });
+    const findings = await validateStaged(
+      { project, file, columns: settled.columns, roles, cells: source.cells },
+      source.findings,
+      {
+        funnelPolicy: options.funnelPolicy ?? 'drop',
+        logDense,
+      },
+    );
     await step('validated');
 
     const hasAction = (roles.action ?? []).length > 0;
@@ -204,7 +209,7 @@ export async function settleRoles(
 ): Promise<SettledRoles> {
   const columns = (await project.all(`DESCRIBE ${STAGE}`))
     .map((row) => String(row.column_name))
-    .filter((column) => column !== '__line');
+    .filter((column) => column !== '__line' && column !== CELLS);
   // The last line of the sample first (a read of __line alone), then the sample: sorting every column of every row
   // to keep the first rows costs seconds on a file of thousands of columns.
   const sampleRows = roleSampleRows(columns.length);

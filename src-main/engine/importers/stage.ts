@@ -6,6 +6,7 @@ import { detectDelimiter, refuseRepeatedNames } from '../data/csv.js';
 import { DataError } from '../data/errors.js';
 import { describeOpenError, type DataDoor } from '../files.js';
 import { suggestRoles } from '../data/roles.js';
+import { CELLS } from '../store/column-stats.js';
 import { firstLine, type Project } from '../store/project.js';
 import { ident, literal } from '../store/sql.js';
 
@@ -32,6 +33,11 @@ export interface StagedFile {
   rowsAre: 'lines' | 'rows';
   /** Whether the text file had a header line; false for Parquet and JSON. */
   header: boolean;
+  /**
+   * A wide text file's columns, in the order of STAGE's list column CELLS (see `stageDelimited`): the checks that
+   * read every cell read the list. Absent for other files.
+   */
+  cells?: string[];
 }
 
 /** Turns a missing or unreadable path, or a directory, into the same errors the CSV loader gives; returns the size. */
@@ -62,7 +68,8 @@ async function finishStaging(project: Project, file: string, header: boolean, ce
   const firstRow = header ? 2 : 1;
   const numbered = cells === undefined ? RAW : RAW_CELLS;
   await project.run(
-    `CREATE TEMP VIEW ${STAGE} AS SELECT rowid + ${firstRow} AS __line, ${cells ?? '*'} FROM ${numbered}`,
+    `CREATE TEMP VIEW ${STAGE} AS
+     SELECT rowid + ${firstRow} AS __line, ${cells === undefined ? '*' : `${cells}, cells AS ${CELLS}`} FROM ${numbered}`,
   );
   const columns = (await columnsOf(project, RAW)).map((c) => c.name);
   const count = await project.one(`SELECT count(*)::DOUBLE AS n FROM ${numbered}`);
@@ -252,7 +259,7 @@ export async function stageDelimited(
     throw csvError(file, error, delimiter);
   }
   const columns = await finishStaging(project, file, header, cells);
-  return { columns, listColumns: [], rowsAre: 'lines', header };
+  return { columns, listColumns: [], rowsAre: 'lines', header, ...(wide && { cells: names }) };
 }
 
 /** A CSV read as RFC 4180 text with the columns named, every cell VARCHAR, and no sniffing. */

@@ -12,6 +12,7 @@ import type { Project } from '../store/project.js';
 import { ident, isMissingSql, labelSql } from '../store/sql.js';
 import {
   badCells,
+  CELLS,
   countValues,
   EXAMPLE_LINES,
   lineList,
@@ -45,6 +46,8 @@ export interface ValidationContext {
   file: string;
   columns: string[];
   roles: ColumnRoles;
+  /** A wide file's columns in the order of STAGE's list of cells (StagedFile's `cells`). */
+  cells?: string[];
 }
 
 export interface ValidationOptions {
@@ -71,7 +74,7 @@ export async function validateStaged(
   await applyFunnelPolicy(context, options.funnelPolicy, findings);
   findings.push(...(await findLabelCopies(context)));
   throwIfErrors(context.file, context.columns, findings);
-  findings.push(...(await findColumnIssues(context.project, context.roles)));
+  findings.push(...(await findColumnIssues(context.project, context.roles, context.cells)));
   findings.push(...(await findSupportIssues(context)));
   return findings;
 }
@@ -310,6 +313,7 @@ export async function applyFunnelPolicy(
     `CREATE TEMP VIEW ${KEPT} AS
      SELECT __line, ${labels.click}::INTEGER AS __click, ${labels.action ? `${labels.action}::INTEGER AS __action, ` : ''}
             ${labels.purchase}::INTEGER AS __purchase${used.map((name) => `, ${ident(name)}`).join('')}
+            ${context.cells ? `, ${CELLS}` : ''}
      FROM ${STAGE} ${policy === 'drop' && count > 0 ? `WHERE NOT ${violation}` : ''}`,
   );
 }
@@ -325,9 +329,9 @@ interface KeptStats {
  * Warnings and notes about the rows that will be encoded: missing values, constant and id-like columns. Counts
  * every categorical value into VALUES (store/column-stats.ts), which the encoding and the profile then read.
  */
-export async function findColumnIssues(project: Project, roles: ColumnRoles): Promise<Finding[]> {
+export async function findColumnIssues(project: Project, roles: ColumnRoles, cells?: string[]): Promise<Finding[]> {
   const hasAction = (roles.action ?? []).length > 0;
-  await countValues(project, KEPT, categoricalFeatures(roles), hasAction);
+  await countValues(project, KEPT, categoricalFeatures(roles), hasAction, cells);
   const stats: KeptStats = {
     total: Number((await project.one(`SELECT count(*)::DOUBLE AS n FROM ${KEPT}`))?.n ?? 0),
     values: await fieldSummaries(project, KEPT),

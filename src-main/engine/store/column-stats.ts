@@ -1,5 +1,5 @@
 import type { Project } from './project.js';
-import { ident, isMissingSql } from './sql.js';
+import { ident, isMissingSql, textList } from './sql.js';
 
 /**
  * Statistics of many columns in few scans. A file of thousands of columns must not cost a query per column:
@@ -22,48 +22,76 @@ export function chunksOf<T>(items: readonly T[], size: number): T[][] {
 /** A DuckDB list of lines as numbers. */
 export const lineList = (value: unknown) => ((value as bigint[] | null) ?? []).map(Number);
 
-/** The funnel's aggregates over label columns __click, __action (optional) and __purchase, as SQL select items. */
-export function funnelSelect(hasAction: boolean): string {
+/**
+ * The funnel's aggregates over label columns __click, __action (optional) and __purchase, as SQL select items.
+ * With `weight`, each row stands for that many rows (a count of rows with the same labels).
+ */
+export function funnelSelect(hasAction: boolean, weight?: string): string {
+  const rows = (condition: string) => (weight === undefined ? `sum(${condition})` : `sum(${weight} * ${condition})`);
   const action = hasAction
-    ? `sum(__click * __action)::DOUBLE AS actions,
-       sum(__click * __action * __purchase)::DOUBLE AS purchases_with_action,
-       sum(__click * (1 - __action) * __purchase)::DOUBLE AS purchases_without_action,`
+    ? `${rows('__click * __action')}::DOUBLE AS actions,
+       ${rows('__click * __action * __purchase')}::DOUBLE AS purchases_with_action,
+       ${rows('__click * (1 - __action) * __purchase')}::DOUBLE AS purchases_without_action,`
     : '';
   const violation = hasAction ? `(__purchase = 1 OR __action = 1)` : `__purchase = 1`;
-  return `count(*)::DOUBLE AS exposures, sum(__click)::DOUBLE AS clicks, ${action}
-    sum(__click * __purchase)::DOUBLE AS purchases,
-    count(*) FILTER (WHERE __click = 0 AND ${violation})::DOUBLE AS violations`;
+  const all = weight === undefined ? 'count(*)' : `sum(${weight})`;
+  return `${all}::DOUBLE AS exposures, ${rows('__click')}::DOUBLE AS clicks, ${action}
+    ${rows('__click * __purchase')}::DOUBLE AS purchases,
+    coalesce(${all} FILTER (WHERE __click = 0 AND ${violation}), 0)::DOUBLE AS violations`;
 }
 
 /** The temp table `countValues` writes. */
 export const VALUES = 'esmc_values';
 
+/** A wide file's row as one list of text cells (importers/stage.ts): counted by position, not by column. */
+export const CELLS = '__cells';
+
 /**
  * Counts every value of the (text) `columns` of `relation` in one scan, into VALUES: one row per (field, value)
  * with `exposures` (the rows) and the rest of the funnel's aggregates, and `missing` (whether the value is a missing
  * spelling; SQL NULL is the value NULL). Vocabularies, missing counts, distinct counts and top values are then
- * small queries on VALUES. `hasAction`: whether the relation has __action.
+ * small queries on VALUES. `hasAction`: whether the relation has __action. `cells`: the names of the relation's
+ * list CELLS, by position, when it has one.
  */
 export async function countValues(
   project: Project,
   relation: string,
   columns: string[],
   hasAction: boolean,
+  cells?: string[],
 ): Promise<void> {
   await project.run(`DROP TABLE IF EXISTS ${VALUES}`);
-  const labels = ['__click', ...(hasAction ? ['__action'] : []), '__purchase'];
-  const texts = columns.map((name) => `CAST(${ident(name)} AS VARCHAR) AS ${ident(name)}`);
-  const source =
-    columns.length === 0
-      ? `(SELECT NULL::VARCHAR AS field, NULL::VARCHAR AS value, ${labels.join(', ')} FROM ${relation} WHERE false)`
-      : `(SELECT ${[...labels, ...texts].join(', ')} FROM ${relation})
-         UNPIVOT INCLUDE NULLS (value FOR field IN (${columns.map(ident).join(', ')}))`;
+  // Cells are counted per value and labels (one small code), and the funnel's aggregates summed from those
+  // counts: seven aggregates over every cell cost more than the extra key (27 s against 20 s on 100M cells).
+  const code = `(__click + 2 * __purchase${hasAction ? ' + 4 * __action' : ''})::UTINYINT AS code`;
+  let counted: string;
+  if (columns.length === 0)
+    counted = `SELECT NULL::VARCHAR AS field, NULL::VARCHAR AS value, 0::UTINYINT AS code, 0 AS n WHERE false`;
+  else if (cells) {
+    // Unnesting the list itself, rather than unpivoting a column per cell, keeps a row of thousands of cells one
+    // value until it is counted; the whole list is unnested and filtered, since picking the counted cells out of
+    // every row first costs more than the filter.
+    const position = new Map(cells.map((name, i) => [name, i + 1]));
+    const positions = columns.map((name) => position.get(name)!);
+    counted = `SELECT (${textList(cells)})[field_index] AS field, value, code, n
+               FROM (SELECT field_index, value, code, count(*) AS n
+                     FROM (SELECT ${code}, unnest(${CELLS}) AS value, generate_subscripts(${CELLS}, 1) AS field_index
+                           FROM ${relation})
+                     WHERE field_index IN (SELECT unnest([${positions.join(', ')}]))
+                     GROUP BY field_index, value, code)`;
+  } else {
+    const texts = columns.map((name) => `CAST(${ident(name)} AS VARCHAR) AS ${ident(name)}`);
+    counted = `SELECT field, value, code, count(*) AS n
+               FROM (SELECT ${[code, ...texts].join(', ')} FROM ${relation})
+                    UNPIVOT INCLUDE NULLS (value FOR field IN (${columns.map(ident).join(', ')}))
+               GROUP BY field, value, code`;
+  }
+  const labels = `code & 1 AS __click, (code >> 1) & 1 AS __purchase${hasAction ? ', (code >> 2) & 1 AS __action' : ''}`;
+  const summed = `SELECT field, value, ${funnelSelect(hasAction, 'n')}
+                  FROM (SELECT field, value, n, ${labels} FROM (${counted}))
+                  GROUP BY field, value`;
   // Whether a value is missing is decided once per distinct value, after counting, not once per cell.
-  await project.run(
-    `CREATE TEMP TABLE ${VALUES} AS
-     SELECT *, ${isMissingSql('value')} AS missing
-     FROM (SELECT field, value, ${funnelSelect(hasAction)} FROM ${source} GROUP BY field, value)`,
-  );
+  await project.run(`CREATE TEMP TABLE ${VALUES} AS SELECT *, ${isMissingSql('value')} AS missing FROM (${summed})`);
 }
 
 export interface FieldSummary {

@@ -1,5 +1,5 @@
 import type { Project } from './project.js';
-import { literal } from './sql.js';
+import { textList } from './sql.js';
 
 /** A report written for some of the project's runs: where the file is and what it was made of. */
 export interface StoredReport {
@@ -11,10 +11,12 @@ export interface StoredReport {
 }
 
 export async function saveReport(project: Project, report: StoredReport): Promise<void> {
-  await project.run(
-    `INSERT INTO reports VALUES ($1, $2, $3::TIMESTAMP, [${report.runs.map(literal).join(', ')}]::VARCHAR[], $4)`,
-    [report.id, report.path, report.createdAt, JSON.stringify(report.metadata)],
-  );
+  await project.run(`INSERT INTO reports VALUES ($1, $2, $3::TIMESTAMP, ${textList(report.runs)}, $4)`, [
+    report.id,
+    report.path,
+    report.createdAt,
+    JSON.stringify(report.metadata),
+  ]);
 }
 
 export async function findReport(project: Project, id: string): Promise<StoredReport | undefined> {

@@ -5,7 +5,7 @@ import type { StageArrays } from '../train/predict.js';
 import { appendRows } from './append.js';
 import type { Project } from './project.js';
 import type { PartSelector } from './read.js';
-import { literal } from './sql.js';
+import { literal, textList } from './sql.js';
 
 /** Where a run's rows came from, when they came from the project store. */
 export interface RunSource {
@@ -226,8 +226,7 @@ export async function annotateRun(project: Project, id: string, annotations: Run
   if (!exists) return false;
   const { name, tags, notes } = annotations;
   if (name !== undefined) await project.run(`UPDATE runs SET name = $2 WHERE id = $1`, [id, name || null]);
-  if (tags !== undefined)
-    await project.run(`UPDATE runs SET tags = [${tags.map(literal).join(', ')}]::VARCHAR[] WHERE id = $1`, [id]);
+  if (tags !== undefined) await project.run(`UPDATE runs SET tags = ${textList(tags)} WHERE id = $1`, [id]);
   if (notes !== undefined) await project.run(`UPDATE runs SET notes = $2 WHERE id = $1`, [id, notes]);
   return true;
 }

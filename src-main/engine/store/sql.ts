@@ -12,6 +12,11 @@ export function literal(value: string): string {
   return `'${value.replaceAll("'", "''")}'`;
 }
 
+/** A constant list of texts. */
+export function textList(values: readonly string[]): string {
+  return `[${values.map(literal).join(', ')}]::VARCHAR[]`;
+}
+
 /** A cell that the CSV loader treats as missing (roles.ts `isMissing`), written as a SQL predicate. */
 export function isMissingSql(expression: string): string {
   return `(${expression} IS NULL OR lower(trim(${expression})) IN ('', 'na', 'nan', 'null', 'none'))`;
