@@ -40,3 +40,29 @@ export function standardisedDistance(
   if (difference === 0) return 0;
   return variance > 0 ? difference / Math.sqrt(variance) : 0;
 }
+
+/** Two-sided 95% quantiles of Student's t for 1..30 degrees of freedom. */
+const T_95 = [
+  12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11,
+  2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042,
+];
+
+/** Φ⁻¹(0.975) for Student's t with `df` degrees of freedom (the table to 30, then Cornish–Fisher's first term). */
+export function t95(df: number): number {
+  if (!(df >= 1)) return NaN;
+  if (df <= T_95.length) return T_95[Math.floor(df) - 1];
+  return Z_95 + (Z_95 ** 3 + Z_95) / (4 * df);
+}
+
+/**
+ * The mean of `values` with its 95% t-interval: for paired differences (one per seed), the interval of the
+ * mean difference. The interval is NaN with fewer than two values.
+ */
+export function meanInterval(values: readonly number[]): { mean: number; ci95: [number, number] } {
+  const n = values.length;
+  const mean = values.reduce((sum, x) => sum + x, 0) / n;
+  if (n < 2) return { mean, ci95: [NaN, NaN] };
+  const sd = Math.sqrt(values.reduce((sum, x) => sum + (x - mean) ** 2, 0) / (n - 1));
+  const half = (t95(n - 1) * sd) / Math.sqrt(n);
+  return { mean, ci95: [mean - half, mean + half] };
+}

@@ -2,11 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import {
+  ABLATION,
+  comparisonsOf,
   DEFAULT_SWEEP,
+  parseVariant,
   runPscSweep,
   summarise,
+  summarisePairs,
   type PscSweepResult,
+  type SweepPair,
 } from '../../src-main/engine/experiments/psc-sweep.js';
+import { meanInterval, t95 } from '../../src-shared/stats.js';
 
 const tiny = {
   ...DEFAULT_SWEEP,
@@ -38,6 +44,80 @@ describe('psc-sweep experiment', () => {
     expect(result.rows[2].achievedPscShare).toBeGreaterThan(0.45);
     expect(result.summary).toHaveLength(4);
     expect(result.backend.name).toBe('wasm');
+  });
+
+  it('compares variants of one model on the same rows: DeLong per cell, paired differences over seeds', async () => {
+    const result = await runPscSweep(
+      { ...tiny, shares: [0.6], models: ['esmm', 'esmc:lambda=0', 'esmc:lambda=1'], seeds: [1, 2] },
+      { workers: 1 },
+    );
+    expect(result.rows.map((r) => r.model)).toEqual([
+      'esmm',
+      'esmc:lambda=0',
+      'esmc:lambda=1',
+      'esmm',
+      'esmc:lambda=0',
+      'esmc:lambda=1',
+    ]);
+    // λ reaches the model: the same seed and rows with a different λ learn a different pCVR.
+    expect(result.rows[1].cvr_rmse).not.toBe(result.rows[2].cvr_rmse);
+    // Only the ablation steps whose two variants were trained.
+    expect(comparisonsOf(result.config)).toEqual([['esmm', 'esmc:lambda=0']]);
+    expect(result.pairs).toHaveLength(2);
+    for (const pair of result.pairs) {
+      const from = result.rows.find((r) => r.seed === pair.seed && r.model === 'esmm')!;
+      const to = result.rows.find((r) => r.seed === pair.seed && r.model === 'esmc:lambda=0')!;
+      expect(pair.cvr_auc_difference).toBeCloseTo(to.cvr_auc - from.cvr_auc, 6);
+      expect(pair.cvr_rmse_difference).toBeCloseTo(to.cvr_rmse - from.cvr_rmse, 6);
+      expect(pair.cvr_auc_p).toBeGreaterThan(0);
+      expect(pair.cvr_auc_p).toBeLessThanOrEqual(1);
+    }
+    expect(result.pairSummary.map((row) => row.pscShare)).toEqual([0.6, 'all']);
+    await expect(
+      runPscSweep({ ...tiny, models: ['esmm'], comparisons: [['esmm', 'esms']] }, { workers: 1 }),
+    ).rejects.toThrow('The comparison esmm → esms names "esms", which the sweep does not train');
+  });
+
+  it('reads model variants and refuses unknown names and settings', () => {
+    expect(parseVariant('esmc:lambda=0.1:gradient=cvr-only')).toEqual({
+      label: 'esmc:lambda=0.1:gradient=cvr-only',
+      name: 'esmc',
+      constraint: { lambda: 0.1, gradient: 'cvr-only' },
+    });
+    expect(parseVariant('esmm')).toEqual({ label: 'esmm', name: 'esmm', constraint: {} });
+    expect(() => parseVariant('esmx')).toThrow('Unknown model "esmx"');
+    expect(() => parseVariant('esmc:lambda=-1')).toThrow('lambda must be a number ≥ 0');
+    expect(() => parseVariant('esmc:layers=some')).toThrow('layers must be hidden or all');
+    expect(() => parseVariant('esmc:beta=1')).toThrow('Unknown setting "beta"');
+    for (const [from, to] of ABLATION) expect(() => [parseVariant(from), parseVariant(to)]).not.toThrow();
+  });
+
+  it('summarises paired differences with t-intervals, wins and DeLong verdicts', () => {
+    const pair = (seed: number, pscShare: number, auc: number, p: number, rmse: number): SweepPair => ({
+      pscShare,
+      seed,
+      from: 'esmm',
+      to: 'esmc',
+      cvr_auc_difference: auc,
+      cvr_auc_p: p,
+      cvr_rmse_difference: rmse,
+    });
+    const rows = summarisePairs([
+      pair(1, 0.2, 0.01, 0.01, -0.002),
+      pair(2, 0.2, 0.02, 0.2, 0.001),
+      pair(3, 0.2, -0.003, 0.03, -0.001),
+      pair(1, 0.8, 0.0, 1, 0),
+    ]);
+    const at20 = rows.find((row) => row.pscShare === 0.2)!;
+    expect(at20.cells).toBe(3);
+    expect(at20.cvr_auc.mean).toBeCloseTo(0.009, 12);
+    // sd of (0.01, 0.02, -0.003) = 0.011533…; t(2) = 4.303; half-width = 4.303 · sd / √3
+    expect(at20.cvr_auc.ci95[1] - at20.cvr_auc.mean).toBeCloseTo((4.303 * 0.0115325626) / Math.sqrt(3), 6);
+    expect([at20.aucWins, at20.rmseWins, at20.significantBetter, at20.significantWorse]).toEqual([2, 2, 1, 1]);
+    expect(rows.find((row) => row.pscShare === 'all')!.cells).toBe(4);
+    expect(t95(4)).toBe(2.776);
+    expect(t95(200)).toBeCloseTo(1.972, 3);
+    expect(meanInterval([1]).ci95.every(Number.isNaN)).toBe(true);
   });
 
   it('summarises seeds as mean and sample standard deviation', () => {

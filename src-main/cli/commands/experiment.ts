@@ -1,8 +1,8 @@
 import { writeTextAtomically } from '../../engine/files.js';
 import { availableParallelism } from 'node:os';
-import { isModelName, MODEL_NAMES, type ModelName } from '../../engine/models/index.js';
 import {
   DEFAULT_SWEEP,
+  parseVariant,
   runPscSweep,
   type PscSweepConfig,
   type PscSweepResult,
@@ -102,7 +102,7 @@ async function runExperiment(values: Values, positionals: string[]): Promise<num
   });
   if (typeof values.out === 'string') await writeResult(values.out, result);
   if (values.json) print(JSON.stringify(result, null, 2));
-  else print(sweepTable(result));
+  else print(`${sweepTable(result)}${result.pairSummary.length > 0 ? `\n\n${pairsTable(result)}` : ''}`);
   return 0;
 }
 
@@ -125,6 +125,25 @@ export function sweepTable(result: PscSweepResult): string {
 mean ± std over seeds ${result.config.seeds.join(',')}; ${result.config.rows} simulated rows per cell (${result.config.preset}); ${result.backend.device}; ${seconds} s`;
 }
 
+/** The paired comparisons: each cell's difference between two variants on the same rows, over seeds. */
+export function pairsTable(result: PscSweepResult): string {
+  const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(4)}`;
+  const interval = ({ mean, ci95 }: { mean: number; ci95: [number, number] }) =>
+    Number.isNaN(ci95[0]) ? signed(mean) : `${signed(mean)} [${signed(ci95[0])}, ${signed(ci95[1])}]`;
+  const rows = result.pairSummary.map((row) => [
+    `${row.from} → ${row.to}`,
+    row.pscShare === 'all' ? 'all' : `${(row.pscShare * 100).toFixed(0)}%`,
+    interval(row.cvr_auc),
+    `${row.aucWins}/${row.cells}`,
+    `${row.significantBetter}/${row.significantWorse}`,
+    interval(row.cvr_rmse),
+    `${row.rmseWins}/${row.cells}`,
+  ]);
+  return `${table(['comparison', 'psc share', 'Δ cvr_auc [95% CI]', 'higher', 'DeLong +/−', 'Δ cvr_rmse (all) [95% CI]', 'lower'], rows)}
+Δ = right − left per cell (same simulated rows, same split); 95% t-intervals over cells; higher/lower: cells where
+the right one is better; DeLong +/−: cells where DeLong's test (p < 0.05) finds its CVR AUC higher/lower`;
+}
+
 async function writeResult(path: string, result: PscSweepResult): Promise<void> {
   let text: string;
   if (path.endsWith('.json')) text = JSON.stringify(result, null, 2);
@@ -143,12 +162,16 @@ function list(values: Values, name: string, fallback: number[], valid: (x: numbe
   return parts;
 }
 
-function models(value: unknown): ModelName[] {
+function models(value: unknown): string[] {
   if (value === undefined) return DEFAULT_SWEEP.models;
-  const names = String(value)
+  const specs = String(value)
     .split(',')
     .map((m) => m.trim());
-  for (const name of names)
-    if (!isModelName(name)) throw new UsageError(`Unknown model "${name}"; choose from ${MODEL_NAMES.join(', ')}`);
-  return names as ModelName[];
+  for (const spec of specs)
+    try {
+      parseVariant(spec);
+    } catch (error) {
+      throw new UsageError(`--models: ${(error as Error).message}`);
+    }
+  return specs;
 }

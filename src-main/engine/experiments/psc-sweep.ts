@@ -1,12 +1,22 @@
 import { initBackend, type BackendInfo, type BackendName } from '../backends/index.js';
 import { splitRows, takeSplit, type SplitFractions } from '../data/split.js';
 import { auc, rmse } from '../metrics/index.js';
-import { createModel, DEFAULT_MODEL_CONFIG, type ModelConfig, type ModelName } from '../models/index.js';
+import {
+  createModel,
+  DEFAULT_MODEL_CONFIG,
+  isModelName,
+  MODEL_NAMES,
+  type ModelConfig,
+  type ModelName,
+} from '../models/index.js';
+import { delongTest } from '../psc/compare.js';
 import { DEFAULT_SPLIT } from '../run.js';
 import { SIMULATOR_PRESETS, simulateDataset, type SimulatorConfig } from '../simulate/simulator.js';
 import { predictRows } from '../train/predict.js';
 import { evaluate, resolveTrainSettings, train, type TrainSettings } from '../train/trainer.js';
 import { mergeSettings } from '../../../src-shared/settings.js';
+import { meanInterval } from '../../../src-shared/stats.js';
+import type { ConstraintConfig } from '../../../src-shared/types/training.js';
 import { runTasks } from '../workers/pool.js';
 
 /**
@@ -16,7 +26,10 @@ import { runTasks } from '../workers/pool.js';
  */
 export interface PscSweepConfig {
   shares: number[];
-  models: ModelName[];
+  /** Model variants (`parseVariant`): a model's name, or e.g. `esmc:lambda=0` for ESMC with other constraint settings. */
+  models: string[];
+  /** Paired comparisons [from, to] of two variants in `models`, each cell's difference to − from; default ABLATION's that apply. */
+  comparisons?: [string, string][];
   seeds: number[];
   preset: keyof typeof SIMULATOR_PRESETS;
   /** Replaces the preset's knobs (e.g. actionPurchaseCorrelation) in every cell. */
@@ -40,6 +53,73 @@ export const DEFAULT_SWEEP: PscSweepConfig = {
   trainConfig: { epochs: 6, batchSize: 512, learningRate: 3e-3, monitor: 'cvr_auc', patience: 2, minSteps: 0 },
   split: DEFAULT_SPLIT,
 };
+
+/** A model as the sweep trains it: `label` is the spec it was given (`esmc:lambda=0:gradient=cvr-only`). */
+export interface SweepVariant {
+  label: string;
+  name: ModelName;
+  constraint: Partial<ConstraintConfig>;
+}
+
+const CONSTRAINT_CHOICES = {
+  layers: ['hidden', 'all'],
+  distance: ['l2', 'cosine'],
+  gradient: ['both', 'cvr-only'],
+} as const;
+
+/** Reads `name[:key=value]…`, the keys being ConstraintConfig's (lambda, layers, distance, gradient). */
+export function parseVariant(spec: string): SweepVariant {
+  const [name, ...settings] = spec.trim().split(':');
+  if (!isModelName(name))
+    throw new RangeError(`Unknown model "${name}" in "${spec}"; choose from ${MODEL_NAMES.join(', ')}`);
+  const constraint: Partial<ConstraintConfig> = {};
+  for (const setting of settings) {
+    const [key, value = ''] = setting.split('=');
+    if (key === 'lambda') {
+      const lambda = Number(value);
+      if (value === '' || !Number.isFinite(lambda) || lambda < 0)
+        throw new RangeError(`lambda must be a number ≥ 0 in "${spec}"; got "${value}"`);
+      constraint.lambda = lambda;
+    } else if (key === 'layers' || key === 'distance' || key === 'gradient') {
+      const choices: readonly string[] = CONSTRAINT_CHOICES[key];
+      if (!choices.includes(value))
+        throw new RangeError(`${key} must be ${choices.join(' or ')} in "${spec}"; got "${value}"`);
+      Object.assign(constraint, { [key]: value });
+    } else
+      throw new RangeError(
+        `Unknown setting "${key}" in "${spec}"; a variant sets lambda, layers, distance or gradient`,
+      );
+  }
+  return { label: spec.trim(), name, constraint };
+}
+
+/**
+ * The steps that attribute ESMC's effect, each [from, to, what the step adds]: from ESMM, the action task
+ * (ESMC with λ = 0 is ESMM plus a CTAVR task and a purchase-after-action tower), then the constraint, its
+ * strength and ESMS's form; and the chain rule's path from the chained model through ESM² to ESMC.
+ */
+export const ABLATION: [string, string, string][] = [
+  ['naive', 'esmm', 'entire space: CVR learned through pCTCVR on every exposure'],
+  ['esmm', 'esmc:lambda=0', 'the action task (ESMC with λ = 0: towers independent)'],
+  ['esmc:lambda=0', 'esmc', 'the constraint at its default λ = 0.01'],
+  ['esmc:lambda=0', 'esmc:lambda=0.1', 'the constraint at λ = 0.1'],
+  ['esmc', 'esms', 'the siamese form (ESMS) instead of ESMC'],
+  ['esmm', 'esmc', 'ESMC as a whole over ESMM'],
+  ['chain', 'esm2', 'ESM²: purchases without an action get their own tower'],
+  ['esm2', 'esmc', 'ESMC over ESM²'],
+];
+
+/** The comparisons of `config` (its own, or ABLATION's whose two variants it trains). */
+export function comparisonsOf(config: Pick<PscSweepConfig, 'models' | 'comparisons'>): [string, string][] {
+  const trained = new Set(config.models.map((spec) => spec.trim()));
+  return (
+    config.comparisons ??
+    ABLATION.filter(([from, to]) => trained.has(from) && trained.has(to)).map(([from, to]): [string, string] => [
+      from,
+      to,
+    ])
+  );
+}
 
 /** One (share, seed) cell: one simulated dataset, every model trained on the same split. */
 export interface SweepTask {
@@ -70,11 +150,43 @@ export interface SweepRow {
   oracle_ctcvr_auc: number;
 }
 
+/** One cell's paired comparison of two variants on the same test rows, as `to` − `from`. */
+export interface SweepPair {
+  pscShare: number;
+  seed: number;
+  from: string;
+  to: string;
+  /** CVR AUC on clicked test rows, `to` − `from`, and DeLong's two-sided p-value for it. */
+  cvr_auc_difference: number;
+  cvr_auc_p: number;
+  /** RMSE of pCVR against the true CVR over every test exposure, `to` − `from`: negative when `to` is closer. */
+  cvr_rmse_difference: number;
+}
+
+/** A comparison over the seeds of one share (or every cell, `pscShare` 'all'). */
+export interface PairSummaryRow {
+  pscShare: number | 'all';
+  from: string;
+  to: string;
+  cells: number;
+  /** Mean paired difference with its 95% t-interval over the cells. */
+  cvr_auc: { mean: number; ci95: [number, number] };
+  cvr_rmse: { mean: number; ci95: [number, number] };
+  /** Cells where `to` is better: a higher AUC, a lower RMSE. */
+  aucWins: number;
+  rmseWins: number;
+  /** Cells where DeLong's test finds the AUC difference at the 5% level, for `to` and against it. */
+  significantBetter: number;
+  significantWorse: number;
+}
+
 export interface PscSweepResult {
   config: PscSweepConfig;
   backend: BackendInfo;
   rows: SweepRow[];
   summary: SweepSummaryRow[];
+  pairs: SweepPair[];
+  pairSummary: PairSummaryRow[];
   durationMs: number;
 }
 
@@ -88,7 +200,11 @@ export interface SweepSummaryRow {
   std: Record<(typeof SWEEP_METRICS)[number], number>;
 }
 
-export async function runSweepTask({ pscShare, seed, config }: SweepTask): Promise<SweepRow[]> {
+export async function runSweepTask({
+  pscShare,
+  seed,
+  config,
+}: SweepTask): Promise<{ rows: SweepRow[]; pairs: SweepPair[] }> {
   await initBackend(config.backend);
   const simulation: SimulatorConfig = {
     ...SIMULATOR_PRESETS[config.preset],
@@ -103,9 +219,13 @@ export async function runSweepTask({ pscShare, seed, config }: SweepTask): Promi
   const clicked = test.labels.click;
   const purchasedAfterClick = test.labels.purchase.map((b, i) => b * clicked[i]);
   const rows: SweepRow[] = [];
-  for (const name of config.models) {
-    const model = createModel(name, dataset.schema, {
-      ...mergeSettings(DEFAULT_MODEL_CONFIG, config.modelConfig),
+  const pcvr = new Map<string, Float32Array>();
+  for (const spec of config.models) {
+    const variant = parseVariant(spec);
+    const modelConfig = mergeSettings(DEFAULT_MODEL_CONFIG, config.modelConfig);
+    const model = createModel(variant.name, dataset.schema, {
+      ...modelConfig,
+      constraint: { ...modelConfig.constraint, ...variant.constraint },
       seed,
     });
     try {
@@ -113,11 +233,12 @@ export async function runSweepTask({ pscShare, seed, config }: SweepTask): Promi
       const result = await train(model, { train: trainRows, validation }, trainConfig);
       const metrics = await evaluate(model, test);
       const predictions = await predictRows(model, test);
+      pcvr.set(variant.label, predictions.cvr);
       rows.push({
         pscShare,
         achievedPscShare: stats.pscShare,
         seed,
-        model: name,
+        model: variant.label,
         status: result.status,
         bestEpoch: result.bestEpoch,
         cvr_auc: metrics.cvr_auc,
@@ -132,7 +253,19 @@ export async function runSweepTask({ pscShare, seed, config }: SweepTask): Promi
       model.dispose();
     }
   }
-  return rows;
+  const pairs = comparisonsOf(config).map(([from, to]): SweepPair => {
+    const delong = delongTest(test.labels.purchase, pcvr.get(to)!, pcvr.get(from)!, clicked);
+    return {
+      pscShare,
+      seed,
+      from,
+      to,
+      cvr_auc_difference: delong.difference,
+      cvr_auc_p: delong.pValue,
+      cvr_rmse_difference: rmse(pcvr.get(to)!, truth.true_cvr) - rmse(pcvr.get(from)!, truth.true_cvr),
+    };
+  });
+  return { rows, pairs };
 }
 
 /** Runs the grid, one (share, seed) cell per task, on `workers` threads (1 = in this thread). */
@@ -149,15 +282,28 @@ export async function runPscSweep(
   const tasks: SweepTask[] = config.shares.flatMap((pscShare) =>
     config.seeds.map((seed) => ({ pscShare, seed, config })),
   );
+  for (const [from, to] of comparisonsOf(config))
+    for (const label of [from, to])
+      if (!config.models.some((spec) => spec.trim() === label))
+        throw new RangeError(`The comparison ${from} → ${to} names "${label}", which the sweep does not train`);
   let done = 0;
-  const report = (cell: SweepRow[]) => options.onCell?.(cell, ++done, tasks.length);
+  const report = (cell: { rows: SweepRow[] }) => options.onCell?.(cell.rows, ++done, tasks.length);
   const cells = await runTasks(tasks, runSweepTask, new URL('./psc-sweep-worker.js', import.meta.url), {
     workers: options.workers,
     onResult: report,
     signal: options.signal,
   });
-  const rows = cells.flat();
-  return { config, backend, rows, summary: summarise(rows), durationMs: Date.now() - started };
+  const rows = cells.flatMap((cell) => cell.rows);
+  const pairs = cells.flatMap((cell) => cell.pairs);
+  return {
+    config,
+    backend,
+    rows,
+    summary: summarise(rows),
+    pairs,
+    pairSummary: summarisePairs(pairs),
+    durationMs: Date.now() - started,
+  };
 }
 
 function mean(values: Float32Array): number {
@@ -183,5 +329,30 @@ export function summarise(rows: SweepRow[]): SweepSummaryRow[] {
         values.length > 1 ? Math.sqrt(values.reduce((a, v) => a + (v - m) ** 2, 0) / (values.length - 1)) : NaN;
     }
     return { pscShare: group[0].pscShare, model: group[0].model, seeds: group.length, mean, std };
+  });
+}
+
+/** Each comparison per share and over every cell: mean paired differences with t-intervals, wins, DeLong's verdicts. */
+export function summarisePairs(pairs: SweepPair[]): PairSummaryRow[] {
+  const groups = new Map<string, SweepPair[]>();
+  const add = (key: string, pair: SweepPair) => groups.set(key, [...(groups.get(key) ?? []), pair]);
+  for (const pair of pairs) {
+    add(`${pair.from}\u0000${pair.to}\u0000${pair.pscShare}`, pair);
+    add(`${pair.from}\u0000${pair.to}\u0000all`, pair);
+  }
+  return [...groups.entries()].map(([key, group]) => {
+    const share = key.split('\u0000')[2];
+    return {
+      pscShare: share === 'all' ? 'all' : group[0].pscShare,
+      from: group[0].from,
+      to: group[0].to,
+      cells: group.length,
+      cvr_auc: meanInterval(group.map((pair) => pair.cvr_auc_difference)),
+      cvr_rmse: meanInterval(group.map((pair) => pair.cvr_rmse_difference)),
+      aucWins: group.filter((pair) => pair.cvr_auc_difference > 0).length,
+      rmseWins: group.filter((pair) => pair.cvr_rmse_difference < 0).length,
+      significantBetter: group.filter((pair) => pair.cvr_auc_p < 0.05 && pair.cvr_auc_difference > 0).length,
+      significantWorse: group.filter((pair) => pair.cvr_auc_p < 0.05 && pair.cvr_auc_difference < 0).length,
+    };
   });
 }
