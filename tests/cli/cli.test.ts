@@ -191,6 +191,23 @@ describe('esmc-lab CLI', () => {
     expect(fixed.stderr).toContain("the model's saved encoding fixes its features");
   });
 
+  it('simulates the worlds the PSC experiment varies: selection bias and effect strength', async () => {
+    const out = join(workdir, 'knobs.csv');
+    const stats = async (...knobs: string[]) => {
+      const run = await cli('simulate', '--rows', '3000', '--out', out, '--json', ...knobs);
+      expect(run.code, run.stderr).toBe(0);
+      return JSON.parse(run.stdout) as { config: Record<string, unknown>; stats: { clicks: number } };
+    };
+    const base = await stats();
+    const changed = await stats('--click-purchase-correlation', '0.9', '--effect-strength', '0.8');
+    expect([base.config.clickPurchaseCorrelation, base.config.effectStrength]).toEqual([0.5, 0.35]);
+    expect([changed.config.clickPurchaseCorrelation, changed.config.effectStrength]).toEqual([0.9, 0.8]);
+    expect(changed.stats.clicks).not.toBe(base.stats.clicks);
+    const bad = await cli('simulate', '--rows', '10', '--out', out, '--effect-strength', '11');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--effect-strength must be in [0, 10]; got 11');
+  });
+
   it('analyses PSC on a project dataset, storing the runs, and names the truth it cannot check', async () => {
     const simulated = join(workdir, 'sim.csv');
     const projectPath = join(workdir, 'psc.duckdb');

@@ -23,7 +23,7 @@ import {
 import { table } from '../format.js';
 import { runTrainingGridCommand, trainingGridHelp, trainingGridOptions } from './training-grid.js';
 import { mergeSettings } from '../../../src-shared/settings.js';
-import { correlation } from './simulate.js';
+import { worldHelp, worldKnobs, worldOptions } from './simulate.js';
 import { modelConfigFrom, trainConfigFrom, trainOptions, trainOptionsHelp } from './train.js';
 
 export const experimentCommand: Command = {
@@ -38,7 +38,7 @@ export const experimentCommand: Command = {
     seeds: { type: 'string' },
     preset: { type: 'string' },
     rows: { type: 'string' },
-    'action-purchase-correlation': { type: 'string' },
+    ...worldOptions,
     workers: { type: 'string' },
     out: { type: 'string' },
     json: { type: 'boolean', default: false },
@@ -57,8 +57,7 @@ Options:
   --seeds N,…           default ${DEFAULT_SWEEP.seeds.join(',')}
   --preset NAME         simulator preset: ${Object.keys(SIMULATOR_PRESETS).join(', ')}; default ${DEFAULT_SWEEP.preset}
   --rows N              simulated rows per cell, default ${DEFAULT_SWEEP.rows}
-  --action-purchase-correlation K
-                        replaces the preset's correlation of action and purchase effects (ESMC's premise)
+${worldHelp(SIMULATOR_PRESETS[DEFAULT_SWEEP.preset])}
   --workers N           worker threads, default ${Math.min(availableParallelism(), 2)} (cores here: ${availableParallelism()})
   --out FILE            write every run (.csv) or the whole result (.json)
   --json                print the whole result as JSON
@@ -79,16 +78,19 @@ async function runExperiment(values: Values, positionals: string[]): Promise<num
         ? `Unknown experiment "${[name, ...extra].join(' ')}"; the experiments are psc-sweep and training-grid`
         : 'Name the experiment: psc-sweep or training-grid',
     );
+  const preset = oneOf(
+    values,
+    'preset',
+    Object.keys(SIMULATOR_PRESETS) as PscSweepConfig['preset'][],
+    DEFAULT_SWEEP.preset,
+  );
   const config: PscSweepConfig = {
     shares: list(values, 'shares', DEFAULT_SWEEP.shares, (x) => x >= 0 && x <= 0.95, 'fractions in [0, 0.95]'),
     seeds: list(values, 'seeds', DEFAULT_SWEEP.seeds, Number.isInteger, 'whole numbers'),
     models: models(values.models),
-    preset: oneOf(values, 'preset', Object.keys(SIMULATOR_PRESETS) as PscSweepConfig['preset'][], DEFAULT_SWEEP.preset),
+    preset,
     rows: integer(values, 'rows', DEFAULT_SWEEP.rows),
-    simulator:
-      values['action-purchase-correlation'] === undefined
-        ? undefined
-        : { actionPurchaseCorrelation: correlation(values, 'action-purchase-correlation', 0) },
+    simulator: worldKnobs(values, SIMULATOR_PRESETS[preset]),
     modelConfig: mergeSettings(DEFAULT_SWEEP.modelConfig, modelConfigFrom(values)),
     trainConfig: mergeSettings(DEFAULT_SWEEP.trainConfig, trainConfigFrom(values)),
     split: DEFAULT_SWEEP.split,

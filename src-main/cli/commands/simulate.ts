@@ -15,6 +15,13 @@ const PRESETS = Object.keys(SIMULATOR_PRESETS) as SimulatorPreset[];
 const DEFAULT_PRESET: SimulatorPreset = 'paper-like';
 
 // `satisfies` keeps run's own one-argument signature, so tests can call it directly.
+/** The knobs of the simulated world that `simulate` and `experiment psc-sweep` both take. */
+export const worldOptions = {
+  'click-purchase-correlation': { type: 'string' },
+  'action-purchase-correlation': { type: 'string' },
+  'effect-strength': { type: 'string' },
+} as const;
+
 export const simulateCommand = {
   summary: 'write simulated exposures with known true probabilities (CSV or Parquet) to study PSC',
   usage: 'esmc-lab simulate --out FILE [--preset NAME] [--rows N] [--psc-share X] [options]',
@@ -24,7 +31,7 @@ export const simulateCommand = {
     out: { type: 'string' },
     format: { type: 'string' },
     'psc-share': { type: 'string' },
-    'action-purchase-correlation': { type: 'string' },
+    ...worldOptions,
     seed: { type: 'string' },
     users: { type: 'string' },
     items: { type: 'string' },
@@ -41,9 +48,7 @@ Options:
   --rows N           default ${SIMULATOR_PRESETS[DEFAULT_PRESET].rows}; any number, written in chunks with flat memory
   --format F         csv or parquet; default from the extension (.parquet/.pq → parquet, otherwise csv)
   --psc-share X      share of click→purchase without an in-shop action, in [0, ${MAX_PSC_SHARE}]; default the preset's
-  --action-purchase-correlation K
-                     correlation of the in-shop action's and the purchase's feature effects, in [-1, 1];
-                     default the preset's (${SIMULATOR_PRESETS[DEFAULT_PRESET].actionPurchaseCorrelation})
+${worldHelp(SIMULATOR_PRESETS[DEFAULT_PRESET])}
   --seed N           default ${SIMULATOR_PRESETS[DEFAULT_PRESET].seed}; the same seed and options give a byte-identical file
   --users N          default ${SIMULATOR_PRESETS[DEFAULT_PRESET].users}
   --items N          default ${SIMULATOR_PRESETS[DEFAULT_PRESET].items}
@@ -100,11 +105,34 @@ function configFrom(values: Values, preset: SimulatorConfig): SimulatorConfig {
     items: atLeastOne('items', preset.items),
     seed,
     pscShare,
+    ...worldKnobs(values, preset),
+  };
+}
+
+export function worldHelp(preset: SimulatorConfig): string {
+  return `  --click-purchase-correlation R
+                     correlation of the click's and the purchase's feature effects (the selection bias that
+                     entire-space models correct), in [-1, 1]; default the preset's (${preset.clickPurchaseCorrelation})
+  --action-purchase-correlation K
+                     correlation of the in-shop action's and the purchase's feature effects, in [-1, 1];
+                     default the preset's (${preset.actionPurchaseCorrelation})
+  --effect-strength S
+                     std of every feature value's effect on each logit, in [0, 10]; default the preset's (${preset.effectStrength})`;
+}
+
+/** The world knobs given on the command line, over `preset`'s. */
+export function worldKnobs(values: Values, preset: SimulatorConfig): Partial<SimulatorConfig> {
+  const effectStrength = number(values, 'effect-strength', preset.effectStrength);
+  if (!(effectStrength >= 0 && effectStrength <= 10))
+    throw new UsageError(`--effect-strength must be in [0, 10]; got ${effectStrength}`);
+  return {
+    clickPurchaseCorrelation: correlation(values, 'click-purchase-correlation', preset.clickPurchaseCorrelation),
     actionPurchaseCorrelation: correlation(
       values,
       'action-purchase-correlation',
       preset.actionPurchaseCorrelation ?? 0,
     ),
+    effectStrength,
   };
 }
 
