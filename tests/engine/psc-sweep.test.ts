@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import {
   ABLATION,
+  checkHeadlines,
   comparisonsOf,
+  HEADLINES,
   DEFAULT_SWEEP,
   parseVariant,
   runPscSweep,
@@ -20,8 +22,9 @@ const tiny = {
   models: ['chain' as const, 'esmc' as const],
   seeds: [1],
   rows: 4000,
-  // Enough steps on 3,200 training rows to learn something (the sweep's own settings are for 40,000).
-  trainConfig: { ...DEFAULT_SWEEP.trainConfig, epochs: 3, batchSize: 128, learningRate: 0.01 },
+  // Enough steps on 3,200 training rows to learn something, keeping the epoch of the best validation CVR AUC
+  // (the sweep's own defaults are the app's, sized for 100,000 rows).
+  trainConfig: { epochs: 3, batchSize: 128, learningRate: 0.01, monitor: 'cvr_auc' as const, patience: 2, minSteps: 0 },
   backend: 'wasm' as const,
 };
 
@@ -76,6 +79,12 @@ describe('psc-sweep experiment', () => {
     await expect(
       runPscSweep({ ...tiny, models: ['esmm'], comparisons: [['esmm', 'esms']] }, { workers: 1 }),
     ).rejects.toThrow('The comparison esmm → esms names "esms", which the sweep does not train');
+    // A share the world cannot reach is refused before any cell trains.
+    const cells: number[] = [];
+    await expect(
+      runPscSweep({ ...tiny, shares: [0.2, 0.94] }, { workers: 1, onCell: (_, done) => cells.push(done) }),
+    ).rejects.toThrow('pscShare 0.94 is out of reach');
+    expect(cells).toEqual([]);
   });
 
   it('reads model variants and refuses unknown names and settings', () => {
@@ -118,6 +127,37 @@ describe('psc-sweep experiment', () => {
     expect(t95(4)).toBe(2.776);
     expect(t95(200)).toBeCloseTo(1.972, 3);
     expect(meanInterval([1]).ci95.every(Number.isNaN)).toBe(true);
+  });
+
+  it('checks each headline finding by the direction of its mean paired difference', () => {
+    const cell = (from: string, to: string, pscShare: number, auc: number, rmse: number): SweepPair => ({
+      pscShare,
+      seed: 1,
+      from,
+      to,
+      cvr_auc_difference: auc,
+      cvr_auc_p: 0.5,
+      cvr_rmse_difference: rmse,
+    });
+    const config = { ...DEFAULT_SWEEP, shares: [0.2, 0.8] };
+    const chained = (rmseAt80: number) =>
+      checkHeadlines({ config, pairs: [cell('chain', 'esm2', 0.2, 0, 0.01), cell('chain', 'esm2', 0.8, 0, rmseAt80)] });
+    // Only the highest share counts for the chain's collapse; a headline without its variants is not checked.
+    expect(chained(-0.05)).toEqual([
+      {
+        claim: HEADLINES[0].claim,
+        holds: true,
+        evidence: 'esm2 − chain: mean Δ CVR RMSE -0.0500 over 1 cells at 80% PSC',
+      },
+    ]);
+    expect(chained(0.001)[0].holds).toBe(false);
+    const esmc = checkHeadlines({
+      config,
+      pairs: [cell('esmm', 'esmc', 0.2, -0.02, 0), cell('esmm', 'esmc', 0.8, 0.01, 0)],
+    });
+    expect(esmc.map((check) => [check.holds, check.evidence])).toEqual([
+      [true, 'esmc − esmm: mean Δ CVR AUC -0.0050 over 2 cells'],
+    ]);
   });
 
   it('summarises seeds as mean and sample standard deviation', () => {
@@ -170,4 +210,17 @@ describe('psc-sweep experiment', () => {
     expect(result.rows.map((r) => r.pscShare)).toEqual([0, 0.5]);
     expect(result.rows.every((r) => r.model === 'esmm' && Number.isFinite(r.cvr_rmse))).toBe(true);
   });
+
+  it('--quick: the headline findings of docs/psc-experiment.md hold in direction on a small grid', () => {
+    const bin = fileURLToPath(new URL('../../bin/esmc-lab.js', import.meta.url));
+    const args = ['experiment', 'psc-sweep', '--quick', '--workers', '2', '--backend', 'wasm', '--json'];
+    const run = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
+    const result = JSON.parse(run.stdout) as PscSweepResult & {
+      headlines: { claim: string; holds: boolean; evidence: string }[];
+    };
+    expect(result.config.rows).toBe(30_000);
+    expect(result.headlines.map((check) => check.claim)).toEqual(HEADLINES.map((headline) => headline.claim));
+    for (const check of result.headlines) expect(check.holds, `${check.claim}: ${check.evidence}`).toBe(true);
+    expect(run.status, run.stderr).toBe(0);
+  }, 240_000);
 });

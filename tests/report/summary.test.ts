@@ -16,7 +16,7 @@ import {
   writeReport,
   type ReportInput,
 } from '../../src-main/report/index.js';
-import { APPENDIX_TITLE } from '../../src-main/report/sections.js';
+import { APPENDIX_TITLE, PSC_EXPERIMENT_FINDINGS } from '../../src-main/report/sections.js';
 import { reportInput } from './fixtures.js';
 import { filledPerPage, pdfPages, popplerMissing, popplerNote } from './pdf.js';
 
@@ -125,6 +125,9 @@ describe.skipIf(popplerMissing !== null)(`the report's first page${popplerNote}`
     expect(before).not.toContain('P(a=0 | b=1, c=1): share of clicked purchases made without an in-shop action');
     expect(after).toContain('P(a=0 | b=1, c=1): share of clicked purchases made without an in-shop action');
     expect(squeezed(after)).toContain(squeezed('A stage is learned when, on held-out rows, its AUC interval'));
+    // The simulated experiment is cited where the definitions are, not in the verdict's pages.
+    expect(squeezed(after)).toContain(squeezed(PSC_EXPERIMENT_FINDINGS));
+    expect(before).not.toContain('docs/psc-experiment.md');
   });
 
   it('writes rates and shares as percentages, the way the screen formats them', () => {

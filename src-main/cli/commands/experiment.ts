@@ -1,8 +1,10 @@
 import { writeTextAtomically } from '../../engine/files.js';
 import { availableParallelism } from 'node:os';
 import {
+  checkHeadlines,
   DEFAULT_SWEEP,
   parseVariant,
+  QUICK_SWEEP,
   runPscSweep,
   type PscSweepConfig,
   type PscSweepResult,
@@ -39,6 +41,7 @@ export const experimentCommand: Command = {
     preset: { type: 'string' },
     rows: { type: 'string' },
     ...worldOptions,
+    quick: { type: 'boolean', default: false },
     workers: { type: 'string' },
     out: { type: 'string' },
     json: { type: 'boolean', default: false },
@@ -58,10 +61,13 @@ Options:
   --preset NAME         simulator preset: ${Object.keys(SIMULATOR_PRESETS).join(', ')}; default ${DEFAULT_SWEEP.preset}
   --rows N              simulated rows per cell, default ${DEFAULT_SWEEP.rows}
 ${worldHelp(SIMULATOR_PRESETS[DEFAULT_SWEEP.preset])}
+  --quick               a small grid (shares ${QUICK_SWEEP.shares.join(',')}, seeds ${QUICK_SWEEP.seeds.join(',')}, ${QUICK_SWEEP.rows} rows,
+                        ${QUICK_SWEEP.models.join(',')}) that checks the direction of each headline
+                        finding of docs/psc-experiment.md; exit 1 when one does not hold
   --workers N           worker threads, default ${Math.min(availableParallelism(), 2)} (cores here: ${availableParallelism()})
   --out FILE            write every run (.csv) or the whole result (.json)
   --json                print the whole result as JSON
-Training options (defaults differ from train: epochs ${DEFAULT_SWEEP.trainConfig.epochs}, batch ${DEFAULT_SWEEP.trainConfig.batchSize}, lr ${DEFAULT_SWEEP.trainConfig.learningRate}):
+Training options (the same defaults as train):
 ${trainOptionsHelp}
 
 ${trainingGridHelp}
@@ -84,12 +90,13 @@ async function runExperiment(values: Values, positionals: string[]): Promise<num
     Object.keys(SIMULATOR_PRESETS) as PscSweepConfig['preset'][],
     DEFAULT_SWEEP.preset,
   );
+  const grid = values.quick ? { ...DEFAULT_SWEEP, ...QUICK_SWEEP } : DEFAULT_SWEEP;
   const config: PscSweepConfig = {
-    shares: list(values, 'shares', DEFAULT_SWEEP.shares, (x) => x >= 0 && x <= 0.95, 'fractions in [0, 0.95]'),
-    seeds: list(values, 'seeds', DEFAULT_SWEEP.seeds, Number.isInteger, 'whole numbers'),
-    models: models(values.models),
+    shares: list(values, 'shares', grid.shares, (x) => x >= 0 && x <= 0.95, 'fractions in [0, 0.95]'),
+    seeds: list(values, 'seeds', grid.seeds, Number.isInteger, 'whole numbers'),
+    models: models(values.models, grid.models),
     preset,
-    rows: integer(values, 'rows', DEFAULT_SWEEP.rows),
+    rows: integer(values, 'rows', grid.rows),
     simulator: worldKnobs(values, SIMULATOR_PRESETS[preset]),
     modelConfig: mergeSettings(DEFAULT_SWEEP.modelConfig, modelConfigFrom(values)),
     trainConfig: mergeSettings(DEFAULT_SWEEP.trainConfig, trainConfigFrom(values)),
@@ -103,9 +110,18 @@ async function runExperiment(values: Values, positionals: string[]): Promise<num
       process.stderr.write(`cell ${done}/${total}: share ${rows[0]?.pscShare} seed ${rows[0]?.seed} done\n`),
   });
   if (typeof values.out === 'string') await writeResult(values.out, result);
-  if (values.json) print(JSON.stringify(result, null, 2));
-  else print(`${sweepTable(result)}${result.pairSummary.length > 0 ? `\n\n${pairsTable(result)}` : ''}`);
-  return 0;
+  const checks = values.quick ? checkHeadlines(result) : [];
+  if (values.json) print(JSON.stringify(values.quick ? { ...result, headlines: checks } : result, null, 2));
+  else {
+    print(`${sweepTable(result)}${result.pairSummary.length > 0 ? `\n\n${pairsTable(result)}` : ''}`);
+    if (values.quick)
+      print(
+        `\nThe headline findings of docs/psc-experiment.md, by direction:\n${checks
+          .map((check) => `${check.holds ? 'holds' : 'DOES NOT HOLD'}: ${check.claim} (${check.evidence})`)
+          .join('\n')}`,
+      );
+  }
+  return checks.every((check) => check.holds) ? 0 : 1;
 }
 
 export function sweepTable(result: PscSweepResult): string {
@@ -164,8 +180,8 @@ function list(values: Values, name: string, fallback: number[], valid: (x: numbe
   return parts;
 }
 
-function models(value: unknown): string[] {
-  if (value === undefined) return DEFAULT_SWEEP.models;
+function models(value: unknown, fallback: string[]): string[] {
+  if (value === undefined) return fallback;
   const specs = String(value)
     .split(',')
     .map((m) => m.trim());
