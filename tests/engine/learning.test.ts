@@ -79,6 +79,14 @@ describe('did it learn?', () => {
     )!;
     expect(ctr.status).toBe('untestable');
     expect(ctr.summary).toBe('CTR cannot be tested: no non-click exposures among the 100 rows it is scored on');
+    const noClicks = assessStage(
+      'ctr',
+      { ctr: new Float32Array(100).fill(0.01), cvr: new Float32Array(100), ctcvr: new Float32Array(100) },
+      { click: new Float32Array(100), purchase: new Float32Array(100) },
+      0.01,
+    )!;
+    expect(noClicks.status).toBe('untestable');
+    expect(noClicks.summary).toBe('CTR cannot be tested: no clicks among the 100 rows it is scored on');
   });
 
   it('the run verdict is read on the test part and names every stage that failed', () => {

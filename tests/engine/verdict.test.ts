@@ -83,6 +83,27 @@ describe('the PSC verdict', () => {
     120_000,
   );
 
+  it('a part without clicks says CVR and CTR cannot be tested there, with no infinite interval', () => {
+    const rows = 10;
+    const zeros = () => new Float32Array(rows);
+    const flat = (p: number) => new Float32Array(rows).fill(p);
+    const untestable: LearningAssessment = {
+      ...learned(),
+      status: 'untestable',
+      untestable: ['ctr', 'cvr', 'ctcvr'],
+      summary: 'Nothing to check.',
+    };
+    const analysis = analysePsc({
+      labels: { click: zeros(), action: zeros(), purchase: zeros() },
+      stagesByModel: { esmm: { ctr: flat(0.07), cvr: flat(0.1), ctcvr: flat(0.007) } },
+      context: { learning: { esmm: untestable }, part: 'test' },
+    });
+    const caveats = analysis.verdict!.caveats;
+    expect(caveats).toContain('The test part has 0 purchases among 0 clicks: CVR cannot be tested there.');
+    expect(caveats).toContain('No row of the test part is a click: the CTR stage could not be learned or tested.');
+    expect(caveats.join(' ')).not.toMatch(/Infinity|NaN/);
+  });
+
   it('no-psc: says PSC is not material and nobody is hurt by it', async () => {
     const { test, stagesByModel, dataset } = await world('no-psc');
     const analysis = analysePsc({

@@ -187,7 +187,14 @@ export function assessStage(
   const reasons = assessed.reasons;
   const add = (code: LearningReason, text: string) => reasons.push({ code, text });
   if (positives === 0 || negatives === 0) {
-    const what = stage === 'ctr' ? 'non-click exposures' : positives === 0 ? 'positives' : 'negatives';
+    const what =
+      stage === 'ctr'
+        ? positives === 0
+          ? 'clicks'
+          : 'non-click exposures'
+        : positives === 0
+          ? 'positives'
+          : 'negatives';
     add('single-class', `no ${what} among the ${rows} rows it is scored on`);
     assessed.status = 'untestable';
     assessed.summary = `${label} cannot be tested: ${reasons[0].text}`;

@@ -310,7 +310,12 @@ export function pscVerdict(
   const caveats: string[] = [];
   const purchases = clicked.reduce((n, i) => n + (labels.purchase[i] > 0.5 ? 1 : 0), 0);
   const half = aucHalfWidth(purchases, clicked.length - purchases);
-  if (2 * half > 0.1)
+  if (purchases === 0 || purchases === clicked.length)
+    caveats.push(
+      `The ${partName} part has ${count(purchases)} purchases among ${count(clicked.length)} clicks: CVR cannot be ` +
+        `tested there.`,
+    );
+  else if (2 * half > 0.1)
     caveats.push(
       `The ${partName} part has ${count(purchases)} purchases among ${count(clicked.length)} clicks: CVR AUCs there are ` +
         `uncertain by about ±${half.toFixed(2)}.`,
@@ -319,7 +324,15 @@ export function pscVerdict(
   if (unchecked.length > 0)
     caveats.push(`${list(unchecked)} trained before the "did it learn?" check: ranked, but not checked.`);
   const untestable = new Set(Object.values(context.learning ?? {}).flatMap((learning) => learning?.untestable ?? []));
-  if (untestable.has('ctr')) caveats.push('Every row is a click: the CTR stage could not be learned or tested.');
+  if (untestable.has('ctr')) {
+    const oneClass =
+      clicked.length === 0
+        ? `No row of the ${partName} part is a click`
+        : clicked.length === labels.click.length
+          ? `Every row of the ${partName} part is a click`
+          : 'The rows the CTR stage was scored on hold one class only';
+    caveats.push(`${oneClass}: the CTR stage could not be learned or tested.`);
+  }
 
   const headline = headlineOf(share, materiality, hurt, evidence, trusted?.verdict, tiedWithTrust);
   return {
