@@ -14,7 +14,6 @@ import { table } from '../format.js';
 const PRESETS = Object.keys(SIMULATOR_PRESETS) as SimulatorPreset[];
 const DEFAULT_PRESET: SimulatorPreset = 'paper-like';
 
-// `satisfies` keeps run's own one-argument signature, so tests can call it directly.
 /** The knobs of the simulated world that `simulate` and `experiment psc-sweep` both take. */
 export const worldOptions = {
   'click-purchase-correlation': { type: 'string' },
@@ -22,6 +21,7 @@ export const worldOptions = {
   'effect-strength': { type: 'string' },
 } as const;
 
+// `satisfies` keeps run's own one-argument signature, so tests can call it directly.
 export const simulateCommand = {
   summary: 'write simulated exposures with known true probabilities (CSV or Parquet) to study PSC',
   usage: 'esmc-lab simulate --out FILE [--preset NAME] [--rows N] [--psc-share X] [options]',

@@ -347,34 +347,33 @@ export function summarise(rows: SweepRow[]): SweepSummaryRow[] {
 
 /** Each comparison per share and over every cell: mean paired differences with t-intervals, wins, DeLong's verdicts. */
 export function summarisePairs(pairs: SweepPair[]): PairSummaryRow[] {
-  const groups = new Map<string, SweepPair[]>();
-  const add = (key: string, pair: SweepPair) => groups.set(key, [...(groups.get(key) ?? []), pair]);
-  // In the order the comparisons were made, each one's shares ascending and then every cell.
-  const ordered = [...pairs].sort((a, b) => a.pscShare - b.pscShare);
-  const steps = [...new Set(pairs.map((pair) => `${pair.from}\u0000${pair.to}`))];
-  for (const step of steps)
-    for (const pair of ordered.filter((p) => `${p.from}\u0000${p.to}` === step))
-      add(`${step}\u0000${pair.pscShare}`, pair);
-  for (const pair of pairs) add(`${pair.from}\u0000${pair.to}\u0000all`, pair);
-  const rows = [...groups.entries()].map(([key, group]): PairSummaryRow => {
-    const share = key.split('\u0000')[2];
-    return {
-      pscShare: share === 'all' ? 'all' : group[0].pscShare,
-      from: group[0].from,
-      to: group[0].to,
-      cells: group.length,
-      cvr_auc: meanInterval(group.map((pair) => pair.cvr_auc_difference)),
-      cvr_rmse: meanInterval(group.map((pair) => pair.cvr_rmse_difference)),
-      aucWins: group.filter((pair) => pair.cvr_auc_difference > 0).length,
-      rmseWins: group.filter((pair) => pair.cvr_rmse_difference < 0).length,
-      significantBetter: group.filter((pair) => pair.cvr_auc_p < 0.05 && pair.cvr_auc_difference > 0).length,
-      significantWorse: group.filter((pair) => pair.cvr_auc_p < 0.05 && pair.cvr_auc_difference < 0).length,
-    };
+  const summary = (pscShare: number | 'all', cells: SweepPair[]): PairSummaryRow => ({
+    pscShare,
+    from: cells[0].from,
+    to: cells[0].to,
+    cells: cells.length,
+    cvr_auc: meanInterval(cells.map((pair) => pair.cvr_auc_difference)),
+    cvr_rmse: meanInterval(cells.map((pair) => pair.cvr_rmse_difference)),
+    aucWins: cells.filter((pair) => pair.cvr_auc_difference > 0).length,
+    rmseWins: cells.filter((pair) => pair.cvr_rmse_difference < 0).length,
+    significantBetter: cells.filter((pair) => pair.cvr_auc_p < 0.05 && pair.cvr_auc_difference > 0).length,
+    significantWorse: cells.filter((pair) => pair.cvr_auc_p < 0.05 && pair.cvr_auc_difference < 0).length,
   });
-  const stepOf = (row: PairSummaryRow) => steps.indexOf(`${row.from}\u0000${row.to}`);
-  return rows.sort(
-    (a, b) => stepOf(a) - stepOf(b) || (a.pscShare === 'all' ? 1 : b.pscShare === 'all' ? -1 : a.pscShare - b.pscShare),
-  );
+  // In the order the comparisons were made, each one's shares ascending and then every cell.
+  const stepOf = (pair: SweepPair) => `${pair.from}\u0000${pair.to}`;
+  return [...new Set(pairs.map(stepOf))].flatMap((step) => {
+    const cells = pairs.filter((pair) => stepOf(pair) === step);
+    const shares = [...new Set(cells.map((pair) => pair.pscShare))].sort((a, b) => a - b);
+    return [
+      ...shares.map((share) =>
+        summary(
+          share,
+          cells.filter((pair) => pair.pscShare === share),
+        ),
+      ),
+      summary('all', cells),
+    ];
+  });
 }
 
 /**
