@@ -258,6 +258,27 @@ export const MODEL_SETTINGS = {
     help: 'pull both towers together, or only the purchase tower towards the action tower',
     form: 'advanced',
   },
+  ipsMaxWeight: {
+    kind: 'number',
+    path: 'counterfactual.maxWeight',
+    flag: 'ips-max-weight',
+    label: 'largest IPS weight',
+    min: 1,
+    max: 1_000_000,
+    default: 15,
+    help: 'escm2-ips/escm2-dr/dcmt: the inverse propensity 1/pCTR of a clicked row is capped here (15 as in PaddleRec)',
+    form: 'advanced',
+  },
+  ipsNormalise: {
+    kind: 'choice',
+    path: 'counterfactual.normalise',
+    flag: 'ips-normalise',
+    label: 'IPS normalisation',
+    choices: ['exposures', 'self'],
+    default: 'exposures',
+    help: 'escm2-ips/escm2-dr/dcmt: weighted losses summed over the batch rows (unbiased) or over the weights (self-normalised)',
+    form: 'advanced',
+  },
   lossWeights: {
     kind: 'weights',
     path: 'lossWeights',
@@ -266,7 +287,7 @@ export const MODEL_SETTINGS = {
     min: 0,
     max: 1000,
     default: {},
-    help: 'weight of each loss term by name (ctr, cvr, ctavr, ctcvr, constraint), e.g. ctcvr=2; default 1',
+    help: "weight of each loss term by name (ctr, cvr, ctavr, ctcvr, constraint, …), e.g. ctcvr=2; default 1 (aitm's calibrator 0.6, dcmt's twin 0.001)",
     form: 'advanced',
   },
   outputBias: {
@@ -460,7 +481,7 @@ export function setAt(config: Record<string, unknown>, path: string, value: unkn
   node[keys.at(-1)!] = value;
 }
 
-/** `base` with every value `overrides` sets, one nesting level deep (tower, constraint), neither changed. */
+/** `base` with every value `overrides` sets, one nesting level deep (tower, constraint, counterfactual), neither changed. */
 export function mergeSettings<T extends object>(base: T, overrides: object | undefined): T {
   const merged: Record<string, unknown> = { ...(base as Record<string, unknown>) };
   for (const [key, value] of Object.entries(overrides ?? {})) {

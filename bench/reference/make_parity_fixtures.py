@@ -39,8 +39,13 @@ BASE_CONFIG = {
     "tower": {"hidden": [8, 4], "activation": "relu", "dropout": 0},
     "lossWeights": {},
     "constraint": DEFAULT_CONSTRAINT,
+    "counterfactual": {"maxWeight": 15, "normalise": "exposures"},
     "seed": 1,
 }
+
+
+def counterfactual(**changes):
+    return {"counterfactual": {**BASE_CONFIG["counterfactual"], **changes}}
 
 
 def constraint(**changes):
@@ -61,6 +66,15 @@ CASES = [
     ("esmc-all-layers", "esmc", constraint(layers="all")),
     ("esmm-weighted", "esmm", {"lossWeights": {"ctr": 0.5, "ctcvr": 2}}),
     ("esm2-weighted", "esm2", {"lossWeights": {"ctr": 1.5, "ctavr": 0.25, "ctcvr": 2}}),
+    ("aitm", "aitm", {}),
+    ("aitm-weighted", "aitm", {"lossWeights": {"calibrator": 2, "ctcvr": 0.5}}),
+    ("escm2-ips", "escm2-ips", {}),
+    ("escm2-ips-self", "escm2-ips", counterfactual(normalise="self")),
+    ("escm2-ips-capped", "escm2-ips", counterfactual(maxWeight=2)),
+    ("escm2-dr", "escm2-dr", {}),
+    ("escm2-dr-self", "escm2-dr", counterfactual(normalise="self")),
+    ("dcmt", "dcmt", {}),
+    ("dcmt-capped", "dcmt", {**counterfactual(maxWeight=1.5), "lossWeights": {"twin": 0.5}}),
 ]
 
 
@@ -153,12 +167,25 @@ def run_case(case: str, model_name: str, changes: dict, batch: dict, rng: np.ran
     gradients = {n: (torch.zeros_like(params[n]) if g is None else g) for n, g in zip(names, grads)}
 
     for name, p in stages.items():
-        exempt = (model_name, name) in {("chain", "buyGivenNoAction"), ("esmg", "avr"), ("esmg", "cvr")}
+        exempt = (model_name, name) in {
+            ("chain", "buyGivenNoAction"),
+            ("esmg", "avr"),
+            ("esmg", "cvr"),
+            ("aitm", "avr"),
+            ("aitm", "cvr"),
+        }
         assert exempt or torch.all((p > 1e-4) & (p < 1 - 1e-4)), f"{case}: {name} is near the BCE clip"
     if model_name == "esmg":  # both sides of the served clip min(q / pCTR, 1)
         raw = model.stages(model.embedding(**inputs))
         over = torch.cat([raw["ctavr"] > raw["ctr"], raw["ctcvr"] > raw["ctr"]])
         assert over.any() and not over.all(), f"{case}: the served clip should bind on some rows only"
+
+    if model_name in ("escm2-ips", "escm2-dr", "dcmt"):  # the cap binds on some clicked rows, or on none
+        floor = 1.0 / config["counterfactual"]["maxWeight"]
+        capped = (labels["click"] == 1) & (stages["ctr"] < floor)
+        if model_name == "dcmt":  # its counterfactual tower weighs unclicked rows by 1 / (1 − pCTR)
+            capped = capped | ((labels["click"] == 0) & (1.0 - stages["ctr"] < floor))
+        assert capped.any() == (config["counterfactual"]["maxWeight"] < 15), f"{case}: the cap should bind only when lowered"
 
     return {
         "case": case,

@@ -1,4 +1,5 @@
-"""PyTorch reference for the seven entire-space models of ESMC Lab (naive, esmm, chain, esm2, esmc, esms, esmg).
+"""PyTorch reference for the entire-space models of ESMC Lab (naive, esmm, chain, esm2, esmc, esms, esmg, aitm,
+escm2-ips, escm2-dr, dcmt).
 
 Written from the formulas in ../shared/docs/models-reference.md (§2 ESMM, §3 ESM², §4 PSC / chained, §5 ESMC,
 ESMS, ESMG) and the documented semantics of the TypeScript engine, not translated from its code. Only the
@@ -10,7 +11,12 @@ parameter *names* and *layouts* are shared with the engine, since the parity fix
     "<tower>.out.kernel|bias"    the output layer (one logit)
 
 Towers: ctr, cvr, act (P(a|c)), buy_a (P(b|a,c)), buy_na (P(b|¬a,c)). ESMS's cvr tower has only "cvr.out.*":
-its hidden layers are act's.
+its hidden layers are act's. AITM: towers ctr, act, buy and the transfers "ait_act.*" / "ait_buy.*" (info layer
+"<ait>.info.kernel|bias", projections "<ait>.q|k|v.kernel", no bias). ESCM²-DR: "imp" (the imputed loss, a raw
+output). DCMT: "cf" (the counterfactual CVR).
+
+§6 (AITM), §7 (ESCM²) and the DCMT paper (Zhu et al., ICDE 2023) give the formulas; the choices the sources leave
+open (capped inverse propensity, its normalisation, DR's raw imputation output) are the ones docs/models.md names.
 
 Run in float32 (torch 1.13, Debian's python3-torch). make_parity_fixtures.py writes the fixtures from it.
 """
@@ -104,7 +110,13 @@ class Tower(nn.Module):
         self.out = Dense(self.trunk.out_width, 1)
 
     def forward(self, h: Tensor) -> Tensor:
-        return torch.sigmoid(self.out(self.trunk(h)).reshape(-1))
+        return torch.sigmoid(self.logit(h))
+
+    def logit(self, h: Tensor) -> Tensor:
+        return self.head(self.trunk(h))
+
+    def head(self, representation: Tensor) -> Tensor:
+        return self.out(representation).reshape(-1)
 
     def tied_layers(self, which: str) -> list[Dense]:
         """What a parameter constraint compares: the hidden layers, or every layer ("all")."""
@@ -132,6 +144,17 @@ def mean_bce(label: Tensor, p: Tensor) -> Tensor:
 def masked_mean_bce(label: Tensor, p: Tensor, mask: Tensor) -> Tensor:
     """Mean BCE over the rows where mask = 1; 0 when there are none."""
     return (bce(label, p) * mask).sum() / mask.sum().clamp(min=1.0)
+
+
+def inverse_propensity(observed: Tensor, propensity: Tensor, max_weight: float) -> Tensor:
+    """observed / propensity with the propensity floored at 1 / max_weight, detached: the IPS term trains no CTR."""
+    return (observed / propensity.clamp(min=1.0 / max_weight)).detach()
+
+
+def weighted_risk(row_loss: Tensor, weight: Tensor, normalise: str) -> Tensor:
+    """Σ w·loss over the batch's rows ("exposures") or over Σ w ("self")."""
+    total = (row_loss * weight).sum()
+    return total / row_loss.shape[0] if normalise == "exposures" else total / weight.sum().clamp(min=1e-12)
 
 
 def tower_distance(anchor: Tower, pulled: Tower, constraint: dict) -> Tensor:
@@ -164,6 +187,8 @@ class EntireSpaceModel(nn.Module):
     (`loss_terms`, unweighted). `served` is what predict() returns; the loss sees the supervised stages."""
 
     tower_names: tuple[str, ...] = ()
+    # A term's weight when the config does not set it (AITM's calibrator, DCMT's twin constraint).
+    default_loss_weights: dict[str, float] = {}
 
     def __init__(self, schema: dict, config: dict):
         super().__init__()
@@ -184,11 +209,12 @@ class EntireSpaceModel(nn.Module):
         return p
 
     def predict(self, batch: dict) -> dict[str, Tensor]:
-        return self.served(self.stages(self.embedding(**batch)))
+        stages = self.stages(self.embedding(**batch))
+        return self.served({k: v for k, v in stages.items() if not k.startswith("_")})
 
     def loss(self, batch: dict, y: dict[str, Tensor]) -> tuple[Tensor, dict[str, Tensor]]:
         terms = self.loss_terms(self.stages(self.embedding(**batch)), y)
-        weights = self.config["lossWeights"]
+        weights = {**self.default_loss_weights, **self.config["lossWeights"]}
         total = sum(weights.get(name, 1.0) * term for name, term in terms.items())
         return total, terms
 
@@ -346,6 +372,151 @@ class Esmg(EntireSpaceModel):
         return {**p, "ctavr": p["ctr"] * p["avr"], "ctcvr": p["ctr"] * p["cvr"]}
 
 
+class InformationTransfer(nn.Module):
+    """AITM's AIT (§6): info = relu(previous @ W_info + b); attention over {own, info} with score (x W_q)·(x W_k)/√d
+    per item, softmax over the two, output Σ a·(x W_v). Projections have no bias."""
+
+    def __init__(self, width: int):
+        super().__init__()
+        self.width = width
+        self.info = Dense(width, width)
+        self.q, self.k, self.v = (nn.Parameter(torch.empty(width, width)) for _ in range(3))
+
+    def forward(self, own: Tensor, previous: Tensor) -> Tensor:
+        items = torch.stack([own, torch.relu(self.info(previous))], dim=1)  # [n, 2, d]
+        scores = ((items @ self.q) * (items @ self.k)).sum(-1) / self.width**0.5  # [n, 2]
+        attention = torch.softmax(scores, dim=1)
+        return (attention.unsqueeze(-1) * (items @ self.v)).sum(dim=1)
+
+    def named_weights(self, name: str) -> dict[str, nn.Parameter]:
+        return {
+            f"{name}.info.kernel": self.info.kernel,
+            f"{name}.info.bias": self.info.bias,
+            f"{name}.q.kernel": self.q,
+            f"{name}.k.kernel": self.k,
+            f"{name}.v.kernel": self.v,
+        }
+
+
+class Aitm(EntireSpaceModel):
+    """AITM (Xi et al., KDD 2021), §6, on click → action → purchase: each task's tower trunk, then AIT from the
+    previous task's (transferred) representation, then its head. q_a ≈ P(c,a), q_b ≈ P(c,b) are supervised raw;
+    served as esmg's: pAVR = min(q_a/pCTR, 1), pCVR = min(q_b/pCTR, 1), joints = pCTR × those.
+    Calibrator: mean relu(q_a − pCTR) + mean relu(q_b − q_a), weight 0.6 (a mean, as the official code)."""
+
+    tower_names = ("ctr", "act", "buy")
+    default_loss_weights = {"calibrator": 0.6}
+
+    def __init__(self, schema, config):
+        super().__init__(schema, config)
+        width = self.towers["ctr"].trunk.out_width
+        self.transfers = nn.ModuleDict({"ait_act": InformationTransfer(width), "ait_buy": InformationTransfer(width)})
+
+    def stages(self, h):
+        ctr_t, act_t, buy_t = (self.towers[t] for t in self.tower_names)
+        click = ctr_t.trunk(h)
+        action = self.transfers["ait_act"](act_t.trunk(h), click)
+        purchase = self.transfers["ait_buy"](buy_t.trunk(h), action)
+        ctr, q_a, q_b = torch.sigmoid(ctr_t.head(click)), torch.sigmoid(act_t.head(action)), torch.sigmoid(buy_t.head(purchase))
+        safe_ctr = ctr.clamp(min=EPSILON)
+        return {
+            "ctr": ctr,
+            "avr": (q_a / safe_ctr).clamp(max=1.0),
+            "ctavr": q_a,
+            "cvr": (q_b / safe_ctr).clamp(max=1.0),
+            "ctcvr": q_b,
+        }
+
+    def loss_terms(self, p, y):
+        calibrator = torch.relu(p["ctavr"] - p["ctr"]).mean() + torch.relu(p["ctcvr"] - p["ctavr"]).mean()
+        return {**action_path_terms(p, y), "calibrator": calibrator}
+
+    def served(self, p):
+        return {**p, "ctavr": p["ctr"] * p["avr"], "ctcvr": p["ctr"] * p["cvr"]}
+
+    def named_weights(self):
+        out = super().named_weights()
+        for name, transfer in self.transfers.items():
+            out.update(transfer.named_weights(name))
+        return out
+
+
+def counterfactual(config: dict) -> tuple[float, str]:
+    c = config["counterfactual"]
+    return c["maxWeight"], c["normalise"]
+
+
+class Escm2Ips(EntireSpaceModel):
+    """ESCM²-IPS (Wang et al., SIGIR 2022), §7: ESMM's towers; L = BCE(c, pCTR) + R_IPS + BCE(c·b, pCTCVR),
+    R_IPS = weighted_risk(BCE(b, pCVR), c / clip(pCTR) detached)."""
+
+    tower_names = ("ctr", "cvr")
+
+    def stages(self, h):
+        ctr, cvr = self.towers["ctr"](h), self.towers["cvr"](h)
+        return {"ctr": ctr, "cvr": cvr, "ctcvr": ctr * cvr}
+
+    def loss_terms(self, p, y):
+        max_weight, normalise = counterfactual(self.config)
+        weight = inverse_propensity(y["click"], p["ctr"], max_weight)
+        return {
+            "ctr": mean_bce(y["click"], p["ctr"]),
+            "cvr": weighted_risk(bce(y["purchase"], p["cvr"]), weight, normalise),
+            "ctcvr": mean_bce(y["click"] * y["purchase"], p["ctcvr"]),
+        }
+
+
+class Escm2Dr(EntireSpaceModel):
+    """ESCM²-DR, §7: ê = the imp tower's raw output; e = BCE(b, pCVR) on every row;
+    R_DR = mean ê + weighted_risk(e − ê, w); imputation = weighted_risk((e − ê)², w); w = c / clip(pCTR) detached."""
+
+    tower_names = ("ctr", "cvr", "imp")
+
+    def stages(self, h):
+        ctr, cvr = self.towers["ctr"](h), self.towers["cvr"](h)
+        return {"ctr": ctr, "cvr": cvr, "ctcvr": ctr * cvr, "_imputed": self.towers["imp"].logit(h)}
+
+    def loss_terms(self, p, y):
+        max_weight, normalise = counterfactual(self.config)
+        weight = inverse_propensity(y["click"], p["ctr"], max_weight)
+        error = bce(y["purchase"], p["cvr"]) - p["_imputed"]
+        return {
+            "ctr": mean_bce(y["click"], p["ctr"]),
+            "cvr": p["_imputed"].mean() + weighted_risk(error, weight, normalise),
+            "imputation": weighted_risk(error**2, weight, normalise),
+            "ctcvr": mean_bce(y["click"] * y["purchase"], p["ctcvr"]),
+        }
+
+
+class Dcmt(EntireSpaceModel):
+    """DCMT (Zhu et al., ICDE 2023): factual CVR on clicked rows weighted c / clip(pCTR); counterfactual r* on
+    unclicked rows with label 1 − b weighted (1 − c) / clip(1 − pCTR); twin = mean |pCVR + r* − 1| (weight 0.001)."""
+
+    tower_names = ("ctr", "cvr", "cf")
+    default_loss_weights = {"twin": 0.001}
+
+    def stages(self, h):
+        ctr, cvr = self.towers["ctr"](h), self.towers["cvr"](h)
+        return {"ctr": ctr, "cvr": cvr, "ctcvr": ctr * cvr, "_counterfactual": self.towers["cf"](h)}
+
+    def loss_terms(self, p, y):
+        max_weight, normalise = counterfactual(self.config)
+        twin = p["_counterfactual"]
+        return {
+            "ctr": mean_bce(y["click"], p["ctr"]),
+            "cvr": weighted_risk(
+                bce(y["purchase"], p["cvr"]), inverse_propensity(y["click"], p["ctr"], max_weight), normalise
+            ),
+            "counterfactual": weighted_risk(
+                bce(1.0 - y["purchase"], twin),
+                inverse_propensity(1.0 - y["click"], 1.0 - p["ctr"], max_weight),
+                normalise,
+            ),
+            "twin": (p["cvr"] + twin - 1.0).abs().mean(),
+            "ctcvr": mean_bce(y["click"] * y["purchase"], p["ctcvr"]),
+        }
+
+
 MODELS: dict[str, type[EntireSpaceModel]] = {
     "naive": Naive,
     "esmm": Esmm,
@@ -354,6 +525,10 @@ MODELS: dict[str, type[EntireSpaceModel]] = {
     "esmc": Esmc,
     "esms": Esms,
     "esmg": Esmg,
+    "aitm": Aitm,
+    "escm2-ips": Escm2Ips,
+    "escm2-dr": Escm2Dr,
+    "dcmt": Dcmt,
 }
 
 

@@ -118,6 +118,10 @@ const MODEL_DESCRIPTIONS: Record<keyof typeof MODELS, string> = {
   esmc: 'action and purchase towers tied by a parameter constraint instead of a chained product',
   esms: 'action and purchase towers share their hidden layers (siamese), each keeps its own head',
   esmg: 'the constraint between action and purchase in the exposure space; conditionals derived by division',
+  aitm: 'click, action and purchase as exposure-space tasks, each attending to the one before; a calibrator keeps their order',
+  'escm2-ips': "ESMM plus the clicked rows' CVR loss weighted by 1/pCTR: a counterfactual risk over every exposure",
+  'escm2-dr': 'ESCM² with a doubly robust risk: an imputed CVR loss on every exposure, corrected on clicked rows',
+  dcmt: 'twin CVR towers: factual on clicked rows (1/pCTR), counterfactual on unclicked ones (1/(1 − pCTR)), summing to 1',
 };
 
 const PRESET_DESCRIPTIONS: Record<keyof typeof SIMULATOR_PRESETS, string> = {

@@ -38,10 +38,14 @@ const MODEL_COLORS: Record<string, string> = {
   esmc: '#2f6fb0',
   esms: '#3b9c5a',
   esmg: '#16a5a5',
+  aitm: '#b5a13a',
+  'escm2-ips': '#e377c2',
+  'escm2-dr': '#9c6b4e',
+  dcmt: '#4e79a7',
   truth: '#222222',
   empirical: '#555555',
 };
-const FALLBACK_COLORS = ['#b5a13a', '#e377c2', '#17becf', '#9c6b4e', '#4e79a7', '#f28e2b'];
+const FALLBACK_COLORS = ['#17becf', '#f28e2b', '#76b7b2', '#edc948', '#ff9da7', '#59a14f'];
 
 /** The same model has the same colour in every chart, on screen and in the PDF; unknown names hash to one. */
 export function colorOf(name: string): string {

@@ -43,6 +43,17 @@ export interface ConstraintConfig {
   gradient: 'both' | 'cvr-only';
 }
 
+/**
+ * How ESCM² and DCMT weight a clicked row by its inverse propensity 1/pCTR (the CTR tower's output, without its
+ * gradient): the public implementations differ here (models-reference §12, pitfalls 3–5), so both choices are open.
+ */
+export interface CounterfactualConfig {
+  /** The largest inverse-propensity weight: 1/pCTR is capped here, so a row with pCTR near 0 cannot dominate. */
+  maxWeight: number;
+  /** 'exposures': Σ w·loss over the batch's rows (the unbiased estimate); 'self': Σ w·loss / Σ w (self-normalised). */
+  normalise: 'exposures' | 'self';
+}
+
 export interface ModelConfig {
   embeddingDim: number;
   tower: TowerConfig;
@@ -50,6 +61,8 @@ export interface ModelConfig {
   lossWeights: Record<string, number>;
   /** Used by esmc / esmg; λ is `constraint.lambda`. */
   constraint: ConstraintConfig;
+  /** Used by escm2-ips, escm2-dr and dcmt; absent in configs older than those models (the defaults then). */
+  counterfactual?: CounterfactualConfig;
   /** Seeds the initial weights (and dropout). */
   seed: number;
   /**
@@ -68,6 +81,7 @@ export interface ModelConfig {
 /** Declared in src-shared/settings.ts with the rest of every setting. */
 export const DEFAULT_MODEL_CONFIG = settingDefaults('model') as unknown as ModelConfig;
 export const DEFAULT_CONSTRAINT: ConstraintConfig = DEFAULT_MODEL_CONFIG.constraint;
+export const DEFAULT_COUNTERFACTUAL: CounterfactualConfig = DEFAULT_MODEL_CONFIG.counterfactual!;
 
 /** What the CLI, the UI and docs/models.md say about a model. */
 export interface ModelInfo {
@@ -79,11 +93,15 @@ export interface ModelInfo {
   supervision: string[];
   /** The model cannot train without an in-shop action label. */
   needsAction: boolean;
+  /** A term's weight when the config's `lossWeights` does not set it (AITM's calibrator: 0.6); otherwise 1. */
+  lossWeights?: Record<string, number>;
   /**
    * False when a loss term averages over a subset of rows (e.g. the clicked ones): a batch's gradient is then
    * not its parts' gradients weighted by rows, and the model trains on one thread. Default true.
    */
   lossIsRowMean?: boolean;
+  /** Weights rows by the CTR tower's inverse propensity (see CounterfactualConfig). */
+  usesPropensity?: boolean;
 }
 
 /** What early stopping watches on the validation rows. */

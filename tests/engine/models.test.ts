@@ -125,16 +125,64 @@ describe('model family contracts', () => {
 
   it('refuses data without an action label for models that need one', async () => {
     const noAction = syntheticFunnel(300, 3, false);
-    for (const name of ['chain', 'esm2', 'esmc', 'esms', 'esmg']) {
+    for (const name of ['chain', 'esm2', 'esmc', 'esms', 'esmg', 'aitm']) {
       const model = createModel(name, noAction.schema, small);
       await expect(train(model, { train: noAction }, quick)).rejects.toThrow(/needs an in-shop action label/);
       model.dispose();
     }
-    const esmm = createModel('esmm', noAction.schema, small);
-    await expect(train(esmm, { train: noAction }, { ...quick, epochs: 1 })).resolves.toMatchObject({
-      status: 'completed',
-    });
-    esmm.dispose();
+    for (const name of ['esmm', 'escm2-ips', 'escm2-dr', 'dcmt']) {
+      const model = createModel(name, noAction.schema, small);
+      await expect(train(model, { train: noAction }, { ...quick, epochs: 1 })).resolves.toMatchObject({
+        status: 'completed',
+      });
+      model.dispose();
+    }
+  });
+
+  it('escm2-ips, escm2-dr and dcmt hold the propensity constant: their weighted terms move no CTR-tower weight', () => {
+    const batch = takeRows(trainRows, order.subarray(0, 256));
+    for (const name of ['escm2-ips', 'escm2-dr', 'dcmt']) {
+      // Only the propensity-weighted terms (and dcmt's twin) count: ctr and ctcvr are the CTR tower's own.
+      const model = createModel(name, data.schema, { ...small, lossWeights: { ctr: 0, ctcvr: 0 } });
+      const gradients = tf.tidy(() => {
+        const inputs = model.inputs(batch);
+        const variables = [...model.params.variables.values()];
+        const { grads } = tf.variableGrads(() => model.loss(inputs, labelTensors(batch)).total, variables);
+        const named = model.params.byStableName(grads);
+        return Object.fromEntries(Object.entries(named).map(([key, g]) => [key, tf.sum(tf.abs(g)).dataSync()[0]]));
+      });
+      for (const [key, size] of Object.entries(gradients))
+        if (key.startsWith('ctr.')) expect(size, `${name} ${key}`).toBe(0);
+        else if (key.startsWith('cvr.')) expect(size, `${name} ${key}`).toBeGreaterThan(0);
+      model.dispose();
+    }
+  });
+
+  it('serve only stages: escm2-dr’s imputed loss and dcmt’s counterfactual tower stay inside the loss', async () => {
+    for (const name of ['escm2-dr', 'dcmt']) {
+      const model = createModel(name, data.schema, small);
+      expect(Object.keys(await predictRows(model, validationRows)).sort()).toEqual(['ctcvr', 'ctr', 'cvr']);
+      model.dispose();
+    }
+  });
+
+  it('weigh their own terms by default (aitm’s calibrator 0.6, dcmt’s twin 0.001) unless the config says otherwise', () => {
+    const aitm = createModel('aitm', data.schema, small);
+    expect([aitm.lossWeight('calibrator'), aitm.lossWeight('ctr')]).toEqual([0.6, 1]);
+    aitm.dispose();
+    const dcmt = createModel('dcmt', data.schema, { ...small, lossWeights: { twin: 2 } });
+    expect(dcmt.lossWeight('twin')).toBe(2);
+    dcmt.dispose();
+  });
+
+  it('train a self-normalised IPS loss on one thread: it is no mean over rows', () => {
+    const rowMean = (normalise: 'exposures' | 'self') => {
+      const model = createModel('escm2-ips', data.schema, { ...small, counterfactual: { maxWeight: 15, normalise } });
+      const answer = model.lossIsRowMean;
+      model.dispose();
+      return answer;
+    };
+    expect([rowMean('exposures'), rowMean('self')]).toEqual([true, false]);
   });
 
   it('fails in the constructor on a bad configuration', () => {

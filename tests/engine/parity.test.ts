@@ -10,7 +10,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src-main/engine/backends/index.js';
 import type { EncodedDataset, FeatureSchema } from '../../src-main/engine/data/dataset.js';
-import { createModel, type EntireSpaceModel, type ModelConfig } from '../../src-main/engine/models/index.js';
+import {
+  createModel,
+  MODEL_NAMES,
+  type EntireSpaceModel,
+  type ModelConfig,
+} from '../../src-main/engine/models/index.js';
 import type { LabelTensors } from '../../src-main/engine/models/model.js';
 import * as tf from '../../src-main/engine/tf.js';
 import { disposeInputs } from '../../src-main/engine/layers/embedding.js';
@@ -137,7 +142,7 @@ afterAll(() => {
 
 it('has a fixture for every model', () => {
   const models = new Set(fixtures.map((f) => f.model));
-  expect([...models].sort()).toEqual(['chain', 'esm2', 'esmc', 'esmg', 'esmm', 'esms', 'naive']);
+  expect([...models].sort()).toEqual([...MODEL_NAMES].sort());
 });
 
 describe.each(BACKENDS)('%s backend', (backend) => {

@@ -1,4 +1,5 @@
 import * as tf from '../tf.js';
+import type { CounterfactualConfig } from '../../../src-shared/types/training.js';
 
 /** Probabilities are clipped before the log, as in every reference implementation, so products of towers never give log(0). */
 export const PROBABILITY_EPSILON = 1e-7;
@@ -13,7 +14,8 @@ export function maskedBce(label: tf.Tensor1D, probability: tf.Tensor1D, mask: tf
   return tf.div(tf.sum(tf.mul(rowBce(label, probability), mask)), tf.maximum(tf.sum(mask), 1));
 }
 
-function rowBce(label: tf.Tensor1D, probability: tf.Tensor1D): tf.Tensor1D {
+/** Binary cross-entropy of each row. */
+export function rowBce(label: tf.Tensor1D, probability: tf.Tensor1D): tf.Tensor1D {
   const p = tf.clipByValue(probability, PROBABILITY_EPSILON, 1 - PROBABILITY_EPSILON);
   return tf.neg(tf.add(tf.mul(label, tf.log(p)), tf.mul(tf.sub(1, label), tf.log(tf.sub(1, p)))));
 }
@@ -31,6 +33,28 @@ export function entireSpaceTerms(
     ctavr: bce(tf.mul(y.click, y.action), p.ctavr),
     ctcvr: bce(tf.mul(y.click, y.purchase), p.ctcvr),
   };
+}
+
+/**
+ * The inverse-propensity weight of each row: observed / propensity, the propensity floored at 1/maxWeight so no
+ * weight exceeds maxWeight, and constant to the optimiser (the propensity is the CTR tower's output, which the IPS
+ * term must not train: models-reference §12, pitfalls 4–5).
+ */
+export function inversePropensity(observed: tf.Tensor1D, propensity: tf.Tensor1D, maxWeight: number): tf.Tensor1D {
+  return stopGradient(tf.div(observed, tf.maximum(propensity, 1 / maxWeight)));
+}
+
+/**
+ * Σ weight·loss over the batch divided by its rows ('exposures': unbiased for the mean over every exposure) or by
+ * Σ weight ('self': self-normalised, lower variance, slightly biased); 0 when every weight is 0.
+ */
+export function weightedRisk(
+  rowLoss: tf.Tensor1D,
+  weight: tf.Tensor1D,
+  normalise: CounterfactualConfig['normalise'],
+): tf.Scalar {
+  const sum = tf.sum(tf.mul(rowLoss, weight));
+  return normalise === 'exposures' ? tf.div(sum, rowLoss.shape[0]) : tf.div(sum, tf.maximum(tf.sum(weight), 1e-12));
 }
 
 /** Identity forward, zero gradient backward: lets a penalty pull one side without moving the other. */

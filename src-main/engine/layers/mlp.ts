@@ -86,7 +86,8 @@ export class Tower {
     return [...this.hidden, this.output];
   }
 
-  logit(h: tf.Tensor2D, training: boolean, dropoutSeed?: number): tf.Tensor1D {
+  /** The last hidden layer's output: what AITM's information transfer mixes before the output layer. */
+  representation(h: tf.Tensor2D, training: boolean, dropoutSeed?: number): tf.Tensor2D {
     let x = h;
     this.hidden.forEach((layer, i) => {
       x = dense(x, layer, this.config.activation);
@@ -98,7 +99,16 @@ export class Tower {
           dropoutSeed === undefined ? undefined : dropoutSeed + i,
         ) as tf.Tensor2D;
     });
+    return x;
+  }
+
+  /** The output layer on a representation: one logit per row. */
+  head(x: tf.Tensor2D): tf.Tensor1D {
     return tf.reshape(dense(x, this.output, 'linear'), [-1]);
+  }
+
+  logit(h: tf.Tensor2D, training: boolean, dropoutSeed?: number): tf.Tensor1D {
+    return this.head(this.representation(h, training, dropoutSeed));
   }
 
   probability(h: tf.Tensor2D, training: boolean, dropoutSeed?: number): tf.Tensor1D {

@@ -29,6 +29,12 @@ export class ParameterStore {
     };
   }
 
+  /** A kernel without a bias (AITM's attention projections), drawn as `linear` draws one. */
+  kernel(name: string, fanIn: number, fanOut: number): tf.Variable {
+    const bound = 1 / Math.sqrt(fanIn);
+    return this.add(`${name}.kernel`, [fanIn, fanOut], () => this.random.uniform(-bound, bound));
+  }
+
   normal(name: string, shape: number[], std: number): tf.Variable {
     return this.add(name, shape, () => std * this.random.normal());
   }

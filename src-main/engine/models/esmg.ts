@@ -1,8 +1,10 @@
 import * as tf from '../tf.js';
 import { towerDistance } from '../layers/constraint.js';
-import { entireSpaceTerms, PROBABILITY_EPSILON } from '../layers/losses.js';
+import { entireSpaceTerms } from '../layers/losses.js';
 import {
   EntireSpaceModel,
+  givenClick,
+  jointsWithinClicks,
   type LabelTensors,
   type LossTerms,
   type ModelInfo,
@@ -38,8 +40,8 @@ export class Esmg extends EntireSpaceModel {
     const ctr = this.ctrTower.probability(h, training, seed);
     const globalAction = this.actionTower.probability(h, training, seed + 100);
     const globalPurchase = this.cvrTower.probability(h, training, seed + 200);
-    const avr = conditional(globalAction, ctr);
-    const cvr = conditional(globalPurchase, ctr);
+    const avr = givenClick(globalAction, ctr);
+    const cvr = givenClick(globalPurchase, ctr);
     return { ctr, avr, ctavr: globalAction, cvr, ctcvr: globalPurchase };
   }
 
@@ -53,10 +55,6 @@ export class Esmg extends EntireSpaceModel {
   }
 
   protected override served(p: StageProbabilities): StageProbabilities {
-    return { ...p, ctavr: tf.mul(p.ctr, p.avr!), ctcvr: tf.mul(p.ctr, p.cvr) };
+    return jointsWithinClicks(p);
   }
-}
-
-function conditional(joint: tf.Tensor1D, ctr: tf.Tensor1D): tf.Tensor1D {
-  return tf.minimum(tf.div(joint, tf.maximum(ctr, PROBABILITY_EPSILON)), 1);
 }

@@ -1,5 +1,9 @@
 import type { FeatureSchema } from '../data/dataset.js';
+import { Aitm, aitmInfo } from './aitm.js';
 import { Chain, chainInfo } from './chain.js';
+import { Dcmt, dcmtInfo } from './dcmt.js';
+import { Escm2Dr, escm2DrInfo } from './escm2-dr.js';
+import { Escm2Ips, escm2IpsInfo } from './escm2-ips.js';
 import { Esm2, esm2Info } from './esm2.js';
 import { Esmc, esmcInfo } from './esmc.js';
 import { Esmg, esmgInfo } from './esmg.js';
@@ -19,6 +23,10 @@ export const MODELS = {
   esmc: [Esmc, esmcInfo],
   esms: [Esms, esmsInfo],
   esmg: [Esmg, esmgInfo],
+  aitm: [Aitm, aitmInfo],
+  'escm2-ips': [Escm2Ips, escm2IpsInfo],
+  'escm2-dr': [Escm2Dr, escm2DrInfo],
+  dcmt: [Dcmt, dcmtInfo],
 } as const satisfies Record<string, readonly [ModelClass, ModelInfo]>;
 
 export type ModelName = keyof typeof MODELS;

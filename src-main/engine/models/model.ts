@@ -5,7 +5,14 @@ import { Tower } from '../layers/mlp.js';
 import { ParameterStore } from '../layers/params.js';
 import { Random } from '../random.js';
 import { settingProblems } from '../../../src-shared/settings.js';
-import type { ModelConfig, ModelInfo, Stage } from '../../../src-shared/types/training.js';
+import {
+  DEFAULT_COUNTERFACTUAL,
+  type CounterfactualConfig,
+  type ModelConfig,
+  type ModelInfo,
+  type Stage,
+} from '../../../src-shared/types/training.js';
+import { PROBABILITY_EPSILON } from '../layers/losses.js';
 
 export type { Stage, ModelConfig, ModelInfo } from '../../../src-shared/types/training.js';
 export { STAGES, DEFAULT_MODEL_CONFIG } from '../../../src-shared/types/training.js';
@@ -24,6 +31,12 @@ export interface StageProbabilities<T = tf.Tensor1D> {
   buyGivenAction?: T;
   buyGivenNoAction?: T;
 }
+
+/**
+ * What a model's towers give before serving: its stages, and outputs that only its loss reads (escm2-dr's imputed
+ * loss, dcmt's counterfactual CVR), which predictions never carry.
+ */
+export type SupervisedStages = StageProbabilities & { auxiliary?: Record<string, tf.Tensor1D> };
 
 export interface LabelTensors {
   click: tf.Tensor1D;
@@ -61,11 +74,32 @@ export abstract class EntireSpaceModel {
     return this.embedding.mode === 'sparse' ? this.embedding : undefined;
   }
 
-  /** A tower named `name` whose output estimates `stage` (its loss's space: esmg's action tower is ctavr). */
-  protected tower(name: string, stage: Stage): Tower {
+  /**
+   * A tower named `name` whose output estimates `stage` (its loss's space: esmg's action tower is ctavr); without a
+   * stage its output is no probability (escm2-dr's imputed loss) and its bias keeps its random start.
+   */
+  protected tower(name: string, stage?: Stage): Tower {
     const tower = Tower.create(name, this.embedding.outputWidth, this.config.tower, this.params);
-    this.towerStages.set(tower, stage);
+    if (stage) this.towerStages.set(tower, stage);
     return tower;
+  }
+
+  /** ESCM²'s and DCMT's inverse-propensity settings, with the defaults for a config older than them. */
+  protected get counterfactual(): CounterfactualConfig {
+    return { ...DEFAULT_COUNTERFACTUAL, ...this.config.counterfactual };
+  }
+
+  /** A term's weight in the total: the config's, else the model's default (AITM's calibrator 0.6), else 1. */
+  lossWeight(term: string): number {
+    return this.config.lossWeights[term] ?? this.info.lossWeights?.[term] ?? 1;
+  }
+
+  /**
+   * Whether every loss term is a mean over the batch's rows, so a batch's gradient is its parts' gradients weighted
+   * by rows (what two threads need); a self-normalised IPS term divides by the weights instead.
+   */
+  get lossIsRowMean(): boolean {
+    return this.info.lossIsRowMean !== false && !(this.info.usesPropensity && this.counterfactual.normalise === 'self');
   }
 
   /** A tower with `trunk`'s hidden layers and its own output layer (a siamese pair), estimating `stage`. */
@@ -90,10 +124,10 @@ export abstract class EntireSpaceModel {
   }
 
   /** Composes the towers' probabilities from the shared representation h. */
-  protected abstract stages(h: tf.Tensor2D, training: boolean, dropoutSeed: number): StageProbabilities;
+  protected abstract stages(h: tf.Tensor2D, training: boolean, dropoutSeed: number): SupervisedStages;
 
   /** The unweighted loss terms of one batch. */
-  protected abstract lossTerms(p: StageProbabilities, y: LabelTensors): LossTerms;
+  protected abstract lossTerms(p: SupervisedStages, y: LabelTensors): LossTerms;
 
   inputs(...args: Parameters<FeatureEmbedding['inputs']>): BatchInputs {
     return this.embedding.inputs(...args);
@@ -109,10 +143,12 @@ export abstract class EntireSpaceModel {
 
   /** Creates intermediate tensors it does not dispose: call it inside `tf.tidy` (as `predictRows` does). */
   predict(inputs: BatchInputs, training = false): StageProbabilities {
-    return this.served(this.supervisedStages(inputs, training));
+    const stages = this.supervisedStages(inputs, training);
+    delete stages.auxiliary;
+    return this.served(stages);
   }
 
-  private supervisedStages(inputs: BatchInputs, training: boolean): StageProbabilities {
+  private supervisedStages(inputs: BatchInputs, training: boolean): SupervisedStages {
     if (training) this.dropoutSeed += 1000;
     return this.stages(this.embedding.apply(inputs), training, this.config.seed * 7919 + this.dropoutSeed);
   }
@@ -127,11 +163,24 @@ export abstract class EntireSpaceModel {
       throw new Error(
         `${this.info.name} has no loss term ${unknown.join(', ')}; its terms are ${Object.keys(terms).join(', ')}`,
       );
-    const weighted = Object.entries(terms).map(([name, term]) => tf.mul(term, this.config.lossWeights[name] ?? 1));
+    const weighted = Object.entries(terms).map(([name, term]) => tf.mul(term, this.lossWeight(name)));
     return { total: tf.addN(weighted) as tf.Scalar, terms };
   }
 
   dispose(): void {
     this.params.dispose();
   }
+}
+
+/** P(x | c) from a joint P(c, x) and pCTR, capped at 1: a tower that estimates the joint can exceed pCTR. */
+export function givenClick(joint: tf.Tensor1D, ctr: tf.Tensor1D): tf.Tensor1D {
+  return tf.minimum(tf.div(joint, tf.maximum(ctr, PROBABILITY_EPSILON)), 1);
+}
+
+/**
+ * What a model whose towers estimate joints (esmg, aitm) serves: each joint re-formed as pCTR × its capped
+ * conditional, so pCTAVR and pCTCVR never exceed pCTR.
+ */
+export function jointsWithinClicks(p: StageProbabilities): StageProbabilities {
+  return { ...p, ...(p.avr && { ctavr: tf.mul(p.ctr, p.avr) }), ctcvr: tf.mul(p.ctr, p.cvr) };
 }

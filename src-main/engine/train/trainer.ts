@@ -84,7 +84,7 @@ export async function train(
   const replica =
     HOST_MEMORY_BACKENDS.has(tf.getBackend()) &&
     embedding &&
-    model.info.lossIsRowMean !== false &&
+    model.lossIsRowMean &&
     model.config.tower.dropout === 0 &&
     config.batchSize >= MIN_BATCH_FOR_REPLICA
       ? options.replica
@@ -290,7 +290,7 @@ export async function lossOn(model: EntireSpaceModel, data: EncodedDataset, batc
       const { terms } = model.loss(model.inputs(batch), labelTensors(batch), false);
       const weighted = Object.entries(terms)
         .filter(([name]) => !PARAMETER_TERMS.has(name))
-        .map(([name, term]) => tf.mul(term, model.config.lossWeights[name] ?? 1));
+        .map(([name, term]) => tf.mul(term, model.lossWeight(name)));
       return tf.addN(weighted);
     });
     sum += (await total.data())[0] * batch.rows;
