@@ -90,6 +90,18 @@ const CORPUS: BadFile[] = [
     says: /copy\.csv:1:2: column "bought_flag" equals the label "purchase" on every row: as a feature it would give the models the answer/,
   },
   {
+    // A flag that equals the click but on two rows: nearly the answer among the inputs.
+    name: 'near-copy.csv',
+    bytes: rows(
+      'user_id,clicked_flag,click,purchase',
+      ...Array.from(
+        { length: 400 },
+        (_, i) => `${i % 7},${(i % 2 === 1) !== (i === 7 || i === 100) ? 'y' : 'n'},${i % 2},${i % 6 === 1 ? 1 : 0}`,
+      ),
+    ),
+    says: /near-copy\.csv:1:2: column "clicked_flag" nearly determines the label "click" \(its values predict it on 99\.5% of 400 rows: 2 disagree, within 1% of the 200 with click = 1\): as a feature it would give the models the answer/,
+  },
+  {
     name: 'labels.csv',
     bytes: rows('click,purchase,city', '0,0,a', '1,0,b', '2,0,c', '1,1,d'),
     says: /labels\.csv:4(:\d+)?: .*label must be 0 or 1, got "2"/,

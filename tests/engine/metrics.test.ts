@@ -13,6 +13,10 @@ import {
   rocCurve,
 } from '../../src-main/engine/metrics/index.js';
 import { Random } from '../../src-main/engine/random.js';
+import * as tf from '../../src-main/engine/tf.js';
+import type { EncodedDataset } from '../../src-main/engine/data/dataset.js';
+import type { EntireSpaceModel } from '../../src-main/engine/models/model.js';
+import { evaluate } from '../../src-main/engine/train/trainer.js';
 
 interface SklearnFixture {
   labels: number[];
@@ -267,6 +271,15 @@ describe('evaluateStages', () => {
     expect(metrics).toMatchObject({ rows: 6, clicks: 4, purchases: 2 });
   });
 
+  it('scores CTCVR on every exposure, where an unclicked row can outrank a purchase', () => {
+    // The last row is unclicked but scores above the purchase 0.675: a miss over all exposures, none on clicks.
+    const ctcvr = f32([0.72, 0.14, 0.675, 0.15, 0.19, 0.7]);
+    const metrics = evaluateStages({ ...pred, ctcvr }, labels);
+    expect(auc(labels.purchase, ctcvr, labels.click)).toBe(1);
+    expect(metrics.ctcvr_auc).toBe(7 / 8);
+    expect(metrics.ctcvr_logloss).toBeCloseTo(logloss(labels.purchase, ctcvr), 12);
+  });
+
   it('reports every described metric, NaN where the data lacks the action label or user ids', () => {
     const metrics = evaluateStages(pred, labels);
     expect(Object.keys(metrics).sort()).toEqual(Object.keys(METRIC_DESCRIPTIONS).sort());
@@ -293,5 +306,41 @@ describe('evaluateStages', () => {
 
   it('rejects predictions that do not line up with the labels', () => {
     expect(() => evaluateStages({ ...pred, cvr: f32([0.5]) }, labels)).toThrow(/cvr/);
+  });
+});
+
+describe('evaluation over batches', () => {
+  it('computes one AUC over all rows, not the mean of the batches’ AUCs', async () => {
+    // Two prediction batches of 4,096 rows (predictRows' batch), each ranking its own clicks first (AUC 1 each),
+    // while the second batch's clicks (0.2) score below the first batch's non-clicks (0.4): over all rows, a click
+    // of the second batch beats only that batch's non-clicks, so the AUC is (1 + 1/2) / 2 = 0.75.
+    const batch = 4096;
+    const rows = 2 * batch;
+    const click = Float32Array.from({ length: rows }, (_, i) => i % 2);
+    const score = Float32Array.from({ length: rows }, (_, i) => (i < batch ? [0.4, 0.6] : [0.1, 0.2])[i % 2]);
+    const data: EncodedDataset = {
+      schema: { categorical: [], multiHot: [], dense: [{ name: 'score' }] },
+      rows,
+      categorical: new Int32Array(0),
+      multiHot: [],
+      dense: score,
+      labels: { click, purchase: click },
+    };
+    // A model whose every stage predicts the score it is given, so the rows' order is the test's own.
+    const model = {
+      inputs: (rowsOf: EncodedDataset) => rowsOf,
+      predict: (rowsOf: EncodedDataset) => ({
+        ctr: tf.tensor1d(rowsOf.dense),
+        cvr: tf.tensor1d(rowsOf.dense),
+        ctcvr: tf.tensor1d(rowsOf.dense),
+      }),
+    } as unknown as EntireSpaceModel;
+    const perBatch = [0, batch].map((start) =>
+      auc(click.subarray(start, start + batch), score.subarray(start, start + batch)),
+    );
+    expect(perBatch).toEqual([1, 1]);
+    const metrics = await evaluate(model, data);
+    expect(metrics.ctr_auc).toBe(0.75);
+    expect(metrics.ctcvr_auc).toBe(0.75);
   });
 });

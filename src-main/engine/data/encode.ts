@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { EncodedDataset } from './dataset.js';
 import { openCsv, type CsvRow, type CsvTable } from './csv.js';
 import { DataError } from './errors.js';
+import { checkedLabels, labelDetermination, labelDeterminesMessage, type LabelDetermination } from './leakage.js';
 import {
   categoricalFeatures,
   fieldMinCount,
@@ -69,7 +70,6 @@ export interface LoadedDataset {
 const ROLE_SAMPLE_ROWS = 1000;
 const EXAMPLE_LINES = 5;
 
-/** Reads, validates and encodes a CSV/TSV file in one streaming pass; only the encoded columns are kept. */
 /** Fewer rows than this, and a feature equal to a label may be chance. */
 export const LABEL_COPY_MIN_ROWS = 20;
 
@@ -105,6 +105,7 @@ class LabelCopies {
   }
 }
 
+/** Reads, validates and encodes a CSV/TSV file in one streaming pass; only the encoded columns are kept. */
 export async function loadCsvDataset(path: string, options: LoadCsvOptions = {}): Promise<LoadedDataset> {
   const minCount = options.minCount ?? 1;
   if (!Number.isInteger(minCount) || minCount < 1)
@@ -148,6 +149,14 @@ export async function loadCsvDataset(path: string, options: LoadCsvOptions = {})
       copies.add(row.cells);
     }
     copies.refuse(path);
+    const determiner = builder.labelDeterminer();
+    if (determiner)
+      throw new DataError(
+        path,
+        1,
+        determiner.column.index + 1,
+        labelDeterminesMessage(determiner.column.name, determiner.label, determiner.found),
+      );
     return builder.finish(minCount);
   } finally {
     await table.rows.return();
@@ -220,6 +229,11 @@ class Vocabulary {
 
   static frozen(values: string[]): Vocabulary {
     return new Vocabulary(values, true);
+  }
+
+  /** Ids handed out so far are 1..size. */
+  get size(): number {
+    return this.values.length;
   }
 
   id(value: string): number {
@@ -465,6 +479,44 @@ class DatasetBuilder {
       this.userIds.push(id);
     }
     this.rows++;
+  }
+
+  /**
+   * The first categorical feature that nearly determines a label (data/leakage.ts), in the order of the import's
+   * check, from the provisional ids and labels already read: one pass over them per column. Id 0 (missing, or
+   * unseen by a reused encoding) predicts nothing. Purchases and actions count on clicked rows, as the import's
+   * VALUES counts them.
+   */
+  labelDeterminer(): { column: Column; label: string; found: LabelDetermination } | undefined {
+    const ids = this.categoricalIds.values;
+    const nCat = this.categorical.length;
+    const click = this.clickLabels.values;
+    const action = this.actions.length > 0 ? this.actionLabels.values : undefined;
+    const purchase = this.purchaseLabels.values;
+    for (const [c, column] of this.categorical.entries()) {
+      const size = this.vocabularies[c].size + 1;
+      const rows = new Int32Array(size);
+      const positives = { click: new Int32Array(size), action: new Int32Array(size), purchase: new Int32Array(size) };
+      for (let row = 0; row < this.rows; row++) {
+        const id = ids[row * nCat + c];
+        rows[id]++;
+        if (click[row] !== 1) continue;
+        positives.click[id]++;
+        if (action?.[row] === 1) positives.action[id]++;
+        if (purchase[row] === 1) positives.purchase[id]++;
+      }
+      for (const { label, name } of checkedLabels(this.roles)) {
+        const found = labelDetermination(
+          Array.from(rows, (n, id) => ({
+            positives: positives[label][id],
+            negatives: n - positives[label][id],
+            missing: id === 0,
+          })),
+        );
+        if (found.determines) return { column, label: name, found };
+      }
+    }
+    return undefined;
   }
 
   finish(minCount: number): LoadedDataset {

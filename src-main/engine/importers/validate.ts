@@ -7,6 +7,7 @@ import {
   type Finding,
   type FunnelPolicy,
 } from '../data/encode.js';
+import { checkedLabels, determination, LEAK_MIN_VALUE_ROWS, labelDeterminesMessage } from '../data/leakage.js';
 import { categoricalFeatures, USER_FEATURE_MIN_COUNT, type ColumnRoles } from '../data/roles.js';
 import type { Project } from '../store/project.js';
 import { ident, isMissingSql, labelSql } from '../store/sql.js';
@@ -18,6 +19,7 @@ import {
   lineList,
   fieldSummaries,
   numericStats,
+  VALUES,
   type FieldSummary,
   type NumericStats,
 } from '../store/column-stats.js';
@@ -58,8 +60,9 @@ export interface ValidationOptions {
 
 /**
  * Every check an import makes on a staged file, in order: the roles (a DataError), then bad labels and numbers
- * (an ImportError carrying every finding so far), then the funnel policy (which leaves KEPT, the rows to encode)
- * and the issues of the kept columns. Returns `sourceFindings` (what staging found, e.g. Taobao's buys without pv)
+ * (an ImportError carrying every finding so far), then the funnel policy (which leaves KEPT, the rows to encode),
+ * features that copy a label (an ImportError), the issues of the kept columns, features that nearly determine a
+ * label (an ImportError) and what the rows can support. Returns `sourceFindings` (what staging found, e.g. Taobao's buys without pv)
  * followed by the rest. The import (import.ts) and the preview of a dropped file (api/inspect.ts, on the file's
  * first rows) both run this, so the preview of a file it reads whole finds exactly what the import finds.
  */
@@ -75,6 +78,8 @@ export async function validateStaged(
   findings.push(...(await findLabelCopies(context)));
   throwIfErrors(context.file, context.columns, findings);
   findings.push(...(await findColumnIssues(context.project, context.roles, context.cells)));
+  findings.push(...(await findLabelDeterminers(context)));
+  throwIfErrors(context.file, context.columns, findings);
   findings.push(...(await findSupportIssues(context)));
   return findings;
 }
@@ -124,6 +129,64 @@ async function findLabelCopies({ project, roles }: ValidationContext): Promise<F
       exampleLines: [1],
       message: labelCopyMessage(feature, label),
     }));
+}
+
+/**
+ * A categorical feature whose values nearly determine a label (data/leakage.ts) gives the answer away as surely as
+ * a copy. Read from VALUES, which `findColumnIssues` has just filled with each value's funnel counts, so it costs
+ * no scan of the rows: one small query sums each field's LabelTally. Exact copies never get here (their own check
+ * stops the import first), so no pair is reported twice.
+ */
+async function findLabelDeterminers({ project, roles }: ValidationContext): Promise<Finding[]> {
+  const fields = categoricalFeatures(roles);
+  if (fields.length === 0) return [];
+  // VALUES' funnel counts: actions and purchases are clicked ones, as the models' labels are once the funnel holds.
+  const positivesOf = { click: 'clicks', action: 'actions', purchase: 'purchases' } as const;
+  const labels = checkedLabels(roles);
+  const counted = `(NOT missing AND exposures >= ${LEAK_MIN_VALUE_ROWS})`;
+  const items = labels.flatMap(({ label }, i) => {
+    const positives = positivesOf[label];
+    const negatives = `(exposures - ${positives})`;
+    return [
+      `sum(${positives})::DOUBLE AS p${i}`,
+      `sum(${negatives})::DOUBLE AS n${i}`,
+      `coalesce(sum(least(${positives}, ${negatives})) FILTER (WHERE ${counted}), 0)::DOUBLE AS m${i}`,
+      `coalesce(sum(${positives}) FILTER (WHERE NOT ${counted}), 0)::DOUBLE AS up${i}`,
+      `coalesce(sum(${negatives}) FILTER (WHERE NOT ${counted}), 0)::DOUBLE AS un${i}`,
+    ];
+  });
+  const rows = new Map(
+    (await project.all(`SELECT field, ${items.join(', ')} FROM ${VALUES} GROUP BY field`)).map((row) => [
+      String(row.field),
+      row,
+    ]),
+  );
+  // In the order of the roles, as the CSV loader checks them: both doors then name the same column first.
+  return fields.flatMap((field) => {
+    const row = rows.get(field);
+    if (!row) return [];
+    return labels.flatMap(({ name }, i) => {
+      const found = determination({
+        positives: Number(row[`p${i}`]),
+        negatives: Number(row[`n${i}`]),
+        minorities: Number(row[`m${i}`]),
+        undeterminedPositives: Number(row[`up${i}`]),
+        undeterminedNegatives: Number(row[`un${i}`]),
+      });
+      if (!found.determines) return [];
+      return [
+        {
+          severity: 'error' as const,
+          code: 'feature-determines-label',
+          column: field,
+          count: found.rows,
+          // The header line, where the column is named: no one row is at fault.
+          exampleLines: [1],
+          message: labelDeterminesMessage(field, name, found),
+        },
+      ];
+    });
+  });
 }
 
 /**
