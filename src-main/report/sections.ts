@@ -4,6 +4,7 @@
  * report of an incomplete project is still a whole report.
  */
 import type { RunDetail } from '../../src-shared/api/contract.js';
+import { DEFAULT_COUNTERFACTUAL, type ModelInfo } from '../../src-shared/types/training.js';
 import {
   decompositionChart,
   deltaHistogramChart,
@@ -100,7 +101,7 @@ const datasetSection: Section = {
     if (counts.actions === null)
       layout.paragraph(
         'The dataset has no in-shop action label: the action counts, the PSC share and every model that needs the ' +
-          'action (chain, esm2, esmc, esms, esmg) are not available for it.',
+          'action (chain, esm2, esmc, esms, esmg, aitm) are not available for it.',
         'warning',
       );
     if (counts.funnelViolations > 0)
@@ -157,15 +158,21 @@ const findingsSection: Section = {
   },
 };
 
-function hyperParameters(run: RunDetail): string {
+function hyperParameters(run: RunDetail, model: ModelInfo): string {
   const record = run.record!;
   const m = record.modelConfig;
   const t = record.trainConfig;
-  const weights = Object.entries(m.lossWeights);
+  const weights = Object.entries({ ...model.lossWeights, ...m.lossWeights });
+  const propensity = { ...DEFAULT_COUNTERFACTUAL, ...m.counterfactual };
   return [
     `embedding ${m.embeddingDim}-d (${m.embedding ?? 'dense'})`,
     `towers ${m.tower.hidden.join('×')} ${m.tower.activation}, dropout ${m.tower.dropout}`,
     `constraint λ = ${m.constraint.lambda} (${m.constraint.layers} layers, ${m.constraint.distance}, gradient ${m.constraint.gradient})`,
+    ...(model.usesPropensity
+      ? [
+          `inverse propensity capped at ${propensity.maxWeight}, ${propensity.normalise === 'self' ? 'self-normalised' : 'over the exposures'}`,
+        ]
+      : []),
     `loss weights ${weights.length ? weights.map(([k, v]) => `${k}=${v}`).join(', ') : 'all 1'}`,
     `${t.epochs} epochs, batch ${t.batchSize}, learning rate ${t.learningRate}, weight decay ${t.weightDecay}, patience ${t.patience ?? 'none'}`,
     `${formatCount(record.parameters)} parameters`,
@@ -211,7 +218,7 @@ const modelsSection: Section = {
       );
       layout.paragraph(`Paper: ${model.paper}`, 'note');
       for (const run of completedRuns(input).filter((r) => r.model === model.name))
-        layout.paragraph(`${labels.get(run.id)}: ${hyperParameters(run)}`, 'note');
+        layout.paragraph(`${labels.get(run.id)}: ${hyperParameters(run, model)}`, 'note');
     }
     const completed = completedRuns(input);
     if (completed.length === 0) return;
@@ -372,7 +379,7 @@ const pscSection: Section = {
     );
     if (psc.estimates.length === 0)
       layout.paragraph(
-        'No pair of a chained model (chain, esm2) and a constrained one (esmc, esms, esmg) among the runs, so there ' +
+        'No pair of a chained model (chain, esm2) and a constrained one (esmc, esms, esmg, aitm) among the runs, so there ' +
           'is no chained vs constrained comparison.',
         'note',
       );

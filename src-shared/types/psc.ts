@@ -10,8 +10,8 @@ export type Proportion =
  * How a model's implied gap P(b, ¬a | c) is obtained:
  * - 'decomposed': the model has P(b|¬a,c) (esm2, chain, the truth): mean of (1 − pAVR)·P(b|¬a,c). For chain
  *   that tower is identically 0, so its implied gap is exactly 0: the chain rule assumes PSC away.
- * - 'none': the model does not split its purchases by the action: naive and esmm have no pAVR; esmc, esms and
- *   esmg have pCVR and pAVR but nothing ties them (their bounds, max(0, pCVR − pAVR) to min(pCVR, 1 − pAVR), are
+ * - 'none': the model does not split its purchases by the action: naive, esmm, escm2-ips, escm2-dr and dcmt have no
+ *   pAVR; esmc, esms, esmg and aitm have pCVR and pAVR but nothing ties them (their bounds, max(0, pCVR − pAVR) to min(pCVR, 1 − pAVR), are
  *   too wide to tell anything, so no implied gap is shown for them).
  */
 export type ImpliedGapKind = 'decomposed' | 'none';
@@ -199,7 +199,8 @@ export interface DecompositionSummary {
 
 /**
  * chained: has pAVR and P(b|a,c), purchase goes through the action (chain, esm2); constrained: has pAVR but no
- * purchase-after-action tower (esmc, esms, esmg); other: no action stage at all (naive, esmm). Decided from the
+ * purchase-after-action tower (esmc, esms, esmg, aitm); other: no action stage at all (naive, esmm, escm2-ips,
+ * escm2-dr, dcmt). Decided from the
  * stages, so renamed or new models fall in the right group.
  */
 export type ModelRole = 'chained' | 'constrained' | 'other';
@@ -332,7 +333,7 @@ export const PSC_DEFINITIONS: Record<string, string> = {
   impliedGap:
     "a model's P(b, ¬a | c) averaged over clicked rows: (1 − pAVR)·P(b|¬a,c) for a model that splits its purchases " +
     'by the action (esm2; 0 for chain, which routes every purchase through it); none for models that do not split ' +
-    'them (naive, esmm, esmc, esms, esmg)',
+    'them (naive, esmm, escm2-ips, escm2-dr, dcmt, esmc, esms, esmg, aitm)',
   impliedShare: "a model's implied gap over its mean pCVR: the share of its purchases it puts on the no-action path",
   estimates:
     "Δ = constrained pCVR − the chained model's own full chain, pAVR·P(b|a,c) + (1 − pAVR)·P(b|¬a,c) (for chain " +

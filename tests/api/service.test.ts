@@ -44,7 +44,19 @@ describe('the API service on a project', () => {
   it('describes the app: shell, models, presets, backend, defaults and the open project', async () => {
     const info = await api.call('app.info', {});
     expect(info.shell).toBe('browser');
-    expect(info.models.map((m) => m.name)).toEqual(['naive', 'esmm', 'chain', 'esm2', 'esmc', 'esms', 'esmg']);
+    expect(info.models.map((m) => m.name)).toEqual([
+      'naive',
+      'esmm',
+      'chain',
+      'esm2',
+      'esmc',
+      'esms',
+      'esmg',
+      'aitm',
+      'escm2-ips',
+      'escm2-dr',
+      'dcmt',
+    ]);
     expect(info.models.every((m) => m.description.length > 10)).toBe(true);
     expect(info.presets.map((p) => [p.name, p.pscShare])).toEqual([
       ['no-psc', 0],

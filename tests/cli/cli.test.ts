@@ -41,7 +41,19 @@ describe('esmc-lab CLI', () => {
     const { code, stdout } = await cli('models', '--json');
     expect(code).toBe(0);
     const models = JSON.parse(stdout) as { name: string; formula: string }[];
-    expect(models.map((m) => m.name)).toEqual(['naive', 'esmm', 'chain', 'esm2', 'esmc', 'esms', 'esmg']);
+    expect(models.map((m) => m.name)).toEqual([
+      'naive',
+      'esmm',
+      'chain',
+      'esm2',
+      'esmc',
+      'esms',
+      'esmg',
+      'aitm',
+      'escm2-ips',
+      'escm2-dr',
+      'dcmt',
+    ]);
     expect(models.find((m) => m.name === 'esm2')!.formula).toContain('(1 − pAVR)');
   });
 

@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { createApiService, type ApiService } from '../../src-main/api/service.js';
+import { MODEL_NAMES } from '../../src-main/engine/models/index.js';
 import { startHost, type Host } from '../../src-main/host/server.js';
 import { SAMPLE_FOLDERS, samplePath } from '../helpers/datasets.js';
 
@@ -215,7 +216,7 @@ describe.skipIf(skipReason !== null)('analyst UI in the browser host', () => {
   it('trains two models for a few steps with live curves', async () => {
     shotOnFailure('train');
     await view('Train').click();
-    const models = ['naive', 'esmm', 'chain', 'esm2', 'esmc', 'esms', 'esmg'];
+    const models = MODEL_NAMES;
     for (const model of models) {
       const box = page.getByRole('checkbox', { name: new RegExp(`^${model} —`) });
       if (model === 'esm2' || model === 'esmc') await box.check();
@@ -422,7 +423,7 @@ describe.skipIf(skipReason !== null)('analyst UI in the browser host', () => {
   it('flags a run that cannot have learned (1 epoch at learning rate 1e-6) in every view', async () => {
     shotOnFailure('not-learned');
     await view('Train').click();
-    for (const model of ['naive', 'esmm', 'chain', 'esm2', 'esmc', 'esms', 'esmg']) {
+    for (const model of MODEL_NAMES) {
       const box = page.getByRole('checkbox', { name: new RegExp(`^${model} —`) });
       if (model === 'esmm') await box.check();
       else await box.uncheck();
@@ -496,7 +497,7 @@ describe.skipIf(skipReason !== null)('analyst UI in the browser host', () => {
   it('cancels one model of two: it keeps its best epoch and is listed in Runs, the other trains to its end', async () => {
     shotOnFailure('cancel-one');
     await view('Train').click();
-    for (const model of ['naive', 'esmm', 'chain', 'esm2', 'esmc', 'esms', 'esmg']) {
+    for (const model of MODEL_NAMES) {
       const box = page.getByRole('checkbox', { name: new RegExp(`^${model} —`) });
       if (model === 'esm2' || model === 'esmc') await box.check();
       else await box.uncheck();

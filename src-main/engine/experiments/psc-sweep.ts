@@ -46,7 +46,20 @@ export interface PscSweepConfig {
 
 export const DEFAULT_SWEEP: PscSweepConfig = {
   shares: [0.2, 0.5, 0.8],
-  models: ['naive', 'esmm', 'esmc:lambda=0', 'esmc', 'esmc:lambda=0.1', 'esms', 'chain', 'esm2'],
+  models: [
+    'naive',
+    'esmm',
+    'esmc:lambda=0',
+    'esmc',
+    'esmc:lambda=0.1',
+    'esms',
+    'chain',
+    'esm2',
+    'aitm',
+    'escm2-ips',
+    'escm2-dr',
+    'dcmt',
+  ],
   seeds: [1, 2, 3, 4, 5],
   preset: 'paper-like',
   rows: 100_000,
@@ -120,6 +133,11 @@ export const ABLATION: [string, string, string][] = [
   ['esmm', 'esmc', 'ESMC as a whole over ESMM'],
   ['chain', 'esm2', 'ESM²: purchases without an action get their own tower'],
   ['esm2', 'esmc', 'ESMC over ESM²'],
+  ['esmm', 'aitm', 'AITM: click, action and purchase as ordered exposure-space tasks with information transfer'],
+  ['esmc', 'aitm', 'AITM over ESMC: the action informs the purchase by attention instead of a parameter constraint'],
+  ['esmm', 'escm2-ips', 'ESCM²-IPS: the clicked rows’ CVR loss weighted by 1/pCTR on top of ESMM'],
+  ['escm2-ips', 'escm2-dr', 'ESCM²-DR: the doubly robust risk instead of IPS'],
+  ['esmm', 'dcmt', 'DCMT: twin factual / counterfactual CVR towers on top of ESMM'],
 ];
 
 /** The comparisons of `config` (its own, or ABLATION's whose two variants it trains). */

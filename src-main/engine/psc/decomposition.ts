@@ -122,7 +122,7 @@ export function isChainedModel(stages: StageArrays): boolean {
   return stages.avr !== undefined && stages.buyGivenAction !== undefined;
 }
 
-/** Models pAVR but not purchase through the action: the parameter-constrained family (esmc, esms, esmg). */
+/** Models pAVR but not purchase through the action: the parameter-constrained family (esmc, esms, esmg) and aitm. */
 export function isConstrainedModel(stages: StageArrays): boolean {
   return stages.avr !== undefined && stages.buyGivenAction === undefined;
 }
