@@ -139,6 +139,7 @@ function needWholeFile(format: string): string[] {
     'the counts of the whole file (rows that break the funnel, missing values, …)',
     'bad labels or numbers after the rows read',
     'whether a column is constant or nearly unique',
+    'whether a feature nearly determines a label over every row',
     ...(format === 'taobao' ? ['the events of a (user, item) pair after the rows read (a later pv, cart or buy)'] : []),
   ];
 }

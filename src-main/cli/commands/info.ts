@@ -9,11 +9,13 @@ export const modelsCommand: Command = {
   help: '  --json    print as JSON',
   run: async (values) => {
     const infos = MODEL_NAMES.map(modelInfo);
+    const width = Math.max(...infos.map((info) => info.name.length));
+    const indent = ' '.repeat(width + 1);
     if (values.json) print(JSON.stringify(infos, null, 2));
     else
       for (const info of infos)
         print(
-          `${info.name.padEnd(6)} ${info.title} — ${info.paper}\n       ${info.formula}\n       loss: ${info.supervision.join(' + ')}\n`,
+          `${info.name.padEnd(width)} ${info.title} — ${info.paper}\n${indent}${info.formula}\n${indent}loss: ${info.supervision.join(' + ')}\n`,
         );
     return 0;
   },

@@ -13,7 +13,7 @@ export const escm2DrInfo: ModelInfo = {
   paper: 'Wang et al., SIGIR 2022 (arXiv 2204.05125)',
   formula:
     'pCTCVR = pCTR·pCVR; e = BCE(b, pCVR); ê = T_imp(h); R_DR = mean ê + Σ w·(e − ê); R_imp = Σ w·(e − ê)², ' +
-    'w = c / min(pCTR⁻¹, w_max) held constant',
+    'w = c·min(1/pCTR, w_max) with pCTR held constant',
   supervision: [
     'c ~ pCTR on all exposures',
     'b ~ pCVR doubly robust: ê on every exposure, corrected on clicked rows by w·(e − ê)',

@@ -17,7 +17,7 @@ export const escm2IpsInfo: ModelInfo = {
   name: 'escm2-ips',
   title: 'ESCM²-IPS (counterfactual risk, inverse propensity)',
   paper: 'Wang et al., SIGIR 2022 (arXiv 2204.05125)',
-  formula: 'pCTCVR = pCTR·pCVR; R_IPS = Σ c·BCE(b, pCVR) / min(pCTR⁻¹, w_max) over the batch, pCTR held constant',
+  formula: 'pCTCVR = pCTR·pCVR; R_IPS = Σ w·BCE(b, pCVR) / n, w = c·min(1/pCTR, w_max) with pCTR held constant',
   supervision: [
     'c ~ pCTR on all exposures',
     'b ~ pCVR on clicked rows, each weighted 1/pCTR (capped)',
