@@ -39,8 +39,10 @@ export class Aitm extends EntireSpaceModel {
   private readonly ctrTower = this.tower('ctr', 'ctr');
   private readonly actionTower = this.tower('act', 'ctavr');
   private readonly purchaseTower = this.tower('buy', 'ctcvr');
-  private readonly toAction = new InformationTransfer('ait_act', this.ctrTower.output.kernel.shape[0], this.params);
-  private readonly toPurchase = new InformationTransfer('ait_buy', this.ctrTower.output.kernel.shape[0], this.params);
+  /** The towers' last hidden width, where the transfers work. */
+  private readonly width = this.ctrTower.output.kernel.shape[0];
+  private readonly toAction = new InformationTransfer('ait_act', this.width, this.params);
+  private readonly toPurchase = new InformationTransfer('ait_buy', this.width, this.params);
 
   protected stages(h: tf.Tensor2D, training: boolean, seed: number): StageProbabilities {
     const click = this.ctrTower.representation(h, training, seed);
