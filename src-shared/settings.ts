@@ -134,7 +134,7 @@ export const TRAIN_SETTINGS = {
     max: 1000,
     none: true,
     default: 3,
-    help: 'stop after this many epochs without a better validation measure; none trains every epoch',
+    help: 'stop after this many epochs without a better validation measure; none trains every epoch (the best epoch is kept either way)',
     form: 'advanced',
   },
   minSteps: {

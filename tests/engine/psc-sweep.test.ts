@@ -98,6 +98,13 @@ describe('psc-sweep experiment', () => {
     expect(() => parseVariant('esmc:lambda=-1')).toThrow('lambda must be a number ≥ 0');
     expect(() => parseVariant('esmc:layers=some')).toThrow('layers must be hidden or all');
     expect(() => parseVariant('esmc:beta=1')).toThrow('Unknown setting "beta"');
+    expect(parseVariant('aitm:weight.calibrator=0')).toEqual({
+      label: 'aitm:weight.calibrator=0',
+      name: 'aitm',
+      constraint: {},
+      lossWeights: { calibrator: 0 },
+    });
+    expect(() => parseVariant('aitm:weight.calibrator=-1')).toThrow('weight.calibrator must be a number ≥ 0');
     for (const [from, to] of ABLATION) expect(() => [parseVariant(from), parseVariant(to)]).not.toThrow();
   });
 

@@ -82,6 +82,8 @@ export interface SweepVariant {
   label: string;
   name: ModelName;
   constraint: Partial<ConstraintConfig>;
+  /** Loss weights by term (`aitm:weight.calibrator=0`), over the sweep's own. */
+  lossWeights?: Record<string, number>;
 }
 
 const CONSTRAINT_CHOICES = {
@@ -90,15 +92,24 @@ const CONSTRAINT_CHOICES = {
   gradient: ['both', 'cvr-only'],
 } as const;
 
-/** Reads `name[:key=value]…`, the keys being ConstraintConfig's (lambda, layers, distance, gradient). */
+/**
+ * Reads `name[:key=value]…`, the keys being ConstraintConfig's (lambda, layers, distance, gradient) or a loss
+ * term's weight (`weight.calibrator=0`; a term the model lacks fails its first training).
+ */
 export function parseVariant(spec: string): SweepVariant {
   const [name, ...settings] = spec.trim().split(':');
   if (!isModelName(name))
     throw new RangeError(`Unknown model "${name}" in "${spec}"; choose from ${MODEL_NAMES.join(', ')}`);
   const constraint: Partial<ConstraintConfig> = {};
+  const lossWeights: Record<string, number> = {};
   for (const setting of settings) {
     const [key, value = ''] = setting.split('=');
-    if (key === 'lambda') {
+    if (key.startsWith('weight.') && key.length > 'weight.'.length) {
+      const weight = Number(value);
+      if (value === '' || !Number.isFinite(weight) || weight < 0)
+        throw new RangeError(`${key} must be a number ≥ 0 in "${spec}"; got "${value}"`);
+      lossWeights[key.slice('weight.'.length)] = weight;
+    } else if (key === 'lambda') {
       const lambda = Number(value);
       if (value === '' || !Number.isFinite(lambda) || lambda < 0)
         throw new RangeError(`lambda must be a number ≥ 0 in "${spec}"; got "${value}"`);
@@ -110,10 +121,10 @@ export function parseVariant(spec: string): SweepVariant {
       Object.assign(constraint, { [key]: value });
     } else
       throw new RangeError(
-        `Unknown setting "${key}" in "${spec}"; a variant sets lambda, layers, distance or gradient`,
+        `Unknown setting "${key}" in "${spec}"; a variant sets lambda, layers, distance, gradient or weight.TERM`,
       );
   }
-  return { label: spec.trim(), name, constraint };
+  return { label: spec.trim(), name, constraint, ...(Object.keys(lossWeights).length > 0 && { lossWeights }) };
 }
 
 /**
@@ -135,6 +146,7 @@ export const ABLATION: [string, string, string][] = [
   ['esm2', 'esmc', 'ESMC over ESM²'],
   ['esmm', 'aitm', 'AITM: click, action and purchase as ordered exposure-space tasks with information transfer'],
   ['esmc', 'aitm', 'AITM over ESMC: the action informs the purchase by attention instead of a parameter constraint'],
+  ['aitm', 'aitm:weight.calibrator=0', 'AITM without its calibrator (what torch-rechub and MTReclib train)'],
   ['esmm', 'escm2-ips', 'ESCM²-IPS: the clicked rows’ CVR loss weighted by 1/pCTR on top of ESMM'],
   ['escm2-ips', 'escm2-dr', 'ESCM²-DR: the doubly robust risk instead of IPS'],
   ['esmm', 'dcmt', 'DCMT: twin factual / counterfactual CVR towers on top of ESMM'],
@@ -252,6 +264,7 @@ export async function runSweepTask(task: SweepTask): Promise<{ rows: SweepRow[];
     const model = createModel(variant.name, dataset.schema, {
       ...modelConfig,
       constraint: { ...modelConfig.constraint, ...variant.constraint },
+      lossWeights: { ...modelConfig.lossWeights, ...variant.lossWeights },
       seed,
     });
     try {
