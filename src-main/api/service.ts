@@ -394,6 +394,8 @@ export async function createApiService(options: ApiServiceOptions): Promise<ApiS
         context.progress(0, IMPORT_FIRST);
         try {
           await importDataset(connection, file.path, {
+            // TrainingMemoryCap sets DuckDB's limit for every job of the app.
+            memoryLimit: null,
             name,
             format: params.format,
             roles: params.roles,
@@ -448,7 +450,13 @@ export async function createApiService(options: ApiServiceOptions): Promise<ApiS
             ),
           );
           context.progress(0.5, 'importing');
-          await importDataset(connection, out, { name, format: 'simulator', signal: context.signal });
+          await importDataset(connection, out, {
+            name,
+            format: 'simulator',
+            signal: context.signal,
+            // TrainingMemoryCap sets DuckDB's limit for every job of the app.
+            memoryLimit: null,
+          });
           return datasetDetail(connection, name);
         } finally {
           await rm(folder, { recursive: true, force: true });

@@ -15,9 +15,9 @@ function recorder(): { project: Project; statements: string[] } {
 }
 
 describe('TrainingMemoryCap', () => {
-  it('caps while a training runs and no import does, and lifts the cap as soon as an import starts', async () => {
+  it('caps at the training limit while only trainings run, and at the import limit while an import runs', async () => {
     const { project, statements } = recorder();
-    const cap = new TrainingMemoryCap('512MB');
+    const cap = new TrainingMemoryCap('512MB', '1GB');
     const steps: string[] = [];
     let endImport!: () => void;
     await cap.during('train', project, async () => {
@@ -40,7 +40,7 @@ describe('TrainingMemoryCap', () => {
     ]);
     expect(statements).toEqual([
       "SET memory_limit = '512MB'",
-      'RESET memory_limit',
+      "SET memory_limit = '1GB'",
       "SET memory_limit = '512MB'",
       'RESET memory_limit',
     ]);

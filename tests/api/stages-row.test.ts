@@ -17,8 +17,9 @@ beforeAll(async () => {
   for (let k = 0; k < 400; k++) {
     // Every fifth price is missing; the others vary, so the column's std is not 1.
     const price = k % 5 === 0 ? '' : (10 + (k % 13) * 1.5).toFixed(2);
-    const click = k % 3 === 0 ? 1 : 0;
-    lines.push(`${['a', 'b', 'c'][k % 3]},${price},${click},${click && k % 2},${click && k % 4 === 0 ? 1 : 0}`);
+    // Clicks independent of the category: a category that determined them would be refused as a label leak.
+    const click = k % 5 < 2 ? 1 : 0;
+    lines.push(`${['a', 'b', 'c'][k % 3]},${price},${click},${click && k % 2},${click && k % 3 === 1 ? 1 : 0}`);
     prices.set(k + 2, price);
   }
   const file = join(dir, 'rows.csv');

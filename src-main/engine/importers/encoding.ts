@@ -185,17 +185,37 @@ export async function encodeCategorical(project: Project, encoding: FeatureEncod
   );
 }
 
+/**
+ * Rows whose bags are encoded in one statement: a bag's ids are gathered per row by a GROUP BY over the rows,
+ * whose lists DuckDB keeps in memory, so a file of 10M rows is encoded in slices of this many lines (at 1 GB of
+ * DuckDB memory one statement over 10M rows ran out of it).
+ */
+export const BAG_SLICE_LINES = 2_000_000;
+
 /** Encodes each bag into a list of ids (in token order, unknown tokens 0), one row per __line with tokens. */
-export async function encodeBags(project: Project, encoding: FeatureEncoding): Promise<void> {
-  for (const [m, field] of (encoding.multiHot ?? []).entries()) {
-    await project.run(
-      `CREATE TEMP TABLE ${bagTable(m)} AS
-       SELECT __line, list(coalesce(v.id, 0) ORDER BY pos) AS ids
-       FROM (SELECT __line, unnest(t) AS token, generate_subscripts(t, 1) AS pos
-             FROM (SELECT __line, ${tokensSql(field.name)}[1:${field.maxLength}] AS t FROM ${KEPT})) x
-       LEFT JOIN ${bagVocabulary(m)} v ON v.value = x.token
-       GROUP BY __line`,
-    );
+export async function encodeBags(
+  project: Project,
+  encoding: Pick<FeatureEncoding, 'multiHot'>,
+  sliceLines = BAG_SLICE_LINES,
+): Promise<void> {
+  const bags = encoding.multiHot ?? [];
+  if (bags.length === 0) return;
+  const lines = (await project.one(`SELECT min(__line)::BIGINT AS first, max(__line)::BIGINT AS last FROM ${KEPT}`))!;
+  const first = Number(lines.first ?? 0);
+  const last = Number(lines.last ?? -1);
+  for (const [m, field] of bags.entries()) {
+    await project.run(`CREATE TEMP TABLE ${bagTable(m)} (__line BIGINT, ids INTEGER[])`);
+    for (let from = first; from <= last; from += sliceLines)
+      await project.run(
+        `INSERT INTO ${bagTable(m)}
+         SELECT __line, list(coalesce(v.id, 0) ORDER BY pos) AS ids
+         FROM (SELECT __line, unnest(t) AS token, generate_subscripts(t, 1) AS pos
+               FROM (SELECT __line, ${tokensSql(field.name)}[1:${field.maxLength}] AS t FROM ${KEPT}
+                     WHERE __line >= $1 AND __line < $2)) x
+         LEFT JOIN ${bagVocabulary(m)} v ON v.value = x.token
+         GROUP BY __line`,
+        [from, from + sliceLines],
+      );
   }
 }
 

@@ -18,6 +18,12 @@ const ROLE_SAMPLE_CELLS = 200_000;
 const roleSampleRows = (columns: number) =>
   Math.max(100, Math.min(ROLE_SAMPLE_ROWS, Math.floor(ROLE_SAMPLE_CELLS / Math.max(columns, 1))));
 
+/**
+ * DuckDB's memory while a file imports (ESMC_LAB_IMPORT_DUCKDB_MEMORY overrides it): what does not fit spills to
+ * the project's temp folder, so an import of any size runs in bounded memory (docs/data.md, "Scale").
+ */
+export const IMPORT_DUCKDB_MEMORY = process.env.ESMC_LAB_IMPORT_DUCKDB_MEMORY || '1GB';
+
 /** Points an import passes; `onStep` may throw (or the signal abort) at any of them, and nothing is kept. */
 export type ImportStep = 'staged' | 'validated' | 'encoded' | 'profiled' | 'written';
 
@@ -60,6 +66,11 @@ export interface ImportOptions extends SourceOptions {
   onStep?: (step: ImportStep) => void | Promise<void>;
   /** A split stored with the dataset, in its transaction: an interrupted import leaves neither. */
   split?: Omit<SplitOptions, 'signal'>;
+  /**
+   * DuckDB's memory limit while it runs, e.g. '2GB'; default IMPORT_DUCKDB_MEMORY. null: the caller sets it (the
+   * app's jobs share one limit, see TrainingMemoryCap).
+   */
+  memoryLimit?: string | null;
 }
 
 export interface ImportResult {
@@ -83,6 +94,13 @@ export async function importDataset(
   file: string,
   options: ImportOptions = {},
 ): Promise<ImportResult> {
+  const work = () => importWithin(project, file, options);
+  return options.memoryLimit === null
+    ? work()
+    : project.withMemoryLimit(options.memoryLimit ?? IMPORT_DUCKDB_MEMORY, work);
+}
+
+async function importWithin(project: Project, file: string, options: ImportOptions): Promise<ImportResult> {
   const started = Date.now();
   const { signal } = options;
   const minCount = options.minCount ?? 1;

@@ -191,9 +191,9 @@ export class Project {
   /** Rows as plain objects; BIGINT and HUGEINT arrive as bigint, so cast counts to INTEGER or DOUBLE in SQL. */
   /**
    * Runs `work` with DuckDB's buffer pool capped at `limit`, then back at DuckDB's default. DuckDB keeps up to
-   * 80% of the machine's memory as cache by default, which imports need (a 10M-row import ran out of memory under
-   * 1 GB) but which training, that only scans batches and appends predictions, turns into resident memory beside
-   * the model: one epoch over 10M stored rows peaked at 2.8 GB, and at 1.2 GB capped at 512 MB, equally fast.
+   * 80% of the machine's memory as cache by default, which training, that only scans batches and appends
+   * predictions, turns into resident memory beside the model (one epoch over 10M stored rows peaked at 2.8 GB, and
+   * at 1.2 GB capped at 512 MB, equally fast); an import spills what does not fit its limit to the temp folder.
    */
   async withMemoryLimit<T>(limit: string, work: () => Promise<T>): Promise<T> {
     await this.setMemoryLimit(limit);
