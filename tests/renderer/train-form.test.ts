@@ -126,6 +126,7 @@ describe('the Train form', () => {
         embeddingDim: 8,
         tower: { hidden: [16, 8], activation: 'tanh', dropout: 0 },
         constraint: { lambda: 0.01, layers: 'hidden', distance: 'l2', gradient: 'both' },
+        counterfactual: { maxWeight: 15, normalise: 'exposures' },
         lossWeights: { ctcvr: 2 },
         outputBias: 'base-rate',
         embedding: 'sparse',

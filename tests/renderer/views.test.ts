@@ -127,6 +127,7 @@ describe('Train view', () => {
           embeddingDim: 8,
           tower: { hidden: [16, 8], activation: 'relu', dropout: 0 },
           constraint: { lambda: 0.01, layers: 'hidden', distance: 'l2', gradient: 'both' },
+          counterfactual: { maxWeight: 15, normalise: 'exposures' },
           lossWeights: {},
           outputBias: 'base-rate',
           embedding: 'sparse',
