@@ -167,7 +167,11 @@ function hyperParameters(run: RunDetail, model: ModelInfo): string {
   return [
     `embedding ${m.embeddingDim}-d (${m.embedding ?? 'dense'})`,
     `towers ${m.tower.hidden.join('×')} ${m.tower.activation}, dropout ${m.tower.dropout}`,
-    `constraint λ = ${m.constraint.lambda} (${m.constraint.layers} layers, ${m.constraint.distance}, gradient ${m.constraint.gradient})`,
+    ...(model.usesConstraint
+      ? [
+          `constraint λ = ${m.constraint.lambda} (${m.constraint.layers} layers, ${m.constraint.distance}, gradient ${m.constraint.gradient})`,
+        ]
+      : []),
     ...(model.usesPropensity
       ? [
           `inverse propensity capped at ${propensity.maxWeight}, ${propensity.normalise === 'self' ? 'self-normalised' : 'over the exposures'}`,

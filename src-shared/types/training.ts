@@ -102,6 +102,8 @@ export interface ModelInfo {
   lossIsRowMean?: boolean;
   /** Weights rows by the CTR tower's inverse propensity (see CounterfactualConfig). */
   usesPropensity?: boolean;
+  /** Has ESMC's parameter constraint among its loss terms (see ConstraintConfig). */
+  usesConstraint?: boolean;
 }
 
 /** What early stopping watches on the validation rows. */

@@ -84,6 +84,10 @@ describe.skipIf(popplerMissing !== null)(`writeReport${popplerNote}`, () => {
   it('states the models’ formulas, hyper-parameters and the definitions', () => {
     for (const model of input.models) expect(text).toContain(flat(model.formula));
     expect(text).toContain('constraint λ = 0.01');
+    // Only a model with the constraint among its loss terms lists its settings.
+    const esm2Settings = flat(text).match(/esm2[^:]*: embedding .*?parameters/)?.[0];
+    expect(esm2Settings).toBeDefined();
+    expect(esm2Settings).not.toContain('constraint');
     expect(text).toContain('P(a=0 | b=1, c=1): share of clicked purchases made without an in-shop action');
   });
 

@@ -26,6 +26,7 @@ export const esmcInfo: ModelInfo = {
     'λ·distance(T_act, T_cvr)',
   ],
   needsAction: true,
+  usesConstraint: true,
 };
 
 export class Esmc extends EntireSpaceModel {

@@ -29,6 +29,7 @@ export const esmgInfo: ModelInfo = {
     'λ·distance(T_act, T_cvr)',
   ],
   needsAction: true,
+  usesConstraint: true,
 };
 
 export class Esmg extends EntireSpaceModel {
