@@ -11,6 +11,7 @@ import { readDataset } from '../../src-main/engine/store/read.js';
 import { listRuns, readPredictions } from '../../src-main/engine/store/runs.js';
 import type { RunSummary, StageRow } from '../../src-shared/api/contract.js';
 import { ServiceHarness } from './harness.js';
+import { MODEL_NAMES } from '../../src-main/engine/models/index.js';
 
 const sample = fileURLToPath(new URL('../../assets/samples/funnel-sample.csv', import.meta.url));
 const tiny = { embeddingDim: 4, tower: { hidden: [16] } };
@@ -44,19 +45,7 @@ describe('the API service on a project', () => {
   it('describes the app: shell, models, presets, backend, defaults and the open project', async () => {
     const info = await api.call('app.info', {});
     expect(info.shell).toBe('browser');
-    expect(info.models.map((m) => m.name)).toEqual([
-      'naive',
-      'esmm',
-      'chain',
-      'esm2',
-      'esmc',
-      'esms',
-      'esmg',
-      'aitm',
-      'escm2-ips',
-      'escm2-dr',
-      'dcmt',
-    ]);
+    expect(info.models.map((m) => m.name)).toEqual(MODEL_NAMES);
     expect(info.models.every((m) => m.description.length > 10)).toBe(true);
     expect(info.presets.map((p) => [p.name, p.pscShare])).toEqual([
       ['no-psc', 0],

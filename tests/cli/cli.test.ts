@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { cli } from '../helpers/cli.js';
 import { openProject } from '../../src-main/engine/store/project.js';
 import { listRuns } from '../../src-main/engine/store/runs.js';
+import { MODEL_NAMES } from '../../src-main/engine/models/index.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const sample = join(root, 'assets/samples/funnel-sample.csv');
@@ -41,19 +42,7 @@ describe('esmc-lab CLI', () => {
     const { code, stdout } = await cli('models', '--json');
     expect(code).toBe(0);
     const models = JSON.parse(stdout) as { name: string; formula: string }[];
-    expect(models.map((m) => m.name)).toEqual([
-      'naive',
-      'esmm',
-      'chain',
-      'esm2',
-      'esmc',
-      'esms',
-      'esmg',
-      'aitm',
-      'escm2-ips',
-      'escm2-dr',
-      'dcmt',
-    ]);
+    expect(models.map((m) => m.name)).toEqual(MODEL_NAMES);
     expect(models.find((m) => m.name === 'esm2')!.formula).toContain('(1 − pAVR)');
   });
 
