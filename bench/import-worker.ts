@@ -1,7 +1,8 @@
 /**
- * One import measured in its own process (so peak RSS is the import's alone): a simulated CSV of `--rows`
- * rows (paper-like preset) is written to a temp folder, then imported into a new project with validation,
- * encoding, profile and a random split — what `esmc-lab import` does. Prints one JSON line.
+ * One import measured in its own process (so peak RSS is the import's alone): a simulated file of `--rows`
+ * rows (paper-like preset, `--format csv|parquet`) is written to a temp folder, then imported into a new project
+ * with validation, encoding, profile and a random split — what `esmc-lab import` does — under the import's
+ * DuckDB memory limit. Prints one JSON line.
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
@@ -13,12 +14,15 @@ import { openProject } from '../src-main/engine/store/project.js';
 import { createSplit } from '../src-main/engine/store/splits.js';
 import { IMPORT_TAG } from './data.js';
 
-const { values } = parseArgs({ options: { rows: { type: 'string', default: '1000000' } } });
+const { values } = parseArgs({
+  options: { rows: { type: 'string', default: '1000000' }, format: { type: 'string', default: 'csv' } },
+});
 const rows = Number(values.rows);
+const format = values.format === 'parquet' ? 'parquet' : 'csv';
 const dir = mkdtempSync(join(os.tmpdir(), 'esmc-bench-import-'));
 try {
-  const csv = join(dir, 'sim.csv');
-  await writeSimulation({ ...SIMULATOR_PRESETS['paper-like'], rows }, csv, { format: 'csv' });
+  const file = join(dir, `sim.${format}`);
+  await writeSimulation({ ...SIMULATOR_PRESETS['paper-like'], rows }, file, { format });
   const project = await openProject(join(dir, 'bench.duckdb'));
   const started = performance.now();
   // Each step's seconds and the highest RSS seen while it ran (sampled: DuckDB works off the event loop).
@@ -33,7 +37,7 @@ try {
     stepStarted = now;
     stepPeak = 0;
   };
-  await importDataset(project, csv, { name: 'sim', onStep: endStep });
+  await importDataset(project, file, { name: 'sim', onStep: endStep });
   endStep('committed');
   clearInterval(sampler);
   const imported = performance.now();
@@ -42,12 +46,14 @@ try {
   const peakRssMiB = process.resourceUsage().maxRSS / 1024;
   // DuckDB's own read of the same file into a table, in the same process and run: what the import is up against.
   const plainStarted = performance.now();
-  await project.run(`CREATE TEMP TABLE plain_read AS SELECT * FROM read_csv('${csv.replaceAll("'", "''")}')`);
+  const reader = format === 'parquet' ? 'read_parquet' : 'read_csv';
+  await project.run(`CREATE TEMP TABLE plain_read AS SELECT * FROM ${reader}('${file.replaceAll("'", "''")}')`);
   const plainReadSeconds = (performance.now() - plainStarted) / 1000;
   project.close();
   const result = {
     rows,
-    megabytes: statSync(csv).size / 2 ** 20,
+    format,
+    megabytes: statSync(file).size / 2 ** 20,
     importSeconds: (imported - started) / 1000,
     splitSeconds: (split - imported) / 1000,
     rowsPerSecond: rows / ((imported - started) / 1000),

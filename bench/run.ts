@@ -62,7 +62,8 @@ const USAGE = `npm run bench -- [options]
                           results.md unless --out is given
   --out FILE              where to write the report (default bench/results.md)
   --json FILE             also write every raw measurement as JSON
-  --import-rows N         rows of the import benchmark (simulated CSV → project), default 1000000 (quick: 50000)
+  --import-rows N         rows of the import benchmark (simulated file → project), default 1000000 (quick: 50000)
+  --import-formats a,b    files the import benchmark reads: csv, parquet (default both)
   --no-import             skip the import benchmark
   --verbose               pass the workers' stderr through
 `;
@@ -90,6 +91,7 @@ const { values: opts } = parseArgs({
     json: { type: 'string' },
     verbose: { type: 'boolean', default: false },
     'import-rows': { type: 'string' },
+    'import-formats': { type: 'string', default: 'csv,parquet' },
     'no-import': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
@@ -201,7 +203,13 @@ try {
 } finally {
   rmSync(dataDir, { recursive: true, force: true });
 }
-const importResult = opts['no-import'] ? undefined : await measureImport(whole('import-rows', 1_000_000, 50_000));
+const importResults: ImportResult[] = [];
+if (!opts['no-import'])
+  for (const format of opts['import-formats']!.split(',').map((f) => f.trim())) {
+    if (format !== 'csv' && format !== 'parquet') throw new Error(`--import-formats: csv or parquet, got "${format}"`);
+    const result = await measureImport(whole('import-rows', 1_000_000, 50_000), format);
+    if (result) importResults.push(result);
+  }
 const loadAfter = os.loadavg();
 
 const summaries = summarize([...results.values()]);
@@ -237,13 +245,13 @@ process.stdout.write(
   `\nLoad average ${loadBefore.map((x) => x.toFixed(2)).join(' ')} before, ${loadAfter.map((x) => x.toFixed(2)).join(' ')} after.\n`,
 );
 if (outFile) {
-  writeFileSync(outFile, markdown(summaries, context) + importMarkdown(importResult));
+  writeFileSync(outFile, markdown(summaries, context) + importMarkdown(importResults));
   process.stdout.write(`Wrote ${outFile.startsWith(ROOT) ? relative(process.cwd(), outFile) : outFile}\n`);
 }
 if (opts.json) writeFileSync(opts.json, JSON.stringify({ ...context, results: [...results.values()] }, null, 2));
-if (importResult)
+for (const result of importResults)
   process.stdout.write(
-    `\nImport: ${importResult.rows} rows (${importResult.megabytes.toFixed(0)} MB CSV) in ${importResult.importSeconds.toFixed(1)} s = ${importResult.rowsPerSecond.toFixed(0)} rows/s, peak RSS ${importResult.peakRssMiB.toFixed(0)} MiB\n`,
+    `\nImport: ${result.rows} rows (${result.megabytes.toFixed(0)} MB ${result.format}) in ${result.importSeconds.toFixed(1)} s = ${result.rowsPerSecond.toFixed(0)} rows/s, peak RSS ${result.peakRssMiB.toFixed(0)} MiB; DuckDB's plain read ${result.plainReadSeconds.toFixed(1)} s\n`,
   );
 if (failed.length) {
   process.stderr.write(`bench: ${failed.length} run(s) failed: ${failed.join('; ')}\n`);
@@ -254,6 +262,7 @@ if (failed.length) {
 
 interface ImportResult {
   rows: number;
+  format: 'csv' | 'parquet';
   megabytes: number;
   importSeconds: number;
   splitSeconds: number;
@@ -263,37 +272,56 @@ interface ImportResult {
   plainReadSeconds: number;
 }
 
-/** The import benchmark of issue 4, in its own process so its peak RSS is its own. */
-async function measureImport(rowCount: number): Promise<ImportResult | undefined> {
-  process.stderr.write(`bench: import of ${rowCount} simulated rows…\n`);
+/** The import benchmark of issues 4 and 21, in its own process so its peak RSS is its own. */
+async function measureImport(rowCount: number, format: 'csv' | 'parquet'): Promise<ImportResult | undefined> {
+  process.stderr.write(`bench: import of ${rowCount} simulated rows (${format})…\n`);
   const { code, stdout, stderr } = await run(
     process.execPath,
-    ['--import', 'tsx', join(HERE, 'import-worker.ts'), '--rows', String(rowCount)],
+    ['--import', 'tsx', join(HERE, 'import-worker.ts'), '--rows', String(rowCount), '--format', format],
     process.env,
   );
   const line = stdout.split('\n').find((l) => l.startsWith(IMPORT_TAG));
   if (code !== 0 || !line) {
-    failed.push(`import (exit ${code}): ${tail(stderr, 3)}`);
+    failed.push(`import of ${format} (exit ${code}): ${tail(stderr, 3)}`);
     return undefined;
   }
   return JSON.parse(line.slice(IMPORT_TAG.length)) as ImportResult;
 }
 
-function importMarkdown(result: ImportResult | undefined): string {
-  if (!result) return '';
+function importMarkdown(results: ImportResult[]): string {
+  if (results.length === 0) return '';
+  const reader = (r: ImportResult) => (r.format === 'parquet' ? 'read_parquet' : 'read_csv');
+  const steps = results[0].steps.map((s) => s.step);
   return `
 ## Import (issue 4)
 
-A simulated CSV (paper-like preset, ${result.rows.toLocaleString('en')} rows, ${result.megabytes.toFixed(0)} MB) imported into a new project
-(validation, encoding, profile, one transaction), then a random split stored: ${result.importSeconds.toFixed(1)} s for the
-import (${Math.round(result.rowsPerSecond).toLocaleString('en')} rows/s), ${result.splitSeconds.toFixed(1)} s for the split; peak RSS of
-the importing process ${result.peakRssMiB.toFixed(0)} MiB (DuckDB's buffers: the rows never enter the JavaScript heap).
-DuckDB's own \`CREATE TABLE … AS SELECT * FROM read_csv(file)\` of the same file, in the same run: ${result.plainReadSeconds.toFixed(1)} s
-(the import takes ${(result.importSeconds / result.plainReadSeconds).toFixed(1)}× as long).
+Simulated files (paper-like preset, ${results[0].rows.toLocaleString('en')} rows) imported into a new project (validation,
+encoding, profile, one transaction) under the import's DuckDB memory limit, then a random split stored; beside each,
+DuckDB's own \`CREATE TABLE … AS SELECT * FROM read_csv / read_parquet(file)\` of the same file in the same run. Peak
+RSS is the importing process's (DuckDB's buffers: the rows never enter the JavaScript heap).
 
-| step | seconds | peak RSS while it ran (MiB) |
-| --- | --- | --- |
-${result.steps.map((s) => `| ${s.step} | ${s.seconds.toFixed(1)} | ${s.peakRssMiB.toFixed(0)} |`).join('\n')}
+| file | import | rows/s | peak RSS (MiB) | split | DuckDB's plain read | import ÷ plain read |
+| --- | --- | --- | --- | --- | --- | --- |
+${results
+  .map(
+    (r) =>
+      `| ${r.format}, ${r.megabytes.toFixed(0)} MB | ${r.importSeconds.toFixed(1)} s | ${Math.round(r.rowsPerSecond).toLocaleString('en')} | ${r.peakRssMiB.toFixed(0)} | ${r.splitSeconds.toFixed(1)} s | ${r.plainReadSeconds.toFixed(1)} s (${reader(r)}) | ${(r.importSeconds / r.plainReadSeconds).toFixed(1)}× |`,
+  )
+  .join('\n')}
+
+| step | ${results.map((r) => `${r.format}: seconds, peak RSS (MiB)`).join(' | ')} |
+| --- | ${results.map(() => '---').join(' | ')} |
+${steps
+  .map(
+    (step) =>
+      `| ${step} | ${results
+        .map((r) => {
+          const s = r.steps.find((x) => x.step === step);
+          return s ? `${s.seconds.toFixed(1)}, ${s.peakRssMiB.toFixed(0)}` : '—';
+        })
+        .join(' | ')} |`,
+  )
+  .join('\n')}
 `;
 }
 
