@@ -345,6 +345,24 @@ class Esms(EntireSpaceModel):
         return action_path_terms(p, y)
 
 
+def joint_stages(ctr: Tensor, q_a: Tensor, q_b: Tensor) -> dict[str, Tensor]:
+    """Stages of a model whose towers estimate the joints q_a ≈ P(c,a), q_b ≈ P(c,b) (esmg, aitm): the conditionals
+    by division, capped at 1; the joints raw, as the loss sees them."""
+    safe_ctr = ctr.clamp(min=EPSILON)
+    return {
+        "ctr": ctr,
+        "avr": (q_a / safe_ctr).clamp(max=1.0),
+        "ctavr": q_a,
+        "cvr": (q_b / safe_ctr).clamp(max=1.0),
+        "ctcvr": q_b,
+    }
+
+
+def joints_within_clicks(p: dict[str, Tensor]) -> dict[str, Tensor]:
+    """What such a model serves: each joint re-formed as pCTR × its capped conditional, never above pCTR."""
+    return {**p, "ctavr": p["ctr"] * p["avr"], "ctcvr": p["ctr"] * p["cvr"]}
+
+
 class Esmg(EntireSpaceModel):
     """ESMG, the global-domain variant (§5.3): T_act and T_cvr predict q_a ≈ P(c,a|x) and q_b ≈ P(c,b|x) directly
     and are supervised raw; the constraint ties them. Served: pAVR = min(q_a / pCTR, 1), pCVR = min(q_b / pCTR, 1),
@@ -354,14 +372,7 @@ class Esmg(EntireSpaceModel):
 
     def stages(self, h):
         ctr, q_a, q_b = (self.towers[t](h) for t in self.tower_names)
-        safe_ctr = ctr.clamp(min=EPSILON)
-        return {
-            "ctr": ctr,
-            "avr": (q_a / safe_ctr).clamp(max=1.0),
-            "ctavr": q_a,
-            "cvr": (q_b / safe_ctr).clamp(max=1.0),
-            "ctcvr": q_b,
-        }
+        return joint_stages(ctr, q_a, q_b)
 
     def loss_terms(self, p, y):
         constraint = self.config["constraint"]
@@ -369,7 +380,7 @@ class Esmg(EntireSpaceModel):
         return {**action_path_terms(p, y), "constraint": penalty}
 
     def served(self, p):
-        return {**p, "ctavr": p["ctr"] * p["avr"], "ctcvr": p["ctr"] * p["cvr"]}
+        return joints_within_clicks(p)
 
 
 class InformationTransfer(nn.Module):
@@ -418,21 +429,14 @@ class Aitm(EntireSpaceModel):
         action = self.transfers["ait_act"](act_t.trunk(h), click)
         purchase = self.transfers["ait_buy"](buy_t.trunk(h), action)
         ctr, q_a, q_b = torch.sigmoid(ctr_t.head(click)), torch.sigmoid(act_t.head(action)), torch.sigmoid(buy_t.head(purchase))
-        safe_ctr = ctr.clamp(min=EPSILON)
-        return {
-            "ctr": ctr,
-            "avr": (q_a / safe_ctr).clamp(max=1.0),
-            "ctavr": q_a,
-            "cvr": (q_b / safe_ctr).clamp(max=1.0),
-            "ctcvr": q_b,
-        }
+        return joint_stages(ctr, q_a, q_b)
 
     def loss_terms(self, p, y):
         calibrator = torch.relu(p["ctavr"] - p["ctr"]).mean() + torch.relu(p["ctcvr"] - p["ctavr"]).mean()
         return {**action_path_terms(p, y), "calibrator": calibrator}
 
     def served(self, p):
-        return {**p, "ctavr": p["ctr"] * p["avr"], "ctcvr": p["ctr"] * p["cvr"]}
+        return joints_within_clicks(p)
 
     def named_weights(self):
         out = super().named_weights()

@@ -62,8 +62,8 @@ export interface ValidationOptions {
  * Every check an import makes on a staged file, in order: the roles (a DataError), then bad labels and numbers
  * (an ImportError carrying every finding so far), then the funnel policy (which leaves KEPT, the rows to encode),
  * features that copy a label (an ImportError), the issues of the kept columns, features that nearly determine a
- * label (an ImportError) and what the rows can support. Returns `sourceFindings` (what staging found, e.g. Taobao's buys without pv)
- * followed by the rest. The import (import.ts) and the preview of a dropped file (api/inspect.ts, on the file's
+ * label (an ImportError) and what the rows can support. Returns `sourceFindings` (what staging found, e.g.
+ * Taobao's buys without pv) followed by the rest. The import (import.ts) and the preview of a dropped file (api/inspect.ts, on the file's
  * first rows) both run this, so the preview of a file it reads whole finds exactly what the import finds.
  */
 export async function validateStaged(
