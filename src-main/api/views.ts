@@ -93,6 +93,7 @@ function runSummary(run: StoredRun): RunSummary {
     durationMs: run.durationMs,
     modelConfig: run.modelConfig,
     trainConfig: run.trainConfig,
+    ...(run.external && { external: run.external }),
     ...(run.epochsRun === undefined ? {} : { epochsRun: run.epochsRun }),
     ...(run.bestEpoch === undefined ? {} : { bestEpoch: run.bestEpoch }),
     name: run.name,

@@ -5,6 +5,8 @@ import { print, printError, UsageError, type Command, type Values } from './comm
 import { evaluateCommand } from './commands/evaluate.js';
 import { experimentCommand } from './commands/experiment.js';
 import { importCommand } from './commands/import.js';
+import { importPredictionsCommand } from './commands/import-predictions.js';
+import { exportCommand } from './commands/export.js';
 import { backendsCommand, modelsCommand } from './commands/info.js';
 import { pscCommand } from './commands/psc.js';
 import { reportCommand } from './commands/report.js';
@@ -20,6 +22,8 @@ const commands: Record<string, Command> = {
   import: importCommand,
   train: trainCommand,
   evaluate: evaluateCommand,
+  'import-predictions': importPredictionsCommand,
+  export: exportCommand,
   simulate: simulateCommand,
   psc: pscCommand,
   experiment: experimentCommand,

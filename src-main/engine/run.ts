@@ -9,7 +9,7 @@ import { createModel, DEFAULT_MODEL_CONFIG, type EntireSpaceModel, type ModelCon
 import type { Project } from './store/project.js';
 import { readDataset, schemaOf, storedRows } from './store/read.js';
 import { saveRun, type RunPredictions } from './store/runs.js';
-import { createSplit, listSplits } from './store/splits.js';
+import { ensureSplit } from './store/splits.js';
 import { HOST_MEMORY_BACKENDS } from './train/adam.js';
 import { saveModel } from './train/checkpoint.js';
 import { predictRows, type PredictionTarget, type StageArrays } from './train/predict.js';
@@ -304,15 +304,7 @@ export async function loadFromProject(
 ): Promise<LoadedSource> {
   const { project, dataset } = source;
   const info = await project.dataset(dataset);
-  const split = source.split ?? 'random';
-  const splits = await listSplits(project, dataset);
-  if (!splits.some((s) => s.split === split)) {
-    if (source.split !== undefined)
-      throw new Error(
-        `dataset "${dataset}" has no split "${split}"; its splits are ${splits.map((s) => s.split).join(', ') || 'none'}`,
-      );
-    await createSplit(project, dataset, { kind: 'random', name: split, fractions, seed });
-  }
+  const split = await ensureSplit(project, dataset, source.split, fractions, seed);
   const read = (part: keyof SplitFractions) =>
     readDataset(project, dataset, { part, split }, { shared: source.shared, truth: source.truth });
   const streamed = await storedRows(project, dataset, { part: 'train', split }, seed);

@@ -13,6 +13,7 @@ import {
   formatCount,
   formatPercent,
   formatValue,
+  describeExternal,
   funnelChart,
   isAvailable,
   lossCurveChart,
@@ -160,8 +161,8 @@ const findingsSection: Section = {
 
 function hyperParameters(run: RunDetail, model: ModelInfo): string {
   const record = run.record!;
-  const m = record.modelConfig;
-  const t = record.trainConfig;
+  const { modelConfig: m, trainConfig: t } = record;
+  if (!m || !t) return 'no settings recorded';
   const weights = Object.entries({ ...model.lossWeights, ...m.lossWeights });
   const propensity = { ...DEFAULT_COUNTERFACTUAL, ...m.counterfactual };
   return [
@@ -194,9 +195,13 @@ const modelsSection: Section = {
         return [
           labels.get(r.id)!,
           r.status,
-          r.record ? `${r.record.training.epochsRun} (${r.record.training.bestEpoch ?? '—'})` : '—',
-          r.record ? `${(r.record.durationMs / 1000).toFixed(1)} s` : '—',
-          r.record ? formatCount(r.record.training.samplesPerSecond) : '—',
+          r.record?.external
+            ? 'imported'
+            : r.record
+              ? `${r.record.training.epochsRun} (${r.record.training.bestEpoch ?? '—'})`
+              : '—',
+          r.record && !r.record.external ? `${(r.record.durationMs / 1000).toFixed(1)} s` : '—',
+          r.record && !r.record.external ? formatCount(r.record.training.samplesPerSecond) : '—',
           learning ? learning.summary : r.record ? 'not checked (trained before the check)' : '—',
         ];
       }),
@@ -213,6 +218,10 @@ const modelsSection: Section = {
           'or predictions, so it is missing from every table and chart below.',
         'warning',
       );
+    for (const run of input.runs.filter((r) => r.record?.external)) {
+      layout.heading(`${labels.get(run.id)}: predictions made outside the lab`, 2);
+      layout.paragraph(describeExternal(run.record!.external!), 'note');
+    }
     for (const model of input.models) {
       layout.heading(`${model.name}: ${model.title}`, 2);
       layout.paragraph(`${model.formula}`);
@@ -469,7 +478,8 @@ function perRun(input: ReportInput, value: (run: RunDetail) => string | null): s
   });
   if (values.length === 0) return '—';
   const distinct = unique(values.map(([, v]) => v));
-  if (distinct.length === 1 && values.length > 1) return `all runs: ${distinct[0]}`;
+  if (distinct.length === 1 && values.length === input.runs.length && values.length > 1)
+    return `all runs: ${distinct[0]}`;
   return values.map(([run, v]) => `${run}: ${v}`).join('; ');
 }
 
@@ -505,13 +515,19 @@ const appendix: Section = {
       [
         'Backend and device',
         perRun(input, (r) =>
-          r.backend ? `${r.backend.name}: ${r.backend.device} (tfjs ${r.backend.tfjsBackend})` : null,
+          r.record?.external
+            ? `imported from ${r.record.external.file} (sha256 ${r.record.external.sha256})`
+            : r.backend
+              ? `${r.backend.name}: ${r.backend.device} (tfjs ${r.backend.tfjsBackend})`
+              : null,
         ),
       ],
       [
         'Seeds',
         perRun(input, (r) =>
-          r.record ? `model ${r.record.modelConfig.seed}, shuffling ${r.record.trainConfig.seed}` : null,
+          r.record?.modelConfig && r.record.trainConfig
+            ? `model ${r.record.modelConfig.seed}, shuffling ${r.record.trainConfig.seed}`
+            : null,
         ),
       ],
     ]);
@@ -521,7 +537,7 @@ const appendix: Section = {
       { widths: [1.5, 3.6, 1.4, 2.4], numeric: [false, false, false, false] },
     );
     const auto = perRun(input, (r) => {
-      const reasons = Object.entries(r.record?.trainConfig.auto ?? {});
+      const reasons = Object.entries(r.record?.trainConfig?.auto ?? {});
       return reasons.length > 0 ? reasons.map(([setting, why]) => `${setting} ${why}`).join('; ') : null;
     });
     layout.heading('Automatic settings', 2);

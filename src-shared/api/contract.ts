@@ -28,6 +28,7 @@ import type {
   TrainEvent,
   Histogram,
   LearningAssessment,
+  ExternalSource,
 } from '../types/index.js';
 import { BACKEND_NAMES, IMPORT_FORMATS, SIMULATOR_PRESET_NAMES, STAGES } from '../types/index.js';
 import type { TrainSettings } from '../types/index.js';
@@ -161,6 +162,8 @@ export interface RunSummary {
   /** The settings it trained with, every `auto` resolved (a failed run's too). */
   modelConfig?: ModelConfig;
   trainConfig?: TrainConfig;
+  /** Set for predictions imported from outside the lab (import-predictions): it has no settings or curves. */
+  external?: ExternalSource;
   /** Epochs run, and the epoch whose weights it keeps; absent for a failed run. */
   epochsRun?: number;
   bestEpoch?: number | null;

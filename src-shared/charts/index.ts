@@ -27,7 +27,7 @@ export {
   sliceGapChart,
   truthErrorChart,
 } from './psc.js';
-export { STAGE_LABELS, rowPathChart, type RowChartOptions } from './rows.js';
+export { STAGE_LABELS, describeExternal, rowPathChart, type RowChartOptions } from './rows.js';
 export {
   MAX_SMOOTHING,
   TOTAL_LOSS,

@@ -1,7 +1,7 @@
 /** One row's path through the funnel as one run predicts it, beside the true probabilities when known. */
 import type { EChartsOption, SeriesOption } from 'echarts';
 import type { StageRow } from '../api/contract.js';
-import { STAGES, type Stage } from '../types/training.js';
+import { STAGES, type ExternalSource, type Stage } from '../types/training.js';
 import {
   cartesian,
   colorOf,
@@ -24,6 +24,17 @@ export const STAGE_LABELS: Record<Stage, string> = {
   buyGivenAction: 'P(buy | action, click)',
   buyGivenNoAction: 'P(buy | no action, click)',
 };
+
+/** What the lab knows of an external run, in one sentence for the Runs view and the report alike. */
+export function describeExternal(external: ExternalSource): string {
+  const stages = (list: Stage[]) => list.map((stage) => STAGE_LABELS[stage]).join(', ');
+  return [
+    `${external.rows.toLocaleString('en-US')} rows imported from ${external.file}, keyed by ${external.keys.join(', ')}; the lab trained no model for it, so it has no settings or curves`,
+    `stages in the file: ${stages(external.stages)}`,
+    ...(external.derived.length ? [`derived by the chain rule: ${stages(external.derived)}`] : []),
+    ...(external.lacks.length ? [`absent, so left out of every view: ${stages(external.lacks)}`] : []),
+  ].join('; ');
+}
 
 export interface RowChartOptions extends ChartOptions {
   /** The series' name; default the run id (the row only knows runs by id). */

@@ -252,6 +252,26 @@ export function isBackendName(value: string): value is BackendName {
   return (BACKEND_NAMES as readonly string[]).includes(value);
 }
 
+/**
+ * Where an external run's rows came from: a file of predictions made outside the lab (a production model, a
+ * cluster run of esmc_torch), imported by `esmc-lab import-predictions`. The lab trained nothing, so such a run has
+ * no model or training settings, and it is scored from the stages the file has.
+ */
+export interface ExternalSource {
+  file: string;
+  sha256: string;
+  /** Rows in the file (every one stored). */
+  rows: number;
+  /** The columns that keyed each line to a row: row_id, or categorical columns of the dataset. */
+  keys: string[];
+  /** The stages the file has. */
+  stages: Stage[];
+  /** Served stages the file lacks that the chain gives (pCTCVR = pCTR·pCVR, pCVR = pCTCVR / pCTR). */
+  derived: Stage[];
+  /** The stages it has no values for, so views and the PSC analysis leave them out. */
+  lacks: Stage[];
+}
+
 /** Everything needed to reproduce one training run, and everything it produced; plain JSON. */
 export interface RunRecord {
   id: string;
@@ -267,8 +287,11 @@ export interface RunRecord {
     split: Record<keyof SplitFractions, number>;
     findings: Finding[];
   };
-  modelConfig: ModelConfig;
-  trainConfig: TrainConfig;
+  /** Absent only for an external run (the lab trained no model). */
+  modelConfig?: ModelConfig;
+  trainConfig?: TrainConfig;
+  /** Set for predictions imported from outside the lab instead of trained here. */
+  external?: ExternalSource;
   parameters: number;
   training: Omit<TrainResult, 'status'>;
   /** Metrics on the held-out splits, with the weights of the best epoch. */

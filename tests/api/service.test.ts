@@ -148,7 +148,7 @@ describe('the API service on a project', () => {
 
     const detail = await api.call('runs.get', { id: trained[1].id });
     expect(detail.record?.trainConfig).toMatchObject({ maxSteps: 40, batchSize: 256 });
-    expect(detail.record?.modelConfig.tower).toEqual({ hidden: [16], activation: 'relu', dropout: 0 });
+    expect(detail.record?.modelConfig?.tower).toEqual({ hidden: [16], activation: 'relu', dropout: 0 });
     expect(detail.record?.training.curve.at(-1)?.step).toBe(40);
     expect(detail.record?.backend.name).toBe('wasm');
     const listed = (await api.call('runs.list', {})).map((run) => run.id);

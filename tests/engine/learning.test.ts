@@ -189,7 +189,7 @@ describe('training that learns by default', () => {
   it('a run records its resolved settings, base rates and verdict; an untrained one is flagged', async () => {
     const source = { parts, schema: data.schema, findings: [], path: 'synthetic', sha256: '', rows: data.rows };
     const trained = await trainModel('esmm', source, { modelConfig: small });
-    expect(trained.record.trainConfig.auto?.batchSize).toContain('training rows');
+    expect(trained.record.trainConfig?.auto?.batchSize).toContain('training rows');
     expect(trained.record.training.baseRates?.cvr).toBeGreaterThan(0);
     expect(trained.record.learning?.status).toBe('learned');
     trained.model.dispose();

@@ -146,8 +146,8 @@ describe('runs in the project store', () => {
       startedAt: new Date().toISOString(),
       durationMs: 1500,
       error: 'out of memory',
-      modelConfig: done.modelConfig,
-      trainConfig: done.trainConfig,
+      modelConfig: done.modelConfig!,
+      trainConfig: done.trainConfig!,
       backend: null,
     };
     await saveFailedRun(project, { ...failed, partial }, { dataset: 'funnel', split: 'random' });

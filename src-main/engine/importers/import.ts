@@ -263,7 +263,7 @@ export async function settleRoles(
 }
 
 /** Drops every connection-local table and view an import made (they all start with esmc_). */
-async function dropImportTables(project: Project): Promise<void> {
+export async function dropImportTables(project: Project): Promise<void> {
   const temporary = await project.all(
     `SELECT table_name AS name, 'TABLE' AS kind FROM duckdb_tables() WHERE temporary AND table_name LIKE 'esmc\\_%' ESCAPE '\\'
      UNION ALL

@@ -38,43 +38,49 @@ export async function saveRun(
   predictions?: RunPredictions,
 ): Promise<void> {
   await project.transaction(async () => {
-    await project.run(
-      `INSERT INTO runs (id, dataset, split, model, config, seed, data_sha256, backend, status, curves, metrics,
-                         started_at, finished_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::TIMESTAMP, $13::TIMESTAMP)`,
-      [
-        run.id,
-        source?.dataset ?? null,
-        source?.split ?? null,
-        run.model,
-        JSON.stringify({
-          model: run.modelConfig,
-          training: run.trainConfig,
-          data: run.data,
-          parameters: run.parameters,
-        }),
-        run.modelConfig.seed,
-        run.data.sha256,
-        JSON.stringify(run.backend),
-        run.status,
-        JSON.stringify({
-          curve: run.training.curve,
-          epochs: run.training.epochs,
-          epochsRun: run.training.epochsRun,
-          bestEpoch: run.training.bestEpoch,
-          samplesPerSecond: run.training.samplesPerSecond,
-          threads: run.training.threads,
-          stopReason: run.training.stopReason,
-          baseRates: run.training.baseRates,
-        }),
-        // The verdict beside the metrics it was read from (one column; older runs have none).
-        JSON.stringify({ ...run.metrics, learning: run.learning }),
-        run.startedAt,
-        new Date(Date.parse(run.startedAt) + run.durationMs).toISOString(),
-      ],
-    );
+    await insertRun(project, run, source);
     if (predictions) await appendPredictions(project, run.id, predictions);
   });
+}
+
+/** saveRun's row of the `runs` table, inside a transaction the caller holds (whose predictions it wrote itself). */
+export async function insertRun(project: Project, run: RunRecord, source: RunSource | null): Promise<void> {
+  await project.run(
+    `INSERT INTO runs (id, dataset, split, model, config, seed, data_sha256, backend, status, curves, metrics,
+                         started_at, finished_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::TIMESTAMP, $13::TIMESTAMP)`,
+    [
+      run.id,
+      source?.dataset ?? null,
+      source?.split ?? null,
+      run.model,
+      JSON.stringify({
+        model: run.modelConfig,
+        training: run.trainConfig,
+        data: run.data,
+        parameters: run.parameters,
+        ...(run.external && { external: run.external }),
+      }),
+      run.modelConfig?.seed ?? null,
+      run.data.sha256,
+      JSON.stringify(run.backend),
+      run.status,
+      JSON.stringify({
+        curve: run.training.curve,
+        epochs: run.training.epochs,
+        epochsRun: run.training.epochsRun,
+        bestEpoch: run.training.bestEpoch,
+        samplesPerSecond: run.training.samplesPerSecond,
+        threads: run.training.threads,
+        stopReason: run.training.stopReason,
+        baseRates: run.training.baseRates,
+      }),
+      // The verdict beside the metrics it was read from (one column; older runs have none).
+      JSON.stringify({ ...run.metrics, learning: run.learning }),
+      run.startedAt,
+      new Date(Date.parse(run.startedAt) + run.durationMs).toISOString(),
+    ],
+  );
 }
 
 function appendPredictions(project: Project, runId: string, { rowIds, stages }: RunPredictions): Promise<void> {
@@ -101,8 +107,8 @@ export interface FailedRun {
   startedAt: string;
   durationMs: number;
   error: string;
-  modelConfig: RunRecord['modelConfig'];
-  trainConfig: RunRecord['trainConfig'];
+  modelConfig: NonNullable<RunRecord['modelConfig']>;
+  trainConfig: NonNullable<RunRecord['trainConfig']>;
   backend: RunRecord['backend'] | null;
   /** What it trained before it failed: the loss curve and the epochs that ended. */
   partial?: PartialTraining;
@@ -157,9 +163,11 @@ export interface StoredRun {
   dataSha256: string | null;
   /** From its start to its end (stored or failed). */
   durationMs: number | null;
-  /** The settings it trained with (a failed run's too). */
-  modelConfig: RunRecord['modelConfig'];
-  trainConfig: RunRecord['trainConfig'];
+  /** The settings it trained with (a failed run's too); absent for an external run. */
+  modelConfig?: RunRecord['modelConfig'];
+  trainConfig?: RunRecord['trainConfig'];
+  /** Where an external run's predictions came from (see ExternalSource); absent for a run the lab trained. */
+  external?: RunRecord['external'];
   /** Epochs run and the epoch kept; absent for a failed run. */
   epochsRun?: number;
   bestEpoch?: number | null;
@@ -188,10 +196,11 @@ const RUN_SELECT = `SELECT ${RUN_COLUMNS} FROM runs`;
 function storedRun(row: Record<string, unknown>): StoredRun {
   const config = JSON.parse(String(row.config)) as {
     error?: string;
-    model: RunRecord['modelConfig'];
-    training: RunRecord['trainConfig'];
+    model?: RunRecord['modelConfig'];
+    training?: RunRecord['trainConfig'];
+    external?: RunRecord['external'];
   };
-  const { error } = config;
+  const { error, external } = config;
   const { learning, ...metrics } = JSON.parse(String(row.metrics ?? '{}')) as RunRecord['metrics'] & {
     learning?: RunRecord['learning'];
   };
@@ -210,8 +219,9 @@ function storedRun(row: Record<string, unknown>): StoredRun {
     ...(error === undefined ? {} : { error }),
     durationMs:
       row.finished_at === null ? null : Date.parse(String(row.finished_at)) - Date.parse(String(row.started_at)),
-    modelConfig: config.model,
-    trainConfig: config.training,
+    ...(config.model && { modelConfig: config.model }),
+    ...(config.training && { trainConfig: config.training }),
+    ...(external && { external }),
     ...(row.epochs_run === null ? {} : { epochsRun: Number(row.epochs_run) }),
     ...(row.status === 'failed' ? {} : { bestEpoch: row.best_epoch === null ? null : Number(row.best_epoch) }),
     name: row.name === null ? null : String(row.name),
@@ -264,8 +274,9 @@ export async function readRun(
     return { ...run, record: null, ...(partial ? { partial: { curve: partial.curve, epochs: partial.epochs } } : {}) };
   }
   const config = JSON.parse(String(row.config)) as {
-    model: RunRecord['modelConfig'];
-    training: RunRecord['trainConfig'];
+    model?: RunRecord['modelConfig'];
+    training?: RunRecord['trainConfig'];
+    external?: RunRecord['external'];
     data: RunRecord['data'];
     parameters: number;
   };
@@ -279,8 +290,9 @@ export async function readRun(
     durationMs: Date.parse(String(row.finished_at)) - Date.parse(run.startedAt),
     backend: run.backend,
     data: config.data,
-    modelConfig: config.model,
-    trainConfig: config.training,
+    ...(config.model && { modelConfig: config.model }),
+    ...(config.training && { trainConfig: config.training }),
+    ...(config.external && { external: config.external }),
     parameters: config.parameters,
     training: {
       // Runs saved before these were stored: what the epochs still tell.

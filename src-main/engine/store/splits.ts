@@ -139,3 +139,25 @@ export async function listSplits(project: Project, dataset: string): Promise<Spl
   );
   return rows.map(summary);
 }
+
+/**
+ * The name of the split to use: `asked` when the dataset has it, or the split named 'random', made with
+ * `fractions` and `seed` when the dataset has none yet (as training makes it). A split asked for by name must exist.
+ */
+export async function ensureSplit(
+  project: Project,
+  dataset: string,
+  asked: string | undefined,
+  fractions: SplitFractions = DEFAULT_SPLIT,
+  seed = 1,
+): Promise<string> {
+  const split = asked ?? 'random';
+  const splits = await listSplits(project, dataset);
+  if (splits.some((s) => s.split === split)) return split;
+  if (asked !== undefined)
+    throw new Error(
+      `dataset "${dataset}" has no split "${split}"; its splits are ${splits.map((s) => s.split).join(', ') || 'none'}`,
+    );
+  await createSplit(project, dataset, { kind: 'random', name: split, fractions, seed });
+  return split;
+}
