@@ -3,7 +3,15 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { writeTextAtomically } from './files.js';
 import { datasetColumn } from './importers/encoding.js';
 import { stageRates } from './metrics/learning.js';
-import { createModel, DEFAULT_MODEL_CONFIG, isModelName, modelInfo, STAGES, type ModelConfig } from './models/index.js';
+import {
+  createModel,
+  DEFAULT_MODEL_CONFIG,
+  isModelName,
+  MODEL_NAMES,
+  modelInfo,
+  STAGES,
+  type ModelConfig,
+} from './models/index.js';
 import { saveModel } from './train/checkpoint.js';
 import { resolveTrainSettings, type TrainConfig, type TrainSettings } from './train/trainer.js';
 import type { DatasetInfo, Project } from './store/project.js';
@@ -79,9 +87,11 @@ export async function exportDataset(project: Project, options: ExportOptions): P
   const out = resolve(options.out);
   await checkEmptyTarget(out);
   const info = await project.dataset(options.dataset);
-  for (const name of options.models)
-    if (isModelName(name) && modelInfo(name).needsAction && (info.roles.action ?? []).length === 0)
+  for (const name of options.models) {
+    if (!isModelName(name)) throw new Error(`Unknown model "${name}"; choose from ${MODEL_NAMES.join(', ')}`);
+    if (modelInfo(name).needsAction && (info.roles.action ?? []).length === 0)
       throw new Error(`${name} needs an in-shop action label, and dataset "${info.name}" has none`);
+  }
   const split = await ensureSplit(project, info.name, options.split);
   const work = `${out}.partial-${process.pid}`;
   await rm(work, { recursive: true, force: true });
