@@ -56,6 +56,7 @@ export function runName(run: RunSummary, labels: Map<string, string>): string {
 
 /** "early-stopped at epoch 5 (best 2)", "cancelled after epoch 1", "failed": a run's end in a table cell. */
 export function statusText(run: RunSummary): string {
+  if (run.external) return 'imported predictions';
   if (run.status === 'failed' || run.epochsRun === undefined) return run.status;
   const best = run.bestEpoch !== null && run.bestEpoch !== undefined && run.bestEpoch !== run.epochsRun;
   const kept = best ? ` (best ${run.bestEpoch})` : '';

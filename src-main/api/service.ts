@@ -15,7 +15,8 @@ import { MODELS, MODEL_NAMES, isModelName, modelInfo } from '../engine/models/in
 import { SIMULATOR_PRESETS, validateConfig, type SimulatorConfig } from '../engine/simulate/simulator.js';
 import { exportsOf, openProject, reportsOf, type Project } from '../engine/store/project.js';
 import { findReport, saveReport } from '../engine/store/reports.js';
-import { annotateRun, deleteRuns } from '../engine/store/runs.js';
+import { annotateRun, deleteRuns, readRun } from '../engine/store/runs.js';
+import { importPredictions } from '../engine/importers/predictions.js';
 import { claimFile, labFileName } from '../report/file-name.js';
 import { irregularFile } from '../engine/files.js';
 import { JobManager, type JobContext } from '../jobs/manager.js';
@@ -57,6 +58,7 @@ import {
   pscAnalysisFor,
   resultsView,
   runSummaries,
+  runSummary,
   runDetail,
   stageRow,
   stageRows,
@@ -108,7 +110,12 @@ export interface ApiService {
 
 /** One line per model for the model picker. */
 /** The jobs that move a project's rows in bulk (see TrainingMemoryCap); a simulation imports what it writes. */
-const BULK_JOBS: Partial<Record<JobKind, BulkJob>> = { train: 'train', import: 'import', simulate: 'import' };
+const BULK_JOBS: Partial<Record<JobKind, BulkJob>> = {
+  train: 'train',
+  import: 'import',
+  importPredictions: 'import',
+  simulate: 'import',
+};
 
 const MODEL_DESCRIPTIONS: Record<keyof typeof MODELS, string> = {
   naive: 'pCVR trained on clicked rows only: the sample-selection-biased baseline',
@@ -408,6 +415,33 @@ export async function createApiService(options: ApiServiceOptions): Promise<ApiS
           throw asUserFile(error, file.path, file.name);
         }
         return datasetDetail(connection, name);
+      });
+    },
+
+    'runs.importPredictions': async (params) => {
+      const file = await resolveFile(params.file);
+      await withConnection((connection) => connection.dataset(params.dataset)).catch(() => {
+        throw notFound(`no dataset "${params.dataset}" in this project`);
+      });
+      const title = `Import predictions ${basename(file.name)} as "${params.name}"`;
+      return startJob('importPredictions', title, async (connection, context) => {
+        context.progress(0, 'reading and checking the predictions');
+        try {
+          const { run } = await importPredictions(connection, {
+            // TrainingMemoryCap sets DuckDB's limit for every job of the app.
+            memoryLimit: null,
+            dataset: params.dataset,
+            file: file.path,
+            fileName: file.name,
+            name: params.name,
+            keys: params.keys,
+            split: params.split,
+            signal: context.signal,
+          });
+          return runSummary((await readRun(connection, run.id))!);
+        } catch (error) {
+          throw asUserFile(error instanceof RangeError ? invalid(error.message) : error, file.path, file.name);
+        }
       });
     },
 

@@ -78,7 +78,7 @@ export async function datasetDetail(project: Project, name: string): Promise<Dat
   return { ...datasetSummary(info), roles: info.roles, findings: info.findings, profile: info.profile };
 }
 
-function runSummary(run: StoredRun): RunSummary {
+export function runSummary(run: StoredRun): RunSummary {
   return {
     id: run.id,
     model: run.model,

@@ -2,6 +2,7 @@ import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import type { Params, RunDetail, RunSummary } from '../../src-shared/api/index.js';
 import { hasResults } from '../../src-shared/types/index.js';
+import { describeError } from '../errors.js';
 import { useLab } from '../lab.js';
 import { onProjectSwitch } from './app.js';
 import { useJobsStore } from './jobs.js';
@@ -112,6 +113,33 @@ export const useRunsStore = defineStore('runs', () => {
     }
   }
 
+  const importJobId = ref<string | null>(null);
+
+  /**
+   * Imports a file of predictions made outside the lab as an external run of `dataset` and selects it; the error,
+   * with its file:line, is reported and returned for the form to show.
+   */
+  async function importPredictions(
+    file: File,
+    params: Omit<Params<'runs.importPredictions'>, 'file'>,
+  ): Promise<string | null> {
+    try {
+      const ref = await api.call('runs.importPredictions', { ...params, file: await host.fileRef(file) });
+      importJobId.value = ref.jobId;
+      const run = await jobs.wait<'importPredictions'>(ref.jobId);
+      adopt([run]);
+      // Beside the lab's newest run of each model on the same rows: what the analyst imported it to compare with.
+      if (run.dataset) showDataset(run.dataset);
+      notices.info('Predictions imported', `${file.name} is now the run "${run.model}" on ${run.dataset}`);
+      return null;
+    } catch (error) {
+      notices.report(`Importing predictions ${file.name}`, error);
+      return describeError(error);
+    } finally {
+      importJobId.value = null;
+    }
+  }
+
   /** Writes the PDF report of the selected runs, then opens it (download or system viewer). */
   async function exportPdf(runIds: string[]): Promise<boolean> {
     try {
@@ -141,6 +169,8 @@ export const useRunsStore = defineStore('runs', () => {
     showDataset,
     loading,
     reportJobId,
+    importJobId,
+    importPredictions,
     refresh,
     select,
     toggle,

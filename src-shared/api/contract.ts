@@ -364,6 +364,16 @@ export const PARAMS = {
       replace: z.boolean().optional(),
     })
     .strict(),
+  /** A file of per-row probabilities made outside the lab becomes an external run of `dataset` (see import-predictions). */
+  'runs.importPredictions': z
+    .object({
+      file: fileRef,
+      dataset: name,
+      name: z.string().trim().min(1).max(200),
+      keys: z.array(z.string().min(1)).min(1).optional(),
+      split: name.optional(),
+    })
+    .strict(),
   'datasets.simulate': z
     .object({
       preset: z.enum(SIMULATOR_PRESET_NAMES),
@@ -433,6 +443,7 @@ export interface Results {
   'runs.get': RunDetail;
   'runs.update': RunSummary;
   'runs.delete': { deleted: number };
+  'runs.importPredictions': JobRef;
   'results.compare': ResultsView;
   'psc.analyse': JobRef;
   'stages.rows': RowsPage;
@@ -466,6 +477,7 @@ export function isMethod(value: unknown): value is Method {
 /** What each kind of job yields when it is done. */
 export interface JobResults {
   import: DatasetDetail;
+  importPredictions: RunSummary;
   simulate: DatasetDetail;
   train: RunSummary[];
   analyse: PscAnalysis;

@@ -16,7 +16,7 @@ import { ident, literal, textList } from '../store/sql.js';
 import { datasetColumn } from './encoding.js';
 import { dropImportTables, IMPORT_DUCKDB_MEMORY } from './import.js';
 import { IMPORT_DOOR, STAGE, stageDelimited, stageTyped } from './stage.js';
-import { throwIfErrors } from './validate.js';
+import { ImportError } from './validate.js';
 import type { ExternalSource, Stage } from '../../../src-shared/types/training.js';
 
 /**
@@ -29,6 +29,8 @@ export interface PredictionsImport {
   /** The split whose test (and validation) part the run is scored on; default 'random', made if missing. */
   split?: string;
   file: string;
+  /** The file's name as the analyst knows it (an upload's original name); default `file`. */
+  fileName?: string;
   /** The run's name wherever runs are listed; not a lab model's name (that would claim the lab trained it). */
   name: string;
   /** Key columns: default ['row_id']; or categorical columns of the dataset, together naming one row each. */
@@ -108,7 +110,7 @@ async function importWithin(project: Project, options: PredictionsImport): Promi
     signal?.throwIfAborted();
 
     const findings = await validate(project, info, file, keys, stages, rowsAre);
-    throwIfErrors(file, columns, findings);
+    throwWithEvery(file, columns, findings, rowsAre);
     await checkCoverage(project, info, split, file);
     signal?.throwIfAborted();
     const derived = derivable(file, stages);
@@ -117,7 +119,7 @@ async function importWithin(project: Project, options: PredictionsImport): Promi
     const id = randomUUID();
     const startedAt = new Date(started).toISOString();
     const external: ExternalSource = {
-      file,
+      file: options.fileName ?? file,
       sha256,
       rows,
       keys,
@@ -386,6 +388,16 @@ async function validate(
     });
   findings.sort((a, b) => a.exampleLines[0] - b.exampleLines[0]);
   return findings;
+}
+
+/** The first bad line as the error's place, and every other kind of problem named in the same message. */
+function throwWithEvery(file: string, columns: string[], findings: Finding[], rowsAre: string): void {
+  const [first, ...others] = findings;
+  if (!first) return;
+  const column = first.column === undefined ? undefined : columns.indexOf(first.column) + 1 || undefined;
+  const also = others.map((f) => `${rowsAre} ${f.exampleLines[0]}: ${f.message}`);
+  const problem = also.length ? `${first.message}; also ${also.join('; ')}` : first.message;
+  throw new ImportError(file, first.exampleLines[0], column, problem, findings);
 }
 
 const count = (n: number, noun: string) => `${n.toLocaleString('en-US')} ${noun}${n === 1 ? '' : 's'}`;
