@@ -65,6 +65,8 @@ const USAGE = `npm run bench -- [options]
   --import-rows N         rows of the import benchmark (simulated file → project), default 1000000 (quick: 50000)
   --import-formats a,b    files the import benchmark reads: csv, parquet (default both)
   --no-import             skip the import benchmark
+  --prediction-rows a,b   rows of the predictions-import benchmark (issue 17), default 1000000,10000000 (quick: 50000)
+  --no-predictions        skip the predictions-import benchmark
   --verbose               pass the workers' stderr through
 `;
 
@@ -93,6 +95,8 @@ const { values: opts } = parseArgs({
     'import-rows': { type: 'string' },
     'import-formats': { type: 'string', default: 'csv,parquet' },
     'no-import': { type: 'boolean', default: false },
+    'prediction-rows': { type: 'string' },
+    'no-predictions': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
@@ -210,6 +214,12 @@ if (!opts['no-import'])
     const result = await measureImport(whole('import-rows', 1_000_000, 50_000), format);
     if (result) importResults.push(result);
   }
+const predictionResults: PredictionsResult[] = [];
+if (!opts['no-predictions'])
+  for (const text of (opts['prediction-rows'] ?? (opts.quick ? '50000' : '1000000,10000000')).split(',')) {
+    const result = await measurePredictionsImport(Number(text));
+    if (result) predictionResults.push(result);
+  }
 const loadAfter = os.loadavg();
 
 const summaries = summarize([...results.values()]);
@@ -245,13 +255,20 @@ process.stdout.write(
   `\nLoad average ${loadBefore.map((x) => x.toFixed(2)).join(' ')} before, ${loadAfter.map((x) => x.toFixed(2)).join(' ')} after.\n`,
 );
 if (outFile) {
-  writeFileSync(outFile, markdown(summaries, context) + importMarkdown(importResults));
+  writeFileSync(
+    outFile,
+    markdown(summaries, context) + importMarkdown(importResults) + predictionsMarkdown(predictionResults),
+  );
   process.stdout.write(`Wrote ${outFile.startsWith(ROOT) ? relative(process.cwd(), outFile) : outFile}\n`);
 }
 if (opts.json) writeFileSync(opts.json, JSON.stringify({ ...context, results: [...results.values()] }, null, 2));
 for (const result of importResults)
   process.stdout.write(
     `\nImport: ${result.rows} rows (${result.megabytes.toFixed(0)} MB ${result.format}) in ${result.importSeconds.toFixed(1)} s = ${result.rowsPerSecond.toFixed(0)} rows/s, peak RSS ${result.peakRssMiB.toFixed(0)} MiB; DuckDB's plain read ${result.plainReadSeconds.toFixed(1)} s\n`,
+  );
+for (const result of predictionResults)
+  process.stdout.write(
+    `\nPredictions import: ${result.rows} rows in ${result.seconds.toFixed(1)} s = ${result.rowsPerSecond.toFixed(0)} rows/s, peak RSS ${result.peakRssMiB.toFixed(0)} MiB; DuckDB's plain read ${result.plainReadSeconds.toFixed(1)} s\n`,
   );
 if (failed.length) {
   process.stderr.write(`bench: ${failed.length} run(s) failed: ${failed.join('; ')}\n`);
@@ -320,6 +337,64 @@ ${steps
           return s ? `${s.seconds.toFixed(1)}, ${s.peakRssMiB.toFixed(0)}` : '—';
         })
         .join(' | ')} |`,
+  )
+  .join('\n')}
+`;
+}
+
+interface PredictionsResult {
+  rows: number;
+  megabytes: number;
+  seconds: number;
+  rowsPerSecond: number;
+  peakRssMiB: number;
+  plainReadSeconds: number;
+}
+
+/** A predictions file imported as an external run (bench/predictions-worker.ts), the import in a process of its own. */
+async function measurePredictionsImport(rowCount: number): Promise<PredictionsResult | undefined> {
+  process.stderr.write(`bench: import of a predictions file of ${rowCount} rows…\n`);
+  const dir = mkdtempSync(join(os.tmpdir(), 'esmc-bench-predictions-'));
+  try {
+    const worker = (...args: string[]) =>
+      run(
+        process.execPath,
+        ['--import', 'tsx', join(HERE, 'predictions-worker.ts'), '--dir', dir, ...args],
+        process.env,
+      );
+    const setup = await worker('--phase', 'setup', '--rows', String(rowCount));
+    if (setup.code !== 0) {
+      failed.push(`predictions setup (exit ${setup.code}): ${tail(setup.stderr, 3)}`);
+      return undefined;
+    }
+    const { code, stdout, stderr } = await worker('--phase', 'import');
+    const line = stdout.split('\n').find((l) => l.startsWith(IMPORT_TAG));
+    if (code !== 0 || !line) {
+      failed.push(`predictions import (exit ${code}): ${tail(stderr, 3)}`);
+      return undefined;
+    }
+    return JSON.parse(line.slice(IMPORT_TAG.length)) as PredictionsResult;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function predictionsMarkdown(results: PredictionsResult[]): string {
+  if (results.length === 0) return '';
+  return `
+## Predictions import (issue 17)
+
+\`esmc-lab import-predictions\` of a CSV of row_id, p_ctr and p_cvr for every row of a dataset (validation of
+every cell, keys joined to the dataset's rows, the rows stored as an external run and scored on the test part, one
+transaction), in a process of its own under the import's DuckDB memory limit; beside it DuckDB's own
+\`CREATE TABLE … AS SELECT * FROM read_csv(file)\` of the same file (bench/predictions-worker.ts).
+
+| rows | file | import | rows/s | peak RSS (MiB) | DuckDB's plain read |
+| --- | --- | --- | --- | --- | --- |
+${results
+  .map(
+    (r) =>
+      `| ${r.rows.toLocaleString('en')} | ${r.megabytes.toFixed(0)} MB | ${r.seconds.toFixed(1)} s | ${Math.round(r.rowsPerSecond).toLocaleString('en')} | ${r.peakRssMiB.toFixed(0)} | ${r.plainReadSeconds.toFixed(1)} s |`,
   )
   .join('\n')}
 `;

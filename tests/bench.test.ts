@@ -24,6 +24,8 @@ describe('npm run bench', () => {
         '--no-torch',
         '--import-rows',
         '5000',
+        '--prediction-rows',
+        '20000',
         '--out',
         out,
       ];
@@ -34,9 +36,11 @@ describe('npm run bench', () => {
       });
       expect(stdout).toMatch(/esmm\s+tfjs wasm\s+sparse\s+[\d,]+/);
       expect(stdout).toMatch(/Import: 5000 rows/);
+      expect(stdout).toMatch(/Predictions import: 20000 rows in [\d.]+ s/);
       const report = readFileSync(out, 'utf8');
       expect(report).toContain('## Results');
       expect(report).toContain('## Import (issue 4)');
+      expect(report).toMatch(/## Predictions import \(issue 17\)[\s\S]*\| 20,000 \|/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -147,7 +147,7 @@ describe('import-predictions', () => {
     await refused(write(missing), /1 line has no row_id/, ':4:1');
     const repeated = predictionLines();
     repeated[9] = repeated[9].replace(/^\d+/, '2');
-    await refused(write(repeated), /row_id "2" is predicted twice \(first on line 4/, ':10:1');
+    await refused(write(repeated), /row_id "2" is predicted again \(first on line 4/, ':10:1');
   });
 
   it('refuses probabilities outside [0, 1], NaN, text and empty cells with their line and column', async () => {

@@ -372,9 +372,9 @@ async function validate(
     });
   });
   const repeated = await project.one(
-    `SELECT count(*)::DOUBLE AS n, min(second)::DOUBLE AS line, arg_min(first, second)::DOUBLE AS first,
-            arg_min(key, second) AS key
-     FROM (SELECT arg_min(key, line) AS key, min(line) AS first, list_sort(list(line))[2] AS second FROM ${PARSED}
+    `SELECT count(*)::DOUBLE AS n, min(last)::DOUBLE AS line, arg_min(first, last)::DOUBLE AS first,
+            arg_min(key, last) AS key
+     FROM (SELECT arg_min(key, line) AS key, min(line) AS first, max(line) AS last FROM ${PARSED}
            WHERE row_id IS NOT NULL GROUP BY row_id HAVING count(*) > 1)`,
   );
   if (Number(repeated?.n) > 0)
@@ -384,7 +384,7 @@ async function validate(
       column: keys[0],
       count: Number(repeated?.n),
       exampleLines: [Number(repeated?.line)],
-      message: `${keys.join(', ')} "${String(repeated?.key)}" is predicted twice (first on ${rowsAre} ${Number(repeated?.first)}; ${count(Number(repeated?.n), 'key')} repeated)`,
+      message: `${keys.join(', ')} "${String(repeated?.key)}" is predicted again (first on ${rowsAre} ${Number(repeated?.first)}; ${count(Number(repeated?.n), 'key')} repeated)`,
     });
   findings.sort((a, b) => a.exampleLines[0] - b.exampleLines[0]);
   return findings;
