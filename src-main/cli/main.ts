@@ -16,8 +16,8 @@ import { simulateCommand } from './commands/simulate.js';
 import { startCommand } from './commands/start.js';
 import { trainCommand } from './commands/train.js';
 
-/** Every command, in the order `esmc-lab --help` lists them. */
-const commands: Record<string, Command> = {
+/** Every command, in the order `esmc-lab --help` lists them (and README.md's CLI table, which a test checks). */
+export const commands: Record<string, Command> = {
   start: startCommand,
   import: importCommand,
   train: trainCommand,
@@ -72,7 +72,8 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 function overview(): string {
-  const list = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  const width = Math.max(...Object.keys(commands).map((name) => name.length));
+  const list = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)} ${c.summary}`);
   const metrics = Object.entries(METRIC_DESCRIPTIONS).map(([k, v]) => `  ${k.padEnd(16)} ${v}`);
   return `esmc-lab — entire-space post-click conversion models and Probability Space Confusion
 
