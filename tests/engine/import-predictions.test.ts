@@ -13,6 +13,8 @@ import { SIMULATOR_PRESETS, writeSimulation } from '../../src-main/engine/simula
 import { openProject, type Project } from '../../src-main/engine/store/project.js';
 import { readDataset } from '../../src-main/engine/store/read.js';
 import { listRuns, readPredictions, readRun } from '../../src-main/engine/store/runs.js';
+import { writeReportForRuns } from '../../src-main/report/index.js';
+import { pdfText, popplerMissing } from '../report/pdf.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'esmc-import-predictions-'));
 let project: Project;
@@ -113,6 +115,17 @@ describe('import-predictions', () => {
       expect(ctr[i]).toBeCloseTo(truth.columns.true_ctr[i], 6);
       expect(ctcvr[i]).toBeCloseTo(ctr[i] * cvr[i], 6);
     }
+  });
+
+  it.skipIf(popplerMissing !== null)('is reported with the file and stages it came from', async () => {
+    const oracle = (await listRuns(project)).find((run) => run.model === 'oracle')!;
+    const out = join(dir, 'external.pdf');
+    await writeReportForRuns(project, [oracle.id], { out });
+    const text = pdfText(out).replace(/\s+/g, ' ');
+    expect(text).toContain('oracle: predictions made outside the lab');
+    expect(text).toMatch(/20,000 rows imported from \S*preds-\d+\.csv, keyed by row_id/);
+    expect(text).toContain('derived by the chain rule: P(click, buy)');
+    expect(text).toContain('Trust oracle for pCVR');
   });
 
   it('marks a file of constants as a model that learned nothing', async () => {
