@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""The PyTorch side of `npm run bench`: the reference config of issue 8 with the models of models.py, on one thread.
+"""The PyTorch side of `npm run bench`: the reference config of issue 8 with the models of esmc_torch.models
+(python/esmc_torch/esmc_torch/models.py), on one thread.
 
     /usr/bin/python3 bench/reference/bench_torch.py --data DIR --model esmc --embedding dense --warmup 5 --steps 30 \
         --repeats 3 --infer-batches 16
@@ -9,7 +10,7 @@ so this trains and scores exactly the rows the tfjs side does. It measures the s
 
 - training: one pass over (warmup + repeats·steps)·1024 rows in a shuffled order, a timestamp after every step
   (after the loss is read back); window k is the `steps` steps after warmup + k·steps; Adam(lr 1e-3, eps 1e-7 as
-  tfjs). --embedding dense: models.py as is (the table gets a dense gradient and dense Adam, like tfjs's plain
+  tfjs). --embedding dense: the models as they are (the table gets a dense gradient and dense Adam, like tfjs's plain
   path); --embedding sparse: the same model with a sparse gradient for the table and torch.optim.SparseAdam on it
   (lazy Adam: only the rows a batch touched move, like the engine's sparse embedding), Adam on the towers;
 - inference: one warm-up batch, then each repeat scores all infer-batches·4096 rows in batches of 4096 under
@@ -37,8 +38,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from models import create_model  # noqa: E402
+# The models live in the esmc_torch package (python/esmc_torch), importable from the checkout without installing.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "python" / "esmc_torch"))
+from esmc_torch.models import create_model  # noqa: E402
 
 BATCH_SIZE = 1024
 INFER_BATCH_SIZE = 4096

@@ -16,8 +16,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from models import create_model  # noqa: E402
+# The models live in the esmc_torch package (python/esmc_torch), importable from the checkout without installing.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "python" / "esmc_torch"))
+from esmc_torch.models import create_model  # noqa: E402
 
 OUTPUT = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "parity"
 SEED = 20240917

@@ -18,7 +18,9 @@ output). DCMT: "cf" (the counterfactual CVR).
 §6 (AITM), §7 (ESCM²) and the DCMT paper (Zhu et al., ICDE 2023) give the formulas; the choices the sources leave
 open (capped inverse propensity, its normalisation, DR's raw imputation output) are the ones docs/models.md names.
 
-Run in float32 (torch 1.13, Debian's python3-torch). make_parity_fixtures.py writes the fixtures from it.
+Run in float32 (torch 1.13, Debian's python3-torch, and 2.x). bench/reference/make_parity_fixtures.py writes the
+parity fixtures from it; esmc_torch.train trains it with DistributedDataParallel on a dataset the lab exported.
+Dropout (config.tower.dropout) acts after each hidden layer in training mode only, as the engine's.
 """
 from __future__ import annotations
 
@@ -85,28 +87,33 @@ class Dense(nn.Module):
 
 
 class Trunk(nn.Module):
-    """The hidden layers of a tower: activation(dense) for each width."""
+    """The hidden layers of a tower: dropout(activation(dense)) for each width, dropout in training only."""
 
-    def __init__(self, in_width: int, hidden: list[int], activation: str):
+    def __init__(self, in_width: int, hidden: list[int], activation: str, dropout: float = 0.0):
         super().__init__()
         widths = [in_width, *hidden]
         self.layers = nn.ModuleList(Dense(a, b) for a, b in zip(widths[:-1], widths[1:]))
         self.activation = ACTIVATIONS[activation]
+        self.dropout = dropout
         self.out_width = widths[-1]
 
     def forward(self, x: Tensor) -> Tensor:
         for layer in self.layers:
             x = self.activation(layer(x))
+            if self.training and self.dropout > 0:
+                x = nn.functional.dropout(x, self.dropout, training=True)
         return x
 
 
 class Tower(nn.Module):
     """An MLP h → logit → probability. Give `trunk` to share hidden layers with another tower (ESMS)."""
 
-    def __init__(self, in_width: int, hidden: list[int], activation: str, trunk: Trunk | None = None):
+    def __init__(self, in_width: int, tower: dict, trunk: Trunk | None = None):
         super().__init__()
         self.owns_trunk = trunk is None
-        self.trunk = Trunk(in_width, hidden, activation) if trunk is None else trunk
+        if trunk is None:
+            trunk = Trunk(in_width, tower["hidden"], tower["activation"], tower.get("dropout", 0))
+        self.trunk = trunk
         self.out = Dense(self.trunk.out_width, 1)
 
     def forward(self, h: Tensor) -> Tensor:
@@ -194,10 +201,7 @@ class EntireSpaceModel(nn.Module):
         super().__init__()
         self.config = config
         self.embedding = FeatureEmbedding(schema, config["embeddingDim"])
-        tower = config["tower"]
-        self.towers = nn.ModuleDict(
-            {name: Tower(self.embedding.width, tower["hidden"], tower["activation"]) for name in self.tower_names}
-        )
+        self.towers = nn.ModuleDict({name: Tower(self.embedding.width, config["tower"]) for name in self.tower_names})
 
     def stages(self, h: Tensor) -> dict[str, Tensor]:
         raise NotImplementedError
@@ -327,15 +331,14 @@ class Esmc(EntireSpaceModel):
 
 
 class Esms(EntireSpaceModel):
-    """ESMS, the siamese variant (§5.3): T_act and T_cvr share every hidden layer, each keeps its own head."""
+    """ESMS, the siamese variant (§5.3): T_act and T_cvr share every hidden layer, each keeps its own head.
+    (With dropout each head's pass through the shared trunk draws its own mask; the engine draws one for both.)"""
 
     tower_names = ("ctr", "act")
 
     def __init__(self, schema, config):
         super().__init__(schema, config)
-        act = self.towers["act"]
-        tower = config["tower"]
-        self.towers["cvr"] = Tower(self.embedding.width, tower["hidden"], tower["activation"], trunk=act.trunk)
+        self.towers["cvr"] = Tower(self.embedding.width, config["tower"], trunk=self.towers["act"].trunk)
 
     def stages(self, h):
         ctr, avr, cvr = self.towers["ctr"](h), self.towers["act"](h), self.towers["cvr"](h)
