@@ -47,8 +47,12 @@ def predict(model: EntireSpaceModel, rows: TensorRows, device: torch.device, bat
         inputs, _ = rows.batch(slice(start, min(start + batch_size, n)), device)
         for stage, p in model.predict(inputs).items():
             chunks.setdefault(stage, []).append(p.detach().to("cpu", torch.float64).numpy())
-    if n == 0:  # the stages a model serves, from one empty forward pass
-        inputs, _ = rows.batch(slice(0, 0), device)
+    if n == 0:  # a rank with no rows of this part: the stages the model serves, from one placeholder row
+        inputs = {
+            "categorical": torch.zeros((1, rows.categorical.shape[1]), dtype=torch.long, device=device),
+            "multi_hot": [torch.full((1, ids.shape[1]), -1, dtype=torch.long, device=device) for ids in rows.multi_hot],
+            "dense": torch.zeros((1, rows.dense.shape[1]), device=device),
+        }
         return {stage: np.zeros(0) for stage in model.predict(inputs)}
     return {stage: np.concatenate(parts) for stage, parts in chunks.items()}
 

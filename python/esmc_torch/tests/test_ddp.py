@@ -17,7 +17,20 @@ from helpers import free_port, make_export, subprocess_env, torchrun_command
 
 from esmc_torch.checkpoint import checkpoints
 from esmc_torch.modelfile import read_model_file
+from esmc_torch.torchrun import patch_std_parsing
 from esmc_torch.train import run
+
+
+class TorchrunTest(unittest.TestCase):
+    def test_the_launchers_stream_settings_parse(self):
+        from torch.distributed.elastic.multiprocessing.api import Std
+
+        patch_std_parsing()
+        self.assertEqual(Std.from_str("0"), Std.NONE)
+        self.assertEqual(Std.from_str("3"), Std.ALL)
+        self.assertEqual(Std.from_str("0:1,1:2"), {0: Std.OUT, 1: Std.ERR})
+        with self.assertRaises(ValueError):
+            Std.from_str("x")
 
 
 class DistributedTest(unittest.TestCase):

@@ -66,6 +66,15 @@ class TrainTest(unittest.TestCase):
             expected = np.concatenate(values)[order]
             np.testing.assert_allclose(table.column(STAGE_COLUMNS[stage]).to_numpy(), expected, rtol=1e-6, atol=1e-9)
 
+    def test_a_rank_without_rows_of_a_part_predicts_nothing_with_the_models_columns(self):
+        export = load_export(self.export)
+        empty = read_shard(export, "test", rank=0, world=len(read_shard(export, "test")) + 1).torch()
+        self.assertEqual(len(empty.row_id), 0)
+        model, _ = load_model(self.export / "models" / "chain.esmclab")
+        stages = predict(model, empty, torch.device("cpu"))
+        self.assertEqual(sorted(stages), sorted(STAGE_COLUMNS))
+        self.assertTrue(all(values.shape == (0,) for values in stages.values()))
+
     def test_predictions_hold_each_requested_row_once_with_the_models_columns(self):
         export = load_export(self.export)
         cases = [
