@@ -107,7 +107,7 @@ def log(context: distributed.Context, record: dict) -> None:
 
 
 def run(argv: list[str] | None = None) -> dict:
-    """The whole run; returns the summary (on every rank) and, under "model", the trained model."""
+    """The whole run; returns the summary (on every rank) and, under "model_object", the trained model."""
     args = parse_args(argv)
     started = time.perf_counter()
     context = distributed.setup(args.device, args.backend)
@@ -148,6 +148,8 @@ def train(args: argparse.Namespace, context: distributed.Context, started: float
                     file=sys.stderr,
                 )
             log(context, {"resumed": str(found), "epoch": int(state["epoch"]), "step": step})
+        elif context.main:
+            print(f"no checkpoint in {args.checkpoint_dir}: starting at epoch 1", file=sys.stderr)
 
     train_rows: TensorRows | None = None
     total = export.part_rows("train")
