@@ -1,5 +1,5 @@
 /**
- * Parity with the PyTorch reference (bench/reference/models.py): same weights, same batch, and every model must
+ * Parity with the PyTorch reference (python/esmc_torch/esmc_torch/models.py): same weights, same batch, and every model must
  * serve the same stages, produce the same loss terms and total, and the same gradient of the total for every
  * parameter, on the cpu and wasm backends. The fixtures are written by bench/reference/make_parity_fixtures.py.
  *
