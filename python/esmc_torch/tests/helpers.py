@@ -22,6 +22,7 @@ if str(PACKAGE_ROOT) not in sys.path:
 
 from esmc_torch.modelfile import write_model_file  # noqa: E402
 from esmc_torch.models import create_model  # noqa: E402
+from esmc_torch.predictions import STAGE_COLUMNS  # noqa: E402
 
 SCHEMA = {
     "categorical": [{"name": "user", "vocabSize": 21}, {"name": "item", "vocabSize": 11}],
@@ -40,15 +41,6 @@ CONFIG = {
     "outputBias": "base-rate",
 }
 
-STAGE_COLUMNS = {
-    "ctr": "p_ctr",
-    "avr": "p_avr",
-    "cvr": "p_cvr",
-    "ctavr": "p_ctavr",
-    "ctcvr": "p_ctcvr",
-    "buyGivenAction": "p_buy_given_action",
-    "buyGivenNoAction": "p_buy_given_no_action",
-}
 
 
 def initial_weights(model, rng: np.random.RandomState, rates: dict) -> dict[str, np.ndarray]:
