@@ -478,8 +478,7 @@ function perRun(input: ReportInput, value: (run: RunDetail) => string | null): s
   });
   if (values.length === 0) return '—';
   const distinct = unique(values.map(([, v]) => v));
-  if (distinct.length === 1 && values.length === input.runs.length && values.length > 1)
-    return `all runs: ${distinct[0]}`;
+  if (distinct.length === 1 && values.length > 1) return `all runs: ${distinct[0]}`;
   return values.map(([run, v]) => `${run}: ${v}`).join('; ');
 }
 
@@ -525,9 +524,11 @@ const appendix: Section = {
       [
         'Seeds',
         perRun(input, (r) =>
-          r.record?.modelConfig && r.record.trainConfig
-            ? `model ${r.record.modelConfig.seed}, shuffling ${r.record.trainConfig.seed}`
-            : null,
+          r.record?.external
+            ? 'none: predictions imported'
+            : r.record?.modelConfig && r.record.trainConfig
+              ? `model ${r.record.modelConfig.seed}, shuffling ${r.record.trainConfig.seed}`
+              : null,
         ),
       ],
     ]);

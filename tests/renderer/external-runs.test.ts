@@ -97,7 +97,7 @@ describe('importing predictions in the Runs view', () => {
       id: 'ip',
       kind: 'importPredictions',
       state: 'failed',
-      error: { code: 'invalid', message: 'p.csv:7:2: p_ctr 1.5 is outside [0, 1] (1 line)' },
+      error: { code: 'data-error', message: 'p.csv:7:2: p_ctr 1.5 is outside [0, 1] (1 line)' },
     });
     await flushPromises();
     expect(wrapper.get('.external [role="alert"]').text()).toContain('p.csv:7:2: p_ctr 1.5 is outside [0, 1]');
