@@ -23,14 +23,7 @@ import {
   type TrainEvent,
   type TrainSettings,
 } from './train/trainer.js';
-import { evaluateStages } from './metrics/index.js';
-import {
-  assessPart,
-  countLabels,
-  learningVerdict,
-  type LabelCounts,
-  type LearningAssessment,
-} from './metrics/learning.js';
+import { countLabels, scoreHeldOut, type LabelCounts, type LearningAssessment } from './metrics/learning.js';
 import { supportFindings } from './data/support.js';
 import { mergeSettings } from '../../src-shared/settings.js';
 import type { RunRecord } from '../../src-shared/types/training.js';
@@ -217,7 +210,7 @@ export async function trainModel(
     });
     // Stopped before an epoch ended: its weights are a half-step of nothing, not a result to score.
     const heldOut = hasEpochs(training)
-      ? await scoreHeldOut(model, parts, training.baseRates ?? {}, replica)
+      ? await scoreModel(model, parts, training.baseRates ?? {}, replica)
       : { metrics: {} };
     const record: RunRecord = {
       id: randomUUID(),
@@ -249,22 +242,23 @@ export async function trainModel(
 }
 
 /** Metrics and the "did it learn?" checks on the validation and test parts, from one prediction of each. */
-async function scoreHeldOut(
+async function scoreModel(
   model: EntireSpaceModel,
   parts: TrainingSource['parts'],
   baseRates: NonNullable<RunRecord['training']['baseRates']>,
   replica?: ModelReplica,
 ): Promise<{ metrics: RunRecord['metrics']; learning?: LearningAssessment }> {
-  const metrics: RunRecord['metrics'] = {};
-  const learning: LearningAssessment['parts'] = {};
+  const scored: Parameters<typeof scoreHeldOut>[0] = {};
   for (const part of ['validation', 'test'] as const) {
     const data = parts[part];
-    if (data.rows === 0) continue;
-    const predictions = await predictRows(model, data, undefined, replica);
-    metrics[part] = evaluateStages(predictions, data.labels, data.userIds);
-    learning[part] = assessPart(part, predictions, data.labels, baseRates);
+    if (data.rows > 0)
+      scored[part] = {
+        predictions: await predictRows(model, data, undefined, replica),
+        labels: data.labels,
+        userIds: data.userIds,
+      };
   }
-  return { metrics, learning: learningVerdict(learning) };
+  return scoreHeldOut(scored, baseRates);
 }
 
 /** The device as the run used it: "CPU (wasm SIMD), 2 threads" when a replica shared the steps. */

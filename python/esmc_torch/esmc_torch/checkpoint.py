@@ -16,6 +16,8 @@ from pathlib import Path
 
 import torch
 
+from .files import written_atomically
+
 FORMAT = "esmc-torch-checkpoint"
 VERSION = 1
 NAME = re.compile(r"^epoch-(\d+)\.pt$")
@@ -31,7 +33,6 @@ def save_checkpoint(directory: str | os.PathLike, info: dict, weights: dict, opt
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"epoch-{info['epoch']:04d}.pt"
-    temporary = directory / f".{path.name}.tmp-{os.getpid()}"
     state = {
         "format": FORMAT,
         "version": VERSION,
@@ -39,12 +40,8 @@ def save_checkpoint(directory: str | os.PathLike, info: dict, weights: dict, opt
         "weights": {name: tensor.detach().cpu() for name, tensor in weights.items()},
         "optimizer_state": optimizer["state"],
     }
-    try:
+    with written_atomically(path) as temporary:
         torch.save(state, temporary)
-        os.replace(temporary, path)
-    finally:
-        if temporary.exists():
-            temporary.unlink()
     for old in checkpoints(directory)[:-keep] if keep > 0 else []:
         old.unlink(missing_ok=True)
     return path

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .files import written_atomically
 from .models import EntireSpaceModel, create_model
 
 MAGIC = b"ESMCLAB1"
@@ -83,18 +84,12 @@ def write_model_file(path: str | os.PathLike, header: dict, tensors: dict[str, n
     body = json.dumps({**header, "format": FORMAT, "version": VERSION, "tensors": index}, separators=(",", ":"))
     header_bytes = body.encode("utf-8")
     padding = (4 - (len(MAGIC) + 4 + len(header_bytes)) % 4) % 4
-    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with open(temporary, "wb") as file:
-            file.write(MAGIC)
-            file.write(struct.pack("<I", len(header_bytes) + padding))
-            file.write(header_bytes + b" " * padding)
-            for array in arrays.values():
-                file.write(array.tobytes())
-        os.replace(temporary, path)
-    finally:
-        if temporary.exists():
-            temporary.unlink()
+    with written_atomically(path) as temporary, open(temporary, "wb") as file:
+        file.write(MAGIC)
+        file.write(struct.pack("<I", len(header_bytes) + padding))
+        file.write(header_bytes + b" " * padding)
+        for array in arrays.values():
+            file.write(array.tobytes())
 
 
 def model_config(header: dict) -> dict:

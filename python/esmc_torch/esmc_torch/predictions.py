@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 import torch
 
 from .data import TensorRows
+from .files import written_atomically
 from .models import EntireSpaceModel
 
 # The engine's stages, in funnel order, and their columns (export.json's "predictions" says the same).
@@ -76,9 +77,8 @@ def part_path(out: Path, rank: int, world: int) -> Path:
 
 def write_part(out: str | os.PathLike, rank: int, world: int, table: pa.Table) -> Path:
     path = part_path(Path(out), rank, world)
-    temporary = path.with_name(path.name + ".tmp")
-    pq.write_table(table, temporary)
-    os.replace(temporary, path)
+    with written_atomically(path) as temporary:
+        pq.write_table(table, temporary)
     return path
 
 
@@ -109,13 +109,8 @@ def write_table(out: str | os.PathLike, table: pa.Table) -> None:
     """Parquet, or CSV when the name ends with .csv; a temporary file renamed over `out` once complete."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    temporary = out.with_name(f".{out.name}.tmp-{os.getpid()}")
-    try:
+    with written_atomically(out) as temporary:
         if out.suffix.lower() == ".csv":
             pacsv.write_csv(table, temporary)
         else:
             pq.write_table(table, temporary)
-        os.replace(temporary, out)
-    finally:
-        if temporary.exists():
-            temporary.unlink()

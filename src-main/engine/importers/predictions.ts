@@ -4,14 +4,13 @@ import { DataError } from '../data/errors.js';
 import type { Finding } from '../data/encode.js';
 import { checkDataFile } from '../files.js';
 import { fileSha256 } from '../run.js';
-import { evaluateStages } from '../metrics/index.js';
-import { assessPart, learningVerdict, stageRates, type LearningAssessment } from '../metrics/learning.js';
+import { scoreHeldOut, stageRates } from '../metrics/learning.js';
 import { isModelName, STAGES } from '../models/index.js';
 import type { RunRecord } from '../run.js';
 import type { DatasetInfo, Project } from '../store/project.js';
 import { countLabelsOf, readDataset, type SplitPart } from '../store/read.js';
 import { insertRun, readPredictions, STAGE_COLUMNS } from '../store/runs.js';
-import { ensureSplit } from '../store/splits.js';
+import { ensureSplit, listSplits } from '../store/splits.js';
 import { ident, literal, textList } from '../store/sql.js';
 import { datasetColumn } from './encoding.js';
 import { dropImportTables, IMPORT_DUCKDB_MEMORY } from './import.js';
@@ -430,27 +429,17 @@ async function score(
   info: DatasetInfo,
   split: string,
   runId: string,
-): Promise<{
-  metrics: RunRecord['metrics'];
-  learning?: LearningAssessment;
-  partRows: Record<SplitPart, number>;
-}> {
-  const counts = await project.all(
-    `SELECT part, count(*)::DOUBLE AS n FROM splits WHERE dataset = $1 AND split = $2 GROUP BY part`,
-    [info.name, split],
-  );
-  const partRows = { train: 0, validation: 0, test: 0 };
-  for (const row of counts) partRows[String(row.part) as SplitPart] = Number(row.n);
+): Promise<ReturnType<typeof scoreHeldOut> & { partRows: Record<SplitPart, number> }> {
+  const summary = (await listSplits(project, info.name)).find((s) => s.split === split)!;
+  const partRows = summary.counts;
   const baseRates = stageRates(await countLabelsOf(project, info, { part: 'train', split }));
-  const metrics: RunRecord['metrics'] = {};
-  const learning: LearningAssessment['parts'] = {};
+  const parts: Parameters<typeof scoreHeldOut>[0] = {};
   for (const part of ['validation', 'test'] as const) {
     if (partRows[part] === 0) continue;
-    const predictions = await readPredictions(project, runId, { dataset: info.name, split, part });
-    if (predictions.rowIds.length !== partRows[part]) continue;
+    const { rowIds, stages } = await readPredictions(project, runId, { dataset: info.name, split, part });
+    if (rowIds.length !== partRows[part]) continue;
     const data = await readDataset(project, info.name, { part, split }, { truth: false });
-    metrics[part] = evaluateStages(predictions.stages, data.labels, data.userIds);
-    learning[part] = assessPart(part, predictions.stages, data.labels, baseRates);
+    parts[part] = { predictions: stages, labels: data.labels, userIds: data.userIds };
   }
-  return { metrics, learning: learningVerdict(learning), partRows };
+  return { ...scoreHeldOut(parts, baseRates), partRows };
 }

@@ -9,7 +9,7 @@ import { aucInterval } from '../psc/compare.js';
 import { wilsonInterval, Z_95 } from '../psc/empirical.js';
 import { auc } from './auc.js';
 import { PROBABILITY_CLIP } from './calibration.js';
-import type { FunnelLabelsLike, StagePredictions } from './stages.js';
+import { evaluateStages, type FunnelLabelsLike, type StageMetrics, type StagePredictions } from './stages.js';
 import { formatPercent } from '../../../src-shared/charts/common.js';
 import type { Stage } from '../../../src-shared/types/training.js';
 import {
@@ -288,4 +288,30 @@ export function learningVerdict(parts: LearningAssessment['parts']): LearningAss
     summary,
     parts,
   };
+}
+
+/** One held-out part's predictions beside its labels (and users, for GAUC). */
+export interface ScoredPart {
+  predictions: StagePredictions;
+  labels: FunnelLabelsLike;
+  userIds?: ArrayLike<number>;
+}
+
+/**
+ * A run's metrics and "did it learn?" verdict from its validation and test parts, however the predictions were
+ * made: by a model the lab trained, or read from a file made elsewhere (an external run).
+ */
+export function scoreHeldOut(
+  parts: Partial<Record<'validation' | 'test', ScoredPart>>,
+  baseRates: Partial<Record<Stage, number>>,
+): { metrics: { validation?: StageMetrics; test?: StageMetrics }; learning?: LearningAssessment } {
+  const metrics: { validation?: StageMetrics; test?: StageMetrics } = {};
+  const learning: LearningAssessment['parts'] = {};
+  for (const part of ['validation', 'test'] as const) {
+    const scored = parts[part];
+    if (!scored) continue;
+    metrics[part] = evaluateStages(scored.predictions, scored.labels, scored.userIds);
+    learning[part] = assessPart(part, scored.predictions, scored.labels, baseRates);
+  }
+  return { metrics, learning: learningVerdict(learning) };
 }
