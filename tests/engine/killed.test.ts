@@ -101,8 +101,9 @@ describe('a process killed mid-job', () => {
         seen.add(kept ? 'kept' : 'rolled back');
         if (kept)
           expect((await project.all(`SELECT 1 FROM split_info WHERE dataset = $1`, [`killed-${i}`])).length).toBe(1);
-        // Killed before it ended: nothing of it; after: all of it (exit 0 came before the kill).
-        if (killed.code !== 0) expect(kept).toBe(false);
+        // An import that ended kept all of it. A kill between the commit and the process's exit (more likely while
+        // another test file loads the other core) also leaves it whole, so a kill alone says nothing of `kept`.
+        if (killed.code === 0) expect(kept).toBe(true);
       } finally {
         project.close();
       }
