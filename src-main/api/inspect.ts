@@ -217,7 +217,7 @@ export async function inspectFile(
     const context = { project, file: staged, columns, roles: suggested, cells: source.cells };
     let findings: Finding[];
     try {
-      findings = await validateStaged(context, source.findings, { funnelPolicy: 'drop', logDense: [] });
+      ({ findings } = await validateStaged(context, source.findings, { funnelPolicy: 'drop', logDense: [] }));
     } catch (error) {
       if (error instanceof ImportError) findings = error.findings;
       else if (error instanceof DataError) {

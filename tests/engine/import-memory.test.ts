@@ -66,16 +66,21 @@ describe('an import under a memory limit', () => {
 
 describe('bag encoding in slices of lines', () => {
   it('gives every row the same ids, in token order, whatever the slice', async () => {
-    const bags = ['a|b', '', 'b|zz|a', 'c', 'a|a|b|c', 'na', 'zz', 'b', 'c|b', 'a'];
+    // KEPT holds bags as lists of tokens (importers/parsed.ts); a vocabulary longer than the one searched per
+    // token (tokens a, b, c, then fillers) is the one encoded in slices.
+    const bags = [['a', 'b'], [], ['b', 'zz', 'a'], ['c'], ['a', 'a', 'b', 'c'], [], ['zz'], ['b'], ['c', 'b'], ['a']];
+    const vocabulary = ['a', 'b', 'c', ...Array.from({ length: 1100 }, (_, i) => `filler${i}`)];
     await project.run(
       `CREATE OR REPLACE TEMP TABLE ${KEPT} AS
-       SELECT 2 + i AS __line, bag AS tags FROM (SELECT unnest($1::VARCHAR[]) AS bag, unnest(range(${bags.length})) AS i)`,
-      [listValue(bags)],
+       SELECT 2 + i AS __line, bag AS tags
+       FROM (SELECT unnest($1::VARCHAR[][]) AS bag, unnest(range(${bags.length})) AS i)`,
+      [listValue(bags.map((bag) => listValue(bag)))],
     );
     await project.run(
-      `CREATE OR REPLACE TEMP TABLE esmc_vocab_m0 AS SELECT * FROM (VALUES ('a', 1), ('b', 2), ('c', 3)) v(value, id)`,
+      `CREATE OR REPLACE TEMP TABLE esmc_vocab_m0 AS SELECT unnest($1::VARCHAR[]) AS value, unnest(range(1, $2 + 1))::INTEGER AS id`,
+      [listValue(vocabulary), vocabulary.length],
     );
-    const encoding = { multiHot: [{ name: 'tags', vocabulary: ['a', 'b', 'c'], maxLength: 3 }] };
+    const encoding = { multiHot: [{ name: 'tags', vocabulary, maxLength: 3 }] };
     const encoded = async (sliceLines: number) => {
       await project.run('DROP TABLE IF EXISTS esmc_bags_0');
       await encodeBags(project, encoding, sliceLines);

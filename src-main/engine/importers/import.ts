@@ -136,7 +136,7 @@ async function importWithin(project: Project, file: string, options: ImportOptio
     const logDense = options.encoding
       ? options.encoding.dense.filter((field) => field.log).map((field) => field.name)
       : (options.logDense ?? []);
-    const findings = await validateStaged(
+    const { findings, numbers } = await validateStaged(
       { project, file, columns: settled.columns, roles, cells: source.cells },
       source.findings,
       {
@@ -151,15 +151,17 @@ async function importWithin(project: Project, file: string, options: ImportOptio
     if (options.encoding) {
       encoding = options.encoding;
       await loadEncoding(project, encoding);
-    } else encoding = await fitEncoding(project, roles, { minCount, hashBuckets: options.hashBuckets, logDense });
+    } else
+      encoding = await fitEncoding(project, roles, { minCount, hashBuckets: options.hashBuckets, logDense, numbers });
     await encodeCategorical(project, encoding);
     await encodeBags(project, encoding);
     await step('encoded');
 
-    // Validation counted the categorical values (VALUES) the profile reads.
+    // Validation counted the categorical values (VALUES) and summarized the numbers the profile reads.
     const profile = await profileRelation(project, KEPT, withUserFeature(roles), hasAction, {
       topK: options.topK,
       valuesCounted: true,
+      numbers: numbers.raw,
     });
     await step('profiled');
 

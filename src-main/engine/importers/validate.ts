@@ -10,7 +10,7 @@ import {
 import { checkedLabels, determination, LEAK_MIN_VALUE_ROWS, labelDeterminesMessage } from '../data/leakage.js';
 import { categoricalFeatures, USER_FEATURE_MIN_COUNT, type ColumnRoles } from '../data/roles.js';
 import type { Project } from '../store/project.js';
-import { ident, isMissingSql, labelSql } from '../store/sql.js';
+import { ident, labelSql } from '../store/sql.js';
 import {
   badCells,
   CELLS,
@@ -23,7 +23,8 @@ import {
   type FieldSummary,
   type NumericStats,
 } from '../store/column-stats.js';
-import { denseValueSql, KEPT, tokensSql } from './encoding.js';
+import { denseValueSql, KEPT } from './encoding.js';
+import { labelColumns, PARSED, parseStaged } from './parsed.js';
 import { STAGE } from './stage.js';
 
 /** A categorical column with at least this many values, nearly one per row, is an id, not a feature. */
@@ -70,18 +71,51 @@ export async function validateStaged(
   context: ValidationContext,
   sourceFindings: Finding[],
   options: ValidationOptions,
-): Promise<Finding[]> {
+): Promise<Validated> {
   checkRoles(context);
+  await parseStaged(context.project, context.roles, context.cells);
   const findings: Finding[] = [...sourceFindings, ...(await findErrors(context, options.logDense))];
   throwIfErrors(context.file, context.columns, findings);
   await applyFunnelPolicy(context, options.funnelPolicy, findings);
   findings.push(...(await findLabelCopies(context)));
   throwIfErrors(context.file, context.columns, findings);
-  findings.push(...(await findColumnIssues(context.project, context.roles, context.cells)));
+  const numbers = await keptNumbers(context.project, context.roles, options.logDense);
+  findings.push(...(await findColumnIssues(context.project, context.roles, numbers, context.cells)));
   findings.push(...(await findLabelDeterminers(context)));
   throwIfErrors(context.file, context.columns, findings);
   findings.push(...(await findSupportIssues(context)));
-  return findings;
+  return { findings, numbers };
+}
+
+/** What validation found, and the kept rows' numbers it read, which the encoding and the profile reuse. */
+export interface Validated {
+  findings: Finding[];
+  numbers: KeptNumbers;
+}
+
+/** The kept rows' dense and truth columns summarized as read, and the log-dense ones after log1p. */
+export interface KeptNumbers {
+  raw: Map<string, NumericStats>;
+  logged: Map<string, NumericStats>;
+}
+
+/** Summarizes KEPT's numbers in one scan (a second for log-dense columns, when there are any). */
+async function keptNumbers(project: Project, roles: ColumnRoles, logDense: string[]): Promise<KeptNumbers> {
+  const raw = await numericStats(
+    project,
+    KEPT,
+    [...roles.dense, ...roles.truth].map((name) => ({ name, value: ident(name) })),
+    { lines: true },
+  );
+  const logged = await numericStats(
+    project,
+    KEPT,
+    roles.dense
+      .filter((name) => logDense.includes(name))
+      .map((name) => ({ name, value: denseValueSql(ident(name), true) })),
+    { lines: false },
+  );
+  return { raw, logged };
 }
 
 /**
@@ -110,11 +144,16 @@ async function findLabelCopies({ project, roles }: ValidationContext): Promise<F
       head.every((row) => parseLabel(String(row[feature] ?? '')) === Number(row[column])),
     );
   if (pairs.length === 0) return [];
+  // Dense columns are numbers in KEPT (parsed.ts), categorical ones text.
+  const asLabel = (feature: string) =>
+    roles.dense.includes(feature)
+      ? `(CASE WHEN ${ident(feature)} IN (0, 1) THEN ${ident(feature)}::INTEGER END)`
+      : labelSql(ident(feature));
   const row = await project.one(
     `SELECT ${pairs
       .map(
         ({ feature, column }, i) =>
-          `count(*) FILTER (WHERE ${labelSql(ident(feature))} IS DISTINCT FROM ${column})::DOUBLE AS d${i}`,
+          `count(*) FILTER (WHERE ${asLabel(feature)} IS DISTINCT FROM ${column})::DOUBLE AS d${i}`,
       )
       .join(', ')} FROM ${KEPT}`,
   );
@@ -252,36 +291,43 @@ export function checkRoles({ file, columns, roles }: ValidationContext): void {
   if (roles.timestamp) claim('the timestamp', roles.timestamp);
 }
 
-/** Errors that make the rows unusable: labels that are not 0/1, numbers that are not numbers; one scan per chunk. */
+/**
+ * Errors that make the rows unusable: labels that are not 0/1, numbers that are not numbers. Read from PARSED, a
+ * chunk of columns per scan; the text of each column's first bad cell, for its message, from STAGE.
+ */
 export async function findErrors(context: ValidationContext, logDense: string[]): Promise<Finding[]> {
   const { project, roles } = context;
   const checks: { name: string; bad: string; code: string; problem: (value: string) => string }[] = [];
-  for (const name of [roles.click, ...(roles.action ?? []), roles.purchase])
+  for (const name of labelColumns(roles))
     checks.push({
       name,
-      bad: `${labelSql(ident(name))} IS NULL`,
+      bad: `${ident(name)} IS NULL`,
       code: 'label-not-binary',
       problem: (v) => `label must be 0 or 1, got "${v}"`,
     });
   for (const name of roles.dense) {
-    const value = denseValueSql(name, logDense.includes(name));
+    const log = logDense.includes(name);
     checks.push({
       name,
-      bad: `NOT ${isMissingSql(ident(name))} AND (${value} IS NULL OR NOT isfinite(${value}))`,
+      bad: log ? `${ident(name)} <= -1 OR isnan(${ident(name)})` : `isnan(${ident(name)})`,
       code: 'dense-not-number',
-      problem: (v) => `a dense feature must be a number${logDense.includes(name) ? ' > -1 (log1p)' : ''}, got "${v}"`,
+      problem: (v) => `a dense feature must be a number${log ? ' > -1 (log1p)' : ''}, got "${v}"`,
     });
   }
-  for (const name of roles.truth) {
-    const value = denseValueSql(name, false);
+  for (const name of roles.truth)
     checks.push({
       name,
-      bad: `${value} IS NULL OR NOT isfinite(${value})`,
+      bad: `${ident(name)} IS NULL OR isnan(${ident(name)})`,
       code: 'truth-not-number',
       problem: (v) => `a truth column must be a number, got "${v}"`,
     });
-  }
-  const found = await badCells(project, STAGE, checks);
+  const found = await badCells(project, PARSED, checks);
+  if (found.size === 0) return [];
+  const firstTexts = (await project.one(
+    `SELECT ${[...found].map(([name, bad], i) => `max(${ident(name)}) FILTER (WHERE __line = ${bad.lines[0]}) AS v${i}`).join(', ')}
+     FROM ${STAGE} WHERE __line IN (${[...found.values()].map((bad) => bad.lines[0]).join(', ')})`,
+  ))!;
+  const firstText = new Map([...found.keys()].map((name, i) => [name, String(firstTexts[`v${i}`] ?? '')]));
   return checks.flatMap(({ name, code, problem }) => {
     const bad = found.get(name);
     if (!bad) return [];
@@ -292,7 +338,7 @@ export async function findErrors(context: ValidationContext, logDense: string[])
         column: name,
         count: bad.count,
         exampleLines: bad.lines,
-        message: `column "${name}": ${problem(bad.first)} (${bad.count} rows)`,
+        message: `column "${name}": ${problem(firstText.get(name)!)} (${bad.count} rows)`,
       },
     ];
   });
@@ -306,18 +352,19 @@ export function throwIfErrors(file: string, columns: string[], findings: Finding
   throw new ImportError(file, error.exampleLines[0] ?? 0, column, error.message, findings);
 }
 
+/** The labels as PARSED holds them (0/1): click, the action (any of its columns), purchase. */
 export function labelsSql(roles: ColumnRoles): { click: string; action?: string; purchase: string } {
-  const actions = (roles.action ?? []).map((name) => labelSql(ident(name)));
+  const actions = (roles.action ?? []).map(ident);
   return {
-    click: labelSql(ident(roles.click)),
+    click: ident(roles.click),
     action: actions.length === 0 ? undefined : actions.length === 1 ? actions[0] : `greatest(${actions.join(', ')})`,
-    purchase: labelSql(ident(roles.purchase)),
+    purchase: ident(roles.purchase),
   };
 }
 
 /**
  * Rows with a purchase or action but no click, handled by `policy`; then KEPT holds the rows to encode with
- * labels as __click / __action / __purchase and the role columns as text.
+ * labels as __click / __action / __purchase and the role columns as PARSED holds them.
  */
 export async function applyFunnelPolicy(
   context: ValidationContext,
@@ -328,7 +375,7 @@ export async function applyFunnelPolicy(
   const labels = labelsSql(roles);
   const violation = `(${labels.click} = 0 AND (${labels.purchase} = 1${labels.action ? ` OR ${labels.action} = 1` : ''}))`;
   const row = await project.one(
-    `SELECT count(*)::DOUBLE AS n, min(__line, ${EXAMPLE_LINES}) AS lines FROM ${STAGE} WHERE ${violation}`,
+    `SELECT count(*)::DOUBLE AS n, min(__line, ${EXAMPLE_LINES}) AS lines FROM ${PARSED} WHERE ${violation}`,
   );
   const count = Number(row?.n ?? 0);
   if (count > 0) {
@@ -371,13 +418,13 @@ export async function applyFunnelPolicy(
       ...(roles.timestamp ? [roles.timestamp] : []),
     ]),
   ];
-  // A view: the kept rows are read a few times, and copying thousands of text columns costs more than that.
+  // A view: PARSED is already the rows read once (a view of STAGE for a wide file, whose copy costs more).
   await project.run(
     `CREATE TEMP VIEW ${KEPT} AS
      SELECT __line, ${labels.click}::INTEGER AS __click, ${labels.action ? `${labels.action}::INTEGER AS __action, ` : ''}
             ${labels.purchase}::INTEGER AS __purchase${used.map((name) => `, ${ident(name)}`).join('')}
             ${context.cells ? `, ${CELLS}` : ''}
-     FROM ${STAGE} ${policy === 'drop' && count > 0 ? `WHERE NOT ${violation}` : ''}`,
+     FROM ${PARSED} ${policy === 'drop' && count > 0 ? `WHERE NOT ${violation}` : ''}`,
   );
 }
 
@@ -392,18 +439,18 @@ interface KeptStats {
  * Warnings and notes about the rows that will be encoded: missing values, constant and id-like columns. Counts
  * every categorical value into VALUES (store/column-stats.ts), which the encoding and the profile then read.
  */
-export async function findColumnIssues(project: Project, roles: ColumnRoles, cells?: string[]): Promise<Finding[]> {
+export async function findColumnIssues(
+  project: Project,
+  roles: ColumnRoles,
+  numbers: KeptNumbers,
+  cells?: string[],
+): Promise<Finding[]> {
   const hasAction = (roles.action ?? []).length > 0;
   await countValues(project, KEPT, categoricalFeatures(roles), hasAction, cells);
   const stats: KeptStats = {
     total: Number((await project.one(`SELECT count(*)::DOUBLE AS n FROM ${KEPT}`))?.n ?? 0),
     values: await fieldSummaries(project, KEPT),
-    numbers: await numericStats(
-      project,
-      KEPT,
-      roles.dense.map((name) => ({ name, value: denseValueSql(name, false) })),
-      { lines: true },
-    ),
+    numbers: numbers.raw,
   };
   const findings: Finding[] = [];
   for (const name of categoricalFeatures(roles)) findings.push(...columnIssues(name, 'categorical', roles, stats));
@@ -414,7 +461,7 @@ export async function findColumnIssues(project: Project, roles: ColumnRoles, cel
               min(__line, ${EXAMPLE_LINES}) FILTER (WHERE len(t) = 0) AS lines,
               count(DISTINCT t::VARCHAR) FILTER (WHERE len(t) > 0)::DOUBLE AS distinct_values,
               min(t::VARCHAR) FILTER (WHERE len(t) > 0) AS some_value
-       FROM (SELECT __line, ${tokensSql(name)} AS t FROM ${KEPT})`,
+       FROM (SELECT __line, ${ident(name)} AS t FROM ${KEPT})`,
     ))!;
     const summary: FieldSummary = {
       missing: Number(bags.missing),
@@ -427,7 +474,7 @@ export async function findColumnIssues(project: Project, roles: ColumnRoles, cel
   for (const name of roles.multiHot ?? []) {
     const row = await project.one(
       `SELECT count(*)::DOUBLE AS n, min(__line, ${EXAMPLE_LINES}) AS lines FROM ${KEPT}
-       WHERE len(${tokensSql(name)}) > ${MAX_MULTI_HOT_LENGTH}`,
+       WHERE len(${ident(name)}) > ${MAX_MULTI_HOT_LENGTH}`,
     );
     const count = Number(row?.n ?? 0);
     if (count > 0)

@@ -141,7 +141,7 @@ export async function fieldSummaries(project: Project, linesFrom?: string): Prom
 
 export interface NumericColumn {
   name: string;
-  /** The column as a number (NULL when missing or not a number), as SQL. */
+  /** The column as a number, NULL when missing, as SQL (importers/parsed.ts reads every number once). */
   value: string;
 }
 
@@ -165,8 +165,8 @@ export async function numericStats(
   const stats = new Map<string, NumericStats>();
   const number = (value: unknown) => (value === null || value === undefined ? null : Number(value));
   for (const chunk of chunksOf(columns, NUMERIC_CHUNK)) {
-    const items = chunk.map(({ name, value }, i) => {
-      const missing = isMissingSql(ident(name));
+    const items = chunk.map(({ value }, i) => {
+      const missing = `${value} IS NULL`;
       return [
         `count(*) FILTER (WHERE ${missing})::DOUBLE AS m${i}`,
         options.lines ? `min(__line, ${EXAMPLE_LINES}) FILTER (WHERE ${missing}) AS l${i}` : `NULL AS l${i}`,

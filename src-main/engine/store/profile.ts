@@ -1,7 +1,7 @@
 import type { ColumnRoles } from '../data/roles.js';
 import type { Project, Row } from './project.js';
-import { countValues, fieldSummaries, funnelSelect, numericStats, VALUES } from './column-stats.js';
-import { ident, numberSql } from './sql.js';
+import { countValues, fieldSummaries, funnelSelect, numericStats, VALUES, type NumericStats } from './column-stats.js';
+import { ident } from './sql.js';
 import type { FunnelCounts, Funnel, ColumnStats, SliceFunnel, DatasetProfile } from '../../../src-shared/types/data.js';
 
 export type {
@@ -24,6 +24,8 @@ export interface ProfileOptions {
   minClicks?: number;
   /** VALUES already counts the categorical columns of this relation (store/column-stats.ts); else they are counted. */
   valuesCounted?: boolean;
+  /** The dense and truth columns already summarized (an import's validation does it); else they are read. */
+  numbers?: Map<string, NumericStats>;
 }
 
 /** The aggregates funnelSelect names, summed over kept slices and subtracted from the totals for "other". */
@@ -104,8 +106,9 @@ function funnelOf(row: Row, hasAction: boolean): Funnel {
 }
 
 /**
- * Profiles a relation of raw (VARCHAR) feature columns beside 0/1 label columns __click, __action and
- * __purchase, so the statistics show the values people know, not the ids the models see.
+ * Profiles a relation of feature columns as read (categorical values as text, numbers as DOUBLE with NULL for
+ * missing, bags as lists of tokens: an import's KEPT) beside 0/1 label columns __click, __action and __purchase,
+ * so the statistics show the values people know, not the ids the models see.
  */
 export async function profileRelation(
   project: Project,
@@ -142,7 +145,7 @@ export async function profileRelation(
     slices.push(...columnSlices(name, top, totals, stats.distinct, stats.missing, hasAction, minClicks));
   }
   for (const name of roles.multiHot ?? []) {
-    const tokens = `list_filter(list_transform(string_split(coalesce(${ident(name)}, ''), '|'), t -> trim(t)), t -> t <> '')`;
+    const tokens = ident(name);
     const stats = (await project.one(
       `SELECT count(*) FILTER (WHERE len(tokens) = 0)::DOUBLE AS missing, avg(len(tokens)) AS mean_length
        FROM (SELECT ${tokens} AS tokens FROM ${relation})`,
@@ -164,12 +167,14 @@ export async function profileRelation(
     ...roles.dense.map((name) => ({ name, kind: 'dense' as const })),
     ...roles.truth.map((name) => ({ name, kind: 'truth' as const })),
   ];
-  const stats = await numericStats(
-    project,
-    relation,
-    numeric.map(({ name }) => ({ name, value: numberSql(ident(name)) })),
-    { lines: false },
-  );
+  const stats =
+    options.numbers ??
+    (await numericStats(
+      project,
+      relation,
+      numeric.map(({ name }) => ({ name, value: ident(name) })),
+      { lines: false },
+    ));
   for (const { name, kind } of numeric) {
     const { missing, mean, std, min, max } = stats.get(name)!;
     columns.push({ name, kind, missing, mean, std, min, max });
