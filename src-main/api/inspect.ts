@@ -214,7 +214,7 @@ export async function inspectFile(
     const source = await stageSource(project, staged, { format });
     const rows = Number((await project.one(`SELECT count(*)::DOUBLE AS n FROM ${RAW}`))?.n ?? 0);
     const { columns, sample, suggested } = await settleRoles(project, source);
-    const context = { project, file: staged, columns, roles: suggested, cells: source.cells };
+    const context = { project, file: staged, columns, roles: suggested, cells: source.cells, ordered: source.ordered };
     let findings: Finding[];
     try {
       ({ findings } = await validateStaged(context, source.findings, { funnelPolicy: 'drop', logDense: [] }));

@@ -35,13 +35,14 @@ describe('an import under a memory limit', () => {
     expect(new Set(seen)).toEqual(new Set([IMPORT_DUCKDB_MEMORY === '1GB' ? '953.6 MiB' : seen[0]]));
     expect(seen).toHaveLength(5);
 
+    // Small, yet above what DuckDB's two threads need to read a CSV into a table in order (96 MB is not).
     const small: string[] = [];
     await importDataset(project, csv, {
       name: 'small',
-      memoryLimit: '96MB',
+      memoryLimit: '128MB',
       onStep: async () => void small.push(await memoryLimit()),
     });
-    expect(new Set(small)).toEqual(new Set(['91.5 MiB']));
+    expect(new Set(small)).toEqual(new Set(['122.0 MiB']));
     expect(await memoryLimit()).toBe(before);
     expect((await project.dataset('small')).rows).toBe((await project.dataset('capped')).rows);
   });

@@ -6,7 +6,15 @@ import type { Project } from '../store/project.js';
 import { SKELETON_PATTERN, stageAliCcpRaw } from './aliccp-raw.js';
 import { ident } from '../store/sql.js';
 import { checkDataFile } from '../files.js';
-import { IMPORT_DOOR, RAW, STAGE, stageDelimited, stageTyped, type StagedFile } from './stage.js';
+import {
+  dropStaged,
+  IMPORT_DOOR,
+  RAW,
+  stageDelimited,
+  stageTyped,
+  type OrderedRows,
+  type StagedFile,
+} from './stage.js';
 import { looksLikeTaobao, stageTaobao, type BuysWithoutPv } from './taobao.js';
 
 import { IMPORT_FORMATS, type ImportFormat } from '../../../src-shared/types/data.js';
@@ -34,6 +42,8 @@ export interface StagedSource {
   rowsAre: 'lines' | 'rows';
   /** A wide text file's columns in the order of STAGE's list of cells (StagedFile's `cells`). */
   cells?: string[];
+  /** Set when the file was staged without a copy (StagedFile's `ordered`). */
+  ordered?: OrderedRows;
   /** Adjusts the guessed roles to the staged file (typed lists, Taobao's and raw Ali-CCP's own columns); the user's overrides still come last. */
   refineRoles: (suggested: ColumnRoles) => ColumnRoles;
   findings: Finding[];
@@ -127,19 +137,30 @@ export async function stageSource(project: Project, file: string, options: Sourc
         : requested === 'auto' && ['.jsonl', '.ndjson', '.json'].includes(extension)
           ? 'jsonl'
           : undefined;
-  if (typed) staged = await stageTyped(project, file, typed);
-  else staged = await stageDelimited(project, file);
+  if (typed) staged = await stageTyped(project, file, typed, { ordered: true });
+  else staged = await stageDelimited(project, file, { ordered: true });
+  // A file staged without a copy is read here for the first time past its first row.
+  const firstRows = <T>(read: Promise<T>): Promise<T> =>
+    read.catch(async (error: unknown) => {
+      throw staged.ordered ? await staged.ordered.readError(error) : error;
+    });
   if (
     !staged.header &&
     (requested === 'aliccp' || requested === 'auto') &&
-    (await looksLikeHeaderlessAitm(project, staged.columns))
+    (await firstRows(looksLikeHeaderlessAitm(project, staged.columns)))
   ) {
-    await project.run(`DROP VIEW ${STAGE}`);
-    await project.run(`DROP TABLE ${RAW}`);
-    staged = await stageDelimited(project, file, { columns: AITM_COLUMNS });
+    await dropStaged(project);
+    staged = await stageDelimited(project, file, { columns: AITM_COLUMNS, ordered: true });
   }
-  if (requested === 'auto' && (await looksLikeTaobao(project, staged.columns, staged.header))) {
-    const { findings, roles } = await stageTaobao(project, file, buysWithoutPv, staged.columns);
+  if (requested === 'auto' && (await firstRows(looksLikeTaobao(project, staged.columns, staged.header)))) {
+    // Events are grouped by pair, reading STAGE whole: a copy numbers them in parallel.
+    if (staged.ordered) await dropStaged(project);
+    const { findings, roles } = await stageTaobao(
+      project,
+      file,
+      buysWithoutPv,
+      staged.ordered ? undefined : staged.columns,
+    );
     return { format: 'taobao', layout: null, columns: [], rowsAre: 'lines', refineRoles: roles, findings };
   }
   let format: ResolvedFormat;
@@ -153,6 +174,7 @@ export async function stageSource(project: Project, file: string, options: Sourc
     columns: staged.columns,
     rowsAre: staged.rowsAre,
     ...(staged.cells && { cells: staged.cells }),
+    ...(staged.ordered && { ordered: staged.ordered }),
     refineRoles: listsAreBags(staged.listColumns),
     findings: [],
   };

@@ -9,7 +9,7 @@ import { ident } from '../store/sql.js';
 import { writeSplit, type SplitOptions, type SplitSummary } from '../store/splits.js';
 import { encodeBags, encodeCategorical, encodedSelect, fitEncoding, loadEncoding, KEPT } from './encoding.js';
 import { stageSource, type ResolvedFormat, type SourceOptions, type StagedSource } from './formats.js';
-import { STAGE } from './stage.js';
+import { firstStagedRows, STAGE } from './stage.js';
 import { validateStaged } from './validate.js';
 
 /** Rows the roles are guessed from: a thousand, fewer for a wide file (at most ROLE_SAMPLE_CELLS cells, 100 rows at least). */
@@ -127,8 +127,10 @@ async function importWithin(project: Project, file: string, options: ImportOptio
     await dropImportTables(project);
     // The checksum reads the file only once staging has checked it (a missing file, a pipe that would block the
     // read forever): its own open error would otherwise win the race with the check's clearer words.
-    const staging = stageSource(project, file, options);
-    const [source, sha256] = await Promise.all([staging, staging.then(() => fileSha256(file))]);
+    const source = await stageSource(project, file, options);
+    // The checksum reads the file beside the checks, and is awaited only where the dataset row is written.
+    const checksum = fileSha256(file);
+    checksum.catch(() => undefined);
     await step('staged');
 
     const settled = await settleRoles(project, source, options);
@@ -137,7 +139,7 @@ async function importWithin(project: Project, file: string, options: ImportOptio
       ? options.encoding.dense.filter((field) => field.log).map((field) => field.name)
       : (options.logDense ?? []);
     const { findings, numbers } = await validateStaged(
-      { project, file, columns: settled.columns, roles, cells: source.cells },
+      { project, file, columns: settled.columns, roles, cells: source.cells, ordered: source.ordered },
       source.findings,
       {
         funnelPolicy: options.funnelPolicy ?? 'drop',
@@ -165,6 +167,7 @@ async function importWithin(project: Project, file: string, options: ImportOptio
     });
     await step('profiled');
 
+    const sha256 = await checksum;
     const written = await project.transaction(async () => {
       if (existing) {
         await project.run(`DROP TABLE ${ident(existing.tableName)}`);
@@ -233,13 +236,21 @@ export async function settleRoles(
   // The last line of the sample first (a read of __line alone), then the sample: sorting every column of every row
   // to keep the first rows costs seconds on a file of thousands of columns.
   const sampleRows = roleSampleRows(columns.length);
-  const last = await project.one(
-    `SELECT max(__line) AS line FROM (SELECT __line FROM ${STAGE} ORDER BY __line LIMIT ${sampleRows})`,
-  );
-  const rows = await project.all(
-    `SELECT ${columns.map(ident).join(', ')} FROM ${STAGE} WHERE __line <= $1 ORDER BY __line LIMIT ${sampleRows}`,
-    [Number(last?.line ?? 0)],
-  );
+  // A file staged without a copy is numbered as it is read: its first rows are the first read.
+  const last = source.ordered
+    ? undefined
+    : await project.one(
+        `SELECT max(__line) AS line FROM (SELECT __line FROM ${STAGE} ORDER BY __line LIMIT ${sampleRows})`,
+      );
+  const rows = await project
+    .all(
+      `SELECT ${columns.map(ident).join(', ')}
+       FROM ${source.ordered ? STAGE : firstStagedRows(undefined, Number(last?.line ?? 0))}
+       ${source.ordered ? '' : 'ORDER BY __line'} LIMIT ${sampleRows}`,
+    )
+    .catch(async (error: unknown) => {
+      throw source.ordered ? await source.ordered.readError(error) : error;
+    });
   const sample = rows.map((row) => columns.map((column) => (row[column] === null ? '' : String(row[column]))));
   const suggested =
     options.encoding?.roles ?? source.refineRoles(guessRoles(columns, sample, { layout: source.layout }));

@@ -2,7 +2,7 @@ import { categoricalFeatures, type ColumnRoles } from '../data/roles.js';
 import { CELLS } from '../store/column-stats.js';
 import type { Project } from '../store/project.js';
 import { ident, isMissingSql, labelSql, parsedNumberSql } from '../store/sql.js';
-import { STAGE } from './stage.js';
+import { RAW, STAGE, type OrderedRows } from './stage.js';
 
 /**
  * The staged rows with each role's cells read once. STAGE holds every cell as text; the checks, the encoding and
@@ -28,9 +28,35 @@ export function tokensSql(column: string): string {
 /** The label columns, click first and purchase last. */
 export const labelColumns = (roles: ColumnRoles) => [roles.click, ...(roles.action ?? []), roles.purchase];
 
-/** Writes PARSED from STAGE for these roles (checkRoles has passed); `cells`: the staged file is wide. */
-export async function parseStaged(project: Project, roles: ColumnRoles, cells?: string[]): Promise<void> {
-  const items = ['__line'];
+/**
+ * Creates `table` from `select`, refusing a plan that would not keep the rows' order: DuckDB keeps it only when
+ * it copies in batches, which some operators (a join, e.g. an IN list) rule out, and the rows' ids are their lines.
+ */
+export async function copyInOrder(project: Project, table: string, select: string): Promise<void> {
+  const sql = `CREATE TEMP TABLE ${table} AS ${select}`;
+  const plan = (await project.all(`EXPLAIN ${sql}`)).map((row) => String(row.explain_value)).join('\n');
+  if (!plan.includes('BATCH_CREATE_TABLE_AS'))
+    throw new Error(
+      `internal: this copy would not keep the file's order of rows, so their lines: ${select.slice(0, 200)}`,
+    );
+  await project.run(sql);
+}
+
+/** The copy PARSED numbers, when the file was staged without one (OrderedRows). */
+const PARSED_ROWS = 'esmc_parsed_rows';
+
+/**
+ * Writes PARSED from STAGE for these roles (checkRoles has passed); `cells`: the staged file is wide; `ordered`:
+ * it was staged without a copy, and the copy made here reads RAW (in parallel, in file order) and is numbered by
+ * its row ids.
+ */
+export async function parseStaged(
+  project: Project,
+  roles: ColumnRoles,
+  staged: { cells?: string[]; ordered?: OrderedRows },
+): Promise<void> {
+  const { cells, ordered } = staged;
+  const items: string[] = [];
   for (const name of labelColumns(roles)) items.push(`${labelSql(ident(name))}::UTINYINT AS ${ident(name)}`);
   for (const name of [...roles.dense, ...roles.truth]) items.push(`${parsedNumberSql(ident(name))} AS ${ident(name)}`);
   for (const name of roles.multiHot ?? []) items.push(`${tokensSql(name)} AS ${ident(name)}`);
@@ -41,7 +67,17 @@ export async function parseStaged(project: Project, roles: ColumnRoles, cells?: 
   ]);
   for (const name of texts) items.push(ident(name));
   if (cells) items.push(CELLS);
-  await project.run(`DROP VIEW IF EXISTS ${PARSED}`);
-  await project.run(`DROP TABLE IF EXISTS ${PARSED}`);
-  await project.run(`CREATE TEMP ${cells ? 'VIEW' : 'TABLE'} ${PARSED} AS SELECT ${items.join(', ')} FROM ${STAGE}`);
+  if (ordered) {
+    try {
+      await copyInOrder(project, PARSED_ROWS, `SELECT ${items.join(', ')} FROM ${RAW}`);
+    } catch (error) {
+      throw await ordered.readError(error);
+    }
+    await project.run(
+      `CREATE TEMP VIEW ${PARSED} AS SELECT rowid + ${ordered.firstLine} AS __line, * FROM ${PARSED_ROWS}`,
+    );
+  } else
+    await project.run(
+      `CREATE TEMP ${cells ? 'VIEW' : 'TABLE'} ${PARSED} AS SELECT ${['__line', ...items].join(', ')} FROM ${STAGE}`,
+    );
 }

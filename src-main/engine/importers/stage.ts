@@ -38,6 +38,39 @@ export interface StagedFile {
    * read every cell read the list. Absent for other files.
    */
   cells?: string[];
+  /** Set when the file is not copied: STAGE then numbers the rows as it reads them (see `OrderedRows`). */
+  ordered?: OrderedRows;
+}
+
+/**
+ * A file staged without a copy: RAW is a view that reads it, and STAGE numbers RAW's rows one by one as it reads
+ * them. The rows are then copied once, already parsed (importers/parsed.ts), reading RAW in parallel in file order
+ * and numbering them by their place in the copy; what reads STAGE itself reads its first rows (`firstStagedRows`).
+ * Copying the text first took as long as reading the file and parsing it together.
+ */
+export interface OrderedRows {
+  /** The line (or row) number of RAW's first row. */
+  firstLine: number;
+  /** The error reading the file gives, said the way staging would have said it (line, what is wrong). */
+  readError: (error: unknown) => unknown;
+}
+
+/**
+ * STAGE's rows up to `lastLine` (at most that many rows), in order: a staged file numbered as it is read is read
+ * only that far (OrderedRows); a copied one is filtered.
+ */
+export function firstStagedRows(ordered: OrderedRows | undefined, lastLine: number): string {
+  return ordered
+    ? `(SELECT * FROM ${STAGE} LIMIT ${Math.max(0, lastLine - ordered.firstLine + 1)})`
+    : `(SELECT * FROM ${STAGE} WHERE __line <= ${lastLine})`;
+}
+
+/** Drops STAGE and what it reads (RAW, a wide file's cells), to stage the file again another way. */
+export async function dropStaged(project: Project): Promise<void> {
+  await project.run(`DROP VIEW IF EXISTS ${STAGE}`);
+  const views = await project.all(`SELECT view_name FROM duckdb_views() WHERE temporary AND view_name = '${RAW}'`);
+  await project.run(`DROP ${views.length > 0 ? 'VIEW' : 'TABLE'} IF EXISTS ${RAW}`);
+  await project.run(`DROP TABLE IF EXISTS ${RAW_CELLS}`);
 }
 
 /** Turns a missing or unreadable path, or a directory, into the same errors the CSV loader gives; returns the size. */
@@ -64,15 +97,22 @@ async function columnsOf(project: Project, relation: string): Promise<{ name: st
  * Stages RAW as STAGE, numbering rows in file order (a table keeps insertion order, so rowid is it). A wide file's
  * rows are numbered in RAW_CELLS, whose lists `cells` selects from.
  */
-async function finishStaging(project: Project, file: string, header: boolean, cells?: string): Promise<string[]> {
+async function finishStaging(
+  project: Project,
+  file: string,
+  header: boolean,
+  options: { cells?: string; ordered?: boolean } = {},
+): Promise<string[]> {
+  const { cells } = options;
   const firstRow = header ? 2 : 1;
   const numbered = cells === undefined ? RAW : RAW_CELLS;
   await project.run(
     `CREATE TEMP VIEW ${STAGE} AS
-     SELECT rowid + ${firstRow} AS __line, ${cells === undefined ? '*' : `${cells}, cells AS ${CELLS}`} FROM ${numbered}`,
+     SELECT ${options.ordered ? `row_number() OVER () + ${firstRow - 1}` : `rowid + ${firstRow}`} AS __line,
+            ${cells === undefined ? '*' : `${cells}, cells AS ${CELLS}`} FROM ${numbered}`,
   );
   const columns = (await columnsOf(project, RAW)).map((c) => c.name);
-  const count = await project.one(`SELECT count(*)::DOUBLE AS n FROM ${numbered}`);
+  const count = await project.one(`SELECT count(*)::DOUBLE AS n FROM (SELECT 1 FROM ${numbered} LIMIT 1)`);
   if (Number(count?.n) === 0)
     throw new DataError(
       file,
@@ -169,6 +209,8 @@ export interface DelimitedOptions {
   /** Column names of a header-less file; the sniffer's guess when undefined. */
   columns?: string[];
   delimiter?: string;
+  /** Stage without a copy (OrderedRows), unless the file is wide or compressed; default false. */
+  ordered?: boolean;
 }
 
 /**
@@ -245,6 +287,8 @@ export async function stageDelimited(
   const cells = wide
     ? names.map((name, i) => `${labels.has(name) ? `label_${i + 1}` : `cells[${i + 1}]`} AS ${ident(name)}`).join(', ')
     : undefined;
+  // A compressed file is read by one thread whatever the reader: copying it first costs nothing more.
+  const ordered = options.ordered === true && !wide && !/\.(gz|zst)$/i.test(file);
   try {
     if (wide) {
       source = explicitColumns(path, header, delimiter, names);
@@ -254,12 +298,21 @@ export async function stageDelimited(
          SELECT ${[...ownColumns, `[${names.map(ident).join(', ')}] AS cells`].join(', ')} FROM ${source}`,
       );
       await project.run(`CREATE TEMP VIEW ${RAW} AS SELECT ${cells} FROM ${RAW_CELLS}`);
-    } else await project.run(`CREATE TEMP TABLE ${RAW} AS SELECT * FROM ${source}`);
+    } else await project.run(`CREATE TEMP ${ordered ? 'VIEW' : 'TABLE'} ${RAW} AS SELECT * FROM ${source}`);
+    const columns = await finishStaging(project, file, header, { cells, ordered });
+    return {
+      columns,
+      listColumns: [],
+      rowsAre: 'lines',
+      header,
+      ...(wide && { cells: names }),
+      ...(ordered && {
+        ordered: { firstLine: header ? 2 : 1, readError: (error: unknown) => csvError(file, error, delimiter) },
+      }),
+    };
   } catch (error) {
     throw csvError(file, error, delimiter);
   }
-  const columns = await finishStaging(project, file, header, cells);
-  return { columns, listColumns: [], rowsAre: 'lines', header, ...(wide && { cells: names }) };
 }
 
 /** A CSV read as RFC 4180 text with the columns named, every cell VARCHAR, and no sniffing. */
@@ -276,22 +329,38 @@ function asText(column: { name: string; type: string }): string {
   return `CAST(${name} AS VARCHAR) AS ${name}`;
 }
 
-export async function stageTyped(project: Project, file: string, format: 'parquet' | 'jsonl'): Promise<StagedFile> {
+export async function stageTyped(
+  project: Project,
+  file: string,
+  format: 'parquet' | 'jsonl',
+  options: { ordered?: boolean } = {},
+): Promise<StagedFile> {
   await checkReadable(file);
   const source =
     format === 'parquet'
       ? `read_parquet(${literal(file)})`
       : `read_json(${literal(file)}, format = 'newline_delimited', records = true)`;
-  let typed: { name: string; type: string }[];
+  const ordered = options.ordered === true;
+  const readError = (error: unknown) =>
+    format === 'jsonl' ? jsonLinesError(file, error) : typedError(file, format, error);
   try {
-    typed = await columnsOf(project, `SELECT * FROM ${source}`);
-    await project.run(`CREATE TEMP TABLE ${RAW} AS SELECT ${typed.map(asText).join(', ')} FROM ${source}`);
+    const typed = await columnsOf(project, `SELECT * FROM ${source}`);
+    await project.run(
+      `CREATE TEMP ${ordered ? 'VIEW' : 'TABLE'} ${RAW} AS SELECT ${typed.map(asText).join(', ')} FROM ${source}`,
+    );
+    const columns = await finishStaging(project, file, false, { ordered });
+    const listColumns = typed.filter((c) => c.type.endsWith('[]')).map((c) => c.name);
+    return {
+      columns,
+      listColumns,
+      rowsAre: format === 'jsonl' ? 'lines' : 'rows',
+      header: false,
+      ...(ordered && { ordered: { firstLine: 1, readError } }),
+    };
   } catch (error) {
-    throw format === 'jsonl' ? await jsonLinesError(file, error) : typedError(file, format, error);
+    if (error instanceof DataError) throw error;
+    throw await readError(error);
   }
-  const columns = await finishStaging(project, file, false);
-  const listColumns = typed.filter((c) => c.type.endsWith('[]')).map((c) => c.name);
-  return { columns, listColumns, rowsAre: format === 'jsonl' ? 'lines' : 'rows', header: false };
 }
 
 /**

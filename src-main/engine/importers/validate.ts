@@ -25,7 +25,7 @@ import {
 } from '../store/column-stats.js';
 import { denseValueSql, KEPT } from './encoding.js';
 import { labelColumns, PARSED, parseStaged } from './parsed.js';
-import { STAGE } from './stage.js';
+import { firstStagedRows, type OrderedRows } from './stage.js';
 
 /** A categorical column with at least this many values, nearly one per row, is an id, not a feature. */
 const NEAR_UNIQUE_MIN_VALUES = 50;
@@ -51,6 +51,8 @@ export interface ValidationContext {
   roles: ColumnRoles;
   /** A wide file's columns in the order of STAGE's list of cells (StagedFile's `cells`). */
   cells?: string[];
+  /** Set when the file was staged without a copy (StagedFile's `ordered`). */
+  ordered?: OrderedRows;
 }
 
 export interface ValidationOptions {
@@ -73,7 +75,7 @@ export async function validateStaged(
   options: ValidationOptions,
 ): Promise<Validated> {
   checkRoles(context);
-  await parseStaged(context.project, context.roles, context.cells);
+  await parseStaged(context.project, context.roles, context);
   const findings: Finding[] = [...sourceFindings, ...(await findErrors(context, options.logDense))];
   throwIfErrors(context.file, context.columns, findings);
   await applyFunnelPolicy(context, options.funnelPolicy, findings);
@@ -325,7 +327,8 @@ export async function findErrors(context: ValidationContext, logDense: string[])
   if (found.size === 0) return [];
   const firstTexts = (await project.one(
     `SELECT ${[...found].map(([name, bad], i) => `max(${ident(name)}) FILTER (WHERE __line = ${bad.lines[0]}) AS v${i}`).join(', ')}
-     FROM ${STAGE} WHERE __line IN (${[...found.values()].map((bad) => bad.lines[0]).join(', ')})`,
+     FROM ${firstStagedRows(context.ordered, Math.max(...[...found.values()].map((bad) => bad.lines[0])))}
+     WHERE __line IN (${[...found.values()].map((bad) => bad.lines[0]).join(', ')})`,
   ))!;
   const firstText = new Map([...found.keys()].map((name, i) => [name, String(firstTexts[`v${i}`] ?? '')]));
   return checks.flatMap(({ name, code, problem }) => {

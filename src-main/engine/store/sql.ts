@@ -19,7 +19,10 @@ export function textList(values: readonly string[]): string {
 
 /** A cell that the CSV loader treats as missing (roles.ts `isMissing`), written as a SQL predicate. */
 export function isMissingSql(expression: string): string {
-  return `(${expression} IS NULL OR lower(trim(${expression})) IN ('', 'na', 'nan', 'null', 'none'))`;
+  // A CASE, not IN (…): DuckDB plans an IN list as a join, and a join in a copy loses the rows' order
+  // (importers/parsed.ts).
+  return `(${expression} IS NULL OR (CASE lower(trim(${expression})) WHEN '' THEN true WHEN 'na' THEN true
+          WHEN 'nan' THEN true WHEN 'null' THEN true WHEN 'none' THEN true ELSE false END))`;
 }
 
 /**

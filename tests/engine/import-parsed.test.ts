@@ -1,0 +1,170 @@
+/**
+ * Issue 21: an import reads each cell once (importers/parsed.ts) and, for a CSV or Parquet file, copies its rows
+ * once, numbering them by their place in the copy (stage.ts, OrderedRows). These tests pin what that must keep:
+ * every row's line, the meaning of each cell, the text of the first bad cell, a bad line deep in the file, and bag
+ * ids in token order whichever way a bag is looked up.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DataError } from '../../src-main/engine/data/errors.js';
+import { importDataset, type ImportOptions } from '../../src-main/engine/importers/import.js';
+import { ImportError } from '../../src-main/engine/importers/validate.js';
+import { openProject, type Project } from '../../src-main/engine/store/project.js';
+import { ident } from '../../src-main/engine/store/sql.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'esmc-import-parsed-'));
+let project: Project;
+let names = 0;
+beforeAll(async () => {
+  project = await openProject(join(dir, 'project.duckdb'));
+});
+afterAll(() => {
+  project.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const write = (name: string, text: string) => {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+};
+const importFile = (file: string, options: ImportOptions = {}) =>
+  importDataset(project, file, { name: `d${names++}`, ...options });
+const rowsOf = async (table: string, columns: string[]) =>
+  project.all(`SELECT ${columns.map(ident).join(', ')} FROM ${ident(table)} ORDER BY row_id`);
+
+describe('rows copied once, numbered by their place in the copy', () => {
+  // More rows than DuckDB's row group (122,880), so both threads read parts of the file.
+  const rows = 300_000;
+
+  it('keeps every row of a CSV on its own line', async () => {
+    const lines = ['click,purchase,seq,city'];
+    for (let i = 0; i < rows; i++) lines.push(`${i % 3 === 0 ? 1 : 0},0,${i + 2},c${i % 7}`);
+    const { dataset } = await importFile(write('ordered.csv', lines.join('\n') + '\n'), {
+      roles: { truth: ['seq'], categorical: ['city'] },
+    });
+    const mismatched = await project.one(
+      `SELECT count(*)::DOUBLE AS n FROM ${ident(dataset.tableName)}
+       WHERE source_line <> "truth.seq" OR row_id <> source_line - 2`,
+    );
+    expect(Number(mismatched!.n)).toBe(0);
+    expect(dataset.rows).toBe(rows);
+  });
+
+  it('keeps every row of a Parquet file in its place', async () => {
+    const parquet = join(dir, 'ordered.parquet');
+    await project.run(
+      `COPY (SELECT (i % 3 = 0)::INTEGER AS click, 0 AS purchase, i + 1 AS seq, 'c' || (i % 7) AS city
+             FROM range(${rows}) t(i)) TO '${parquet}' (FORMAT parquet, ROW_GROUP_SIZE 50000)`,
+    );
+    const { dataset } = await importFile(parquet, { roles: { truth: ['seq'], categorical: ['city'] } });
+    const row = await project.one(
+      `SELECT count(*) FILTER (WHERE source_line <> "truth.seq")::DOUBLE AS n, max(source_line)::DOUBLE AS last
+       FROM ${ident(dataset.tableName)}`,
+    );
+    expect(Number(row!.n)).toBe(0);
+    expect(Number(row!.last)).toBe(rows);
+  });
+
+  it('names a ragged line deep in the file, and stores nothing', async () => {
+    const lines = ['click,purchase,city'];
+    for (let i = 0; i < 5000; i++) lines.push(i === 4321 ? '0,0,x,extra' : `0,0,c${i % 5}`);
+    const before = (await project.datasets()).length;
+    const error = await importFile(write('ragged-deep.csv', lines.join('\n') + '\n')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DataError);
+    expect((error as Error).message).toMatch(/ragged-deep\.csv:4323: expected 3 cells as in the header, got 4/);
+    expect((await project.datasets()).length).toBe(before);
+  });
+});
+
+describe('each cell read once, with the meaning it had', () => {
+  it('labels, numbers and missing values as the CSV loader reads them', async () => {
+    const path = write(
+      'meanings.csv',
+      ['click,purchase,price,city', '1.0,0, 1.5 ,a', ' 0 ,0,NA,b', '0.0,0,nan,a', '1,1.0,2e3,b', '1,0,-0.5,a'].join(
+        '\n',
+      ),
+    );
+    const { profile, dataset } = await importFile(path, { roles: { dense: ['price'] } });
+    expect(profile.funnel.counts).toMatchObject({ exposures: 5, clicks: 3, purchases: 1 });
+    const price = profile.columns.find((c) => c.name === 'price');
+    expect(price).toMatchObject({ kind: 'dense', missing: 2, min: -0.5, max: 2000 });
+    expect(price!.kind === 'dense' && price!.mean).toBeCloseTo((1.5 + 2000 - 0.5) / 3, 9);
+    const dense = (await rowsOf(dataset.tableName, ['dense.price'])).map((row) => Number(row['dense.price']));
+    // Missing values are the mean: 0 once standardized.
+    expect(dense[1]).toBe(0);
+    expect(dense[2]).toBe(0);
+    expect(dense[3]).toBeGreaterThan(1);
+  });
+
+  it('names every bad cell by the text it had, the first one in the message', async () => {
+    const path = write(
+      'bad-cells.csv',
+      ['click,purchase,price,p_true', '0,0,1,0.1', '1,0,inf,0.2', '0,2,abc,', '1,0,-1e999,0.3', '0,0,4,0.4'].join('\n'),
+    );
+    const error = (await importFile(path, { roles: { dense: ['price'], truth: ['p_true'], categorical: [] } }).catch(
+      (e: unknown) => e,
+    )) as ImportError;
+    expect(error).toBeInstanceOf(ImportError);
+    expect(error.message).toMatch(/bad-cells\.csv:4:2: column "purchase": label must be 0 or 1, got "2" \(1 rows\)/);
+    expect(error.findings).toContainEqual(
+      expect.objectContaining({
+        code: 'dense-not-number',
+        column: 'price',
+        count: 3,
+        exampleLines: [3, 4, 5],
+        message: 'column "price": a dense feature must be a number, got "inf" (3 rows)',
+      }),
+    );
+    expect(error.findings).toContainEqual(
+      expect.objectContaining({ code: 'truth-not-number', column: 'p_true', count: 1, exampleLines: [4] }),
+    );
+  });
+
+  it('refuses a log1p column at -1 or below as a finding, not a failed logarithm', async () => {
+    const path = write('log.csv', ['click,purchase,views', '0,0,3', '1,0,-1', '0,0,-2.5', '1,0,0'].join('\n'));
+    const error = (await importFile(path, { roles: { dense: ['views'] }, logDense: ['views'] }).catch(
+      (e: unknown) => e,
+    )) as ImportError;
+    expect(error).toBeInstanceOf(ImportError);
+    expect(error.message).toMatch(
+      /log\.csv:3:3: column "views": a dense feature must be a number > -1 \(log1p\), got "-1" \(2 rows\)/,
+    );
+  });
+});
+
+describe('bags in token order, whichever way they are looked up', () => {
+  /** Ids by frequency, ties by value, as the import ranks them. */
+  const ranks = (bags: string[][]) => {
+    const counts = new Map<string, number>();
+    for (const token of bags.flat()) counts.set(token, (counts.get(token) ?? 0) + 1);
+    const order = [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    return new Map(order.map(([token], i) => [token, i + 1]));
+  };
+
+  it('a short vocabulary (searched per token) and a long one (joined) give the same ids as ranked here', async () => {
+    const short: string[][] = [];
+    const long: string[][] = [];
+    for (let i = 0; i < 3000; i++) {
+      short.push(i % 11 === 0 ? [] : [`s${i % 5}`, `s${(i * 7) % 9}`, `s${i % 3}`]);
+      long.push([`l${(i * 13) % 1500}`, `l${i % 1700}`]);
+    }
+    const lines = ['click,purchase,short,long'];
+    short.forEach((bag, i) => lines.push(`${i % 2},0,${bag.join('|')},${long[i].join('|')}`));
+    const { dataset } = await importFile(write('bags.csv', lines.join('\n')), {
+      roles: { multiHot: ['short', 'long'], categorical: [] },
+    });
+    const encoding = (await project.dataset(dataset.name)).encoding;
+    expect(encoding.multiHot!.find((b) => b.name === 'long')!.vocabulary.length).toBeGreaterThan(1024);
+    const stored = await rowsOf(dataset.tableName, ['bag.short', 'bag.long']);
+    const [shortIds, longIds] = [ranks(short), ranks(long)];
+    expect(stored.map((row) => (row['bag.short'] as number[]).map(Number))).toEqual(
+      short.map((bag) => bag.map((token) => shortIds.get(token)!)),
+    );
+    expect(stored.map((row) => (row['bag.long'] as number[]).map(Number))).toEqual(
+      long.map((bag) => bag.map((token) => longIds.get(token)!)),
+    );
+  });
+});
