@@ -10,7 +10,7 @@ import { mkdir, readFile, realpath, rm, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, extname, join, resolve, sep } from 'node:path';
 import { SKELETON_PATTERN } from '../engine/importers/aliccp-raw.js';
-import { importDataset, importFraction, IMPORT_FIRST, IMPORT_NEXT } from '../engine/importers/import.js';
+import { importDataset } from '../engine/importers/import.js';
 import { MODELS, MODEL_NAMES, isModelName, modelInfo } from '../engine/models/index.js';
 import { SIMULATOR_PRESETS, validateConfig, type SimulatorConfig } from '../engine/simulate/simulator.js';
 import { exportsOf, openProject, reportsOf, type Project } from '../engine/store/project.js';
@@ -398,7 +398,6 @@ export async function createApiService(options: ApiServiceOptions): Promise<ApiS
       if (existing && !params.replace)
         throw invalid(`name: the project already has a dataset "${name}"; choose another name or replace it`);
       return startJob('import', `Import ${basename(file.name)} as "${name}"`, async (connection, context) => {
-        context.progress(0, IMPORT_FIRST);
         try {
           await importDataset(connection, file.path, {
             // TrainingMemoryCap sets DuckDB's limit for every job of the app.
@@ -409,7 +408,7 @@ export async function createApiService(options: ApiServiceOptions): Promise<ApiS
             funnelPolicy: params.funnelPolicy,
             replace: params.replace,
             signal: context.signal,
-            onStep: (step) => context.progress(importFraction(step), IMPORT_NEXT[step]),
+            onProgress: (fraction, words) => context.progress(fraction, words),
           });
         } catch (error) {
           throw asUserFile(error, file.path, file.name);

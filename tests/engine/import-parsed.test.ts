@@ -9,7 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataError } from '../../src-main/engine/data/errors.js';
-import { importDataset, type ImportOptions } from '../../src-main/engine/importers/import.js';
+import {
+  IMPORT_FIRST,
+  importDataset,
+  importFraction,
+  readingProgress,
+  type ImportOptions,
+} from '../../src-main/engine/importers/import.js';
 import { ImportError } from '../../src-main/engine/importers/validate.js';
 import { openProject, type Project } from '../../src-main/engine/store/project.js';
 import { ident } from '../../src-main/engine/store/sql.js';
@@ -42,9 +48,18 @@ describe('rows copied once, numbered by their place in the copy', () => {
   it('keeps every row of a CSV on its own line', async () => {
     const lines = ['click,purchase,seq,city'];
     for (let i = 0; i < rows; i++) lines.push(`${i % 3 === 0 ? 1 : 0},0,${i + 2},c${i % 7}`);
+    const progress: [number, string][] = [];
     const { dataset } = await importFile(write('ordered.csv', lines.join('\n') + '\n'), {
       roles: { truth: ['seq'], categorical: ['city'] },
+      onProgress: (fraction, words) => progress.push([fraction, words]),
     });
+    expect(progress[0]).toEqual([0, IMPORT_FIRST]);
+    expect(progress.at(-1)).toEqual([1, 'done']);
+    expect(progress.map(([fraction]) => fraction)).toEqual(
+      progress.map(([fraction]) => fraction).sort((a, b) => a - b),
+    );
+    for (const [, words] of progress.filter(([, words]) => words.startsWith('reading the file:')))
+      expect(words).toMatch(/^reading the file: [\d,]+ of about [\d,]+ rows/);
     const mismatched = await project.one(
       `SELECT count(*)::DOUBLE AS n FROM ${ident(dataset.tableName)}
        WHERE source_line <> "truth.seq" OR row_id <> source_line - 2`,
@@ -76,6 +91,19 @@ describe('rows copied once, numbered by their place in the copy', () => {
     expect(error).toBeInstanceOf(DataError);
     expect((error as Error).message).toMatch(/ragged-deep\.csv:4323: expected 3 cells as in the header, got 4/);
     expect((await project.datasets()).length).toBe(before);
+  });
+});
+
+describe('progress while the file is read', () => {
+  it('says the rows read and the time left, between staging and the checks', () => {
+    const [fraction, words] = readingProgress({ rows: 250_000, total: 1_000_000, seconds: 2 });
+    expect(fraction).toBeCloseTo(
+      importFraction('staged') + (importFraction('validated') - importFraction('staged')) / 4,
+    );
+    expect(words).toBe('reading the file: 250,000 of about 1,000,000 rows, about 6 s left');
+    expect(readingProgress({ rows: 10, total: 1_000_000, seconds: 0.5 })[1]).toBe(
+      'reading the file: 10 of about 1,000,000 rows',
+    );
   });
 });
 

@@ -1,12 +1,6 @@
 import type { FunnelPolicy } from '../../engine/data/encode.js';
 import { IMPORT_FORMATS, type ImportFormat } from '../../engine/importers/formats.js';
-import {
-  importDataset,
-  importFraction,
-  IMPORT_FIRST,
-  IMPORT_NEXT,
-  type ImportResult,
-} from '../../engine/importers/import.js';
+import { importDataset, type ImportResult } from '../../engine/importers/import.js';
 import { endProgressLine, progressLine } from './report.js';
 import { ImportError } from '../../engine/importers/validate.js';
 import type { BuysWithoutPv } from '../../engine/importers/taobao.js';
@@ -72,10 +66,9 @@ async function runImport(values: Values): Promise<number> {
   process.once('SIGINT', interrupt);
   const project = await openProject(projectPath);
   const progress = values.json ? undefined : progressLine();
-  progress?.(0, IMPORT_FIRST);
   try {
     const result = await importDataset(project, data, {
-      onStep: (step) => progress?.(importFraction(step), IMPORT_NEXT[step]),
+      onProgress: progress,
       format,
       name: typeof values.name === 'string' ? values.name : undefined,
       roles,

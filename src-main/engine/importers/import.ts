@@ -10,6 +10,7 @@ import { writeSplit, type SplitOptions, type SplitSummary } from '../store/split
 import { encodeBags, encodeCategorical, encodedSelect, fitEncoding, loadEncoding, KEPT } from './encoding.js';
 import { stageSource, type ResolvedFormat, type SourceOptions, type StagedSource } from './formats.js';
 import { firstStagedRows, STAGE } from './stage.js';
+import type { RowsRead } from './parsed.js';
 import { validateStaged } from './validate.js';
 
 /** Rows the roles are guessed from: a thousand, fewer for a wide file (at most ROLE_SAMPLE_CELLS cells, 100 rows at least). */
@@ -36,6 +37,17 @@ export const IMPORT_NEXT: Record<ImportStep, string> = {
   profiled: 'writing the dataset',
   written: 'done',
 };
+
+/** The progress of the read of the file, which the check of the rows starts with: the rows read and the time left. */
+export function readingProgress({ rows, total, seconds }: RowsRead): [number, string] {
+  const share = total > 0 ? Math.min(rows / total, 1) : 0;
+  const [from, to] = [importFraction('staged'), importFraction('validated')];
+  const left = share > 0.05 ? Math.round((seconds * (1 - share)) / share) : undefined;
+  const words =
+    `reading the file: ${rows.toLocaleString('en-US')} of about ${total.toLocaleString('en-US')} rows` +
+    (left === undefined ? '' : `, about ${left} s left`);
+  return [from + (to - from) * share, words];
+}
 
 /** The share of an import done once `step` is reached. */
 export function importFraction(step: ImportStep): number {
@@ -64,6 +76,8 @@ export interface ImportOptions extends SourceOptions {
   topK?: number;
   signal?: AbortSignal;
   onStep?: (step: ImportStep) => void | Promise<void>;
+  /** How far the import is, in words: at the start, at each step, and while the file is read, the rows read. */
+  onProgress?: (fraction: number, words: string) => void;
   /** A split stored with the dataset, in its transaction: an interrupted import leaves neither. */
   split?: Omit<SplitOptions, 'signal'>;
   /**
@@ -118,8 +132,10 @@ async function importWithin(project: Project, file: string, options: ImportOptio
   const step = async (reached: ImportStep) => {
     signal?.throwIfAborted();
     await options.onStep?.(reached);
+    options.onProgress?.(importFraction(reached), IMPORT_NEXT[reached]);
     signal?.throwIfAborted();
   };
+  options.onProgress?.(0, IMPORT_FIRST);
   const interrupt = () => project.connection.interrupt();
   signal?.addEventListener('abort', interrupt);
   try {
@@ -144,6 +160,7 @@ async function importWithin(project: Project, file: string, options: ImportOptio
       {
         funnelPolicy: options.funnelPolicy ?? 'drop',
         logDense,
+        onRowsRead: options.onProgress && ((read) => options.onProgress!(...readingProgress(read))),
       },
     );
     await step('validated');

@@ -42,6 +42,42 @@ export async function copyInOrder(project: Project, table: string, select: strin
   await project.run(sql);
 }
 
+/** How far the read of a file is, by DuckDB's count (a text file's total is estimated from its size). */
+export interface RowsRead {
+  rows: number;
+  total: number;
+  seconds: number;
+}
+
+/** How often the rows read are reported. */
+const ROWS_READ_EVERY_MS = 500;
+
+/** Runs `work`, reporting DuckDB's progress of the statement it runs on this connection while it runs. */
+async function whileReporting<T>(
+  project: Project,
+  onRowsRead: ((read: RowsRead) => void) | undefined,
+  work: () => Promise<T>,
+): Promise<T> {
+  if (!onRowsRead) return work();
+  // DuckDB counts a statement's progress only with its progress bar on; nothing is printed.
+  await project.run('SET enable_progress_bar_print = false');
+  await project.run('SET enable_progress_bar = true');
+  const started = Date.now();
+  const timer = setInterval(() => {
+    const progress = project.connection.progress;
+    const rows = Number(progress.rows_processed);
+    if (progress.percentage >= 0 && rows > 0)
+      onRowsRead({ rows, total: Number(progress.total_rows_to_process), seconds: (Date.now() - started) / 1000 });
+  }, ROWS_READ_EVERY_MS);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+    await project.run('RESET enable_progress_bar');
+    await project.run('RESET enable_progress_bar_print');
+  }
+}
+
 /** The copy PARSED numbers, when the file was staged without one (OrderedRows). */
 const PARSED_ROWS = 'esmc_parsed_rows';
 
@@ -54,6 +90,7 @@ export async function parseStaged(
   project: Project,
   roles: ColumnRoles,
   staged: { cells?: string[]; ordered?: OrderedRows },
+  onRowsRead?: (read: RowsRead) => void,
 ): Promise<void> {
   const { cells, ordered } = staged;
   const items: string[] = [];
@@ -69,7 +106,9 @@ export async function parseStaged(
   if (cells) items.push(CELLS);
   if (ordered) {
     try {
-      await copyInOrder(project, PARSED_ROWS, `SELECT ${items.join(', ')} FROM ${RAW}`);
+      await whileReporting(project, onRowsRead, () =>
+        copyInOrder(project, PARSED_ROWS, `SELECT ${items.join(', ')} FROM ${RAW}`),
+      );
     } catch (error) {
       throw await ordered.readError(error);
     }

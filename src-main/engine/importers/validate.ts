@@ -24,7 +24,7 @@ import {
   type NumericStats,
 } from '../store/column-stats.js';
 import { denseValueSql, KEPT } from './encoding.js';
-import { labelColumns, PARSED, parseStaged } from './parsed.js';
+import { labelColumns, PARSED, parseStaged, type RowsRead } from './parsed.js';
 import { firstStagedRows, type OrderedRows } from './stage.js';
 
 /** A categorical column with at least this many values, nearly one per row, is an id, not a feature. */
@@ -57,6 +57,8 @@ export interface ValidationContext {
 
 export interface ValidationOptions {
   funnelPolicy: FunnelPolicy;
+  /** While the file is read (parsed.ts), how far. */
+  onRowsRead?: (read: RowsRead) => void;
   /** Dense columns read as log1p (they must then be > -1). */
   logDense: string[];
 }
@@ -75,7 +77,7 @@ export async function validateStaged(
   options: ValidationOptions,
 ): Promise<Validated> {
   checkRoles(context);
-  await parseStaged(context.project, context.roles, context);
+  await parseStaged(context.project, context.roles, context, options.onRowsRead);
   const findings: Finding[] = [...sourceFindings, ...(await findErrors(context, options.logDense))];
   throwIfErrors(context.file, context.columns, findings);
   await applyFunnelPolicy(context, options.funnelPolicy, findings);
