@@ -62,7 +62,7 @@ const USAGE = `npm run bench -- [options]
                           results.md unless --out is given
   --out FILE              where to write the report (default bench/results.md)
   --json FILE             also write every raw measurement as JSON
-  --import-rows N         rows of the import benchmark (simulated file → project), default 1000000 (quick: 50000)
+  --import-rows a,b       rows of the import benchmark (simulated file → project), default 1000000,10000000 (quick: 50000)
   --import-formats a,b    files the import benchmark reads: csv, parquet (default both)
   --no-import             skip the import benchmark
   --prediction-rows a,b   rows of the predictions-import benchmark (issue 17), default 1000000,10000000 (quick: 50000)
@@ -209,11 +209,14 @@ try {
 }
 const importResults: ImportResult[] = [];
 if (!opts['no-import'])
-  for (const format of opts['import-formats']!.split(',').map((f) => f.trim())) {
-    if (format !== 'csv' && format !== 'parquet') throw new Error(`--import-formats: csv or parquet, got "${format}"`);
-    const result = await measureImport(whole('import-rows', 1_000_000, 50_000), format);
-    if (result) importResults.push(result);
-  }
+  for (const text of (opts['import-rows'] ?? (opts.quick ? '50000' : '1000000,10000000')).split(','))
+    for (const format of opts['import-formats']!.split(',').map((f) => f.trim())) {
+      if (format !== 'csv' && format !== 'parquet') throw new Error(`--import-formats: csv or parquet, got "${format}"`);
+      const rows = Number(text);
+      if (!(Number.isInteger(rows) && rows >= 1)) fail(`--import-rows must be whole numbers ≥ 1, not "${text}"`);
+      const result = await measureImport(rows, format);
+      if (result) importResults.push(result);
+    }
 const predictionResults: PredictionsResult[] = [];
 if (!opts['no-predictions'])
   for (const text of (opts['prediction-rows'] ?? (opts.quick ? '50000' : '1000000,10000000')).split(',')) {
@@ -309,24 +312,25 @@ function importMarkdown(results: ImportResult[]): string {
   if (results.length === 0) return '';
   const reader = (r: ImportResult) => (r.format === 'parquet' ? 'read_parquet' : 'read_csv');
   const steps = results[0].steps.map((s) => s.step);
+  const label = (r: ImportResult) => `${r.rows.toLocaleString('en')} rows, ${r.format}`;
   return `
-## Import (issue 4)
+## Import (issues 4 and 21)
 
-Simulated files (paper-like preset, ${results[0].rows.toLocaleString('en')} rows) imported into a new project (validation,
+Simulated files (paper-like preset) imported into a new project (validation,
 encoding, profile, one transaction) under the import's DuckDB memory limit, then a random split stored; beside each,
 DuckDB's own \`CREATE TABLE … AS SELECT * FROM read_csv / read_parquet(file)\` of the same file in the same run. Peak
 RSS is the importing process's (DuckDB's buffers: the rows never enter the JavaScript heap).
 
-| file | import | rows/s | peak RSS (MiB) | split | DuckDB's plain read | import ÷ plain read |
-| --- | --- | --- | --- | --- | --- | --- |
+| rows | file | import | rows/s | peak RSS (MiB) | split | DuckDB's plain read | import ÷ plain read |
+| --- | --- | --- | --- | --- | --- | --- | --- |
 ${results
   .map(
     (r) =>
-      `| ${r.format}, ${r.megabytes.toFixed(0)} MB | ${r.importSeconds.toFixed(1)} s | ${Math.round(r.rowsPerSecond).toLocaleString('en')} | ${r.peakRssMiB.toFixed(0)} | ${r.splitSeconds.toFixed(1)} s | ${r.plainReadSeconds.toFixed(1)} s (${reader(r)}) | ${(r.importSeconds / r.plainReadSeconds).toFixed(1)}× |`,
+      `| ${r.rows.toLocaleString('en')} | ${r.format}, ${r.megabytes.toFixed(0)} MB | ${r.importSeconds.toFixed(1)} s | ${Math.round(r.rowsPerSecond).toLocaleString('en')} | ${r.peakRssMiB.toFixed(0)} | ${r.splitSeconds.toFixed(1)} s | ${r.plainReadSeconds.toFixed(1)} s (${reader(r)}) | ${(r.importSeconds / r.plainReadSeconds).toFixed(1)}× |`,
   )
   .join('\n')}
 
-| step | ${results.map((r) => `${r.format}: seconds, peak RSS (MiB)`).join(' | ')} |
+| step | ${results.map((r) => `${label(r)}: seconds, peak RSS (MiB)`).join(' | ')} |
 | --- | ${results.map(() => '---').join(' | ')} |
 ${steps
   .map(
