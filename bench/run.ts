@@ -211,7 +211,8 @@ const importResults: ImportResult[] = [];
 if (!opts['no-import'])
   for (const text of (opts['import-rows'] ?? (opts.quick ? '50000' : '1000000,10000000')).split(','))
     for (const format of opts['import-formats']!.split(',').map((f) => f.trim())) {
-      if (format !== 'csv' && format !== 'parquet') throw new Error(`--import-formats: csv or parquet, got "${format}"`);
+      if (format !== 'csv' && format !== 'parquet')
+        throw new Error(`--import-formats: csv or parquet, got "${format}"`);
       const rows = Number(text);
       if (!(Number.isInteger(rows) && rows >= 1)) fail(`--import-rows must be whole numbers ≥ 1, not "${text}"`);
       const result = await measureImport(rows, format);
