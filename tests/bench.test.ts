@@ -39,7 +39,7 @@ describe('npm run bench', () => {
       expect(stdout).toMatch(/Predictions import: 20000 rows in [\d.]+ s/);
       const report = readFileSync(out, 'utf8');
       expect(report).toContain('## Results');
-      expect(report).toContain('## Import (issue 4)');
+      expect(report).toMatch(/## Import \(issues 4 and 21\)[\s\S]*\| 5,000 \| csv/);
       expect(report).toMatch(/## Predictions import \(issue 17\)[\s\S]*\| 20,000 \|/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
