@@ -10,6 +10,7 @@ import {
   dropStaged,
   IMPORT_DOOR,
   RAW,
+  readingStaged,
   stageDelimited,
   stageTyped,
   type OrderedRows,
@@ -139,20 +140,18 @@ export async function stageSource(project: Project, file: string, options: Sourc
           : undefined;
   if (typed) staged = await stageTyped(project, file, typed, { ordered: true });
   else staged = await stageDelimited(project, file, { ordered: true });
-  // A file staged without a copy is read here for the first time past its first row.
-  const firstRows = <T>(read: Promise<T>): Promise<T> =>
-    read.catch(async (error: unknown) => {
-      throw staged.ordered ? await staged.ordered.readError(error) : error;
-    });
   if (
     !staged.header &&
     (requested === 'aliccp' || requested === 'auto') &&
-    (await firstRows(looksLikeHeaderlessAitm(project, staged.columns)))
+    (await readingStaged(staged.ordered, looksLikeHeaderlessAitm(project, staged.columns)))
   ) {
     await dropStaged(project);
     staged = await stageDelimited(project, file, { columns: AITM_COLUMNS, ordered: true });
   }
-  if (requested === 'auto' && (await firstRows(looksLikeTaobao(project, staged.columns, staged.header)))) {
+  if (
+    requested === 'auto' &&
+    (await readingStaged(staged.ordered, looksLikeTaobao(project, staged.columns, staged.header)))
+  ) {
     // Events are grouped by pair, reading STAGE whole: a copy numbers them in parallel.
     if (staged.ordered) await dropStaged(project);
     const { findings, roles } = await stageTaobao(

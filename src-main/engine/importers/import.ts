@@ -9,7 +9,7 @@ import { ident } from '../store/sql.js';
 import { writeSplit, type SplitOptions, type SplitSummary } from '../store/splits.js';
 import { encodeBags, encodeCategorical, encodedSelect, fitEncoding, loadEncoding, KEPT } from './encoding.js';
 import { stageSource, type ResolvedFormat, type SourceOptions, type StagedSource } from './formats.js';
-import { firstStagedRows, STAGE } from './stage.js';
+import { readingStaged, STAGE } from './stage.js';
 import type { RowsRead } from './parsed.js';
 import { validateStaged } from './validate.js';
 
@@ -253,21 +253,19 @@ export async function settleRoles(
   // The last line of the sample first (a read of __line alone), then the sample: sorting every column of every row
   // to keep the first rows costs seconds on a file of thousands of columns.
   const sampleRows = roleSampleRows(columns.length);
+  const names = columns.map(ident).join(', ');
+  let rows: Record<string, unknown>[];
   // A file staged without a copy is numbered as it is read: its first rows are the first read.
-  const last = source.ordered
-    ? undefined
-    : await project.one(
-        `SELECT max(__line) AS line FROM (SELECT __line FROM ${STAGE} ORDER BY __line LIMIT ${sampleRows})`,
-      );
-  const rows = await project
-    .all(
-      `SELECT ${columns.map(ident).join(', ')}
-       FROM ${source.ordered ? STAGE : firstStagedRows(undefined, Number(last?.line ?? 0))}
-       ${source.ordered ? '' : 'ORDER BY __line'} LIMIT ${sampleRows}`,
-    )
-    .catch(async (error: unknown) => {
-      throw source.ordered ? await source.ordered.readError(error) : error;
-    });
+  if (source.ordered)
+    rows = await readingStaged(source.ordered, project.all(`SELECT ${names} FROM ${STAGE} LIMIT ${sampleRows}`));
+  else {
+    const last = await project.one(
+      `SELECT max(__line) AS line FROM (SELECT __line FROM ${STAGE} ORDER BY __line LIMIT ${sampleRows})`,
+    );
+    rows = await project.all(`SELECT ${names} FROM ${STAGE} WHERE __line <= $1 ORDER BY __line LIMIT ${sampleRows}`, [
+      Number(last?.line ?? 0),
+    ]);
+  }
   const sample = rows.map((row) => columns.map((column) => (row[column] === null ? '' : String(row[column]))));
   const suggested =
     options.encoding?.roles ?? source.refineRoles(guessRoles(columns, sample, { layout: source.layout }));

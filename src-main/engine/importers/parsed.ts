@@ -2,7 +2,7 @@ import { categoricalFeatures, type ColumnRoles } from '../data/roles.js';
 import { CELLS } from '../store/column-stats.js';
 import type { Project } from '../store/project.js';
 import { ident, isMissingSql, labelSql, parsedNumberSql } from '../store/sql.js';
-import { RAW, STAGE, type OrderedRows } from './stage.js';
+import { RAW, readingStaged, STAGE, type OrderedRows } from './stage.js';
 
 /**
  * The staged rows with each role's cells read once. STAGE holds every cell as text; the checks, the encoding and
@@ -105,13 +105,12 @@ export async function parseStaged(
   for (const name of texts) items.push(ident(name));
   if (cells) items.push(CELLS);
   if (ordered) {
-    try {
-      await whileReporting(project, onRowsRead, () =>
+    await readingStaged(
+      ordered,
+      whileReporting(project, onRowsRead, () =>
         copyInOrder(project, PARSED_ROWS, `SELECT ${items.join(', ')} FROM ${RAW}`),
-      );
-    } catch (error) {
-      throw await ordered.readError(error);
-    }
+      ),
+    );
     await project.run(
       `CREATE TEMP VIEW ${PARSED} AS SELECT rowid + ${ordered.firstLine} AS __line, * FROM ${PARSED_ROWS}`,
     );

@@ -56,6 +56,18 @@ export interface OrderedRows {
 }
 
 /**
+ * `read`, a statement that reads a file staged without a copy (the file is read there, past its first row), with
+ * the file's errors said as staging says them; any other statement's errors are left as they are.
+ */
+export async function readingStaged<T>(ordered: OrderedRows | undefined, read: Promise<T>): Promise<T> {
+  try {
+    return await read;
+  } catch (error) {
+    throw ordered ? await ordered.readError(error) : error;
+  }
+}
+
+/**
  * STAGE's rows up to `lastLine` (at most that many rows), in order: a staged file numbered as it is read is read
  * only that far (OrderedRows); a copied one is filtered.
  */
