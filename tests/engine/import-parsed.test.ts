@@ -18,7 +18,11 @@ import {
 } from '../../src-main/engine/importers/import.js';
 import { ImportError } from '../../src-main/engine/importers/validate.js';
 import { openProject, type Project } from '../../src-main/engine/store/project.js';
-import { ident } from '../../src-main/engine/store/sql.js';
+import { ident, isMissingSql, literal } from '../../src-main/engine/store/sql.js';
+import { parsedItems, tokensSql } from '../../src-main/engine/importers/parsed.js';
+import { textOf } from '../../src-main/engine/importers/stage.js';
+import { suggestRoles } from '../../src-main/engine/data/roles.js';
+import { listValue } from '@duckdb/node-api';
 
 const dir = mkdtempSync(join(tmpdir(), 'esmc-import-parsed-'));
 let project: Project;
@@ -194,5 +198,122 @@ describe('bags in token order, whichever way they are looked up', () => {
     expect(stored.map((row) => (row['bag.long'] as number[]).map(Number))).toEqual(
       long.map((bag) => bag.map((token) => longIds.get(token)!)),
     );
+  });
+});
+
+describe('a bag cell split as it is, when it can be', () => {
+  // The whole rule, written once here as the import wrote it before splitting plain cells directly (tokensSql).
+  const everyToken = (cell: string) =>
+    `(CASE WHEN ${isMissingSql(cell)} THEN []::VARCHAR[] ELSE list_filter(list_transform(string_split(${cell}, '|'), t -> trim(t)), t -> t <> '') END)`;
+
+  it('gives the tokens the whole rule gives, for plain cells and for every kind of exception', async () => {
+    const cells = [
+      'a|b|c',
+      '78|91|112|118',
+      '117',
+      'x',
+      'a|b',
+      'abcde',
+      'NA',
+      'na',
+      'NaN',
+      'null',
+      'NONE',
+      'none|x',
+      'nan|nan',
+      'Nan ',
+      ' na',
+      '',
+      ' ',
+      '|',
+      'a||b',
+      '|a',
+      'a|',
+      ' a | b ',
+      'a |b',
+      'a\tb',
+      '\ta',
+      'a| |b',
+      'x y|z',
+      'nul',
+      'nones',
+      'ñ|日本',
+      null,
+    ];
+    const rows = await project.all(
+      `SELECT cell, ${tokensSql(ident('cell'))} AS fast, ${everyToken(ident('cell'))} AS whole
+       FROM (SELECT unnest($1::VARCHAR[]) AS cell)`,
+      [listValue(cells)],
+    );
+    expect(rows).toHaveLength(cells.length);
+    for (const row of rows) expect([row.cell, row.fast]).toEqual([row.cell, row.whole]);
+    expect(rows.find((row) => row.cell === 'a|b|c')!.fast).toEqual(['a', 'b', 'c']);
+    expect(rows.find((row) => row.cell === 'NA')!.fast).toEqual([]);
+  });
+});
+
+describe('a Parquet file parsed from its typed columns', () => {
+  it('gives every cell the meaning its text gives, for each type read directly', async () => {
+    const file = join(dir, 'typed.parquet');
+    // The value of row i: one of `values` (texts cast to `type`, null for NULL) in turn.
+    const pick = (values: (string | null)[], type: string) =>
+      `(CASE i % ${values.length} ${values.map((value, k) => `WHEN ${k} THEN ${value === null ? 'NULL' : literal(value)}::${type}`).join(' ')} END)`;
+    const columns: Record<string, string> = {
+      label_int: pick(['0', '1', '2', '-1', null], 'INTEGER'),
+      label_bigint: pick(['1', '0', '10'], 'BIGINT'),
+      label_bool: pick(['true', 'false', null], 'BOOLEAN'),
+      label_double: pick(['0.0', '1.0', '0.5', 'nan', 'inf', null, '2.0'], 'DOUBLE'),
+      // Apart from 0.0, which the Parquet writer's dictionary would take it for.
+      label_negative_zero: pick(['-0.0', '1.0'], 'DOUBLE'),
+      label_float: pick(['0.0', '1.0', '0.5'], 'FLOAT'),
+      label_decimal: pick(['0', '1', '1.5'], 'DECIMAL(4,2)'),
+      label_text: pick(['0', '1', ' 1', '1.0', 'yes', null], 'VARCHAR'),
+      num_int: `(hash(i) % 2000000)::INTEGER - 1000000`,
+      num_hugeint: pick(['170141183460469231731687303715884105727', '-3', '0', null], 'HUGEINT'),
+      num_ubigint: pick(['18446744073709551615', '9007199254740993', '7'], 'UBIGINT'),
+      num_bool: pick(['true', 'false', null], 'BOOLEAN'),
+      num_double: `(CASE WHEN i % 11 = 0 THEN ${pick(['nan', 'inf', '-inf', '-0.0', '5e-324', '1.7976931348623157e308', null], 'DOUBLE')}
+                   ELSE (hash(i) % 1000003)::DOUBLE / 7 * pow(10, (hash(i * 3) % 41)::INTEGER - 20) END)`,
+      num_float: `(hash(i) % 1000)::FLOAT / 3`,
+      num_decimal: `((hash(i) % 100000)::DECIMAL(12,3) / 1000)::DECIMAL(12,3)`,
+      num_text: pick(['1.5', ' 2', 'NA', 'x', '', '1e3', null], 'VARCHAR'),
+      bag_int: pick(['[1, 2]', '[]', null, '[3, NULL, 4]', '[NULL]', '[-5]'], 'INTEGER[]'),
+      bag_bigint: pick(['[10, 20]', '[30]'], 'BIGINT[]'),
+      bag_text: pick(["['a', ' b ']", "['NA']", "['']", "['c|d']", null, "['na', 'x']"], 'VARCHAR[]'),
+      cat_int: `(i % 13)::INTEGER`,
+      cat_double: pick(['0.5', '1.0', '-0.0'], 'DOUBLE'),
+    };
+    await project.run(
+      `COPY (SELECT ${Object.entries(columns)
+        .map(([name, value]) => `${value} AS ${name}`)
+        .join(', ')} FROM range(5000) r(i)) TO '${file}' (FORMAT parquet)`,
+    );
+    const names = Object.keys(columns);
+    const roles = {
+      ...suggestRoles(names, []),
+      click: 'label_int',
+      purchase: 'label_double',
+      action: ['label_bigint', 'label_bool', 'label_float', 'label_decimal', 'label_text', 'label_negative_zero'],
+      dense: names.filter((name) => name.startsWith('num_')),
+      truth: [],
+      multiHot: names.filter((name) => name.startsWith('bag_')),
+      categorical: ['cat_int', 'cat_double'],
+      user: undefined,
+      timestamp: undefined,
+      ignore: [],
+    };
+    const source = `read_parquet('${file}')`;
+    const typed = (await project.all(`DESCRIBE SELECT * FROM ${source}`)).map((row) => ({
+      name: String(row.column_name),
+      type: String(row.column_type),
+    }));
+    const asText = `(SELECT ${typed.map((column) => `${textOf(column)} AS ${ident(column.name)}`).join(', ')} FROM ${source})`;
+    const directly = await project.all(`SELECT ${parsedItems(roles, typed).join(', ')} FROM ${source}`);
+    const fromText = await project.all(`SELECT ${parsedItems(roles).join(', ')} FROM ${asText}`);
+    expect(directly).toHaveLength(5000);
+    expect(directly).toEqual(fromText);
+    // Every typed reading above was taken (the test would compare the text route with itself otherwise).
+    for (const name of ['label_int', 'label_bool', 'label_double', 'num_int', 'num_hugeint', 'num_double', 'bag_int'])
+      expect(parsedItems(roles, typed).find((item) => item.endsWith(`AS ${ident(name)}`))).not.toMatch(/VARCHAR\)/);
   });
 });

@@ -229,8 +229,18 @@ describe('validation: every finding, from a crafted file', () => {
     expect(dropped.findings).toContainEqual(
       expect.objectContaining({ severity: 'warning', code: 'funnel-rows-dropped', count: 2, exampleLines: [3, 5] }),
     );
+    // Rows are numbered 0.. in file order both when lines were dropped and when every line is kept.
+    const numbered = (table: string) => project.all(`SELECT row_id, source_line FROM "${table}" ORDER BY source_line`);
+    expect(await numbered(dropped.dataset.tableName)).toEqual([
+      { row_id: 0, source_line: 2n },
+      { row_id: 1, source_line: 4n },
+      { row_id: 2, source_line: 6n },
+    ]);
     const kept = await importFile(path, { funnelPolicy: 'keep' });
     expect(kept.dataset.rows).toBe(5);
+    expect(await numbered(kept.dataset.tableName)).toEqual(
+      [0, 1, 2, 3, 4].map((row) => ({ row_id: row, source_line: BigInt(row + 2) })),
+    );
     expect(kept.profile.funnel.counts.funnelViolations).toBe(2);
     await expectError(path, /funnel\.csv:3:2: .*needs a click first \(2 such rows/, { funnelPolicy: 'fail' });
   });

@@ -182,6 +182,21 @@ export async function encodeCategorical(project: Project, encoding: FeatureEncod
   );
 }
 
+/** The lines KEPT's rows come from: the first, the last, and how many rows (0, 0 and 0 when there are none). */
+export interface KeptLines {
+  first: number;
+  last: number;
+  rows: number;
+}
+
+export async function keptLines(project: Project): Promise<KeptLines> {
+  const row = (await project.one(
+    `SELECT coalesce(min(__line), 0)::BIGINT AS first, coalesce(max(__line), 0)::BIGINT AS last, count(*)::BIGINT AS rows
+     FROM ${KEPT}`,
+  ))!;
+  return { first: Number(row.first), last: Number(row.last), rows: Number(row.rows) };
+}
+
 /**
  * Rows whose bags are encoded in one statement: a bag's ids are gathered per row by a GROUP BY over the rows,
  * whose lists DuckDB keeps in memory, so a file of 10M rows is encoded in slices of this many lines (at 1 GB of
@@ -200,9 +215,7 @@ export async function encodeBags(
 ): Promise<void> {
   const bags = encoding.multiHot ?? [];
   if (bags.every(isShortBag)) return;
-  const lines = (await project.one(`SELECT min(__line)::BIGINT AS first, max(__line)::BIGINT AS last FROM ${KEPT}`))!;
-  const first = Number(lines.first ?? 0);
-  const last = Number(lines.last ?? -1);
+  const { first, last } = await keptLines(project);
   for (const [m, field] of bags.entries()) {
     if (isShortBag(field)) continue;
     await project.run(`CREATE TEMP TABLE ${bagTable(m)} (__line BIGINT, ids INTEGER[])`);
@@ -234,20 +247,24 @@ export const datasetColumn = {
  * the user key (0.. by first appearance, as the CSV loader numbers users), the timestamp in Unix seconds,
  * and the encoded features.
  */
-export function encodedSelect(encoding: FeatureEncoding, hasAction: boolean): string {
+export function encodedSelect(encoding: FeatureEncoding, hasAction: boolean, lines: KeptLines): string {
   const { roles } = encoding;
+  // Kept rows from one run of lines (none dropped, nearly every import) are numbered from their lines; others in a
+  // narrow query joined by line: a window or a sort over the whole row would carry every column of a wide file
+  // through it. The readers order by row_id, not by where a row lies in the table.
+  const oneRun = lines.rows === 0 || lines.last - lines.first + 1 === lines.rows;
   const items = [
-    `n.row_id`,
+    oneRun ? `(k.__line - ${lines.first})::INTEGER AS row_id` : `n.row_id`,
     `k.__line::BIGINT AS source_line`,
     `k.__click::UTINYINT AS click`,
     ...(hasAction ? [`k.__action::UTINYINT AS action`] : []),
     `k.__purchase::UTINYINT AS purchase`,
   ];
-  // Rows are numbered in a narrow query joined by line: a window or a sort over the whole row would carry every
-  // column of a wide file through it. The readers order by row_id, not by where a row lies in the table.
-  const joins = [
-    `JOIN (SELECT __line, (row_number() OVER (ORDER BY __line) - 1)::INTEGER AS row_id FROM ${KEPT}) n ON n.__line = k.__line`,
-  ];
+  const joins = oneRun
+    ? []
+    : [
+        `JOIN (SELECT __line, (row_number() OVER (ORDER BY __line) - 1)::INTEGER AS row_id FROM ${KEPT}) n ON n.__line = k.__line`,
+      ];
   if (roles.user) {
     items.push(`u.key AS user_key`);
     joins.push(

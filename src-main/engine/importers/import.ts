@@ -7,7 +7,15 @@ import { profileRelation, type DatasetProfile } from '../store/profile.js';
 import { ProjectError, type DatasetInfo, type Project } from '../store/project.js';
 import { ident } from '../store/sql.js';
 import { writeSplit, type SplitOptions, type SplitSummary } from '../store/splits.js';
-import { encodeBags, encodeCategorical, encodedSelect, fitEncoding, loadEncoding, KEPT } from './encoding.js';
+import {
+  encodeBags,
+  encodeCategorical,
+  encodedSelect,
+  fitEncoding,
+  keptLines,
+  loadEncoding,
+  KEPT,
+} from './encoding.js';
 import { stageSource, type ResolvedFormat, type SourceOptions, type StagedSource } from './formats.js';
 import { readingStaged, STAGE } from './stage.js';
 import type { RowsRead } from './parsed.js';
@@ -184,6 +192,7 @@ async function importWithin(project: Project, file: string, options: ImportOptio
     });
     await step('profiled');
 
+    const lines = await keptLines(project);
     const sha256 = await checksum;
     const written = await project.transaction(async () => {
       if (existing) {
@@ -194,7 +203,7 @@ async function importWithin(project: Project, file: string, options: ImportOptio
       }
       const id = Number((await project.one(`SELECT nextval('dataset_ids')::INTEGER AS id`))!.id);
       const tableName = `dataset_${id}`;
-      await project.run(`CREATE TABLE ${ident(tableName)} AS ${encodedSelect(encoding, hasAction)}`);
+      await project.run(`CREATE TABLE ${ident(tableName)} AS ${encodedSelect(encoding, hasAction, lines)}`);
       await project.run(`INSERT INTO datasets VALUES ($1, $2, $3, $4, $5, $6, $7, $8::TIMESTAMP, $9, $10, $11, $12)`, [
         id,
         name,

@@ -53,6 +53,14 @@ export interface OrderedRows {
   firstLine: number;
   /** The error reading the file gives, said the way staging would have said it (line, what is wrong). */
   readError: (error: unknown) => unknown;
+  /** A Parquet or JSON file's own reader and typed columns, which RAW reads as text (`textOf`). */
+  typed?: { source: string; columns: TypedColumn[] };
+}
+
+/** A column of a Parquet or JSON file, with DuckDB's name for its type. */
+export interface TypedColumn {
+  name: string;
+  type: string;
 }
 
 /**
@@ -334,12 +342,14 @@ function explicitColumns(path: string, header: boolean, delimiter: string, names
 }
 
 /** Parquet and JSON columns arrive typed: lists become `|`-joined bags, booleans 0/1, everything else text. */
-function asText(column: { name: string; type: string }): string {
+export function textOf(column: TypedColumn): string {
   const name = ident(column.name);
-  if (column.type.endsWith('[]')) return `array_to_string(${name}, '|') AS ${name}`;
-  if (column.type === 'BOOLEAN') return `CAST(${name}::INTEGER AS VARCHAR) AS ${name}`;
-  return `CAST(${name} AS VARCHAR) AS ${name}`;
+  if (column.type.endsWith('[]')) return `array_to_string(${name}, '|')`;
+  if (column.type === 'BOOLEAN') return `CAST(${name}::INTEGER AS VARCHAR)`;
+  return `CAST(${name} AS VARCHAR)`;
 }
+
+const asText = (column: TypedColumn) => `${textOf(column)} AS ${ident(column.name)}`;
 
 export async function stageTyped(
   project: Project,
@@ -367,7 +377,7 @@ export async function stageTyped(
       listColumns,
       rowsAre: format === 'jsonl' ? 'lines' : 'rows',
       header: false,
-      ...(ordered && { ordered: { firstLine: 1, readError } }),
+      ...(ordered && { ordered: { firstLine: 1, readError, typed: { source, columns: typed } } }),
     };
   } catch (error) {
     if (error instanceof DataError) throw error;

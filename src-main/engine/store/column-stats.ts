@@ -155,7 +155,11 @@ export interface NumericStats {
   max: number | null;
 }
 
-/** Count of missing cells, mean, population std, min and max of numeric columns, a chunk of columns per scan. */
+/**
+ * Count of missing cells, mean, population std, min and max of numeric columns, a chunk of columns per scan; the
+ * first lines with a missing value are looked for only in the columns that have one (most have none, and the
+ * search costs as much as the rest).
+ */
 export async function numericStats(
   project: Project,
   relation: string,
@@ -165,28 +169,32 @@ export async function numericStats(
   const stats = new Map<string, NumericStats>();
   const number = (value: unknown) => (value === null || value === undefined ? null : Number(value));
   for (const chunk of chunksOf(columns, NUMERIC_CHUNK)) {
-    const items = chunk.map(({ value }, i) => {
-      const missing = `${value} IS NULL`;
-      return [
-        `count(*) FILTER (WHERE ${missing})::DOUBLE AS m${i}`,
-        options.lines ? `min(__line, ${EXAMPLE_LINES}) FILTER (WHERE ${missing}) AS l${i}` : `NULL AS l${i}`,
+    const items = chunk.map(({ value }, i) =>
+      [
+        `(count(*) - count(${value}))::DOUBLE AS m${i}`,
         `avg(${value}) AS a${i}`,
         `stddev_pop(${value}) AS s${i}`,
         `min(${value}) AS lo${i}`,
         `max(${value}) AS hi${i}`,
-      ].join(', ');
-    });
+      ].join(', '),
+    );
     const row = (await project.one(`SELECT ${items.join(',\n')} FROM ${relation}`))!;
     chunk.forEach(({ name }, i) =>
       stats.set(name, {
         missing: Number(row[`m${i}`]),
-        missingLines: lineList(row[`l${i}`]),
+        missingLines: [],
         mean: number(row[`a${i}`]),
         std: number(row[`s${i}`]),
         min: number(row[`lo${i}`]),
         max: number(row[`hi${i}`]),
       }),
     );
+  }
+  const withMissing = options.lines ? columns.filter(({ name }) => stats.get(name)!.missing > 0) : [];
+  for (const chunk of chunksOf(withMissing, NUMERIC_CHUNK)) {
+    const items = chunk.map(({ value }, i) => `min(__line, ${EXAMPLE_LINES}) FILTER (WHERE ${value} IS NULL) AS l${i}`);
+    const row = (await project.one(`SELECT ${items.join(',\n')} FROM ${relation}`))!;
+    chunk.forEach(({ name }, i) => (stats.get(name)!.missingLines = lineList(row[`l${i}`])));
   }
   return stats;
 }
@@ -198,26 +206,37 @@ export interface BadCells {
   first: string;
 }
 
-/** Rows where each column's `bad` predicate holds: count, first lines and first cell, a chunk of columns per scan. */
+/**
+ * Rows where each column's `bad` predicate holds: count, first lines and first cell, a chunk of columns per scan.
+ * The rows are counted first, and the lines and cells read only for the columns that have bad ones (most files
+ * have none, and reading them costs three times the count).
+ */
 export async function badCells(
   project: Project,
   relation: string,
   columns: { name: string; bad: string }[],
 ): Promise<Map<string, BadCells>> {
-  const found = new Map<string, BadCells>();
+  const counts = new Map<string, number>();
   for (const chunk of chunksOf(columns, NUMERIC_CHUNK)) {
+    const items = chunk.map(({ bad }, i) => `count_if(${bad})::DOUBLE AS n${i}`);
+    const row = (await project.one(`SELECT ${items.join(',\n')} FROM ${relation}`))!;
+    chunk.forEach(({ name }, i) => counts.set(name, Number(row[`n${i}`] ?? 0)));
+  }
+  const found = new Map<string, BadCells>();
+  for (const chunk of chunksOf(
+    columns.filter(({ name }) => counts.get(name)! > 0),
+    NUMERIC_CHUNK,
+  )) {
     const items = chunk.map(({ name, bad }, i) =>
       [
-        `count(*) FILTER (WHERE ${bad})::DOUBLE AS n${i}`,
         `min(__line, ${EXAMPLE_LINES}) FILTER (WHERE ${bad}) AS l${i}`,
         `arg_min(${ident(name)}, __line) FILTER (WHERE ${bad}) AS v${i}`,
       ].join(', '),
     );
     const row = (await project.one(`SELECT ${items.join(',\n')} FROM ${relation}`))!;
-    chunk.forEach(({ name }, i) => {
-      const count = Number(row[`n${i}`] ?? 0);
-      if (count > 0) found.set(name, { count, lines: lineList(row[`l${i}`]), first: String(row[`v${i}`] ?? '') });
-    });
+    chunk.forEach(({ name }, i) =>
+      found.set(name, { count: counts.get(name)!, lines: lineList(row[`l${i}`]), first: String(row[`v${i}`] ?? '') }),
+    );
   }
   return found;
 }
