@@ -4,7 +4,7 @@
  * every row's line, the meaning of each cell, the text of the first bad cell, a bad line deep in the file, and bag
  * ids in token order whichever way a bag is looked up.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,7 +19,7 @@ import {
 import { ImportError } from '../../src-main/engine/importers/validate.js';
 import { openProject, type Project } from '../../src-main/engine/store/project.js';
 import { ident, isMissingSql, literal } from '../../src-main/engine/store/sql.js';
-import { parsedItems, tokensSql } from '../../src-main/engine/importers/parsed.js';
+import { COPY_AS_PARQUET_SHARE, parsedItems, tokensSql } from '../../src-main/engine/importers/parsed.js';
 import { textOf } from '../../src-main/engine/importers/stage.js';
 import { suggestRoles } from '../../src-main/engine/data/roles.js';
 import { listValue } from '@duckdb/node-api';
@@ -85,6 +85,41 @@ describe('rows copied once, numbered by their place in the copy', () => {
     );
     expect(Number(row!.n)).toBe(0);
     expect(Number(row!.last)).toBe(rows);
+  });
+
+  it('copies a file large for the memory limit to Parquet, every row on its line, and removes the copy', async () => {
+    // 41 MB against a 128 MB limit: past COPY_AS_PARQUET_SHARE of it.
+    const lines = ['click,purchase,seq,city,note'];
+    const note = 'n'.repeat(190);
+    for (let i = 0; i < 200_000; i++) lines.push(`${i % 3 === 0 ? 1 : 0},0,${i + 2},c${i % 7},${note}${i % 11}`);
+    const file = write('large.csv', lines.join('\n') + '\n');
+    expect(statSync(file).size).toBeGreaterThan(128 * 2 ** 20 * COPY_AS_PARQUET_SHARE);
+    const statements: string[] = [];
+    const run = project.run.bind(project);
+    project.run = (sql, params) => (statements.push(sql), run(sql, params));
+    try {
+      const { dataset } = await importFile(file, {
+        roles: { truth: ['seq'], categorical: ['city', 'note'] },
+        memoryLimit: '128MB',
+      });
+      const mismatched = await project.one(
+        `SELECT count(*)::DOUBLE AS n FROM ${ident(dataset.tableName)}
+         WHERE source_line <> "truth.seq" OR row_id <> source_line - 2`,
+      );
+      expect(Number(mismatched!.n)).toBe(0);
+      expect(dataset.rows).toBe(200_000);
+      // A ragged line deep in a large file is named as in a small one.
+      lines[150_001] = '0,0,x,y,z,extra';
+      const error = await importFile(write('large-ragged.csv', lines.join('\n') + '\n'), {
+        memoryLimit: '128MB',
+      }).catch((e: unknown) => e);
+      expect((error as Error).message).toMatch(/large-ragged\.csv:150002: expected 5 cells as in the header, got 6/);
+    } finally {
+      project.run = run;
+    }
+    const copies = statements.filter((sql) => /^COPY \(SELECT/.test(sql));
+    expect(copies).toHaveLength(2);
+    for (const copy of copies) expect(existsSync(/TO '([^']+\.parquet)'/.exec(copy)![1])).toBe(false);
   });
 
   it('names a ragged line deep in the file, and stores nothing', async () => {

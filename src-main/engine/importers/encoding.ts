@@ -2,7 +2,7 @@ import { listValue } from '@duckdb/node-api';
 import { MAX_MULTI_HOT_LENGTH, type FeatureEncoding } from '../data/encode.js';
 import { categoricalFeatures, fieldMinCount, type ColumnRoles } from '../data/roles.js';
 import type { Project } from '../store/project.js';
-import { VALUES } from '../store/column-stats.js';
+import { TOKENS, VALUES, type BagSummary } from '../store/column-stats.js';
 import type { KeptNumbers } from './validate.js';
 import { hashBucketSql, ident, isMissingSql, literal, textList } from '../store/sql.js';
 
@@ -18,6 +18,8 @@ export const KEPT = 'esmc_kept';
 export interface FitOptions {
   /** The kept rows' numbers, as validation read them. */
   numbers: KeptNumbers;
+  /** The kept rows' bags, as validation read them (their tokens counted in TOKENS). */
+  bags: Map<string, BagSummary>;
   /** Values (and bag tokens) seen fewer times than this share id 0. Default 1 (keep all); at least 2 for the user feature. */
   minCount?: number;
   /** Categorical columns hashed into this many buckets instead of getting a vocabulary. */
@@ -110,18 +112,22 @@ export async function fitEncoding(project: Project, roles: ColumnRoles, options:
   });
   const multiHot: NonNullable<FeatureEncoding['multiHot']> = [];
   for (const [m, name] of (roles.multiHot ?? []).entries()) {
-    const tokens = `${ident(name)}[1:${MAX_MULTI_HOT_LENGTH}]`;
+    const bag = options.bags.get(name)!;
+    // The tokens a bag keeps, counted: validation counted every token, which is the same when no bag is cut.
+    const counted =
+      bag.tooLong === 0
+        ? `SELECT value, n FROM ${TOKENS} WHERE field = ${literal(name)}`
+        : `SELECT token AS value, count(*) AS n
+           FROM (SELECT unnest(${ident(name)}[1:${MAX_MULTI_HOT_LENGTH}]) AS token FROM ${KEPT}) GROUP BY 1`;
     await project.run(
       `CREATE TEMP TABLE ${bagVocabulary(m)} AS
        SELECT value, (row_number() OVER (ORDER BY n DESC, value))::INTEGER AS id
-       FROM (SELECT token AS value, count(*) AS n FROM (SELECT unnest(${tokens}) AS token FROM ${KEPT})
-             GROUP BY 1 HAVING count(*) >= ${minCount})`,
+       FROM (${counted}) WHERE n >= ${minCount}`,
     );
-    const longest = await project.one(`SELECT max(len(${tokens}))::INTEGER AS n FROM ${KEPT}`);
     multiHot.push({
       name,
       vocabulary: await vocabularyOf(project, bagVocabulary(m)),
-      maxLength: Math.max(Number(longest?.n ?? 0), 1),
+      maxLength: Math.max(bag.longest, 1),
     });
   }
   const dense: FeatureEncoding['dense'] = roles.dense.map((name) => {

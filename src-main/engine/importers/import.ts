@@ -18,7 +18,7 @@ import {
 } from './encoding.js';
 import { stageSource, type ResolvedFormat, type SourceOptions, type StagedSource } from './formats.js';
 import { readingStaged, STAGE } from './stage.js';
-import type { RowsRead } from './parsed.js';
+import { removeParsedCopies, type RowsRead } from './parsed.js';
 import { validateStaged } from './validate.js';
 
 /** Rows the roles are guessed from: a thousand, fewer for a wide file (at most ROLE_SAMPLE_CELLS cells, 100 rows at least). */
@@ -162,7 +162,7 @@ async function importWithin(project: Project, file: string, options: ImportOptio
     const logDense = options.encoding
       ? options.encoding.dense.filter((field) => field.log).map((field) => field.name)
       : (options.logDense ?? []);
-    const { findings, numbers } = await validateStaged(
+    const { findings, numbers, bags } = await validateStaged(
       { project, file, columns: settled.columns, roles, cells: source.cells, ordered: source.ordered },
       source.findings,
       {
@@ -179,7 +179,13 @@ async function importWithin(project: Project, file: string, options: ImportOptio
       encoding = options.encoding;
       await loadEncoding(project, encoding);
     } else
-      encoding = await fitEncoding(project, roles, { minCount, hashBuckets: options.hashBuckets, logDense, numbers });
+      encoding = await fitEncoding(project, roles, {
+        minCount,
+        hashBuckets: options.hashBuckets,
+        logDense,
+        numbers,
+        bags,
+      });
     await encodeCategorical(project, encoding);
     await encodeBags(project, encoding);
     await step('encoded');
@@ -189,6 +195,7 @@ async function importWithin(project: Project, file: string, options: ImportOptio
       topK: options.topK,
       valuesCounted: true,
       numbers: numbers.raw,
+      bags,
     });
     await step('profiled');
 
@@ -309,4 +316,5 @@ export async function dropImportTables(project: Project): Promise<void> {
   // Views first: a view over a table blocks dropping it.
   for (const { name, kind } of temporary.sort((a, b) => (a.kind === 'VIEW' ? -1 : b.kind === 'VIEW' ? 1 : 0)))
     await project.run(`DROP ${String(kind)} IF EXISTS ${ident(String(name))}`);
+  await removeParsedCopies(project);
 }

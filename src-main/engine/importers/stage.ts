@@ -51,10 +51,20 @@ export interface StagedFile {
 export interface OrderedRows {
   /** The line (or row) number of RAW's first row. */
   firstLine: number;
+  /** The file's size: a large file's parsed copy is written as Parquet (parsed.ts, COPY_AS_PARQUET_SHARE). */
+  bytes: number;
   /** The error reading the file gives, said the way staging would have said it (line, what is wrong). */
   readError: (error: unknown) => unknown;
   /** A Parquet or JSON file's own reader and typed columns, which RAW reads as text (`textOf`). */
-  typed?: { source: string; columns: TypedColumn[] };
+  typed?: {
+    source: string;
+    columns: TypedColumn[];
+    /**
+     * The reader again, with each row's place in the file as `file_row_number` (Parquet): the file can then be
+     * read where it is, each time only the columns a statement needs, instead of copied.
+     */
+    numbered?: string;
+  };
 }
 
 /** A column of a Parquet or JSON file, with DuckDB's name for its type. */
@@ -327,7 +337,11 @@ export async function stageDelimited(
       header,
       ...(wide && { cells: names }),
       ...(ordered && {
-        ordered: { firstLine: header ? 2 : 1, readError: (error: unknown) => csvError(file, error, delimiter) },
+        ordered: {
+          firstLine: header ? 2 : 1,
+          bytes: (await stat(file)).size,
+          readError: (error: unknown) => csvError(file, error, delimiter),
+        },
       }),
     };
   } catch (error) {
@@ -377,7 +391,21 @@ export async function stageTyped(
       listColumns,
       rowsAre: format === 'jsonl' ? 'lines' : 'rows',
       header: false,
-      ...(ordered && { ordered: { firstLine: 1, readError, typed: { source, columns: typed } } }),
+      ...(ordered && {
+        ordered: {
+          firstLine: 1,
+          bytes: (await stat(file)).size,
+          readError,
+          typed: {
+            source,
+            columns: typed,
+            ...(format === 'parquet' &&
+              !typed.some((column) => column.name.toLowerCase() === 'file_row_number') && {
+                numbered: `read_parquet(${literal(file)}, file_row_number = true)`,
+              }),
+          },
+        },
+      }),
     };
   } catch (error) {
     if (error instanceof DataError) throw error;

@@ -19,7 +19,9 @@ import {
   lineList,
   fieldSummaries,
   numericStats,
+  summarizeBags,
   VALUES,
+  type BagSummary,
   type FieldSummary,
   type NumericStats,
 } from '../store/column-stats.js';
@@ -84,17 +86,25 @@ export async function validateStaged(
   findings.push(...(await findLabelCopies(context)));
   throwIfErrors(context.file, context.columns, findings);
   const numbers = await keptNumbers(context.project, context.roles, options.logDense);
-  findings.push(...(await findColumnIssues(context.project, context.roles, numbers, context.cells)));
+  const bags = await summarizeBags(context.project, KEPT, context.roles.multiHot ?? [], {
+    keep: MAX_MULTI_HOT_LENGTH,
+    lines: true,
+  });
+  findings.push(...(await findColumnIssues(context.project, context.roles, numbers, bags, context.cells)));
   findings.push(...(await findLabelDeterminers(context)));
   throwIfErrors(context.file, context.columns, findings);
   findings.push(...(await findSupportIssues(context)));
-  return { findings, numbers };
+  return { findings, numbers, bags };
 }
 
-/** What validation found, and the kept rows' numbers it read, which the encoding and the profile reuse. */
+/**
+ * What validation found, and what it read of the kept rows, which the encoding and the profile reuse: the numbers,
+ * and the bags (their tokens counted in TOKENS, store/column-stats.ts).
+ */
 export interface Validated {
   findings: Finding[];
   numbers: KeptNumbers;
+  bags: Map<string, BagSummary>;
 }
 
 /** The kept rows' dense and truth columns summarized as read, and the log-dense ones after log1p. */
@@ -448,6 +458,7 @@ export async function findColumnIssues(
   project: Project,
   roles: ColumnRoles,
   numbers: KeptNumbers,
+  bags: Map<string, BagSummary>,
   cells?: string[],
 ): Promise<Finding[]> {
   const hasAction = (roles.action ?? []).length > 0;
@@ -460,28 +471,10 @@ export async function findColumnIssues(
   const findings: Finding[] = [];
   for (const name of categoricalFeatures(roles)) findings.push(...columnIssues(name, 'categorical', roles, stats));
   for (const name of roles.dense) findings.push(...columnIssues(name, 'dense', roles, stats));
+  for (const name of roles.multiHot ?? [])
+    findings.push(...columnIssues(name, 'multiHot', roles, { ...stats, values: new Map([[name, bags.get(name)!]]) }));
   for (const name of roles.multiHot ?? []) {
-    const bags = (await project.one(
-      `SELECT count(*) FILTER (WHERE len(t) = 0)::DOUBLE AS missing,
-              min(__line, ${EXAMPLE_LINES}) FILTER (WHERE len(t) = 0) AS lines,
-              count(DISTINCT t::VARCHAR) FILTER (WHERE len(t) > 0)::DOUBLE AS distinct_values,
-              min(t::VARCHAR) FILTER (WHERE len(t) > 0) AS some_value
-       FROM (SELECT __line, ${ident(name)} AS t FROM ${KEPT})`,
-    ))!;
-    const summary: FieldSummary = {
-      missing: Number(bags.missing),
-      missingLines: lineList(bags.lines),
-      distinct: Number(bags.distinct_values),
-      someValue: bags.some_value === null ? null : String(bags.some_value),
-    };
-    findings.push(...columnIssues(name, 'multiHot', roles, { ...stats, values: new Map([[name, summary]]) }));
-  }
-  for (const name of roles.multiHot ?? []) {
-    const row = await project.one(
-      `SELECT count(*)::DOUBLE AS n, min(__line, ${EXAMPLE_LINES}) AS lines FROM ${KEPT}
-       WHERE len(${ident(name)}) > ${MAX_MULTI_HOT_LENGTH}`,
-    );
-    const count = Number(row?.n ?? 0);
+    const { tooLong: count, tooLongLines } = bags.get(name)!;
     if (count > 0)
       findings.push({
         severity: 'warning',
@@ -489,7 +482,7 @@ export async function findColumnIssues(
         message: `${count} cells of "${name}" have more than ${MAX_MULTI_HOT_LENGTH} tokens; only the first ${MAX_MULTI_HOT_LENGTH} were kept`,
         column: name,
         count,
-        exampleLines: lineList(row!.lines),
+        exampleLines: tooLongLines,
       });
   }
   return findings;

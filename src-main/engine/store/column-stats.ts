@@ -1,5 +1,5 @@
 import type { Project } from './project.js';
-import { ident, isMissingSql, textList } from './sql.js';
+import { ident, isMissingSql, literal, textList } from './sql.js';
 
 /**
  * Statistics of many columns in few scans. A file of thousands of columns must not cost a query per column:
@@ -197,6 +197,80 @@ export async function numericStats(
     chunk.forEach(({ name }, i) => (stats.get(name)!.missingLines = lineList(row[`l${i}`])));
   }
   return stats;
+}
+
+/** The temp table `summarizeBags` writes: every bag column's tokens counted, one row per (field, value) with `n`. */
+export const TOKENS = 'esmc_tokens';
+
+export interface BagSummary extends FieldSummary {
+  /** Distinct non-empty bags (FieldSummary's `distinct`); `someValue`, the smallest as text. */
+  meanLength: number | null;
+  /** The longest bag's length, counting at most `keep` tokens. */
+  longest: number;
+  /** Bags of more than `keep` tokens, and the first lines with one. */
+  tooLong: number;
+  tooLongLines: number[];
+}
+
+/**
+ * What the checks, the encoding and the profile read of each bag (list) column of `relation`, in one scan per
+ * column, with the tokens counted into TOKENS: the relation's bags were read five times before, and parsed each
+ * time where the relation is a view of the file. `keep`: the tokens of a bag the encoding keeps. `lines`: find
+ * the first lines of empty and long bags (in the relation's __line), where there are some.
+ */
+export async function summarizeBags(
+  project: Project,
+  relation: string,
+  bags: string[],
+  { keep, lines }: { keep: number; lines: boolean },
+): Promise<Map<string, BagSummary>> {
+  const summaries = new Map<string, BagSummary>();
+  for (const name of bags) {
+    const bag = `(SELECT ${lines ? '__line, ' : ''}${ident(name)} AS t FROM ${relation})`;
+    const row = (await project.one(
+      `SELECT count(*) FILTER (WHERE len(t) = 0)::DOUBLE AS missing,
+              count(DISTINCT t::VARCHAR) FILTER (WHERE len(t) > 0)::DOUBLE AS distinct_values,
+              min(t::VARCHAR) FILTER (WHERE len(t) > 0) AS some_value,
+              avg(len(t)) AS mean_length,
+              coalesce(max(least(len(t), ${keep})), 0)::INTEGER AS longest,
+              count(*) FILTER (WHERE len(t) > ${keep})::DOUBLE AS too_long
+       FROM ${bag}`,
+    ))!;
+    const summary: BagSummary = {
+      missing: Number(row.missing),
+      missingLines: [],
+      distinct: Number(row.distinct_values),
+      someValue: row.some_value === null ? null : String(row.some_value),
+      meanLength: row.mean_length === null ? null : Number(row.mean_length),
+      longest: Number(row.longest),
+      tooLong: Number(row.too_long),
+      tooLongLines: [],
+    };
+    if (lines && (summary.missing > 0 || summary.tooLong > 0)) {
+      const found = (await project.one(
+        `SELECT min(__line, ${EXAMPLE_LINES}) FILTER (WHERE len(t) = 0) AS missing,
+                min(__line, ${EXAMPLE_LINES}) FILTER (WHERE len(t) > ${keep}) AS too_long
+         FROM ${bag}`,
+      ))!;
+      summary.missingLines = lineList(found.missing);
+      summary.tooLongLines = lineList(found.too_long);
+    }
+    summaries.set(name, summary);
+  }
+  const counted = bags.map(
+    (name) =>
+      `SELECT ${literal(name)} AS field, value, count(*) AS n
+       FROM (SELECT unnest(${ident(name)}) AS value FROM ${relation}) GROUP BY value`,
+  );
+  await project.run(`DROP TABLE IF EXISTS ${TOKENS}`);
+  await project.run(
+    `CREATE TEMP TABLE ${TOKENS} AS ${
+      counted.length > 0
+        ? counted.join(' UNION ALL ')
+        : 'SELECT NULL::VARCHAR AS field, NULL::VARCHAR AS value, 0::BIGINT AS n WHERE false'
+    }`,
+  );
+  return summaries;
 }
 
 export interface BadCells {

@@ -1,7 +1,17 @@
 import type { ColumnRoles } from '../data/roles.js';
 import type { Project, Row } from './project.js';
-import { countValues, fieldSummaries, funnelSelect, numericStats, VALUES, type NumericStats } from './column-stats.js';
-import { ident } from './sql.js';
+import {
+  countValues,
+  fieldSummaries,
+  funnelSelect,
+  numericStats,
+  summarizeBags,
+  TOKENS,
+  VALUES,
+  type BagSummary,
+  type NumericStats,
+} from './column-stats.js';
+import { ident, literal } from './sql.js';
 import type { FunnelCounts, Funnel, ColumnStats, SliceFunnel, DatasetProfile } from '../../../src-shared/types/data.js';
 
 export type {
@@ -26,6 +36,8 @@ export interface ProfileOptions {
   valuesCounted?: boolean;
   /** The dense and truth columns already summarized (an import's validation does it); else they are read. */
   numbers?: Map<string, NumericStats>;
+  /** The bag columns already summarized, their tokens counted in TOKENS (an import's validation does it); else they are read. */
+  bags?: Map<string, BagSummary>;
 }
 
 /** The aggregates funnelSelect names, summed over kept slices and subtracted from the totals for "other". */
@@ -144,22 +156,21 @@ export async function profileRelation(
     });
     slices.push(...columnSlices(name, top, totals, stats.distinct, stats.missing, hasAction, minClicks));
   }
+  const bags =
+    options.bags ??
+    (await summarizeBags(project, relation, roles.multiHot ?? [], { keep: Number.MAX_SAFE_INTEGER, lines: false }));
   for (const name of roles.multiHot ?? []) {
-    const tokens = ident(name);
-    const stats = (await project.one(
-      `SELECT count(*) FILTER (WHERE len(tokens) = 0)::DOUBLE AS missing, avg(len(tokens)) AS mean_length
-       FROM (SELECT ${tokens} AS tokens FROM ${relation})`,
-    ))!;
+    const { missing, meanLength } = bags.get(name)!;
     const top = await project.all(
-      `SELECT token AS value, count(*)::DOUBLE AS n, count(*) OVER ()::DOUBLE AS distinct_values
-       FROM (SELECT unnest(${tokens}) AS token FROM ${relation}) GROUP BY 1 ORDER BY n DESC, value LIMIT ${topK}`,
+      `SELECT value, n::DOUBLE AS n, count(*) OVER ()::DOUBLE AS distinct_values
+       FROM ${TOKENS} WHERE field = ${literal(name)} ORDER BY n DESC, value LIMIT ${topK}`,
     );
     columns.push({
       name,
       kind: 'multiHot',
-      missing: Number(stats.missing),
+      missing,
       distinct: top.length > 0 ? Number(top[0].distinct_values) : 0,
-      meanLength: stats.mean_length === null ? null : Number(stats.mean_length),
+      meanLength,
       top: top.map((row) => ({ value: String(row.value), count: Number(row.n) })),
     });
   }
