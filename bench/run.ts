@@ -268,7 +268,7 @@ if (outFile) {
 if (opts.json) writeFileSync(opts.json, JSON.stringify({ ...context, results: [...results.values()] }, null, 2));
 for (const result of importResults)
   process.stdout.write(
-    `\nImport: ${result.rows} rows (${result.megabytes.toFixed(0)} MB ${result.format}) in ${result.importSeconds.toFixed(1)} s = ${result.rowsPerSecond.toFixed(0)} rows/s, peak RSS ${result.peakRssMiB.toFixed(0)} MiB; DuckDB's plain read ${result.plainReadSeconds.toFixed(1)} s\n`,
+    `\nImport: ${result.rows} rows (${result.megabytes.toFixed(0)} MB ${result.format}) in ${result.importSeconds.toFixed(1)} s = ${result.rowsPerSecond.toFixed(0)} rows/s, peak RSS ${result.peakRssMiB.toFixed(0)} MiB; DuckDB's plain read ${result.plainReadSeconds.toFixed(1)} s (temp table ${result.plainTempReadSeconds.toFixed(1)} s)\n`,
   );
 for (const result of predictionResults)
   process.stdout.write(
@@ -290,7 +290,10 @@ interface ImportResult {
   rowsPerSecond: number;
   peakRssMiB: number;
   steps: { step: string; seconds: number; peakRssMiB: number }[];
+  /** DuckDB's read of the file into a table of the project (stored, as the import stores its dataset). */
   plainReadSeconds: number;
+  /** The same into a temp table (kept in memory, spilled past the limit, never stored). */
+  plainTempReadSeconds: number;
 }
 
 /** The import benchmark of issues 4 and 21, in its own process so its peak RSS is its own. */
@@ -319,15 +322,17 @@ function importMarkdown(results: ImportResult[]): string {
 
 Simulated files (paper-like preset) imported into a new project (validation,
 encoding, profile, one transaction) under the import's DuckDB memory limit, then a random split stored; beside each,
-DuckDB's own \`CREATE TABLE … AS SELECT * FROM read_csv / read_parquet(file)\` of the same file in the same run. Peak
-RSS is the importing process's (DuckDB's buffers: the rows never enter the JavaScript heap).
+DuckDB's own \`CREATE TABLE … AS SELECT * FROM read_csv / read_parquet(file)\` of the same file in the same run and
+project, at DuckDB's default memory limit: into a table of the project (stored, as the import stores its dataset: the
+ratio), and into a temp table (kept in memory, never stored). Peak RSS is the importing process's (DuckDB's buffers: the rows
+never enter the JavaScript heap).
 
-| rows | file | import | rows/s | peak RSS (MiB) | split | DuckDB's plain read | import ÷ plain read |
+| rows | file | import | rows/s | peak RSS (MiB) | split | DuckDB's plain read: stored table, temp table | import ÷ plain read (stored, temp) |
 | --- | --- | --- | --- | --- | --- | --- | --- |
 ${results
   .map(
     (r) =>
-      `| ${r.rows.toLocaleString('en')} | ${r.format}, ${r.megabytes.toFixed(0)} MB | ${r.importSeconds.toFixed(1)} s | ${Math.round(r.rowsPerSecond).toLocaleString('en')} | ${r.peakRssMiB.toFixed(0)} | ${r.splitSeconds.toFixed(1)} s | ${r.plainReadSeconds.toFixed(1)} s (${reader(r)}) | ${(r.importSeconds / r.plainReadSeconds).toFixed(1)}× |`,
+      `| ${r.rows.toLocaleString('en')} | ${r.format}, ${r.megabytes.toFixed(0)} MB | ${r.importSeconds.toFixed(1)} s | ${Math.round(r.rowsPerSecond).toLocaleString('en')} | ${r.peakRssMiB.toFixed(0)} | ${r.splitSeconds.toFixed(1)} s | ${r.plainReadSeconds.toFixed(1)} s, ${r.plainTempReadSeconds.toFixed(1)} s (${reader(r)}) | **${(r.importSeconds / r.plainReadSeconds).toFixed(1)}×**, ${(r.importSeconds / r.plainTempReadSeconds).toFixed(1)}× |`,
   )
   .join('\n')}
 
