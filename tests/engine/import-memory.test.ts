@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listValue } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeBags, KEPT } from '../../src-main/engine/importers/encoding.js';
+import { encodeBags, keptLines, KEPT } from '../../src-main/engine/importers/encoding.js';
 import { IMPORT_DUCKDB_MEMORY, importDataset } from '../../src-main/engine/importers/import.js';
 import { SIMULATOR_PRESETS, writeSimulation } from '../../src-main/engine/simulate/simulator.js';
 import { openProject, type Project } from '../../src-main/engine/store/project.js';
@@ -84,7 +84,7 @@ describe('bag encoding in slices of lines', () => {
     const encoding = { multiHot: [{ name: 'tags', vocabulary, maxLength: 3 }] };
     const encoded = async (sliceLines: number) => {
       await project.run('DROP TABLE IF EXISTS esmc_bags_0');
-      await encodeBags(project, encoding, sliceLines);
+      await encodeBags(project, encoding, await keptLines(project), sliceLines);
       const rows = await project.all('SELECT __line, ids FROM esmc_bags_0 ORDER BY __line');
       return rows.map((row) => [Number(row.__line), (row.ids as number[]).map(Number)]);
     };

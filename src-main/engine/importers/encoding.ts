@@ -217,11 +217,11 @@ export const BAG_SLICE_LINES = 2_000_000;
 export async function encodeBags(
   project: Project,
   encoding: Pick<FeatureEncoding, 'multiHot'>,
+  { first, last }: KeptLines,
   sliceLines = BAG_SLICE_LINES,
 ): Promise<void> {
   const bags = encoding.multiHot ?? [];
   if (bags.every(isShortBag)) return;
-  const { first, last } = await keptLines(project);
   for (const [m, field] of bags.entries()) {
     if (isShortBag(field)) continue;
     await project.run(`CREATE TEMP TABLE ${bagTable(m)} (__line BIGINT, ids INTEGER[])`);

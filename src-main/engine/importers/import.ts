@@ -186,8 +186,9 @@ async function importWithin(project: Project, file: string, options: ImportOptio
         numbers,
         bags,
       });
+    const lines = await keptLines(project);
     await encodeCategorical(project, encoding);
-    await encodeBags(project, encoding);
+    await encodeBags(project, encoding, lines);
     await step('encoded');
 
     // Validation counted the categorical values (VALUES) and summarized the numbers the profile reads.
@@ -199,7 +200,6 @@ async function importWithin(project: Project, file: string, options: ImportOptio
     });
     await step('profiled');
 
-    const lines = await keptLines(project);
     const sha256 = await checksum;
     const written = await project.transaction(async () => {
       if (existing) {

@@ -6,7 +6,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { RAW, readingStaged, STAGE, textOf, type OrderedRows, type TypedColumn } from './stage.js';
+import { namesFileRowNumber, RAW, readingStaged, STAGE, textOf, type OrderedRows, type TypedColumn } from './stage.js';
 
 /**
  * The staged rows with each role's cells read once. STAGE holds every cell as text; the checks, the encoding and
@@ -18,8 +18,9 @@ import { RAW, readingStaged, STAGE, textOf, type OrderedRows, type TypedColumn }
  * - each multi-hot column as its bag of tokens (VARCHAR[], every token, `tokensSql`);
  * - the categorical, user and timestamp columns as the text they were staged as;
  * - a wide file's list of cells (CELLS), which the value counts read by position.
- * It is a table, except for a wide file, whose thousands of columns DuckDB stores slowly: a view of the same
- * SELECT then parses the cells where they are read, as before.
+ * Where the rows are (`parseStaged`): a Parquet file is read where it is; a file staged without a copy is copied
+ * once, parsed, to a temp table or (a large one) a Parquet file; a file STAGE copied is parsed into a table, and a
+ * wide one, whose thousands of columns DuckDB stores slowly, is parsed where it is read.
  */
 export const PARSED = 'esmc_parsed';
 
@@ -29,9 +30,9 @@ export const PARSED = 'esmc_parsed';
  * every cell for a missing spelling, cost two thirds of a file's read.
  */
 export function tokensSql(cell: string): string {
-  const missingSpelling = `(CASE lower(${cell}) WHEN 'na' THEN true WHEN 'nan' THEN true WHEN 'null' THEN true WHEN 'none' THEN true ELSE false END)`;
+  // The missing spellings are at most four characters long: only such cells are tested for them.
   return `(CASE WHEN regexp_full_match(${cell}, '[^|\\s]+(\\|[^|\\s]+)*')
-            THEN (CASE WHEN length(${cell}) <= 4 AND ${missingSpelling} THEN []::VARCHAR[] ELSE string_split(${cell}, '|') END)
+            THEN (CASE WHEN length(${cell}) <= 4 AND ${isMissingSql(cell)} THEN []::VARCHAR[] ELSE string_split(${cell}, '|') END)
           WHEN ${isMissingSql(cell)} THEN []::VARCHAR[]
           ELSE list_filter(list_transform(string_split(${cell}, '|'), t -> trim(t)), t -> t <> '') END)`;
 }
@@ -118,14 +119,26 @@ export function parsedItems(roles: ColumnRoles, typed?: TypedColumn[]): string[]
     );
   for (const name of roles.multiHot ?? [])
     items.push(`${typedTokensSql(ident(name), types.get(name)) ?? tokensSql(textOfCell(name))} AS ${ident(name)}`);
-  const texts = new Set([
+  for (const name of textColumns(roles)) items.push(`${textOfCell(name)} AS ${ident(name)}`);
+  return items;
+}
+
+/** The columns PARSED keeps as text: the categorical, user and timestamp ones. */
+const textColumns = (roles: ColumnRoles) =>
+  new Set([
     ...categoricalFeatures(roles),
     ...(roles.user ? [roles.user] : []),
     ...(roles.timestamp ? [roles.timestamp] : []),
   ]);
-  for (const name of texts) items.push(`${textOfCell(name)} AS ${ident(name)}`);
-  return items;
-}
+
+/** PARSED's columns, named as in the file. */
+const parsedColumns = (roles: ColumnRoles) => [
+  ...labelColumns(roles),
+  ...roles.dense,
+  ...roles.truth,
+  ...(roles.multiHot ?? []),
+  ...textColumns(roles),
+];
 
 /** DuckDB's integer types, whose text is the decimal number they hold. */
 const INTEGER_TYPE = /^U?(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT)$/;
@@ -218,9 +231,9 @@ async function parquetCopyBytes(project: Project): Promise<number> {
 }
 
 /**
- * Writes PARSED from STAGE for these roles (checkRoles has passed); `cells`: the staged file is wide; `ordered`:
- * it was staged without a copy, and the copy made here reads RAW (in parallel, in file order) and is numbered by
- * its row ids.
+ * Writes PARSED for these roles (checkRoles has passed); `cells`: the staged file is wide; `ordered`: it was staged
+ * without a copy, and the copy made here reads RAW or the typed file (in parallel, in file order) and is numbered
+ * by its places in the copy, or, a Parquet file, is not made.
  */
 export async function parseStaged(
   project: Project,
@@ -241,10 +254,7 @@ export async function parseStaged(
   } else if (ordered) {
     // A typed file is parsed from its own columns: its text (RAW) would only be parsed back.
     const select = `SELECT ${items.join(', ')} FROM ${ordered.typed?.source ?? RAW}`;
-    const named = [...labelColumns(roles), ...roles.dense, ...roles.truth, ...(roles.multiHot ?? [])];
-    const asParquet =
-      ordered.bytes > (await parquetCopyBytes(project)) &&
-      !named.some((name) => name.toLowerCase() === 'file_row_number');
+    const asParquet = ordered.bytes > (await parquetCopyBytes(project)) && !namesFileRowNumber(parsedColumns(roles));
     const parquet = asParquet ? await parquetCopyPath(project) : undefined;
     await readingStaged(
       ordered,

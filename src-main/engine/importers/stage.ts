@@ -67,6 +67,9 @@ export interface OrderedRows {
   };
 }
 
+/** Whether a column is named as the row numbers DuckDB's Parquet reader adds (`file_row_number`), which would clash. */
+export const namesFileRowNumber = (names: string[]) => names.some((name) => name.toLowerCase() === 'file_row_number');
+
 /** A column of a Parquet or JSON file, with DuckDB's name for its type. */
 export interface TypedColumn {
   name: string;
@@ -400,7 +403,7 @@ export async function stageTyped(
             source,
             columns: typed,
             ...(format === 'parquet' &&
-              !typed.some((column) => column.name.toLowerCase() === 'file_row_number') && {
+              !namesFileRowNumber(typed.map((column) => column.name)) && {
                 numbered: `read_parquet(${literal(file)}, file_row_number = true)`,
               }),
           },

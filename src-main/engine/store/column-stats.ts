@@ -276,14 +276,12 @@ export async function summarizeBags(
 export interface BadCells {
   count: number;
   lines: number[];
-  /** The first bad cell's text. */
-  first: string;
 }
 
 /**
- * Rows where each column's `bad` predicate holds: count, first lines and first cell, a chunk of columns per scan.
- * The rows are counted first, and the lines and cells read only for the columns that have bad ones (most files
- * have none, and reading them costs three times the count).
+ * Rows where each column's `bad` predicate holds: count and first lines, a chunk of columns per scan. The rows
+ * are counted first, and the lines read only for the columns that have bad ones (most files have none, and
+ * finding the lines costs more than the count).
  */
 export async function badCells(
   project: Project,
@@ -301,16 +299,9 @@ export async function badCells(
     columns.filter(({ name }) => counts.get(name)! > 0),
     NUMERIC_CHUNK,
   )) {
-    const items = chunk.map(({ name, bad }, i) =>
-      [
-        `min(__line, ${EXAMPLE_LINES}) FILTER (WHERE ${bad}) AS l${i}`,
-        `arg_min(${ident(name)}, __line) FILTER (WHERE ${bad}) AS v${i}`,
-      ].join(', '),
-    );
+    const items = chunk.map(({ bad }, i) => `min(__line, ${EXAMPLE_LINES}) FILTER (WHERE ${bad}) AS l${i}`);
     const row = (await project.one(`SELECT ${items.join(',\n')} FROM ${relation}`))!;
-    chunk.forEach(({ name }, i) =>
-      found.set(name, { count: counts.get(name)!, lines: lineList(row[`l${i}`]), first: String(row[`v${i}`] ?? '') }),
-    );
+    chunk.forEach(({ name }, i) => found.set(name, { count: counts.get(name)!, lines: lineList(row[`l${i}`]) }));
   }
   return found;
 }
