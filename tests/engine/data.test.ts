@@ -371,6 +371,16 @@ describe('splits', () => {
     expect(all).toEqual(Array.from({ length: 1000 }, (_, i) => i));
   });
 
+  it('splitRows gives the parts it always gave, so a split stored by an older version still matches train --data', () => {
+    const small = splitRows(20, { train: 0.8, validation: 0.1, test: 0.1 }, 7);
+    expect([...small.train]).toEqual([2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 13, 14, 15, 16, 18, 19]);
+    expect([...small.validation]).toEqual([11, 17]);
+    expect([...small.test]).toEqual([0, 1]);
+    const { test, validation } = splitRows(100_000, { train: 0.8, validation: 0.1, test: 0.1 }, 3);
+    expect([test.length, validation[0], test[0], test.at(-1)]).toEqual([10_000, 5, 9, 99_989]);
+    expect(test.reduce((hash, row) => (hash * 31 + row) >>> 0, 0)).toBe(3_999_181_620);
+  });
+
   it('rejects fractions that do not sum to 1', () => {
     expect(() => splitRows(10, { train: 0.5, validation: 0.1, test: 0.1 }, 1)).toThrow(RangeError);
   });

@@ -29,20 +29,25 @@ function partAt(position: number, total: number, fractions: SplitFractions): Par
   return 'test';
 }
 
+const PARTS: readonly Part[] = ['train', 'validation', 'test'];
+
 function collect(rows: number, partOfRow: (row: number) => Part): SplitIndices {
-  const parts: Record<Part, number[]> = { train: [], validation: [], test: [] };
-  for (let row = 0; row < rows; row++) parts[partOfRow(row)].push(row);
-  return {
-    train: Int32Array.from(parts.train),
-    validation: Int32Array.from(parts.validation),
-    test: Int32Array.from(parts.test),
-  };
+  // Counted, then filled into typed arrays: pushing 10M row numbers onto arrays first took seconds.
+  const codes = new Uint8Array(rows);
+  const sizes = [0, 0, 0];
+  for (let row = 0; row < rows; row++) sizes[(codes[row] = PARTS.indexOf(partOfRow(row)))]++;
+  const parts = sizes.map((size) => new Int32Array(size));
+  const filled = [0, 0, 0];
+  for (let row = 0; row < rows; row++) parts[codes[row]][filled[codes[row]]++] = row;
+  return { train: parts[0], validation: parts[1], test: parts[2] };
 }
 
 /** A seeded random split of rows: the same seed gives the same parts on every run. */
 export function splitRows(rows: number, fractions: SplitFractions, seed: number): SplitIndices {
   checkFractions(fractions);
-  const order = new Random(seed).shuffle(Int32Array.from({ length: rows }, (_, row) => row));
+  const order = new Int32Array(rows);
+  for (let row = 0; row < rows; row++) order[row] = row;
+  new Random(seed).shuffle(order);
   const positions = new Int32Array(rows);
   for (let position = 0; position < rows; position++) positions[order[position]] = position;
   return collect(rows, (row) => partAt(positions[row], rows, fractions));
