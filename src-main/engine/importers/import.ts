@@ -18,7 +18,7 @@ import {
 } from './encoding.js';
 import { stageSource, type ResolvedFormat, type SourceOptions, type StagedSource } from './formats.js';
 import { readingStaged, STAGE } from './stage.js';
-import { removeParsedCopies, type RowsRead } from './parsed.js';
+import { removeParsedCopies, type FileRead } from './parsed.js';
 import { validateStaged } from './validate.js';
 
 /** Rows the roles are guessed from: a thousand, fewer for a wide file (at most ROLE_SAMPLE_CELLS cells, 100 rows at least). */
@@ -46,15 +46,20 @@ export const IMPORT_NEXT: Record<ImportStep, string> = {
   written: 'done',
 };
 
-/** The progress of the read of the file, which the check of the rows starts with: the rows read and the time left. */
-export function readingProgress({ rows, total, seconds }: RowsRead): [number, string] {
-  const share = total > 0 ? Math.min(rows / total, 1) : 0;
+/** The progress of the read of the file, which the check of the rows starts with: the bytes read and the time left. */
+export function readingProgress({ share, bytes, seconds }: FileRead): [number, string] {
   const [from, to] = [importFraction('staged'), importFraction('validated')];
   const left = share > 0.05 ? Math.round((seconds * (1 - share)) / share) : undefined;
   const words =
-    `reading the file: ${rows.toLocaleString('en-US')} of about ${total.toLocaleString('en-US')} rows` +
-    (left === undefined ? '' : `, about ${left} s left`);
+    `reading the file: ${sizeOf(share * bytes, bytes)}` + (left === undefined ? '' : `, about ${left} s left`);
   return [from + (to - from) * share, words];
+}
+
+/** "52 of 167 MB", "0.15 of 1.67 GB": `part` of `whole` bytes, in the whole's unit. */
+function sizeOf(part: number, whole: number): string {
+  const [unit, scale, digits] = whole >= 1e9 ? ['GB', 1e9, 2] : ['MB', 1e6, whole >= 1e7 ? 0 : 1];
+  const amount = (bytes: number) => (bytes / scale).toFixed(digits);
+  return `${amount(part)} of ${amount(whole)} ${unit}`;
 }
 
 /** The share of an import done once `step` is reached. */
@@ -84,8 +89,10 @@ export interface ImportOptions extends SourceOptions {
   topK?: number;
   signal?: AbortSignal;
   onStep?: (step: ImportStep) => void | Promise<void>;
-  /** How far the import is, in words: at the start, at each step, and while the file is read, the rows read. */
+  /** How far the import is, in words: at the start, at each step, and while the file is read, the bytes read. */
   onProgress?: (fraction: number, words: string) => void;
+  /** How often `onProgress` hears how far the read of the file is; default every 500 ms. */
+  progressEveryMs?: number;
   /** A split stored with the dataset, in its transaction: an interrupted import leaves neither. */
   split?: Omit<SplitOptions, 'signal'>;
   /**
@@ -168,7 +175,10 @@ async function importWithin(project: Project, file: string, options: ImportOptio
       {
         funnelPolicy: options.funnelPolicy ?? 'drop',
         logDense,
-        onRowsRead: options.onProgress && ((read) => options.onProgress!(...readingProgress(read))),
+        reading: options.onProgress && {
+          onRead: (read) => options.onProgress!(...readingProgress(read)),
+          everyMs: options.progressEveryMs,
+        },
       },
     );
     await step('validated');

@@ -64,33 +64,42 @@ export async function copyInOrder(
   await project.run(sql);
 }
 
-/** How far the read of a file is, by DuckDB's count (a text file's total is estimated from its size). */
-export interface RowsRead {
-  rows: number;
-  total: number;
+/**
+ * How far the read of a file is: DuckDB's share of it read (counted in buffers of the file's bytes for a text file,
+ * not in rows), the file's size, and the seconds since the read started.
+ */
+export interface FileRead {
+  share: number;
+  bytes: number;
   seconds: number;
 }
 
-/** How often the rows read are reported. */
-const ROWS_READ_EVERY_MS = 500;
+/** Who hears how far the read of the file is, and how often (default every 500 ms). */
+export interface ReadReporting {
+  onRead: (read: FileRead) => void;
+  everyMs?: number;
+}
 
-/** Runs `work`, reporting DuckDB's progress of the statement it runs on this connection while it runs. */
+/** Runs `work`, the read of a file of `bytes`, reporting DuckDB's progress of the statement it runs while it runs. */
 async function whileReporting<T>(
   project: Project,
-  onRowsRead: ((read: RowsRead) => void) | undefined,
+  bytes: number,
+  reporting: ReadReporting | undefined,
   work: () => Promise<T>,
 ): Promise<T> {
-  if (!onRowsRead) return work();
+  if (!reporting) return work();
   // DuckDB counts a statement's progress only with its progress bar on; nothing is printed.
   await project.run('SET enable_progress_bar_print = false');
   await project.run('SET enable_progress_bar = true');
   const started = Date.now();
+  let reported = 0;
   const timer = setInterval(() => {
-    const progress = project.connection.progress;
-    const rows = Number(progress.rows_processed);
-    if (progress.percentage >= 0 && rows > 0)
-      onRowsRead({ rows, total: Number(progress.total_rows_to_process), seconds: (Date.now() - started) / 1000 });
-  }, ROWS_READ_EVERY_MS);
+    // Only a share that grew is said: DuckDB's estimate is -1 before it has one, and the bar should not step back.
+    const share = Math.min(project.connection.progress.percentage / 100, 1);
+    if (share <= reported) return;
+    reported = share;
+    reporting.onRead({ share, bytes, seconds: (Date.now() - started) / 1000 });
+  }, reporting.everyMs ?? 500);
   try {
     return await work();
   } finally {
@@ -241,7 +250,7 @@ export async function parseStaged(
   project: Project,
   roles: ColumnRoles,
   staged: { cells?: string[]; ordered?: OrderedRows },
-  onRowsRead?: (read: RowsRead) => void,
+  reporting?: ReadReporting,
 ): Promise<void> {
   const { cells, ordered } = staged;
   const items = parsedItems(roles, ordered?.typed?.columns);
@@ -260,7 +269,7 @@ export async function parseStaged(
     const parquet = asParquet ? await parquetCopyPath(project) : undefined;
     await readingStaged(
       ordered,
-      whileReporting(project, onRowsRead, () =>
+      whileReporting(project, ordered.bytes, reporting, () =>
         copyInOrder(project, parquet ? { parquet } : { table: PARSED_ROWS }, select),
       ),
     );

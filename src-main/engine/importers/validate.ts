@@ -26,7 +26,7 @@ import {
   type NumericStats,
 } from '../store/column-stats.js';
 import { denseValueSql, KEPT } from './encoding.js';
-import { labelColumns, PARSED, parseStaged, type RowsRead } from './parsed.js';
+import { labelColumns, PARSED, parseStaged, type ReadReporting } from './parsed.js';
 import { firstStagedRows, type OrderedRows } from './stage.js';
 
 /** A categorical column with at least this many values, nearly one per row, is an id, not a feature. */
@@ -60,7 +60,7 @@ export interface ValidationContext {
 export interface ValidationOptions {
   funnelPolicy: FunnelPolicy;
   /** While the file is read (parsed.ts), how far. */
-  onRowsRead?: (read: RowsRead) => void;
+  reading?: ReadReporting;
   /** Dense columns read as log1p (they must then be > -1). */
   logDense: string[];
 }
@@ -79,7 +79,7 @@ export async function validateStaged(
   options: ValidationOptions,
 ): Promise<Validated> {
   checkRoles(context);
-  await parseStaged(context.project, context.roles, context, options.onRowsRead);
+  await parseStaged(context.project, context.roles, context, options.reading);
   const findings: Finding[] = [...sourceFindings, ...(await findErrors(context, options.logDense))];
   throwIfErrors(context.file, context.columns, findings);
   await applyFunnelPolicy(context, options.funnelPolicy, findings);
