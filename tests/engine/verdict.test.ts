@@ -144,5 +144,22 @@ describe('the PSC verdict', () => {
     const losses = ranked.map((m) => m.cvrLogloss);
     expect(losses).toEqual([...losses].sort((a, b) => a - b));
     for (const m of ranked.slice(1)) expect(m.versusTrusted!.model).toBe(verdict.trust);
+    // A model that orders the purchases best but whose probabilities are far off (its CVR's fourth root: the same
+    // order, so the same AUC) leads on AUC and is not trusted: the verdict says what AUC does and does not say.
+    const leader = [...ranked].sort((a, b) => b.cvrAuc.value - a.cvrAuc.value)[0].model;
+    const skewed = { ...stagesByModel[leader], cvr: stagesByModel[leader].cvr.map((p) => Math.sqrt(Math.sqrt(p))) };
+    const again = analysePsc({
+      labels: test.labels,
+      stagesByModel: { ...stagesByModel, [leader]: skewed },
+      context: { learning: { esmm: learned(), chain: learned(), esm2: learned(), esmc: failed }, dataset },
+    }).verdict!;
+    expect(again.trust).not.toBe(leader);
+    expect(again.sentences).toContainEqual(
+      expect.stringMatching(
+        new RegExp(
+          `^${leader} has the highest CVR AUC \\(.*\\): it orders the purchases better, but ${again.trust}'s probabilities are nearer the observed rates\\.$`,
+        ),
+      ),
+    );
   }, 120_000);
 });

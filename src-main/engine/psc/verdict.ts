@@ -297,7 +297,7 @@ export function pscVerdict(
       sentences.push(
         `${bestAuc.verdict.model} has the highest CVR AUC (${fixed(bestAuc.verdict.cvrAuc.value, 3)}), ` +
           `${includesZero(difference) ? 'within noise of' : 'beyond noise above'} ${v.model}'s ` +
-          `(${estimateText(difference, 3)}): it ranks, ${v.model} is nearer the ${rankedBy === 'truth' ? 'true probabilities' : 'observed rates'}.`,
+          `(${estimateText(difference, 3)}): it orders the purchases better, but ${v.model}'s probabilities are nearer the ${rankedBy === 'truth' ? 'true ones' : 'observed rates'}.`,
       );
     }
   } else sentences.push('No model learned: there is no model to trust for pCVR on this data.');
