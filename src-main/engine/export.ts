@@ -20,6 +20,7 @@ import { STAGE_COLUMNS } from './store/runs.js';
 import { ensureSplit } from './store/splits.js';
 import { ident, literal } from './store/sql.js';
 import type { FeatureSchema } from './data/dataset.js';
+import { SPLIT_PARTS } from './data/split.js';
 import { mergeSettings } from '../../src-shared/settings.js';
 import type { Stage } from '../../src-shared/types/training.js';
 
@@ -77,8 +78,6 @@ export interface ExportOptions {
   onStep?: (step: string) => void;
 }
 
-const PARTS: SplitPart[] = ['train', 'validation', 'test'];
-
 /**
  * Writes the export into a sibling folder and renames it to `out` at the end, so a failed or interrupted export
  * leaves no half-written folder where the analyst asked for one.
@@ -99,7 +98,7 @@ export async function exportDataset(project: Project, options: ExportOptions): P
   await mkdir(join(work, 'data'), { recursive: true });
   try {
     const parts = {} as ExportManifest['parts'];
-    for (const part of PARTS) {
+    for (const part of SPLIT_PARTS) {
       options.onStep?.(`writing the ${part} part`);
       parts[part] = await writePart(project, info, split, part, work);
     }

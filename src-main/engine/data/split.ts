@@ -29,13 +29,14 @@ function partAt(position: number, total: number, fractions: SplitFractions): Par
   return 'test';
 }
 
-const PARTS: readonly Part[] = ['train', 'validation', 'test'];
+/** The parts of a split, in the order they are stored and listed. */
+export const SPLIT_PARTS: readonly Part[] = ['train', 'validation', 'test'];
 
 function collect(rows: number, partOfRow: (row: number) => Part): SplitIndices {
   // Counted, then filled into typed arrays: pushing 10M row numbers onto arrays first took seconds.
   const codes = new Uint8Array(rows);
   const sizes = [0, 0, 0];
-  for (let row = 0; row < rows; row++) sizes[(codes[row] = PARTS.indexOf(partOfRow(row)))]++;
+  for (let row = 0; row < rows; row++) sizes[(codes[row] = SPLIT_PARTS.indexOf(partOfRow(row)))]++;
   const parts = sizes.map((size) => new Int32Array(size));
   const filled = [0, 0, 0];
   for (let row = 0; row < rows; row++) parts[codes[row]][filled[codes[row]]++] = row;

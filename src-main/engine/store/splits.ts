@@ -4,6 +4,7 @@ import {
   DEFAULT_SPLIT,
   splitByUser,
   splitRows,
+  SPLIT_PARTS,
   type SplitFractions,
   type SplitIndices,
 } from '../data/split.js';
@@ -25,7 +26,6 @@ export interface SplitOptions {
   signal?: AbortSignal;
 }
 
-const PARTS = ['train', 'validation', 'test'] as const;
 /** The row ids of one part on their way into `splits` (appendParts). */
 const SPLIT_ROWS = 'esmc_split_rows';
 
@@ -36,7 +36,7 @@ const SPLIT_ROWS = 'esmc_split_rows';
  */
 async function appendParts(project: Project, dataset: string, split: string, parts: SplitIndices): Promise<void> {
   try {
-    for (const part of PARTS) {
+    for (const part of SPLIT_PARTS) {
       const rows = parts[part];
       await project.run(`CREATE OR REPLACE TEMP TABLE ${SPLIT_ROWS} (row_id INTEGER)`);
       await appendRows(project, SPLIT_ROWS, [INTEGER], rows.length, (start, end) => [
@@ -100,7 +100,7 @@ export async function writeSplit(project: Project, dataset: string, options: Spl
     `SELECT part, count(*)::DOUBLE AS n FROM splits WHERE dataset = $1 AND split = $2 GROUP BY part`,
     [dataset, split],
   );
-  const countOf = Object.fromEntries(PARTS.map((part) => [part, 0])) as Record<keyof SplitFractions, number>;
+  const countOf = Object.fromEntries(SPLIT_PARTS.map((part) => [part, 0])) as Record<keyof SplitFractions, number>;
   for (const row of counts) countOf[String(row.part) as keyof SplitFractions] = Number(row.n);
   await project.run(`INSERT INTO split_info VALUES ($1, $2, $3, $4, $5, $6, $7::TIMESTAMP)`, [
     dataset,
