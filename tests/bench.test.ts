@@ -24,6 +24,8 @@ describe('npm run bench', () => {
         '--no-torch',
         '--import-rows',
         '5000',
+        '--import-rounds',
+        '2',
         '--prediction-rows',
         '20000',
         '--out',
@@ -35,7 +37,8 @@ describe('npm run bench', () => {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       expect(stdout).toMatch(/esmm\s+tfjs wasm\s+sparse\s+[\d,]+/);
-      expect(stdout).toMatch(/Import: 5000 rows/);
+      // Two rounds: the row reports the round of median ratio, and both rounds' ratios.
+      expect(stdout).toMatch(/Import: 5000 rows .* import ÷ plain read [\d.]+× \(rounds: [\d.]+×, [\d.]+×\)/);
       expect(stdout).toMatch(/Predictions import: 20000 rows in [\d.]+ s/);
       const report = readFileSync(out, 'utf8');
       expect(report).toContain('## Results');
