@@ -153,7 +153,7 @@ describe('progress while the file is read', () => {
       'reading the file: 0.02 of 1.67 GB',
     );
     expect(readingProgress({ share: 0.5, bytes: 4_500_000, seconds: 0.1 })[1]).toBe(
-      'reading the file: 2.3 of 4.5 MB, about 0 s left',
+      'reading the file: 2.3 of 4.5 MB, less than a second left',
     );
   });
 });

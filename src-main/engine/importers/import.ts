@@ -51,7 +51,8 @@ export function readingProgress({ share, bytes, seconds }: FileRead): [number, s
   const [from, to] = [importFraction('staged'), importFraction('validated')];
   const left = share > 0.05 ? Math.round((seconds * (1 - share)) / share) : undefined;
   const words =
-    `reading the file: ${sizeOf(share * bytes, bytes)}` + (left === undefined ? '' : `, about ${left} s left`);
+    `reading the file: ${sizeOf(share * bytes, bytes)}` +
+    (left === undefined ? '' : left === 0 ? ', less than a second left' : `, about ${left} s left`);
   return [from + (to - from) * share, words];
 }
 
