@@ -32,7 +32,7 @@ const SPLIT_ROWS = 'esmc_split_rows';
 /**
  * Appends (dataset, split, row_id, part) rows, one part after the other. Only the row ids are appended, to a
  * one-column temp table, and copied with the three names in one INSERT: appending the names beside every row id
- * took four times as long (1.1 s for 1M rows, 11 s for 10M).
+ * took 1.1 s for 1M rows against 0.7 s (the whole random split of 10M rows: 11 s against 6 s).
  */
 async function appendParts(project: Project, dataset: string, split: string, parts: SplitIndices): Promise<void> {
   try {
