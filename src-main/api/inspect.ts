@@ -8,7 +8,7 @@ import { DataError } from '../engine/data/errors.js';
 import { SKELETON_PATTERN } from '../engine/importers/aliccp-raw.js';
 import { stageSource } from '../engine/importers/formats.js';
 import { settleRoles } from '../engine/importers/import.js';
-import { RAW, checkReadable } from '../engine/importers/stage.js';
+import { RAW, checkReadable, readingStaged } from '../engine/importers/stage.js';
 import { ImportError, validateStaged } from '../engine/importers/validate.js';
 import { openProject, type Project } from '../engine/store/project.js';
 import { literal } from '../engine/store/sql.js';
@@ -212,7 +212,8 @@ export async function inspectFile(
           : kind === 'zstd' || (await copyHead(file, head, maxRows + 1, maxBytes));
     if (!wholeFile) staged = head;
     const source = await stageSource(project, staged, { format });
-    const rows = Number((await project.one(`SELECT count(*)::DOUBLE AS n FROM ${RAW}`))?.n ?? 0);
+    const counted = project.one(`SELECT count(*)::DOUBLE AS n FROM ${RAW}`);
+    const rows = Number((await readingStaged(source.ordered, counted))?.n ?? 0);
     const { columns, sample, suggested } = await settleRoles(project, source);
     const context = { project, file: staged, columns, roles: suggested, cells: source.cells, ordered: source.ordered };
     let findings: Finding[];

@@ -142,6 +142,54 @@ describe('rows copied once, numbered by their place in the copy', () => {
   });
 });
 
+describe('a CSV whose header names its labels, without quotes in its head', () => {
+  /** The import's DuckDB statements, read or run, while `work` runs. */
+  const statementsOf = async (work: () => Promise<unknown>) => {
+    const statements: string[] = [];
+    const [run, all] = [project.run.bind(project), project.all.bind(project)];
+    project.run = (sql, params) => (statements.push(sql), run(sql, params));
+    project.all = (sql, params) => (statements.push(sql), all(sql, params));
+    try {
+      await work();
+    } finally {
+      [project.run, project.all] = [run, all];
+    }
+    return statements;
+  };
+
+  it('is read as RFC 4180 text without the sniffer, a quoted cell past its head included', async () => {
+    const lines = ['click,purchase,city,note'];
+    for (let i = 0; i < 8000; i++) lines.push(`${i % 2},0,c${i % 5},n${i % 3}`);
+    expect(lines.join('\n').length).toBeGreaterThan(1 << 16);
+    lines.push('1,1,"far, away","say ""hi"""');
+    let dataset: Awaited<ReturnType<typeof importFile>>['dataset'] | undefined;
+    const statements = await statementsOf(async () => {
+      ({ dataset } = await importFile(write('unquoted-head.csv', lines.join('\n') + '\n'), {
+        roles: { categorical: ['city', 'note'] },
+      }));
+    });
+    expect(statements.filter((sql) => sql.includes('sniff_csv'))).toEqual([]);
+    expect(statements.filter((sql) => /LIMIT 1\)/.test(sql))).toEqual([]);
+    expect(dataset!.rows).toBe(8001);
+    const vocabulary = (name: string) =>
+      dataset!.encoding.categorical.find((field) => field.name === name)?.vocabulary ?? [];
+    expect(vocabulary('city')).toContain('far, away');
+    expect(vocabulary('note')).toContain('say "hi"');
+  });
+
+  it('with a header and blank lines only, has no data rows', async () => {
+    const error = await importFile(write('blank-rows.csv', 'click,purchase,city\n\n\n')).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/blank-rows\.csv:2: the file has a header but no data rows/);
+  });
+
+  it('is sniffed when a quote is in its head', async () => {
+    const statements = await statementsOf(() =>
+      importFile(write('quoted-head.csv', 'click,purchase,city\n1,1,"a, b"\n0,0,c\n')),
+    );
+    expect(statements.filter((sql) => sql.includes('sniff_csv'))).toHaveLength(1);
+  });
+});
+
 describe('progress while the file is read', () => {
   it('says the rows read and the time left, between staging and the checks', () => {
     const [fraction, words] = readingProgress({ share: 0.25, bytes: 167_000_000, seconds: 2 });

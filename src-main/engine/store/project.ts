@@ -188,7 +188,6 @@ export class Project {
     await this.connection.run(sql, params);
   }
 
-  /** Rows as plain objects; BIGINT and HUGEINT arrive as bigint, so cast counts to INTEGER or DOUBLE in SQL. */
   /**
    * Runs `work` with DuckDB's buffer pool capped at `limit`, then back at DuckDB's default. DuckDB keeps up to
    * 80% of the machine's memory as cache by default, which training, that only scans batches and appends
@@ -209,6 +208,7 @@ export class Project {
     return this.run(limit === undefined ? 'RESET memory_limit' : `SET memory_limit = ${literal(limit)}`);
   }
 
+  /** Rows as plain objects; BIGINT and HUGEINT arrive as bigint, so cast counts to INTEGER or DOUBLE in SQL. */
   async all(sql: string, params?: DuckDBValue[]): Promise<Row[]> {
     const reader = await this.connection.runAndReadAll(sql, params);
     return reader.getRowObjectsJS() as Row[];
