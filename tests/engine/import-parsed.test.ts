@@ -19,7 +19,7 @@ import {
 import { ImportError } from '../../src-main/engine/importers/validate.js';
 import { openProject, type Project } from '../../src-main/engine/store/project.js';
 import { ident, isMissingSql, literal } from '../../src-main/engine/store/sql.js';
-import { COPY_AS_PARQUET_SHARE, parsedItems, tokensSql } from '../../src-main/engine/importers/parsed.js';
+import { COPY_AS_PARQUET_SHARE, integerTwins, parsedItems, tokensSql } from '../../src-main/engine/importers/parsed.js';
 import { textOf } from '../../src-main/engine/importers/stage.js';
 import { suggestRoles } from '../../src-main/engine/data/roles.js';
 import { listValue } from '@duckdb/node-api';
@@ -377,6 +377,9 @@ describe('a Parquet file parsed from its typed columns', () => {
       bag_text: pick(["['a', ' b ']", "['NA']", "['']", "['c|d']", null, "['na', 'x']"], 'VARCHAR[]'),
       cat_int: `(i % 13)::INTEGER`,
       cat_double: pick(['0.5', '1.0', '-0.0'], 'DOUBLE'),
+      cat_smallint: pick(['-7', '0', null, '32767'], 'SMALLINT'),
+      cat_ubigint: pick(['18446744073709551615', '9007199254740993', null], 'UBIGINT'),
+      cat_bool: pick(['true', 'false', null], 'BOOLEAN'),
     };
     await project.run(
       `COPY (SELECT ${Object.entries(columns)
@@ -392,7 +395,7 @@ describe('a Parquet file parsed from its typed columns', () => {
       dense: names.filter((name) => name.startsWith('num_')),
       truth: [],
       multiHot: names.filter((name) => name.startsWith('bag_')),
-      categorical: ['cat_int', 'cat_double'],
+      categorical: ['cat_int', 'cat_double', 'cat_smallint', 'cat_ubigint', 'cat_bool'],
       user: undefined,
       timestamp: undefined,
       ignore: [],
@@ -406,9 +409,50 @@ describe('a Parquet file parsed from its typed columns', () => {
     const directly = await project.all(`SELECT ${parsedItems(roles, typed).join(', ')} FROM ${source}`);
     const fromText = await project.all(`SELECT ${parsedItems(roles).join(', ')} FROM ${asText}`);
     expect(directly).toHaveLength(5000);
+    // An integer categorical column also has its twin, whose text is the column's.
+    const twins = integerTwins(roles, typed);
+    expect([...twins.keys()]).toEqual(['cat_int', 'cat_smallint', 'cat_ubigint']);
+    for (const row of directly)
+      for (const [name, twin] of twins) {
+        const integer = row[twin];
+        expect(integer === null ? null : String(integer)).toBe(row[name]);
+        delete row[twin];
+      }
     expect(directly).toEqual(fromText);
     // Every typed reading above was taken (the test would compare the text route with itself otherwise).
     for (const name of ['label_int', 'label_bool', 'label_double', 'num_int', 'num_hugeint', 'num_double', 'bag_int'])
       expect(parsedItems(roles, typed).find((item) => item.endsWith(`AS ${ident(name)}`))).not.toMatch(/VARCHAR\)/);
+  });
+
+  it('encodes integer categorical and user columns as their text, whichever way they are looked up', async () => {
+    // user: 300 users and missing ones; item: a long vocabulary (joined); shop: a short one, negative values.
+    const select = `SELECT (i % 3 = 0)::INTEGER AS click, (i % 9 = 0)::INTEGER AS purchase,
+                           CASE WHEN i % 17 = 0 THEN NULL ELSE (i * 7919) % 300 END::INTEGER AS user_id,
+                           CASE WHEN i % 23 = 0 THEN NULL ELSE hash(i) % 200 END::BIGINT AS item,
+                           ((i % 5) - 2)::SMALLINT AS shop
+                    FROM range(3000) r(i)`;
+    const parquet = join(dir, 'integers.parquet');
+    const csv = join(dir, 'integers.csv');
+    await project.run(`COPY (${select}) TO '${parquet}' (FORMAT parquet)`);
+    await project.run(`COPY (${select}) TO '${csv}' (HEADER)`);
+    const roles = { categorical: ['item', 'shop'], user: 'user_id', userFeature: true };
+    const encoded = async (file: string, options: ImportOptions = {}) => {
+      const { dataset } = await importFile(file, { roles, ...options });
+      return rowsOf(dataset.tableName, ['user_key', 'cat.user_id', 'cat.item', 'cat.shop']);
+    };
+    const fromText = await encoded(csv);
+    expect(new Set(fromText.map((row) => row['cat.item'])).size).toBeGreaterThan(64);
+    expect(await encoded(parquet)).toEqual(fromText);
+
+    // A reused encoding's values that are not an integer's one spelling ('007', '+5') name no cell.
+    const { dataset } = await importFile(csv, { roles });
+    const encoding = structuredClone(dataset.encoding);
+    const spellings = ['007', '+5', '-0', '1e1', ' 3'];
+    for (const field of encoding.categorical) field.vocabulary = [...spellings, ...field.vocabulary];
+    const reused = await encoded(parquet, { encoding, roles: undefined });
+    expect(reused).toEqual(await encoded(csv, { encoding, roles: undefined }));
+    const ids = reused.flatMap((row) => [row['cat.user_id'], row['cat.item'], row['cat.shop']]) as number[];
+    expect(ids.filter((id) => id >= 1 && id <= spellings.length)).toEqual([]);
+    expect(ids.filter((id) => id > spellings.length).length).toBeGreaterThan(8000);
   });
 });

@@ -168,6 +168,24 @@ export async function loadEncoding(project: Project, encoding: FeatureEncoding):
     );
 }
 
+/**
+ * The categorical fields looked up by their integer twin (parsed.ts, `integerTwins`), each joined: the long
+ * vocabularies joined anyway, and short ones while the joins stay within DIRECT_JOIN_FIELDS. A join on the integer
+ * cost as much as searching the short list by text, and casting each cell to text cost as much again.
+ */
+function integerLookups(
+  encoding: Pick<FeatureEncoding, 'categorical'>,
+  plan: LookupPlan,
+  twins: Map<string, string>,
+): Set<string> {
+  const twinned = encoding.categorical
+    .filter((field) => field.hashBuckets === undefined && twins.has(field.name) && !plan.many.has(field.name))
+    .map((field) => field.name);
+  const short = twinned.filter((name) => !plan.joined.includes(name));
+  const room = Math.max(0, DIRECT_JOIN_FIELDS - plan.joined.length);
+  return new Set([...twinned.filter((name) => plan.joined.includes(name)), ...short.slice(0, room)]);
+}
+
 /** Looks up the many long vocabularies of a wide file, when it has them (see LookupPlan), into CODES. */
 export async function encodeCategorical(project: Project, encoding: FeatureEncoding): Promise<void> {
   const plan = lookupPlan(encoding);
@@ -253,7 +271,12 @@ export const datasetColumn = {
  * the user key (0.. by first appearance, as the CSV loader numbers users), the timestamp in Unix seconds,
  * and the encoded features.
  */
-export function encodedSelect(encoding: FeatureEncoding, hasAction: boolean, lines: KeptLines): string {
+export function encodedSelect(
+  encoding: FeatureEncoding,
+  hasAction: boolean,
+  lines: KeptLines,
+  twins: Map<string, string> = new Map(),
+): string {
   const { roles } = encoding;
   // Kept rows from one run of lines (none dropped, nearly every import) are numbered from their lines; others in a
   // narrow query joined by line: a window or a sort over the whole row would carry every column of a wide file
@@ -272,11 +295,16 @@ export function encodedSelect(encoding: FeatureEncoding, hasAction: boolean, lin
         `JOIN (SELECT __line, (row_number() OVER (ORDER BY __line) - 1)::INTEGER AS row_id FROM ${KEPT}) n ON n.__line = k.__line`,
       ];
   if (roles.user) {
+    // Missing and '' are one user, as in the CSV loader; an integer's text is never ''.
+    const twin = twins.get(roles.user);
+    const [user, same] = twin
+      ? [ident(twin), `u.value IS NOT DISTINCT FROM k.${ident(twin)}`]
+      : [`coalesce(${ident(roles.user)}, '')`, `u.value = coalesce(k.${ident(roles.user)}, '')`];
     items.push(`u.key AS user_key`);
     joins.push(
       `LEFT JOIN (SELECT value, (row_number() OVER (ORDER BY first_line) - 1)::INTEGER AS key
-                  FROM (SELECT coalesce(${ident(roles.user)}, '') AS value, min(__line) AS first_line FROM ${KEPT} GROUP BY 1)) u
-       ON u.value = coalesce(k.${ident(roles.user)}, '')`,
+                  FROM (SELECT ${user} AS value, min(__line) AS first_line FROM ${KEPT} GROUP BY 1)) u
+       ON ${same}`,
     );
   }
   if (roles.timestamp) {
@@ -285,10 +313,20 @@ export function encodedSelect(encoding: FeatureEncoding, hasAction: boolean, lin
   }
   const plan = lookupPlan(encoding);
   if (plan.many.size > 0) joins.push(`LEFT JOIN ${CODES} codes ON codes.__line = k.__line`);
+  const byInteger = integerLookups(encoding, plan, twins);
   encoding.categorical.forEach((field, c) => {
     const cell = `k.${ident(field.name)}`;
     const name = ident(datasetColumn.categorical(field.name));
-    if (field.hashBuckets !== undefined)
+    if (byInteger.has(field.name)) {
+      // The vocabulary's integers: a value that is not an integer's one spelling ('007', '1e3') names no cell.
+      const integer = `TRY_CAST(value AS HUGEINT)`;
+      items.push(`coalesce(v${c}.id, 0)::INTEGER AS ${name}`);
+      joins.push(
+        `LEFT JOIN (SELECT ${integer} AS value, id FROM ${VOCABULARY}
+                    WHERE field = ${literal(field.name)} AND CAST(${integer} AS VARCHAR) = value) v${c}
+         ON v${c}.value = k.${ident(twins.get(field.name)!)}::HUGEINT`,
+      );
+    } else if (field.hashBuckets !== undefined)
       items.push(
         `(CASE WHEN ${isMissingSql(cell)} THEN 0 ELSE ${hashBucketSql(cell, field.hashBuckets)} END) AS ${name}`,
       );

@@ -131,7 +131,24 @@ export function parsedItems(roles: ColumnRoles, typed?: TypedColumn[]): string[]
   for (const name of roles.multiHot ?? [])
     items.push(`${typedTokensSql(ident(name), types.get(name)) ?? tokensSql(textOfCell(name))} AS ${ident(name)}`);
   for (const name of textColumns(roles)) items.push(`${textOfCell(name)} AS ${ident(name)}`);
+  for (const [name, twin] of integerTwins(roles, typed)) items.push(`${ident(name)} AS ${ident(twin)}`);
   return items;
+}
+
+/**
+ * The categorical and user columns a typed file holds as integers, each with the name of its twin in PARSED: the
+ * integer itself, beside the column's text. Values are counted and looked up by the integer, whose text is one
+ * decimal spelling (textOf), and casting every cell to text cost as much as the counting (10M rows, six columns:
+ * 1.6 s counted by text, 0.6 s by value).
+ */
+export function integerTwins(roles: ColumnRoles, typed?: TypedColumn[]): Map<string, string> {
+  const twinned = new Set([...categoricalFeatures(roles), ...(roles.user ? [roles.user] : [])]);
+  return new Map(
+    (typed ?? [])
+      // HUGEINT holds every other integer exactly: the vocabulary's integers are read as one.
+      .filter((column) => twinned.has(column.name) && INTEGER_TYPE.test(column.type) && column.type !== 'UHUGEINT')
+      .map((column) => [column.name, `__integer.${column.name}`]),
+  );
 }
 
 /** The columns PARSED keeps as text: the categorical, user and timestamp ones. */

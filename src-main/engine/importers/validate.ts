@@ -26,7 +26,7 @@ import {
   type NumericStats,
 } from '../store/column-stats.js';
 import { denseValueSql, KEPT } from './encoding.js';
-import { labelColumns, PARSED, parseStaged, type ReadReporting } from './parsed.js';
+import { integerTwins, labelColumns, PARSED, parseStaged, type ReadReporting } from './parsed.js';
 import { firstStagedRows, type OrderedRows } from './stage.js';
 
 /** A categorical column with at least this many values, nearly one per row, is an id, not a feature. */
@@ -90,7 +90,8 @@ export async function validateStaged(
     keep: MAX_MULTI_HOT_LENGTH,
     lines: true,
   });
-  findings.push(...(await findColumnIssues(context.project, context.roles, numbers, bags, context.cells)));
+  const twins = integerTwins(context.roles, context.ordered?.typed?.columns);
+  findings.push(...(await findColumnIssues(context.project, context.roles, numbers, bags, context.cells, twins)));
   findings.push(...(await findLabelDeterminers(context)));
   throwIfErrors(context.file, context.columns, findings);
   findings.push(...(await findSupportIssues(context)));
@@ -438,6 +439,7 @@ export async function applyFunnelPolicy(
     `CREATE TEMP VIEW ${KEPT} AS
      SELECT __line, ${labels.click}::INTEGER AS __click, ${labels.action ? `${labels.action}::INTEGER AS __action, ` : ''}
             ${labels.purchase}::INTEGER AS __purchase${used.map((name) => `, ${ident(name)}`).join('')}
+            ${[...integerTwins(roles, context.ordered?.typed?.columns).values()].map((twin) => `, ${ident(twin)}`).join('')}
             ${context.cells ? `, ${CELLS}` : ''}
      FROM ${PARSED} ${policy === 'drop' && count > 0 ? `WHERE NOT ${violation}` : ''}`,
   );
@@ -460,9 +462,10 @@ export async function findColumnIssues(
   numbers: KeptNumbers,
   bags: Map<string, BagSummary>,
   cells?: string[],
+  twins?: Map<string, string>,
 ): Promise<Finding[]> {
   const hasAction = (roles.action ?? []).length > 0;
-  await countValues(project, KEPT, categoricalFeatures(roles), hasAction, cells);
+  await countValues(project, KEPT, categoricalFeatures(roles), hasAction, { cells, twins });
   const stats: KeptStats = {
     total: Number((await project.one(`SELECT count(*)::DOUBLE AS n FROM ${KEPT}`))?.n ?? 0),
     values: await fieldSummaries(project, KEPT),
