@@ -28,6 +28,7 @@ const dir = mkdtempSync(join(os.tmpdir(), 'esmc-bench-import-'));
 try {
   const file = join(dir, `sim.${format}`);
   await writeSimulation({ ...SIMULATOR_PRESETS['paper-like'], rows }, file, { format });
+  const writtenPeakRssMiB = process.resourceUsage().maxRSS / 1024;
   const rounds = [];
   for (let round = 0; round < Number(values.rounds); round++) rounds.push(await measureRound(file, round));
   const result = {
@@ -35,6 +36,7 @@ try {
     format,
     megabytes: statSync(file).size / 2 ** 20,
     peakRssMiB: process.resourceUsage().maxRSS / 1024,
+    writtenPeakRssMiB,
     rounds,
   };
   process.stdout.write(`${IMPORT_TAG}${JSON.stringify(result)}\n`);
@@ -79,6 +81,7 @@ async function measureRound(file: string, round: number) {
     const plainTempReadSeconds = await timed(`CREATE TEMP TABLE plain_temp_read AS SELECT * FROM ${reader}`);
     return {
       importSeconds: (imported - started) / 1000,
+      importPeakRssMiB: Math.max(...steps.map((step) => step.peakRssMiB)),
       splitSeconds: (split - imported) / 1000,
       steps,
       plainReadSeconds,

@@ -39,10 +39,16 @@ describe('npm run bench', () => {
       expect(stdout).toMatch(/esmm\s+tfjs wasm\s+sparse\s+[\d,]+/);
       // Two rounds: the row reports the round of median ratio, and both rounds' ratios.
       expect(stdout).toMatch(/Import: 5000 rows .* import ÷ plain read [\d.]+× \(rounds: [\d.]+×, [\d.]+×\)/);
+      // The imports' own peak RSS, then the process's (writing the file and the plain reads too).
+      const [, imports, whole] = /peak RSS (\d+) MiB \(process (\d+) MiB\)/.exec(stdout) ?? [];
+      expect(Number(imports)).toBeGreaterThan(50);
+      expect(Number(imports)).toBeLessThanOrEqual(Number(whole));
       expect(stdout).toMatch(/Predictions import: 20000 rows in [\d.]+ s/);
       const report = readFileSync(out, 'utf8');
       expect(report).toContain('## Results');
-      expect(report).toMatch(/## Import \(issues 4 and 21\)[\s\S]*\| 5,000 \| csv/);
+      expect(report).toMatch(
+        /## Import \(issues 4 and 21\)[\s\S]*\| 5,000 \| csv, \d+ MB \| [\d.]+ s \| [\d,]+ \| \d+, \d+ \(\d+\) \|/,
+      );
       expect(report).toMatch(/## Predictions import \(issue 17\)[\s\S]*\| 20,000 \|/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
