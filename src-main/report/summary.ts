@@ -35,6 +35,13 @@ function learnedText(run: RunDetail | undefined): string {
 }
 
 /** Why the trusted model is trusted, from the verdict's own ranking and numbers. */
+/** The key figures' "hurt by PSC": only a ranked (learned) model that routes purchases through the action is judged. */
+function hurtCell(verdict: ModelVerdict | undefined): string {
+  if (!verdict?.noActionPathBias) return 'n/a';
+  if (verdict.rank === null) return 'not read (not ranked)';
+  return verdict.hurt ? `yes (${points(verdict.noActionPathBias.value)})` : 'no';
+}
+
 function trustReason(verdict: PscVerdict, trusted: ModelVerdict): string {
   const part = verdict.share.partName;
   return verdict.rankedBy === 'truth'
@@ -167,7 +174,7 @@ function keyFigures(layout: ReportLayout, input: ReportInput, verdict: PscVerdic
       withInterval(v?.cvrAuc.value ?? results.metrics[run?.id ?? '']?.cvr_auc, v?.cvrAuc.ci95 ?? interval),
       formatValue(verdict?.rankedBy === 'truth' ? v?.truthRmse : v?.cvrLogloss),
       v ? LEARNED[v.learned] : learnedText(run),
-      v?.hurt && v.noActionPathBias ? `yes (${points(v.noActionPathBias.value)})` : v?.noActionPathBias ? 'no' : 'n/a',
+      hurtCell(v),
     ]),
     { widths: [1.2, 1.2, 2.5, 1.8, 1.1, 2], numeric: [false, true, true, true, false, false] },
   );

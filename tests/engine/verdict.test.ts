@@ -154,6 +154,20 @@ describe('the PSC verdict', () => {
       context: { learning: { esmm: learned(), chain: learned(), esm2: learned(), esmc: failed }, dataset },
     }).verdict!;
     expect(again.trust).not.toBe(leader);
+
+    // A model that routes purchases through the action but did not learn is not judged hurt, nor unhurt, by PSC.
+    const chainFailed = analysePsc({
+      labels: test.labels,
+      stagesByModel,
+      context: { learning: { esmm: learned(), chain: failed, esm2: learned(), esmc: failed }, dataset },
+    }).verdict!;
+    const chain = chainFailed.models.find((m) => m.model === 'chain')!;
+    expect(chain.noActionPathBias).toBeDefined();
+    expect([chain.rank, chain.hurt, chainFailed.hurt.includes('chain')]).toEqual([null, false, false]);
+    expect(chainFailed.sentences.filter((s) => /^chain is (not )?hurt/.test(s))).toEqual([]);
+    expect(chainFailed.sentences).toContain(
+      'chain routes purchases through the action, but it did not learn: whether PSC hurts it cannot be read from this run.',
+    );
     expect(again.sentences).toContainEqual(
       expect.stringMatching(
         new RegExp(

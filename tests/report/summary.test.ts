@@ -186,6 +186,18 @@ describe.skipIf(popplerMissing !== null)(`the first page with runs that did not 
     expect(page).toMatch(/Details: 1 Dataset \(page 2\)/);
     for (const [k, fill] of fills.entries()) expect(fill, `page ${k + 1}`).toBeGreaterThanOrEqual(0.2);
   });
+
+  it('does not judge whether PSC hurts a chained run that did not learn', async () => {
+    const input = demoInput({ notLearned: ['chain'] });
+    const path = join(dir, 'chain-not-learned.pdf');
+    await writeReport(input, path);
+    const page = flat(pdfPages(path)[0]);
+    expect(page).toContain(
+      'chain routes purchases through the action, but it did not learn: whether PSC hurts it cannot be read from this run.',
+    );
+    expect(page).not.toMatch(/chain is (not )?hurt/);
+    expect(page).toMatch(/chain not ranked .* no not read \(not ranked\)/);
+  });
 });
 
 describe('the report’s file name', () => {

@@ -215,10 +215,11 @@ export function pscVerdict(
     };
   }
 
-  // Hurt by PSC: it routes purchases through the action and its no-action path falls short beyond noise.
+  // Hurt by PSC: it routes purchases through the action and its no-action path falls short beyond noise. Only a
+  // model that learned is judged: the paths of one that did not are not a result.
   for (const e of evidence) {
     const bias = e.verdict.noActionPathBias;
-    e.verdict.hurt = materiality !== 'not-material' && bias !== undefined && bias.ci95[1] < 0;
+    e.verdict.hurt = eligible.includes(e) && materiality !== 'not-material' && bias !== undefined && bias.ci95[1] < 0;
   }
   const hurt = evidence.filter((e) => e.verdict.hurt).map((e) => e.verdict.model);
 
@@ -248,6 +249,13 @@ export function pscVerdict(
       );
     for (const e of chained) {
       const v = e.verdict;
+      if (!eligible.includes(e)) {
+        const why = v.learned === 'untestable' ? 'it could not be tested here' : 'it did not learn';
+        sentences.push(
+          `${v.model} routes purchases through the action, but ${why}: whether PSC hurts it cannot be read from this run.`,
+        );
+        continue;
+      }
       const bias = v.noActionPathBias!;
       const action = v.actionPathBias!;
       const implied =
