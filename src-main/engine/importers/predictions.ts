@@ -133,6 +133,7 @@ async function importWithin(project: Project, options: PredictionsImport): Promi
          FROM ${PARSED}`,
       );
       signal?.throwIfAborted();
+      await releaseStaged(project);
       const scored = await score(project, info, split, id);
       const record: RunRecord = {
         id,
@@ -161,6 +162,20 @@ async function importWithin(project: Project, options: PredictionsImport): Promi
   } finally {
     signal?.removeEventListener('abort', interrupt);
     await dropImportTables(project);
+  }
+}
+
+/**
+ * Drops the staged and parsed rows once they are stored, and has DuckDB's allocator hand their memory back (it keeps
+ * up to 128 MB per thread by default) before the scoring reads the held-out parts into arrays: 10M rows peaked at
+ * 1.3–1.8 GB of RSS with both held (2.2 GB on a busy machine), and at 1.31–1.35 GB without.
+ */
+async function releaseStaged(project: Project): Promise<void> {
+  await project.run(`SET allocator_flush_threshold = '16MB'`);
+  try {
+    await dropImportTables(project);
+  } finally {
+    await project.run('RESET allocator_flush_threshold');
   }
 }
 
