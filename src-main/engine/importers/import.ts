@@ -18,7 +18,7 @@ import {
 } from './encoding.js';
 import { stageSource, type ResolvedFormat, type SourceOptions, type StagedSource } from './formats.js';
 import { readingStaged, STAGE } from './stage.js';
-import { integerTwins, removeParsedCopies, type FileRead } from './parsed.js';
+import { removeParsedCopies, type FileRead } from './parsed.js';
 import { validateStaged } from './validate.js';
 
 /** Rows the roles are guessed from: a thousand, fewer for a wide file (at most ROLE_SAMPLE_CELLS cells, 100 rows at least). */
@@ -170,7 +170,7 @@ async function importWithin(project: Project, file: string, options: ImportOptio
     const logDense = options.encoding
       ? options.encoding.dense.filter((field) => field.log).map((field) => field.name)
       : (options.logDense ?? []);
-    const { findings, numbers, bags } = await validateStaged(
+    const { findings, numbers, bags, twins } = await validateStaged(
       { project, file, columns: settled.columns, roles, cells: source.cells, ordered: source.ordered },
       source.findings,
       {
@@ -221,7 +221,6 @@ async function importWithin(project: Project, file: string, options: ImportOptio
       }
       const id = Number((await project.one(`SELECT nextval('dataset_ids')::INTEGER AS id`))!.id);
       const tableName = `dataset_${id}`;
-      const twins = integerTwins(roles, source.ordered?.typed?.columns);
       await project.run(`CREATE TABLE ${ident(tableName)} AS ${encodedSelect(encoding, hasAction, lines, twins)}`);
       await project.run(`INSERT INTO datasets VALUES ($1, $2, $3, $4, $5, $6, $7, $8::TIMESTAMP, $9, $10, $11, $12)`, [
         id,

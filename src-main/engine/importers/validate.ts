@@ -80,9 +80,10 @@ export async function validateStaged(
 ): Promise<Validated> {
   checkRoles(context);
   await parseStaged(context.project, context.roles, context, options.reading);
+  const twins = integerTwins(context.roles, context.ordered?.typed?.columns);
   const findings: Finding[] = [...sourceFindings, ...(await findErrors(context, options.logDense))];
   throwIfErrors(context.file, context.columns, findings);
-  await applyFunnelPolicy(context, options.funnelPolicy, findings);
+  await applyFunnelPolicy(context, options.funnelPolicy, findings, twins);
   findings.push(...(await findLabelCopies(context)));
   throwIfErrors(context.file, context.columns, findings);
   const numbers = await keptNumbers(context.project, context.roles, options.logDense);
@@ -90,12 +91,11 @@ export async function validateStaged(
     keep: MAX_MULTI_HOT_LENGTH,
     lines: true,
   });
-  const twins = integerTwins(context.roles, context.ordered?.typed?.columns);
   findings.push(...(await findColumnIssues(context.project, context.roles, numbers, bags, context.cells, twins)));
   findings.push(...(await findLabelDeterminers(context)));
   throwIfErrors(context.file, context.columns, findings);
   findings.push(...(await findSupportIssues(context)));
-  return { findings, numbers, bags };
+  return { findings, numbers, bags, twins };
 }
 
 /**
@@ -106,6 +106,8 @@ export interface Validated {
   findings: Finding[];
   numbers: KeptNumbers;
   bags: Map<string, BagSummary>;
+  /** The integer twins PARSED and KEPT hold (parsed.ts, `integerTwins`), which the write looks ids up by. */
+  twins: Map<string, string>;
 }
 
 /** The kept rows' dense and truth columns summarized as read, and the log-dense ones after log1p. */
@@ -380,12 +382,13 @@ export function labelsSql(roles: ColumnRoles): { click: string; action?: string;
 
 /**
  * Rows with a purchase or action but no click, handled by `policy`; then KEPT holds the rows to encode with
- * labels as __click / __action / __purchase and the role columns as PARSED holds them.
+ * labels as __click / __action / __purchase, the role columns as PARSED holds them, and their integer `twins`.
  */
 export async function applyFunnelPolicy(
   context: ValidationContext,
   policy: FunnelPolicy,
   findings: Finding[],
+  twins: Map<string, string>,
 ): Promise<void> {
   const { project, file, columns, roles } = context;
   const labels = labelsSql(roles);
@@ -439,7 +442,7 @@ export async function applyFunnelPolicy(
     `CREATE TEMP VIEW ${KEPT} AS
      SELECT __line, ${labels.click}::INTEGER AS __click, ${labels.action ? `${labels.action}::INTEGER AS __action, ` : ''}
             ${labels.purchase}::INTEGER AS __purchase${used.map((name) => `, ${ident(name)}`).join('')}
-            ${[...integerTwins(roles, context.ordered?.typed?.columns).values()].map((twin) => `, ${ident(twin)}`).join('')}
+            ${[...twins.values()].map((twin) => `, ${ident(twin)}`).join('')}
             ${context.cells ? `, ${CELLS}` : ''}
      FROM ${PARSED} ${policy === 'drop' && count > 0 ? `WHERE NOT ${violation}` : ''}`,
   );
