@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { EncodedDataset } from './dataset.js';
 import { openCsv, type CsvRow, type CsvTable } from './csv.js';
 import { DataError } from './errors.js';
+import { GrowableArray } from './growable-array.js';
 import { checkedLabels, labelDetermination, labelDeterminesMessage, type LabelDetermination } from './leakage.js';
 import {
   categoricalFeatures,
@@ -179,30 +180,6 @@ class Tally {
   note(line: number): void {
     this.count++;
     if (this.lines.length < EXAMPLE_LINES) this.lines.push(line);
-  }
-}
-
-type NumberArray = Int32Array | Float32Array | Float64Array;
-
-class GrowableArray<T extends NumberArray> {
-  private data: T;
-  length = 0;
-
-  constructor(private readonly create: (capacity: number) => T) {
-    this.data = create(1024);
-  }
-
-  push(value: number): void {
-    if (this.length === this.data.length) {
-      const grown = this.create(this.data.length * 2);
-      grown.set(this.data);
-      this.data = grown;
-    }
-    this.data[this.length++] = value;
-  }
-
-  get values(): T {
-    return this.data.subarray(0, this.length) as T;
   }
 }
 

@@ -9,12 +9,12 @@ import { isModelName, STAGES } from '../models/index.js';
 import type { RunRecord } from '../run.js';
 import type { DatasetInfo, Project } from '../store/project.js';
 import { countLabelsOf, readDataset, type SplitPart } from '../store/read.js';
-import { insertRun, readPredictions, STAGE_COLUMNS } from '../store/runs.js';
+import { insertRun, readStageRows, STAGE_COLUMNS } from '../store/runs.js';
 import { ensureSplit, listSplits } from '../store/splits.js';
 import { ident, literal, textList } from '../store/sql.js';
 import { datasetColumn } from './encoding.js';
 import { dropImportTables, IMPORT_DUCKDB_MEMORY } from './import.js';
-import { IMPORT_DOOR, STAGE, stageDelimited, stageTyped } from './stage.js';
+import { dropStaged, IMPORT_DOOR, STAGE, stageDelimited, stageTyped } from './stage.js';
 import { ImportError } from './validate.js';
 import type { ExternalSource, Stage } from '../../../src-shared/types/training.js';
 
@@ -82,6 +82,8 @@ export async function importPredictions(
 
 /** The staged file's rows with their key resolved to a row id and each stage parsed: one relation to check and copy. */
 const PARSED = 'esmc_predictions';
+/** PARSED's rows as the `predictions` table stores them (derived stages computed): what is scored and inserted. */
+const STORED = 'esmc_predictions_stored';
 
 async function importWithin(project: Project, options: PredictionsImport): Promise<PredictionsImportResult> {
   const started = Date.now();
@@ -106,6 +108,8 @@ async function importWithin(project: Project, options: PredictionsImport): Promi
     const keys = options.keys?.length ? options.keys : ['row_id'];
     const stages = stageColumns(file, columns, keys);
     await parse(project, info, file, columns, keys, stages);
+    // PARSED holds every cell a message quotes: the file's copy is not read again, and its memory is freed now.
+    await dropStaged(project);
     signal?.throwIfAborted();
 
     const findings = await validate(project, info, file, keys, stages, rowsAre);
@@ -126,15 +130,21 @@ async function importWithin(project: Project, options: PredictionsImport): Promi
       derived,
       lacks: STAGES.filter((stage) => !stages.has(stage) && !derived.includes(stage)),
     };
+    await project.run(
+      `CREATE TEMP VIEW ${STORED} AS
+       SELECT row_id, ${STAGES.map((stage) => `${stageSql(stage, stages, derived)} AS ${STAGE_COLUMNS[stage]}`).join(', ')}
+       FROM ${PARSED}`,
+    );
+    // Scored before the transaction: rows a transaction drops stay in memory until it ends, and the run's own
+    // rows would be read back from its uncommitted insert (10M rows peaked at 1.5–2.2 GB of RSS that way).
+    const scored = await score(project, info, split);
+    signal?.throwIfAborted();
     const run = await project.transaction(async () => {
+      const columns = ['row_id', ...Object.values(STAGE_COLUMNS)].join(', ');
       await project.run(
-        `INSERT INTO predictions (run_id, row_id, ${Object.values(STAGE_COLUMNS).join(', ')})
-         SELECT ${literal(id)}, row_id, ${STAGES.map((stage) => stageSql(stage, stages, derived)).join(', ')}
-         FROM ${PARSED}`,
+        `INSERT INTO predictions (run_id, ${columns}) SELECT ${literal(id)}, ${columns} FROM ${STORED}`,
       );
       signal?.throwIfAborted();
-      await releaseStaged(project);
-      const scored = await score(project, info, split, id);
       const record: RunRecord = {
         id,
         model: name,
@@ -162,20 +172,6 @@ async function importWithin(project: Project, options: PredictionsImport): Promi
   } finally {
     signal?.removeEventListener('abort', interrupt);
     await dropImportTables(project);
-  }
-}
-
-/**
- * Drops the staged and parsed rows once they are stored, and has DuckDB's allocator hand their memory back (it keeps
- * up to 128 MB per thread by default) before the scoring reads the held-out parts into arrays: 10M rows peaked at
- * 1.3–1.8 GB of RSS with both held (2.2 GB on a busy machine), and at 1.31–1.35 GB without.
- */
-async function releaseStaged(project: Project): Promise<void> {
-  await project.run(`SET allocator_flush_threshold = '16MB'`);
-  try {
-    await dropImportTables(project);
-  } finally {
-    await project.run('RESET allocator_flush_threshold');
   }
 }
 
@@ -227,7 +223,7 @@ const value = (stage: Stage) => ident(`v:${stage}`);
 
 function stageSql(stage: Stage, stages: Map<Stage, string>, derived: Stage[]): string {
   if (stages.has(stage)) return value(stage);
-  if (!derived.includes(stage)) return 'NULL';
+  if (!derived.includes(stage)) return 'NULL::DOUBLE';
   return stage === 'ctcvr'
     ? `${value('ctr')} * ${value('cvr')}`
     : `CASE WHEN ${value('ctr')} > 0 THEN least(${value('ctcvr')} / ${value('ctr')}, 1) ELSE 0 END`;
@@ -443,7 +439,6 @@ async function score(
   project: Project,
   info: DatasetInfo,
   split: string,
-  runId: string,
 ): Promise<ReturnType<typeof scoreHeldOut> & { partRows: Record<SplitPart, number> }> {
   const summary = (await listSplits(project, info.name)).find((s) => s.split === split)!;
   const partRows = summary.counts;
@@ -451,7 +446,7 @@ async function score(
   const parts: Parameters<typeof scoreHeldOut>[0] = {};
   for (const part of ['validation', 'test'] as const) {
     if (partRows[part] === 0) continue;
-    const { rowIds, stages } = await readPredictions(project, runId, { dataset: info.name, split, part });
+    const { rowIds, stages } = await readStageRows(project, STORED, { dataset: info.name, split, part });
     if (rowIds.length !== partRows[part]) continue;
     const data = await readDataset(project, info.name, { part, split }, { truth: false });
     parts[part] = { predictions: stages, labels: data.labels, userIds: data.userIds };

@@ -154,7 +154,8 @@ class DatasetFiller {
   }
 }
 
-async function* chunkColumns(result: DuckDBResult): AsyncGenerator<(number | null)[][]> {
+/** A result's rows a chunk (2,048 rows) at a time, as one array per column: memory holds one chunk, not the result. */
+export async function* chunkColumns(result: DuckDBResult): AsyncGenerator<(number | null)[][]> {
   for (;;) {
     const chunk = await result.fetchChunk();
     if (!chunk || chunk.rowCount === 0) return;

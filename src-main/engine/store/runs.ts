@@ -1,10 +1,11 @@
 import { DOUBLE, INTEGER, VARCHAR } from '@duckdb/node-api';
+import { GrowableArray } from '../data/growable-array.js';
 import type { RunRecord } from '../run.js';
 import { STAGES } from '../models/index.js';
 import type { StageArrays } from '../train/predict.js';
 import { appendRows } from './append.js';
 import type { Project } from './project.js';
-import type { PartSelector } from './read.js';
+import { chunkColumns, type PartSelector } from './read.js';
 import { literal, textList } from './sql.js';
 
 /** Where a run's rows came from, when they came from the project store. */
@@ -317,30 +318,48 @@ export async function readRun(
  * Every stored row of a run, ordered by row id, or only the rows of one part of a split of `dataset` (the
  * rows `readDataset` reads for the same part, in the same order); stages the model does not have are absent.
  */
-export async function readPredictions(
+export function readPredictions(
   project: Project,
   runId: string,
   part?: PartSelector & { dataset: string },
 ): Promise<RunPredictions> {
+  return readStageRows(project, `(SELECT * FROM predictions WHERE run_id = ${literal(runId)})`, part);
+}
+
+/**
+ * `readPredictions` of any relation with a `row_id` and the STAGE_COLUMNS, e.g. an imported file's rows before
+ * they are stored. Streamed into typed arrays a chunk at a time: a materialized result and its columns as JS
+ * numbers held a 1M-row part three times over (about 450 MB of RSS at the predictions import's peak).
+ */
+export async function readStageRows(
+  project: Project,
+  relation: string,
+  part?: PartSelector & { dataset: string },
+): Promise<RunPredictions> {
   const inPart = part
-    ? `AND row_id IN (SELECT row_id FROM splits WHERE dataset = ${literal(part.dataset)}
+    ? `WHERE row_id IN (SELECT row_id FROM splits WHERE dataset = ${literal(part.dataset)}
          AND split = ${literal(part.split ?? 'random')} AND part = ${literal(part.part)})`
     : '';
-  const reader = await project.connection.runAndReadAll(
+  const result = await project.connection.stream(
     `SELECT row_id, ${Object.values(STAGE_COLUMNS)
       .map((c) => `CAST(${c} AS DOUBLE) AS ${c}`)
       .join(', ')}
-     FROM predictions WHERE run_id = $1 ${inPart} ORDER BY row_id`,
-    [runId],
+     FROM ${relation} ${inPart} ORDER BY row_id`,
   );
-  // No rows (a run without predictions): the reader gives no columns at all.
-  const columns = reader.getColumnsJS() as (number | null)[][];
-  if (columns.length === 0) return { rowIds: new Int32Array(0), stages: {} as StageArrays };
-  const rowIds = Int32Array.from(columns[0] as number[]);
+  const rowIds = new GrowableArray((n) => new Int32Array(n));
+  const values = STAGES.map(() => new GrowableArray((n) => new Float32Array(n)));
+  // A stage the model does not have is NULL on every row.
+  let present: boolean[] | undefined;
+  for await (const columns of chunkColumns(result)) {
+    present ??= STAGES.map((_, s) => columns[s + 1][0] !== null);
+    for (const id of columns[0]) rowIds.push(id as number);
+    STAGES.forEach((_, s) => {
+      if (present![s]) for (const value of columns[s + 1]) values[s].push(value ?? NaN);
+    });
+  }
   const stages: Partial<Record<(typeof STAGES)[number], Float32Array>> = {};
   STAGES.forEach((stage, s) => {
-    const values = columns[s + 1];
-    if (values.length > 0 && values[0] !== null) stages[stage] = Float32Array.from(values as number[]);
+    if (present?.[s]) stages[stage] = values[s].values;
   });
-  return { rowIds, stages: stages as StageArrays };
+  return { rowIds: rowIds.values, stages: stages as StageArrays };
 }
