@@ -447,8 +447,8 @@ function predictionsMarkdown(results: PredictionsResult[]): string {
 ## Predictions import (issue 17)
 
 \`esmc-lab import-predictions\` of a CSV of row_id, p_ctr and p_cvr for every row of a dataset (validation of
-every cell, keys joined to the dataset's rows, the rows stored as an external run and scored on the test part, one
-transaction), in a process of its own under the import's DuckDB memory limit; beside it DuckDB's own
+every cell, keys joined to the dataset's rows, the rows scored on the held-out parts, then stored as an external run
+in one transaction), in a process of its own under the import's DuckDB memory limit; beside it DuckDB's own
 \`CREATE TABLE … AS SELECT * FROM read_csv(file)\` of the same file (bench/predictions-worker.ts).
 
 | rows | file | import | rows/s | peak RSS (MiB) | DuckDB's plain read |
