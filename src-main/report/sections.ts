@@ -26,6 +26,7 @@ import {
   sliceGapChart,
   truthErrorChart,
 } from '../../src-shared/charts/index.js';
+import { cvrGaucNote } from '../../src-shared/gauc.js';
 import { hasResults, LEARNING_DEFINITION, METRIC_DESCRIPTIONS, PSC_DEFINITIONS } from '../../src-shared/types/index.js';
 import { points, pointsWithInterval, proportionText, withInterval } from './format.js';
 import { pscAnalysisOf, type ReportInput } from './input.js';
@@ -290,6 +291,11 @@ const metricsSection: Section = {
       );
     metricTable(AUC_COLUMNS, [1.4, 2.2, 2.2, 2.2]);
     metricTable(OTHER_METRIC_COLUMNS, [1.4, 1, 1, 1, 1, 1, 1]);
+    const gaucNote = cvrGaucNote(
+      results.runs.map((r) => results.metrics[r.id]),
+      results.part,
+    );
+    if (gaucNote) layout.paragraph(gaucNote, 'note');
     const { comparison } = results;
     layout.heading(`Pairwise differences (${comparison.method}, α = ${comparison.alpha}, not adjusted)`, 2);
     if (comparison.pairs.length === 0) layout.paragraph('Fewer than two runs: nothing to compare.', 'note');

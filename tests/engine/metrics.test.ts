@@ -13,6 +13,7 @@ import {
   rocCurve,
 } from '../../src-main/engine/metrics/index.js';
 import { Random } from '../../src-main/engine/random.js';
+import { MIN_GAUC_USERS } from '../../src-shared/types/metrics.js';
 import * as tf from '../../src-main/engine/tf.js';
 import type { EncodedDataset } from '../../src-main/engine/data/dataset.js';
 import type { EntireSpaceModel } from '../../src-main/engine/models/model.js';
@@ -283,25 +284,62 @@ describe('evaluateStages', () => {
   it('reports every described metric, NaN where the data lacks the action label or user ids', () => {
     const metrics = evaluateStages(pred, labels);
     expect(Object.keys(metrics).sort()).toEqual(Object.keys(METRIC_DESCRIPTIONS).sort());
-    for (const key of ['ctavr_auc', 'ctavr_logloss', 'avr_auc', 'actions', 'ctr_gauc', 'cvr_gauc', 'ctcvr_gauc']) {
+    for (const key of [
+      'ctavr_auc',
+      'ctavr_logloss',
+      'avr_auc',
+      'actions',
+      'ctr_gauc',
+      'cvr_gauc',
+      'ctcvr_gauc',
+      'cvr_gauc_users',
+    ]) {
       expect(metrics[key], key).toBeNaN();
     }
   });
 
-  it('scores action metrics and GAUCs when their inputs exist', () => {
+  it('scores action metrics when their inputs exist', () => {
     const action = f32([1, 0, 1, 1, 0, 0]);
     const avr = f32([0.7, 0.3, 0.6, 0.2, 0.9, 0.9]);
     const ctavr = f32([0.56, 0.07, 0.54, 0.12, 0.18, 0.58]);
-    const users = [1, 1, 2, 2, 1, 2];
-    const metrics = evaluateStages({ ...pred, avr, ctavr }, { ...labels, action }, users);
+    const metrics = evaluateStages({ ...pred, avr, ctavr }, { ...labels, action });
     expect(metrics.avr_auc).toBe(auc(action, avr, labels.click));
     expect(metrics.avr_auc).toBeCloseTo(2 / 3, 12);
     expect(metrics.ctavr_auc).toBe(auc(action, ctavr));
     expect(metrics.ctavr_logloss).toBeCloseTo(logloss(action, ctavr), 12);
     expect(metrics.actions).toBe(3);
+  });
+
+  /** The six rows above repeated for `users` users (user u on rows 6u … 6u + 5), each clicking both outcomes. */
+  function repeatedFor(users: number) {
+    const repeat = (values: Float32Array) => f32(Array.from({ length: users }, () => [...values]).flat());
+    const userIds = Array.from({ length: users * 6 }, (_, i) => Math.floor(i / 6));
+    return {
+      pred: { ctr: repeat(pred.ctr), cvr: repeat(pred.cvr), ctcvr: repeat(pred.ctcvr) },
+      labels: { click: repeat(labels.click), purchase: repeat(labels.purchase) },
+      userIds,
+    };
+  }
+
+  it(`scores GAUCs over ${MIN_GAUC_USERS} users or more with both outcomes, and says over how many`, () => {
+    const data = repeatedFor(MIN_GAUC_USERS);
+    const metrics = evaluateStages(data.pred, data.labels, data.userIds);
     expect(metrics.cvr_gauc).toBe(1);
-    expect(metrics.ctr_gauc).toBe(gauc(labels.click, pred.ctr, users).value);
+    expect(metrics.cvr_gauc_users).toBe(MIN_GAUC_USERS);
+    expect(metrics.ctr_gauc).toBe(gauc(data.labels.click, data.pred.ctr, data.userIds).value);
+    expect(metrics.ctr_gauc).toBeCloseTo(7 / 8, 12);
     expect(metrics.ctcvr_gauc).toBe(1);
+    expect(metrics.ctcvr_gauc_users).toBe(MIN_GAUC_USERS);
+  });
+
+  it('leaves a GAUC out when fewer users have both outcomes: an average of a few AUCs is noise', () => {
+    const data = repeatedFor(MIN_GAUC_USERS - 1);
+    const metrics = evaluateStages(data.pred, data.labels, data.userIds);
+    for (const key of ['ctr_gauc', 'cvr_gauc', 'ctcvr_gauc']) expect(metrics[key], key).toBeNaN();
+    expect(metrics.cvr_gauc_users).toBe(MIN_GAUC_USERS - 1);
+    expect(metrics.ctr_gauc_users).toBe(MIN_GAUC_USERS - 1);
+    // The same rows' GAUC, were it shown, would be a figure: the rule is the count, not the value.
+    expect(gauc(data.labels.purchase, data.pred.cvr, data.userIds, data.labels.click).value).toBe(1);
   });
 
   it('rejects predictions that do not line up with the labels', () => {

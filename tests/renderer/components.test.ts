@@ -7,6 +7,7 @@ import type { ColumnRoles, PairwiseComparison } from '../../src-shared/types/ind
 import DropZone from '../../src-renderer/components/DropZone.vue';
 import MappingTable from '../../src-renderer/components/MappingTable.vue';
 import MetricsTable from '../../src-renderer/components/MetricsTable.vue';
+import { MIN_GAUC_USERS } from '../../src-shared/types/metrics.js';
 import { significantWinners } from '../../src-renderer/significance.js';
 
 describe('MappingTable', () => {
@@ -152,6 +153,21 @@ describe('MetricsTable', () => {
     expect(marks).toEqual([['esmc not checked', 'cvr_auc']]);
     expect(wrapper.find('.sig').attributes('aria-label')).toMatch(/significantly better than every other run/);
     expect(wrapper.text()).toContain('95% CI 0.7300 – 0.7700');
+  });
+
+  it('says why cvr_gauc is missing when too few users have both outcomes, and keeps quiet when a run has it', () => {
+    const view = resultsView([]);
+    // As the wire carries them: NaN arrives as null.
+    for (const id of ['r1', 'r2', 'r3']) Object.assign(view.metrics[id], { cvr_gauc: null, cvr_gauc_users: 7 });
+    const wrapper = mount(MetricsTable, { props: { view } });
+    expect(wrapper.findAll('thead th').map((th) => th.text())).not.toContain('cvr_gauc');
+    expect(wrapper.text()).toContain(
+      `cvr_gauc is left out: only 7 users have both a purchase and a non-purchase among the test part's clicks; a GAUC needs ${MIN_GAUC_USERS}.`,
+    );
+    Object.assign(view.metrics.r2, { cvr_gauc: 0.61, cvr_gauc_users: 40 });
+    const shown = mount(MetricsTable, { props: { view } });
+    expect(shown.findAll('thead th').map((th) => th.text())).toContain('cvr_gauc');
+    expect(shown.text()).not.toContain('is left out');
   });
 
   it('finds pairs named by model as well as by run id', () => {

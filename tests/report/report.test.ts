@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatPercent, formatValue } from '../../src-shared/charts/index.js';
+import { cvrGaucNote } from '../../src-shared/gauc.js';
 import type { PscAnalysis } from '../../src-shared/types/index.js';
 import { writeReport, type ReportInput } from '../../src-main/report/index.js';
 import { reportInput } from './fixtures.js';
@@ -155,6 +156,20 @@ describe.skipIf(popplerMissing !== null)(`writeReport on incomplete inputs${popp
     expect(pages).toBeGreaterThan(3);
     expect(bareText).toContain('No run has predictions to evaluate, so there are no metrics.');
     expect(bareText).toContain('The PSC analysis is not available: no run has predictions on the test part.');
+  });
+
+  it('says why cvr_gauc is missing, in the words of the Results view', async () => {
+    const few = reportInput().input;
+    const results = few.results!;
+    const metrics = Object.fromEntries(
+      Object.entries(results.metrics).map(([id, m]) => [id, { ...m, cvr_gauc: NaN, cvr_gauc_users: 7 }]),
+    );
+    const out = join(dir, 'few-users.pdf');
+    await writeReport({ ...few, results: { ...results, metrics } }, out);
+    const note = cvrGaucNote(Object.values(metrics), results.part)!;
+    expect(note).toContain('only 7 users have both a purchase and a non-purchase');
+    expect(flat(pdfText(out))).toContain(note);
+    expect(text).not.toContain('cvr_gauc is left out');
   });
 
   it('leaves what was at the path untouched when cancelled', async () => {

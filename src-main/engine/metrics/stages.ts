@@ -6,7 +6,7 @@
  */
 import { auc, gauc } from './auc.js';
 import { logloss, reliability } from './calibration.js';
-import type { StageMetrics } from '../../../src-shared/types/metrics.js';
+import { MIN_GAUC_USERS, type StageMetrics } from '../../../src-shared/types/metrics.js';
 
 export type { StageMetrics } from '../../../src-shared/types/metrics.js';
 export { METRIC_DESCRIPTIONS } from '../../../src-shared/types/metrics.js';
@@ -50,21 +50,31 @@ export function evaluateStages(
   const clicked = labels.click;
   const clickPurchase = product(labels.click, labels.purchase);
   const clickAction = labels.action && product(labels.click, labels.action);
-  const userAuc = (y: Float32Array, p: Float32Array, mask?: Float32Array) =>
-    userIds ? gauc(y, p, userIds, mask).value : NaN;
+  /** The GAUC and the users it averages over; NaN without user ids or with fewer than MIN_GAUC_USERS of them. */
+  const userAuc = (y: Float32Array, p: Float32Array, mask?: Float32Array): [number, number] => {
+    if (!userIds) return [NaN, NaN];
+    const { value, groups } = gauc(y, p, userIds, mask);
+    return [groups >= MIN_GAUC_USERS ? value : NaN, groups];
+  };
+  const [ctrGauc, ctrGaucUsers] = userAuc(labels.click, pred.ctr);
+  const [cvrGauc, cvrGaucUsers] = userAuc(labels.purchase, pred.cvr, clicked);
+  const [ctcvrGauc, ctcvrGaucUsers] = userAuc(clickPurchase, pred.ctcvr);
 
   return {
     ctr_auc: auc(labels.click, pred.ctr),
     ctr_logloss: logloss(labels.click, pred.ctr),
     ctr_ece: reliability(labels.click, pred.ctr).ece,
-    ctr_gauc: userAuc(labels.click, pred.ctr),
+    ctr_gauc: ctrGauc,
+    ctr_gauc_users: ctrGaucUsers,
     cvr_auc: auc(labels.purchase, pred.cvr, clicked),
     cvr_logloss: logloss(labels.purchase, pred.cvr, clicked),
     cvr_ece: reliability(labels.purchase, pred.cvr, clicked).ece,
-    cvr_gauc: userAuc(labels.purchase, pred.cvr, clicked),
+    cvr_gauc: cvrGauc,
+    cvr_gauc_users: cvrGaucUsers,
     ctcvr_auc: auc(clickPurchase, pred.ctcvr),
     ctcvr_logloss: logloss(clickPurchase, pred.ctcvr),
-    ctcvr_gauc: userAuc(clickPurchase, pred.ctcvr),
+    ctcvr_gauc: ctcvrGauc,
+    ctcvr_gauc_users: ctcvrGaucUsers,
     avr_auc: labels.action && pred.avr ? auc(labels.action, pred.avr, clicked) : NaN,
     ctavr_auc: clickAction && pred.ctavr ? auc(clickAction, pred.ctavr) : NaN,
     ctavr_logloss: clickAction && pred.ctavr ? logloss(clickAction, pred.ctavr) : NaN,
