@@ -26,7 +26,7 @@ import {
   sliceGapChart,
   truthErrorChart,
 } from '../../src-shared/charts/index.js';
-import { cvrGaucNote } from '../../src-shared/gauc.js';
+import { cvrGaucNote, shownMetric, UNTESTABLE_METRICS_NOTE } from '../../src-shared/metrics-shown.js';
 import { hasResults, LEARNING_DEFINITION, METRIC_DESCRIPTIONS, PSC_DEFINITIONS } from '../../src-shared/types/index.js';
 import { points, pointsWithInterval, proportionText, withInterval } from './format.js';
 import { pscAnalysisOf, type ReportInput } from './input.js';
@@ -285,12 +285,21 @@ const metricsSection: Section = {
         ['run', ...columns],
         results.runs.map((r) => [
           labels.get(r.id) ?? r.model,
-          ...columns.map((metric) => withInterval(results.metrics[r.id]?.[metric], results.intervals[r.id]?.[metric])),
+          ...columns.map((metric) => {
+            const value = shownMetric(r, results.metrics[r.id], metric, results.part);
+            return value === undefined ? '—' : withInterval(value, results.intervals[r.id]?.[metric]);
+          }),
         ]),
         { widths },
       );
     metricTable(AUC_COLUMNS, [1.4, 2.2, 2.2, 2.2]);
     metricTable(OTHER_METRIC_COLUMNS, [1.4, 1, 1, 1, 1, 1, 1]);
+    const gaps = results.runs.some((r) =>
+      [...AUC_COLUMNS, ...OTHER_METRIC_COLUMNS].some(
+        (metric) => shownMetric(r, results.metrics[r.id], metric, results.part) === undefined,
+      ),
+    );
+    if (gaps) layout.paragraph(UNTESTABLE_METRICS_NOTE, 'note');
     const gaucNote = cvrGaucNote(
       results.runs.map((r) => results.metrics[r.id]),
       results.part,

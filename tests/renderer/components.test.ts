@@ -8,6 +8,7 @@ import DropZone from '../../src-renderer/components/DropZone.vue';
 import MappingTable from '../../src-renderer/components/MappingTable.vue';
 import MetricsTable from '../../src-renderer/components/MetricsTable.vue';
 import { MIN_GAUC_USERS } from '../../src-shared/types/metrics.js';
+import { UNTESTABLE_METRICS_NOTE } from '../../src-shared/metrics-shown.js';
 import { significantWinners } from '../../src-renderer/significance.js';
 
 describe('MappingTable', () => {
@@ -168,6 +169,39 @@ describe('MetricsTable', () => {
     const shown = mount(MetricsTable, { props: { view } });
     expect(shown.findAll('thead th').map((th) => th.text())).toContain('cvr_gauc');
     expect(shown.text()).not.toContain('is left out');
+  });
+
+  it('leaves out the figures of a stage the run cannot be tested on, and says what an empty cell means', () => {
+    const view = resultsView([]);
+    for (const id of ['r1', 'r2', 'r3']) Object.assign(view.metrics[id], { ctcvr_logloss: 1.0e-7 });
+    // Every row a click: the learning check finds CTR untestable, and CTCVR (here) too on r1's test part.
+    const untestable = (stage: string) => ({ stage, status: 'untestable' });
+    view.runs[0] = {
+      ...view.runs[0],
+      learning: {
+        part: 'test',
+        status: 'learned',
+        notLearned: [],
+        untestable: ['ctr', 'ctcvr'],
+        summary: '',
+        parts: { test: { part: 'test', stages: [untestable('ctr'), untestable('ctcvr')] } },
+      } as unknown as RunSummary['learning'],
+    };
+    const wrapper = mount(MetricsTable, { props: { view } });
+    const header = wrapper.findAll('thead th').map((th) => th.text());
+    expect(header).toEqual(['Run', 'cvr_auc', 'ctcvr_auc', 'ctr_auc', 'ctcvr_logloss']);
+    const rows = wrapper.findAll('tbody tr');
+    const cells = (row: number) =>
+      rows
+        .at(row)!
+        .findAll('td')
+        .map((td) => td.text().split(/\s+/)[0]);
+    expect(cells(0)).toEqual(['0.7000', '—', '—', '—']);
+    expect(cells(1)).toEqual(['0.7500', '0.8100', '0.6000', '1.00e-7']);
+    expect(wrapper.text()).toContain(UNTESTABLE_METRICS_NOTE);
+    // The same rows on the validation part, where the check found nothing untestable, show every figure.
+    const validation = mount(MetricsTable, { props: { view: { ...view, part: 'validation' } } });
+    expect(validation.text()).not.toContain(UNTESTABLE_METRICS_NOTE);
   });
 
   it('finds pairs named by model as well as by run id', () => {

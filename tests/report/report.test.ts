@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatPercent, formatValue } from '../../src-shared/charts/index.js';
-import { cvrGaucNote } from '../../src-shared/gauc.js';
+import { cvrGaucNote, UNTESTABLE_METRICS_NOTE } from '../../src-shared/metrics-shown.js';
 import type { PscAnalysis } from '../../src-shared/types/index.js';
 import { writeReport, type ReportInput } from '../../src-main/report/index.js';
 import { reportInput } from './fixtures.js';
@@ -170,6 +170,36 @@ describe.skipIf(popplerMissing !== null)(`writeReport on incomplete inputs${popp
     expect(note).toContain('only 7 users have both a purchase and a non-purchase');
     expect(flat(pdfText(out))).toContain(note);
     expect(text).not.toContain('cvr_gauc is left out');
+  });
+
+  it("prints — for a stage the run's check found untestable on the part, as the Results view does", async () => {
+    const base = reportInput().input;
+    const results = base.results!;
+    const [first, ...others] = results.runs;
+    const untestable = {
+      ...first.learning!,
+      untestable: ['ctr' as const],
+      parts: {
+        [results.part]: {
+          part: results.part,
+          stages: [{ ...first.learning!.parts[results.part]?.stages[0], stage: 'ctr', status: 'untestable' }],
+        },
+      },
+    } as typeof first.learning;
+    const runs = [{ ...first, learning: untestable }, ...others];
+    const out = join(dir, 'untestable.pdf');
+    await writeReport({ ...base, results: { ...results, runs } }, out);
+    const page = flat(pdfText(out));
+    // The section itself, past the first page's list of sections.
+    const from = page.indexOf('4 Metrics', page.indexOf('4 Metrics (page') + 1);
+    const metrics = page.slice(from, page.indexOf('5 Calibration per stage', from));
+    // The run's CTR AUC and CTR log-loss (the last column) are gone from both tables; the next run's remain.
+    const n = '[\\d.]+';
+    const ctr = (run: (typeof runs)[number]) => formatValue(results.metrics[run.id].ctr_logloss);
+    expect(metrics).toMatch(new RegExp(`${first.model} ${n} \\[${n}, ${n}\\] — ${n} \\[`));
+    expect(metrics).toMatch(new RegExp(`${first.model} (${n}|—) (${n}|—) (${n}|—) ${n} ${n} — ${others[0].model} `));
+    expect(metrics).toMatch(new RegExp(`${others[0].model} (${n}|—) (${n}|—) (${n}|—) ${n} ${n} ${ctr(others[0])} `));
+    expect(metrics).toContain(UNTESTABLE_METRICS_NOTE);
   });
 
   it('leaves what was at the path untouched when cancelled', async () => {
