@@ -310,7 +310,7 @@ const metricsSection: Section = {
     if (comparison.pairs.length === 0) layout.paragraph('Fewer than two runs: nothing to compare.', 'note');
     else
       layout.table(
-        ['metric', 'A', 'B', 'A − B', '95% interval', 'p', 'significant'],
+        ['metric', 'A', 'B', 'A − B', '95% interval', 'p', 'beyond noise'],
         comparison.pairs.map((p) => [
           p.metric,
           labels.get(p.modelA) ?? p.modelA,
@@ -320,7 +320,7 @@ const metricsSection: Section = {
           formatValue(p.pValue),
           p.reason ? `— (${p.reason})` : p.significant ? 'yes' : 'no',
         ]),
-        { widths: [1.2, 1.8, 1.8, 1, 2.2, 1, 1.1], numeric: [false, false, false, true, true, true, false] },
+        { widths: [1.2, 1.6, 1.6, 1, 2.2, 1, 1.5], numeric: [false, false, false, true, true, true, false] },
       );
     layout.chart(rocChart(results.curves, 'cvr', CHART), 0.62);
     layout.chart(rocChart(results.curves, 'ctcvr', CHART), 0.62);
