@@ -280,13 +280,15 @@ const metricsSection: Section = {
         'CTCVR and CTAVR on all exposures (definitions in the appendix).',
       'note',
     );
+    const shown = (r: (typeof results.runs)[number], metric: string) =>
+      shownMetric(r, results.metrics[r.id], metric, results.part);
     const metricTable = (columns: string[], widths: number[]) =>
       layout.table(
         ['run', ...columns],
         results.runs.map((r) => [
           labels.get(r.id) ?? r.model,
           ...columns.map((metric) => {
-            const value = shownMetric(r, results.metrics[r.id], metric, results.part);
+            const value = shown(r, metric);
             return value === undefined ? '—' : withInterval(value, results.intervals[r.id]?.[metric]);
           }),
         ]),
@@ -294,12 +296,9 @@ const metricsSection: Section = {
       );
     metricTable(AUC_COLUMNS, [1.4, 2.2, 2.2, 2.2]);
     metricTable(OTHER_METRIC_COLUMNS, [1.4, 1, 1, 1, 1, 1, 1]);
-    const gaps = results.runs.some((r) =>
-      [...AUC_COLUMNS, ...OTHER_METRIC_COLUMNS].some(
-        (metric) => shownMetric(r, results.metrics[r.id], metric, results.part) === undefined,
-      ),
-    );
-    if (gaps) layout.paragraph(UNTESTABLE_METRICS_NOTE, 'note');
+    const columns = [...AUC_COLUMNS, ...OTHER_METRIC_COLUMNS];
+    if (results.runs.some((r) => columns.some((metric) => shown(r, metric) === undefined)))
+      layout.paragraph(UNTESTABLE_METRICS_NOTE, 'note');
     const gaucNote = cvrGaucNote(
       results.runs.map((r) => results.metrics[r.id]),
       results.part,

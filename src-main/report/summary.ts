@@ -34,7 +34,6 @@ function learnedText(run: RunDetail | undefined): string {
   return LEARNED[learning.status];
 }
 
-/** Why the trusted model is trusted, from the verdict's own ranking and numbers. */
 /** The key figures' "hurt by PSC": only a ranked (learned) model that routes purchases through the action is judged. */
 function hurtCell(verdict: ModelVerdict | undefined): string {
   if (!verdict?.noActionPathBias) return 'n/a';
@@ -42,6 +41,7 @@ function hurtCell(verdict: ModelVerdict | undefined): string {
   return verdict.hurt ? `yes (${points(verdict.noActionPathBias.value)})` : 'no';
 }
 
+/** Why the trusted model is trusted, from the verdict's own ranking and numbers. */
 function trustReason(verdict: PscVerdict, trusted: ModelVerdict): string {
   const part = verdict.share.partName;
   return verdict.rankedBy === 'truth'
