@@ -59,7 +59,7 @@ function demoParagraph(input: ReportInput, verdict: PscVerdict | undefined): str
   const trusted = verdict.models.find((m) => m.model === verdict.trust);
   const trust = trusted
     ? `; the verdict trusts ${trusted.model} for pCVR because ${trustReason(verdict, trusted)}`
-    : '; no model learned, so the verdict trusts none';
+    : `; ${verdict.unranked ?? 'no model learned'}, so the verdict trusts none`;
   const hurt =
     verdict.hurt.length > 0
       ? `, and finds ${list(verdict.hurt)} hurt by purchases that bypass the action`
@@ -70,7 +70,12 @@ function demoParagraph(input: ReportInput, verdict: PscVerdict | undefined): str
 /** The recommendation: which model to use for pCVR and why, and which not to. */
 function recommendation(verdict: PscVerdict): string[] {
   const trusted = verdict.models.find((m) => m.model === verdict.trust);
-  if (!trusted) return ['No model learned on this data, so none can be recommended for pCVR: see the caveats below.'];
+  if (!trusted)
+    return [
+      verdict.unranked
+        ? `No model can be recommended for pCVR: ${verdict.unranked}.`
+        : 'No model learned on this data, so none can be recommended for pCVR: see the caveats below.',
+    ];
   const lines = [`Use ${trusted.model} for pCVR: ${trustReason(verdict, trusted)}.`];
   if (verdict.tiedWithTrust.length > 0)
     lines.push(
@@ -172,7 +177,8 @@ function keyFigures(layout: ReportLayout, input: ReportInput, verdict: PscVerdic
       label,
       v?.rank ? String(v.rank) : 'not ranked',
       withInterval(v?.cvrAuc.value ?? results.metrics[run?.id ?? '']?.cvr_auc, v?.cvrAuc.ci95 ?? interval),
-      formatValue(verdict?.rankedBy === 'truth' ? v?.truthRmse : v?.cvrLogloss),
+      // A log-loss on clicks of one class measures nothing about pCVR (verdict.unranked).
+      formatValue(verdict?.rankedBy === 'truth' ? v?.truthRmse : verdict?.unranked ? undefined : v?.cvrLogloss),
       v ? LEARNED[v.learned] : learnedText(run),
       hurtCell(v),
     ]),

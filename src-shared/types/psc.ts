@@ -282,6 +282,11 @@ export interface PscVerdict {
   /** Ranked models first (rank 1 = trust), then the ones not ranked. */
   models: ModelVerdict[];
   trust: string | null;
+  /**
+   * Why no model is ranked although some learned: the analysed part's clicks are all purchases or all not (ranked
+   * by log-loss only; the truth ranks them still), where whoever predicts nearest 0 (or 1) would come first.
+   */
+  unranked?: string;
   /** Models whose ranking measure is within noise of the trusted one's. */
   tiedWithTrust: string[];
   hurt: string[];
@@ -345,7 +350,8 @@ export const PSC_DEFINITIONS: Record<string, string> = {
   materiality: `PSC is material when the 95% interval of the PSC share lies above ${PSC_MATERIAL_SHARE * 100}%, not material when it lies below`,
   trust:
     'the learned model with the lowest error against the true CVR (simulated data), else the lowest CVR log-loss on ' +
-    'the clicked rows; models whose paired difference has a 95% interval including 0 are within noise of it',
+    'the clicked rows (none when those are all purchases or none: nothing about pCVR is tested there); models ' +
+    'whose paired difference has a 95% interval including 0 are within noise of it',
   decomposition: 'pCVR = pAVR·P(b|a,c) + (1 − pAVR)·P(b|¬a,c); pCTCVR = chained P(c)·P(a|c)·P(b|a,c) + gap',
   truthErrors: 'RMSE, MAE and 10-bin calibration error of each stage against the true probability',
   oracleAuc: 'AUC of the true probabilities under the same protocol: the ceiling for any model',

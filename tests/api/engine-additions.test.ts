@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { initBackend } from '../../src-main/engine/backends/index.js';
 import { importDataset } from '../../src-main/engine/importers/import.js';
 import { createModel, DEFAULT_MODEL_CONFIG } from '../../src-main/engine/models/index.js';
-import { aucInterval, delongTest } from '../../src-main/engine/psc/index.js';
+import { aucInterval, delongTest, MIN_CLASS_ROWS_FOR_AUC } from '../../src-main/engine/psc/index.js';
 import { trainRun } from '../../src-main/engine/run.js';
 import { openProject, type Project } from '../../src-main/engine/store/project.js';
 import { readDataset } from '../../src-main/engine/store/read.js';
@@ -89,6 +89,15 @@ describe('aucInterval', () => {
     expect(high - low).toBeCloseTo(2 * 1.959963984540054 * se, 12);
 
     expect(aucInterval([1, 1, 1], [0.2, 0.3, 0.4])).toEqual([NaN, NaN]);
+    // Five clicks ranked above five non-clicks: DeLong's variance is 0, and [1, 1] would claim certainty.
+    const few = [1, 1, 1, 1, 1, 0, 0, 0, 0, 0];
+    expect(aucInterval(few, [0.9, 0.8, 0.7, 0.6, 0.55, 0.4, 0.3, 0.2, 0.1, 0.05])).toEqual([NaN, NaN]);
+    const ten = Array.from({ length: 20 }, (_, i) => (i < MIN_CLASS_ROWS_FOR_AUC ? 1 : 0));
+    const [tenLow, tenHigh] = aucInterval(
+      ten,
+      Array.from(ten, (y, i) => y * 0.5 + ((i * 7) % 10) / 10),
+    );
+    expect(Number.isFinite(tenLow) && Number.isFinite(tenHigh) && tenLow < tenHigh).toBe(true);
     const masked = aucInterval(
       labels,
       scores,

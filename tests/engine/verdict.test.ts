@@ -98,10 +98,46 @@ describe('the PSC verdict', () => {
       stagesByModel: { esmm: { ctr: flat(0.07), cvr: flat(0.1), ctcvr: flat(0.007) } },
       context: { learning: { esmm: untestable }, part: 'test' },
     });
-    const caveats = analysis.verdict!.caveats;
+    const { caveats, sentences, headline } = analysis.verdict!;
+    expect(sentences).toContain(
+      'No model is ranked for pCVR: the test part has 0 purchases among 0 clicks, so pCVR cannot be tested there.',
+    );
+    expect(headline).toContain('pCVR cannot be tested on the test part (0 purchases among 0 clicks)');
     expect(caveats).toContain('The test part has 0 purchases among 0 clicks: CVR cannot be tested there.');
     expect(caveats).toContain('No row of the test part is a click: the CTR stage could not be learned or tested.');
-    expect(caveats.join(' ')).not.toMatch(/Infinity|NaN/);
+    expect([...caveats, ...sentences].join(' ')).not.toMatch(/Infinity|NaN/);
+  });
+
+  it('trusts no model for pCVR on a part whose clicks hold no purchase, though one learned CTR there', () => {
+    // 20 rows, 10 clicks, no purchase: a log-loss on clicks of one class ranks whoever predicts nearest 0 first.
+    const click = Float32Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? 1 : 0));
+    const none = new Float32Array(20);
+    const stages = (cvr: number) => ({
+      ctr: click.map((c) => (c ? 0.8 : 0.2)),
+      cvr: new Float32Array(20).fill(cvr),
+      ctcvr: click.map((c) => (c ? 0.8 : 0.2) * cvr),
+    });
+    const context = { learning: { esmm: learned(), naive: learned() }, part: 'test' as const };
+    const input = { labels: { click, purchase: none }, stagesByModel: { esmm: stages(0.01), naive: stages(0.2) } };
+    const verdict = analysePsc({ ...input, context }).verdict!;
+    expect(verdict.trust).toBeNull();
+    expect(verdict.models.map((m) => m.rank)).toEqual([null, null]);
+    expect(verdict.unranked).toBe('the test part has 0 purchases among 10 clicks, so pCVR cannot be tested there');
+    expect(verdict.headline).toBe(
+      'The PSC share cannot be measured on this data; pCVR cannot be tested on the test part (0 purchases among 10 clicks).',
+    );
+    expect(verdict.sentences).toContain(
+      'No model is ranked for pCVR: the test part has 0 purchases among 10 clicks, so pCVR cannot be tested there.',
+    );
+    expect(verdict.sentences.join(' ')).not.toMatch(/[Tt]rust|did not learn/);
+    expect(verdict.models.find((m) => m.model === 'esmm')!.sentence).toMatch(
+      /^esmm: not ranked, since the test part has 0 purchases among 10 clicks, so pCVR cannot be tested there; mean pCVR \+1\.00 points/,
+    );
+    expect(verdict.caveats).toEqual(['The test part has 0 purchases among 10 clicks: CVR cannot be tested there.']);
+    // The truth still ranks them: an error against the true CVR needs no purchase.
+    const truth = { true_cvr: new Float32Array(20).fill(0.02) };
+    const byTruth = analysePsc({ ...input, truth, context }).verdict!;
+    expect([byTruth.rankedBy, byTruth.trust, byTruth.unranked]).toEqual(['truth', 'esmm', undefined]);
   });
 
   it('no-psc: says PSC is not material and nobody is hurt by it', async () => {

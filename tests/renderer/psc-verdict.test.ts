@@ -106,6 +106,28 @@ describe('the verdict component', () => {
     expect(cells(rows[0])[4]).toBe('0.1293');
   });
 
+  it('on a part whose clicks hold one class, ranks nobody and says why beside the models that learned', () => {
+    const unranked = 'the test part has 0 purchases among 5 clicks, so pCVR cannot be tested there';
+    const verdict = {
+      ...VERDICT,
+      trust: null,
+      unranked,
+      tiedWithTrust: [],
+      hurt: [],
+      models: VERDICT.models.map((m) => ({ ...m, rank: null, hurt: false, versusTrusted: undefined })),
+    };
+    const wrapper = mount(PscVerdict, { props: { verdict, runs: byName }, ...withLab(new FakeHost()) });
+    const rows = wrapper.get('table[aria-label="Models in the verdict"]').findAll('tbody tr');
+    expect(rows.map((row) => row.get('td.rank').text())).toEqual(Array(4).fill('not ranked'));
+    expect(rows.map((row) => row.findAll('td')[1].text())).toEqual([
+      'not ranked: pCVR cannot be tested on this part',
+      'not ranked: pCVR cannot be tested on this part',
+      'not ranked: pCVR cannot be tested on this part',
+      'did not learn: its numbers are not results',
+    ]);
+    expect(wrapper.get('table thead').text()).toContain('Against the trusted model');
+  });
+
   it('links every term to its definition: on hover in the title, by id in the definitions block', () => {
     const wrapper = mountVerdict();
     const links = wrapper.findAll('a.term');

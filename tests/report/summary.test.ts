@@ -200,6 +200,30 @@ describe.skipIf(popplerMissing !== null)(`the first page with runs that did not 
   });
 });
 
+describe.skipIf(popplerMissing !== null)(`the first page when the part cannot test pCVR${popplerNote}`, () => {
+  it('recommends no model, says why, and prints no CVR log-loss measured on clicks of one class', async () => {
+    const input = demoInput();
+    const psc = input.psc as PscAnalysis;
+    const unranked = 'the test part has 0 purchases among 5 clicks, so pCVR cannot be tested there';
+    const verdict: PscVerdict = {
+      ...psc.verdict!,
+      rankedBy: 'logloss',
+      trust: null,
+      unranked,
+      tiedWithTrust: [],
+      hurt: [],
+      models: psc.verdict!.models.map((m) => ({ ...m, rank: null, hurt: false, versusTrusted: undefined })),
+    };
+    const path = join(dir, 'unranked.pdf');
+    await writeReport({ ...input, psc: { ...psc, verdict } }, path);
+    const page = flat(pdfPages(path)[0]);
+    expect(page).toContain(`Recommendation • No model can be recommended for pCVR: ${unranked}.`);
+    expect(page).toContain(`; ${unranked}, so the verdict trusts none`);
+    for (const model of verdict.models)
+      expect(page, model.model).toMatch(new RegExp(`${model.model} not ranked .* — yes`));
+  });
+});
+
 describe('the report’s file name', () => {
   const date = new Date(2026, 11, 3, 23, 30);
 

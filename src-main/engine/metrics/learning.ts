@@ -5,7 +5,7 @@
  * the observed rate's interval) and fit (log-loss below the constant's; the paired interval of the gain is kept for
  * the record).
  */
-import { aucInterval } from '../psc/compare.js';
+import { aucInterval, MIN_CLASS_ROWS_FOR_AUC } from '../psc/compare.js';
 import { wilsonInterval, Z_95 } from '../psc/empirical.js';
 import { auc } from './auc.js';
 import { PROBABILITY_CLIP } from './calibration.js';
@@ -25,8 +25,6 @@ export type { AssessedStage, LearningAssessment, PartLearning, StageLearning };
 
 /** A mean prediction this many times above or below the observed rate's interval is off its level. */
 export const CALIBRATION_FACTOR = 2;
-/** Fewer rows of either class than this and an AUC interval says nothing: ranking is not checked. */
-export const MIN_CLASS_ROWS_FOR_AUC = 10;
 /** Predictions whose spread is below this share of their mean are one value for every row. */
 const CONSTANT_SPREAD = 1e-3;
 

@@ -145,8 +145,15 @@ function sampleCovariance(a: Float64Array, meanA: number, b: Float64Array, meanB
 }
 
 /**
+ * Fewer rows of either class than this and an AUC interval says nothing: DeLong's variance from a handful of
+ * placements is 0 for any perfect ordering (5 clicks ranked above 5 non-clicks gave an interval of [1, 1]).
+ */
+export const MIN_CLASS_ROWS_FOR_AUC = 10;
+
+/**
  * The 95% interval of one AUC by DeLong's variance, Var(AUC) = S10/m + S01/n (the single-model case of
- * delongFromComponents), clipped to [0, 1]; NaN bounds when the AUC or its variance is undefined.
+ * delongFromComponents), clipped to [0, 1]; NaN bounds when the AUC is undefined or either class has fewer than
+ * MIN_CLASS_ROWS_FOR_AUC rows.
  */
 export function aucInterval(
   labels: ArrayLike<number>,
@@ -154,7 +161,12 @@ export function aucInterval(
   mask?: ArrayLike<number>,
 ): [number, number] {
   const components = delongComponents(labels, scores, mask);
-  if ('reason' in components || components.positive.length < 2 || components.negative.length < 2) return [NaN, NaN];
+  if (
+    'reason' in components ||
+    components.positive.length < MIN_CLASS_ROWS_FOR_AUC ||
+    components.negative.length < MIN_CLASS_ROWS_FOR_AUC
+  )
+    return [NaN, NaN];
   const { auc: value, positive, negative } = components;
   const variance =
     sampleCovariance(positive, value, positive, value) / positive.length +

@@ -30,6 +30,7 @@ export {
   delongComponents,
   delongFromComponents,
   delongTest,
+  MIN_CLASS_ROWS_FOR_AUC,
   pairedBootstrap,
   twoSidedNormalPValue,
 } from './compare.js';

@@ -196,7 +196,13 @@ export function pscVerdict(
   const evidence = names.map((name) =>
     evidenceOf(name, stagesByModel[name], labels, clicked, trueCvr, context.learning?.[name], analysis),
   );
-  const eligible = evidence.filter((e) => e.verdict.learned === 'learned' || e.verdict.learned === 'unknown');
+  // Log-loss on clicks of one class ranks whoever predicts nearest 0 (or 1) first: nothing about pCVR is tested.
+  const purchases = clicked.reduce((n, i) => n + (labels.purchase[i] > 0.5 ? 1 : 0), 0);
+  const oneClass = rankedBy === 'logloss' && (purchases === 0 || purchases === clicked.length);
+  const partClicks = `${count(purchases)} purchases among ${count(clicked.length)} clicks`;
+  const unranked = oneClass ? `the ${partName} part has ${partClicks}, so pCVR cannot be tested there` : undefined;
+  const learned = (e: Evidence) => e.verdict.learned === 'learned' || e.verdict.learned === 'unknown';
+  const eligible = unranked ? [] : evidence.filter(learned);
   const meanMeasure = (e: Evidence) => e.measure.reduce((a, b) => a + b, 0) / Math.max(1, e.measure.length);
   eligible.sort((a, b) => meanMeasure(a) - meanMeasure(b));
   eligible.forEach((e, k) => (e.verdict.rank = k + 1));
@@ -223,7 +229,7 @@ export function pscVerdict(
   }
   const hurt = evidence.filter((e) => e.verdict.hurt).map((e) => e.verdict.model);
 
-  for (const e of evidence) e.verdict.sentence = modelSentence(e.verdict, rankedBy, partName);
+  for (const e of evidence) e.verdict.sentence = modelSentence(e.verdict, rankedBy, partName, unranked);
   const ordered = [...eligible, ...evidence.filter((e) => !eligible.includes(e))].map((e) => e.verdict);
 
   const sentences: string[] = [];
@@ -250,7 +256,11 @@ export function pscVerdict(
     for (const e of chained) {
       const v = e.verdict;
       if (!eligible.includes(e)) {
-        const why = v.learned === 'untestable' ? 'it could not be tested here' : 'it did not learn';
+        const why = learned(e)
+          ? `pCVR cannot be tested on the ${partName} part`
+          : v.learned === 'untestable'
+            ? 'it could not be tested here'
+            : 'it did not learn';
         sentences.push(
           `${v.model} routes purchases through the action, but ${why}: whether PSC hurts it cannot be read from this run.`,
         );
@@ -308,26 +318,20 @@ export function pscVerdict(
           `(${estimateText(difference, 3)}): it orders the purchases better, but ${v.model}'s probabilities are nearer the ${rankedBy === 'truth' ? 'true ones' : 'observed rates'}.`,
       );
     }
-  } else sentences.push('No model learned: there is no model to trust for pCVR on this data.');
-  const notRanked = evidence.filter((e) => !eligible.includes(e)).map((e) => e.verdict);
+  } else if (unranked) sentences.push(`No model is ranked for pCVR: ${unranked}.`);
+  else sentences.push('No model learned: there is no model to trust for pCVR on this data.');
+  const notRanked = evidence.filter((e) => !learned(e)).map((e) => e.verdict);
   for (const v of notRanked)
     sentences.push(
       `Not ranked: ${v.model} did not learn${v.learningSummary ? ` (${v.learningSummary.replace(/^Not learned: /, '')})` : ''}; conclusions drawn from it do not hold.`,
     );
 
   const caveats: string[] = [];
-  const purchases = clicked.reduce((n, i) => n + (labels.purchase[i] > 0.5 ? 1 : 0), 0);
   const half = aucHalfWidth(purchases, clicked.length - purchases);
   if (purchases === 0 || purchases === clicked.length)
-    caveats.push(
-      `The ${partName} part has ${count(purchases)} purchases among ${count(clicked.length)} clicks: CVR cannot be ` +
-        `tested there.`,
-    );
+    caveats.push(`The ${partName} part has ${partClicks}: CVR cannot be tested there.`);
   else if (2 * half > 0.1)
-    caveats.push(
-      `The ${partName} part has ${count(purchases)} purchases among ${count(clicked.length)} clicks: CVR AUCs there are ` +
-        `uncertain by about ±${half.toFixed(2)}.`,
-    );
+    caveats.push(`The ${partName} part has ${partClicks}: CVR AUCs there are uncertain by about ±${half.toFixed(2)}.`);
   const unchecked = evidence.filter((e) => e.verdict.learned === 'unknown').map((e) => e.verdict.model);
   if (unchecked.length > 0)
     caveats.push(`${list(unchecked)} trained before the "did it learn?" check: ranked, but not checked.`);
@@ -342,13 +346,15 @@ export function pscVerdict(
     caveats.push(`${oneClass}: the CTR stage could not be learned or tested.`);
   }
 
-  const headline = headlineOf(share, materiality, hurt, evidence, trusted?.verdict, tiedWithTrust);
+  const untested = oneClass ? `pCVR cannot be tested on the ${partName} part (${partClicks})` : undefined;
+  const headline = headlineOf(share, materiality, hurt, evidence, trusted?.verdict, tiedWithTrust, untested);
   return {
     share: { dataset: whole, part, partName, ...(difference ? { difference } : {}) },
     materiality,
     rankedBy,
     models: ordered,
     trust: trusted?.verdict.model ?? null,
+    ...(unranked ? { unranked } : {}),
     tiedWithTrust,
     hurt,
     headline,
@@ -364,6 +370,7 @@ function headlineOf(
   evidence: Evidence[],
   trusted: ModelVerdict | undefined,
   ties: string[],
+  untested: string | undefined,
 ): string {
   const parts: string[] = [];
   if (share.available) {
@@ -382,7 +389,7 @@ function headlineOf(
     parts.push(`${list(worst)} ${hurt.length === 1 ? 'is' : 'are'} hurt`);
   }
   if (trusted) parts.push(`trust ${trusted.model} for pCVR${ties.length > 0 ? ` (${list(ties)} within noise)` : ''}`);
-  else parts.push('no model learned');
+  else parts.push(untested ?? 'no model learned');
   const sentence = parts.join('; ');
   return `${sentence.charAt(0).toUpperCase()}${sentence.slice(1)}.`;
 }
@@ -397,17 +404,24 @@ function costText(v: ModelVerdict, rankedBy: PscVerdict['rankedBy']): string {
   return `a CVR log-loss ${estimateText(versus.logloss)} above ${versus.model}'s`;
 }
 
-function modelSentence(v: ModelVerdict, rankedBy: PscVerdict['rankedBy'], partName: string): string {
+function modelSentence(
+  v: ModelVerdict,
+  rankedBy: PscVerdict['rankedBy'],
+  partName: string,
+  unranked: string | undefined,
+): string {
   if (v.learned === 'not-learned' || v.learned === 'untestable')
     return `${v.model} did not learn; its numbers are not results.`;
+  const mean = `mean pCVR ${signedPoints(v.cvrBias.value)} points against the ${partName} clicks`;
+  const path = v.noActionPathBias
+    ? `; no-action path ${signedPoints(v.noActionPathBias.value)} points ${pointsInterval(v.noActionPathBias.ci95)}`
+    : '';
+  if (unranked) return `${v.model}: not ranked, since ${unranked}; ${mean}${path}.`;
   const rank = v.rank === 1 ? 'the model to trust' : `ranked ${v.rank}`;
   const measure =
     rankedBy === 'truth' ? `RMSE against the true CVR ${fixed(v.truthRmse!)}` : `CVR log-loss ${fixed(v.cvrLogloss)}`;
   const versus = v.versusTrusted
     ? `, ${v.versusTrusted.withinNoise ? 'within noise of' : 'worse beyond noise than'} ${v.versusTrusted.model}`
     : '';
-  const path = v.noActionPathBias
-    ? `; no-action path ${signedPoints(v.noActionPathBias.value)} points ${pointsInterval(v.noActionPathBias.ci95)}`
-    : '';
-  return `${v.model}: ${rank} (${measure}${versus}); mean pCVR ${signedPoints(v.cvrBias.value)} points against the ${partName} clicks${path}.`;
+  return `${v.model}: ${rank} (${measure}${versus}); ${mean}${path}.`;
 }
