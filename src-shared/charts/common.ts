@@ -588,7 +588,7 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-/** A label cut to `length` characters with an ellipsis, so one long slice value cannot squeeze the plot. */
+/** A text cut to `length` characters with an ellipsis: one long slice value cannot squeeze a plot, nor a bag of 300 ids fill a finding. */
 export function shorten(text: string, length = 18): string {
   return text.length > length ? `${text.slice(0, length - 1)}…` : text;
 }

@@ -161,6 +161,7 @@ export const IMPORT_FORMATS = [
   'parquet',
   'jsonl',
   'aliccp-raw',
+  'aliccp-paddle',
   'aliccp',
   'aliexpress',
   'taobao',

@@ -186,6 +186,63 @@ describe('each sample in ../shared/datasets imports with the funnel counted inde
     await expect(importFile(path)).rejects.toThrow(/common_features_train\.csv.*file not found/);
   });
 
+  it.each(['esmm_train_small.txt', 'esmm_test_small.txt'])(
+    "PaddleRec's Ali-CCP samples (%s): recognised by their first line, one column per field, histories as bags",
+    async (name) => {
+      const path = shared(`ali-ccp-paddlerec/${name}`);
+      // Counted and split apart in plain JS: sample_idx,click,conversion, then field:feasign entries.
+      const lines = readFileSync(path, 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => line.split(','));
+      const result = await importFile(path);
+      expect(result.format).toBe('aliccp-paddle');
+      const kept = lines.filter(([, click, conversion]) => !(click === '0' && conversion === '1'));
+      expect(result.profile.funnel.counts).toMatchObject({
+        exposures: kept.length,
+        clicks: kept.filter(([, click]) => click === '1').length,
+        purchases: kept.filter(([, click, conversion]) => click === '1' && conversion === '1').length,
+        actions: null,
+      });
+      expect(result.dataset.roles).toMatchObject({ click: 'click', purchase: 'purchase', user: '101', item: '205' });
+      expect(result.dataset.roles.multiHot).toEqual(
+        expect.arrayContaining(['210', '109_14', '110_14', '127_14', '150_14']),
+      );
+      // Every field of the file is a column, in the documentation's order, and field 126 (absent) is not.
+      const fields = new Set(lines.flatMap((cells) => cells.slice(3).map((entry) => entry.split(':')[0])));
+      expect(result.dataset.roles.categorical.length + result.dataset.roles.multiHot!.length).toBe(fields.size);
+      expect(fields.has('126')).toBe(false);
+      // Field 210's bag of the first kept line: its feasigns in the line's order.
+      const node = result.dataset.encoding.multiHot!.find((f) => f.name === '210')!.vocabulary;
+      const [first] = await project.all(
+        `SELECT "bag.210" AS node FROM ${result.dataset.tableName} ORDER BY row_id LIMIT 1`,
+      );
+      const expected = kept[0]
+        .slice(3)
+        .filter((entry) => entry.startsWith('210:'))
+        .map((entry) => entry.slice(4));
+      expect((first.node as number[]).map((id) => node[id - 1])).toEqual(expected);
+    },
+  );
+
+  it("PaddleRec's layout with an entry that is not field:feasign names its line and cell", async () => {
+    const line = (idx: number, click: number, conversion: number, entries: string[]) =>
+      [idx, click, conversion, ...entries].join(',');
+    const path = write(
+      'paddle.txt',
+      [
+        line(1, 1, 0, ['101:1', '205:7', '210:3', '210:4']),
+        line(2, 0, 0, ['101:2', '205:8', '2109', '210:5']),
+        line(3, 1, 1, ['101:1', '205:7']),
+      ].join('\n'),
+    );
+    await expect(importFile(path, { format: 'aliccp-paddle' })).rejects.toThrow(
+      /paddle\.txt:2:6: feature entries must read field:feasign \(PaddleRec's Ali-CCP samples\), got "2109" \(1 malformed entries\)/,
+    );
+    // Not recognised on its own either: its first line is fine, so auto reads it as this layout and says the same.
+    await expect(importFile(path)).rejects.toThrow(/paddle\.txt:2:6: feature entries must read field:feasign/);
+  });
+
   it('JSON lines, arrays as bags', async () => {
     const lines = Array.from({ length: 20 }, (_, i) =>
       JSON.stringify({

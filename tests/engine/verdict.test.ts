@@ -103,6 +103,11 @@ describe('the PSC verdict', () => {
       'No model is ranked for pCVR: the test part has 0 purchases among 0 clicks, so pCVR cannot be tested there.',
     );
     expect(headline).toContain('pCVR cannot be tested on the test part (0 purchases among 0 clicks)');
+    // Its data could not test it: it is not said to have failed.
+    expect(sentences).toContain(
+      'Not ranked: esmm could not be tested (Nothing to check.); conclusions drawn from it do not hold.',
+    );
+    expect(analysis.verdict!.models[0].sentence).toBe('esmm could not be tested; its numbers are not results.');
     expect(caveats).toContain('The test part has 0 purchases among 0 clicks: CVR cannot be tested there.');
     expect(caveats).toContain('No row of the test part is a click: the CTR stage could not be learned or tested.');
     expect([...caveats, ...sentences].join(' ')).not.toMatch(/Infinity|NaN/);

@@ -4,7 +4,7 @@ import type { ColumnRoles } from '../data/roles.js';
 import type { Project } from '../store/project.js';
 import { ident, literal } from '../store/sql.js';
 import { checkDataFile } from '../files.js';
-import { checkReadable, csvError, IMPORT_DOOR, STAGE } from './stage.js';
+import { checkReadable, csvError, IMPORT_DOOR, RAW, STAGE } from './stage.js';
 
 /** Field order of the Ali-CCP documentation (models-reference §10.1); fields not listed follow, sorted. */
 const FIELD_ORDER = [
@@ -99,21 +99,9 @@ export async function stageAliCcpRaw(
           `(${Number(malformed!.n)} malformed entries)`,
       );
   }
-  const present = (
-    await project.all(
-      `SELECT DISTINCT field FROM (SELECT field FROM esmc_skeleton_entries UNION ALL SELECT field FROM esmc_common_entries)`,
-    )
-  ).map((row) => String(row.field));
-  const fields = [
-    ...FIELD_ORDER.filter((field) => present.includes(field)),
-    ...present.filter((field) => !FIELD_ORDER.includes(field)).sort(),
-  ];
-  const pivot = (relation: string) =>
-    `SELECT key, ${fields
-      .map((f) => `string_agg(feature, '|' ORDER BY pos) FILTER (WHERE field = ${literal(f)}) AS ${ident(f)}`)
-      .join(', ')} FROM ${relation} GROUP BY key`;
-  await project.run(`CREATE TEMP TABLE esmc_skeleton_fields AS ${pivot('esmc_skeleton_entries')}`);
-  await project.run(`CREATE TEMP TABLE esmc_common_fields AS ${pivot('esmc_common_entries')}`);
+  const fields = await fieldsIn(project, ['esmc_skeleton_entries', 'esmc_common_entries']);
+  await project.run(`CREATE TEMP TABLE esmc_skeleton_fields AS ${pivot('esmc_skeleton_entries', fields)}`);
+  await project.run(`CREATE TEMP TABLE esmc_common_fields AS ${pivot('esmc_common_entries', fields)}`);
   // A field may sit in both files; its bag is then the union of both lists.
   const merged = fields.map((f) => `nullif(concat_ws('|', s.${ident(f)}, c.${ident(f)}), '') AS ${ident(f)}`);
   await project.run(
@@ -129,20 +117,101 @@ export async function stageAliCcpRaw(
   await project.run('DROP TABLE esmc_common');
   const count = await project.one(`SELECT count(*)::DOUBLE AS n FROM ${STAGE}`);
   if (Number(count?.n) === 0) throw new DataError(skeleton, 1, undefined, 'the file has no data rows');
-  return {
-    columns: ['sample_id', 'click', 'purchase', ...fields],
-    roles: (suggested) => {
-      const multiHot = [...new Set([...(suggested.multiHot ?? []), ...MULTI_VALUED.filter((f) => fields.includes(f))])];
-      return {
-        ...suggested,
-        click: 'click',
-        purchase: 'purchase',
-        user: fields.includes('101') ? '101' : suggested.user,
-        item: fields.includes('205') ? '205' : suggested.item,
-        categorical: suggested.categorical.filter((name) => !multiHot.includes(name)),
-        multiHot,
-        dense: suggested.dense.filter((name) => !multiHot.includes(name)),
-      };
-    },
+  return { columns: ['sample_id', 'click', 'purchase', ...fields], roles: aliCcpRoles(fields) };
+}
+
+/** The fields the entries of `relations` name, in the documentation's order. */
+async function fieldsIn(project: Project, relations: string[]): Promise<string[]> {
+  const union = relations.map((relation) => `SELECT field FROM ${relation}`).join(' UNION ALL ');
+  const present = (await project.all(`SELECT DISTINCT field FROM (${union})`)).map((row) => String(row.field));
+  return [
+    ...FIELD_ORDER.filter((field) => present.includes(field)),
+    ...present.filter((field) => !FIELD_ORDER.includes(field)).sort(),
+  ];
+}
+
+/** One row per key with one column per field: its feature ids `|`-joined in their order in the line. */
+const pivot = (relation: string, fields: string[]) =>
+  `SELECT key, ${fields
+    .map((f) => `string_agg(feature, '|' ORDER BY pos) FILTER (WHERE field = ${literal(f)}) AS ${ident(f)}`)
+    .join(', ')} FROM ${relation} GROUP BY key`;
+
+/** Ali-CCP's roles, whichever preprocessing wrote the file: labels, user 101, item 205, histories as bags. */
+function aliCcpRoles(fields: string[]): (suggested: ColumnRoles) => ColumnRoles {
+  return (suggested) => {
+    const multiHot = [...new Set([...(suggested.multiHot ?? []), ...MULTI_VALUED.filter((f) => fields.includes(f))])];
+    return {
+      ...suggested,
+      click: 'click',
+      purchase: 'purchase',
+      user: fields.includes('101') ? '101' : suggested.user,
+      item: fields.includes('205') ? '205' : suggested.item,
+      categorical: suggested.categorical.filter((name) => !multiHot.includes(name)),
+      multiHot,
+      dense: suggested.dense.filter((name) => !multiHot.includes(name)),
+    };
   };
+}
+
+/**
+ * A line of PaddleRec's ESMM/ESCM² samples (models/multitask/esmm/data): `sample_idx,click,conversion,` then
+ * `field:feasign` entries, as many as the impression has (about 880 in the shipped ones), no header.
+ */
+export const PADDLE_LINE = /^[^,:]+,[01],[01](,[0-9]+(_[0-9]+)?:[^,:]+)+$/;
+
+/**
+ * Stages PaddleRec's Ali-CCP samples: one column per field, a field with several feasigns (210, the user
+ * histories) as a bag of them in the line's order. Its readers keep the first three ids of a field and drop the
+ * first entry (models-reference); every entry is kept here.
+ */
+export async function stageAliCcpPaddle(
+  project: Project,
+  file: string,
+): Promise<{ columns: string[]; roles: (suggested: ColumnRoles) => ColumnRoles }> {
+  await checkReadable(file);
+  try {
+    // One cell per line: the entries hold no tab and no quote.
+    await project.run(
+      `CREATE TEMP TABLE ${RAW} AS SELECT line FROM read_csv(${literal(file)}, auto_detect = false,
+         header = false, delim = '\t', quote = '', escape = '', columns = {'line': 'VARCHAR'})`,
+    );
+  } catch (error) {
+    throw csvError(file, error);
+  }
+  // A table keeps insertion order, so its rowid is the file's line order.
+  await project.run(
+    `CREATE TEMP TABLE esmc_paddle AS SELECT rowid + 1 AS __line, string_split(line, ',') AS cells FROM ${RAW}`,
+  );
+  await project.run(
+    `CREATE TEMP TABLE esmc_paddle_entries AS
+     SELECT key, split_part(entry, ':', 1) AS field, split_part(entry, ':', 2) AS feature, pos, entry
+     FROM (SELECT __line AS key, unnest(cells[4:]) AS entry, generate_subscripts(cells[4:], 1) AS pos FROM esmc_paddle)`,
+  );
+  const malformed = await project.one(
+    `SELECT count(*)::DOUBLE AS n, arg_min(key, (key, pos)) AS line, arg_min(pos, (key, pos)) AS pos,
+            arg_min(entry, (key, pos)) AS entry
+     FROM esmc_paddle_entries WHERE NOT regexp_full_match(entry, '[0-9]+(_[0-9]+)?:[^:]+')`,
+  );
+  if (Number(malformed?.n) > 0)
+    throw new DataError(
+      file,
+      Number(malformed!.line),
+      Number(malformed!.pos) + 3,
+      `feature entries must read field:feasign (PaddleRec's Ali-CCP samples), got ${JSON.stringify(malformed!.entry)} ` +
+        `(${Number(malformed!.n)} malformed entries)`,
+    );
+  const fields = await fieldsIn(project, ['esmc_paddle_entries']);
+  await project.run(`CREATE TEMP TABLE esmc_paddle_fields AS ${pivot('esmc_paddle_entries', fields)}`);
+  await project.run(
+    `CREATE TEMP TABLE ${STAGE} AS
+     SELECT p.__line, p.cells[1] AS sample_id, p.cells[2] AS click, p.cells[3] AS purchase,
+            ${fields.map((f) => `f.${ident(f)}`).join(', ')}
+     FROM esmc_paddle p LEFT JOIN esmc_paddle_fields f ON f.key = p.__line ORDER BY p.__line`,
+  );
+  // RAW stays, as a text file's does: the preview counts its lines.
+  for (const table of ['esmc_paddle_entries', 'esmc_paddle_fields', 'esmc_paddle'])
+    await project.run(`DROP TABLE ${table}`);
+  const count = await project.one(`SELECT count(*)::DOUBLE AS n FROM ${STAGE}`);
+  if (Number(count?.n) === 0) throw new DataError(file, 1, undefined, 'the file has no data rows');
+  return { columns: ['sample_id', 'click', 'purchase', ...fields], roles: aliCcpRoles(fields) };
 }

@@ -3,11 +3,12 @@ import { DataError } from '../data/errors.js';
 import type { Finding } from '../data/encode.js';
 import { detectLayout, isLayout, missingLayoutColumns, type ColumnRoles, type Layout } from '../data/roles.js';
 import type { Project } from '../store/project.js';
-import { SKELETON_PATTERN, stageAliCcpRaw } from './aliccp-raw.js';
+import { PADDLE_LINE, SKELETON_PATTERN, stageAliCcpPaddle, stageAliCcpRaw } from './aliccp-raw.js';
 import { ident } from '../store/sql.js';
 import { checkDataFile } from '../files.js';
 import {
   dropStaged,
+  fileHead,
   IMPORT_DOOR,
   RAW,
   readingStaged,
@@ -124,6 +125,13 @@ export async function stageSource(project: Project, file: string, options: Sourc
   if (requested === 'aliccp-raw' || (requested === 'auto' && SKELETON_PATTERN.test(basename(file)))) {
     const { columns, roles } = await stageAliCcpRaw(project, file, options.commonFeatures);
     return { format: 'aliccp-raw', layout: null, columns, rowsAre: 'lines', refineRoles: roles, findings: [] };
+  }
+  if (
+    requested === 'aliccp-paddle' ||
+    (requested === 'auto' && kind === 'text' && PADDLE_LINE.test((await fileHead(file)).firstLine))
+  ) {
+    const { columns, roles } = await stageAliCcpPaddle(project, file);
+    return { format: 'aliccp-paddle', layout: null, columns, rowsAre: 'lines', refineRoles: roles, findings: [] };
   }
   if (requested === 'taobao') {
     const { findings, roles } = await stageTaobao(project, file, buysWithoutPv);

@@ -189,7 +189,7 @@ export function csvError(file: string, error: unknown, delimiter?: string): unkn
  * The file's first line (read up to its end, however wide the header) and what was read with it: the first 64 KB
  * or more, without a BOM.
  */
-async function fileHead(file: string): Promise<{ firstLine: string; head: string }> {
+export async function fileHead(file: string): Promise<{ firstLine: string; head: string }> {
   const handle = await open(file, 'r');
   try {
     const chunks: Buffer[] = [];

@@ -45,6 +45,7 @@ export class ImportError extends DataError {
 
 import { expectedParts, supportFindings } from '../data/support.js';
 import { DEFAULT_SPLIT } from '../../../src-shared/types/data.js';
+import { shorten } from '../../../src-shared/charts/common.js';
 
 export interface ValidationContext {
   project: Project;
@@ -533,7 +534,7 @@ function columnIssues(
       message:
         distinct === 0
           ? `"${name}" has no values at all; it cannot help any model (set its role to ignore)`
-          : `"${name}" has the same value (${String(summary.someValue)}) in all ${total - missing} rows that have one; ` +
+          : `"${name}" has the same value (${shorten(String(summary.someValue), 60)}) in all ${total - missing} rows that have one; ` +
             'it cannot help any model (set its role to ignore)',
       column: name,
       count: total,

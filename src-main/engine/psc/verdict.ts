@@ -258,9 +258,7 @@ export function pscVerdict(
       if (!eligible.includes(e)) {
         const why = learned(e)
           ? `pCVR cannot be tested on the ${partName} part`
-          : v.learned === 'untestable'
-            ? 'it could not be tested here'
-            : 'it did not learn';
+          : `it ${failed(v)}${v.learned === 'untestable' ? ' here' : ''}`;
         sentences.push(
           `${v.model} routes purchases through the action, but ${why}: whether PSC hurts it cannot be read from this run.`,
         );
@@ -323,7 +321,7 @@ export function pscVerdict(
   const notRanked = evidence.filter((e) => !learned(e)).map((e) => e.verdict);
   for (const v of notRanked)
     sentences.push(
-      `Not ranked: ${v.model} did not learn${v.learningSummary ? ` (${v.learningSummary.replace(/^Not learned: /, '')})` : ''}; conclusions drawn from it do not hold.`,
+      `Not ranked: ${v.model} ${failed(v)}${v.learningSummary ? ` (${v.learningSummary.replace(/^Not learned: /, '')})` : ''}; conclusions drawn from it do not hold.`,
     );
 
   const caveats: string[] = [];
@@ -394,6 +392,9 @@ function headlineOf(
   return `${sentence.charAt(0).toUpperCase()}${sentence.slice(1)}.`;
 }
 
+/** What kept a model out of the ranking: its data could not test it, or it failed the test. */
+const failed = (v: ModelVerdict) => (v.learned === 'untestable' ? 'could not be tested' : 'did not learn');
+
 /** "an RMSE of 0.1057 against the true CVR, where esm2 has 0.1045", or its log-loss above the trusted model's. */
 function costText(v: ModelVerdict, rankedBy: PscVerdict['rankedBy']): string {
   const versus = v.versusTrusted!;
@@ -411,7 +412,7 @@ function modelSentence(
   unranked: string | undefined,
 ): string {
   if (v.learned === 'not-learned' || v.learned === 'untestable')
-    return `${v.model} did not learn; its numbers are not results.`;
+    return `${v.model} ${failed(v)}; its numbers are not results.`;
   const mean = `mean pCVR ${signedPoints(v.cvrBias.value)} points against the ${partName} clicks`;
   const path = v.noActionPathBias
     ? `; no-action path ${signedPoints(v.noActionPathBias.value)} points ${pointsInterval(v.noActionPathBias.ci95)}`
