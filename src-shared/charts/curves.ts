@@ -129,6 +129,12 @@ export function prChart(curves: StageCurves[], stage: CurveStage, options: Chart
  * skipped. Each model's ECE is in the subtitle, and the axes end just past the largest value so that low
  * rates (CVR is a few percent) are not squeezed into a corner.
  */
+/** Every row the bins hold is a positive, or every one a negative. */
+const oneClass = (bins: StageCurves['reliability']['bins']) => {
+  const filled = bins.filter((b) => b.count > 0);
+  return filled.every((b) => b.observedRate === 0) || filled.every((b) => b.observedRate === 1);
+};
+
 export function reliabilityChart(curves: StageCurves[], stage: CurveStage, options: ChartOptions = {}): EChartsOption {
   const mine = curves.filter((c) => c.stage === stage);
   const labels = runLabels(mine);
@@ -136,7 +142,8 @@ export function reliabilityChart(curves: StageCurves[], stage: CurveStage, optio
   const drawn = mine
     .map((c) => ({
       name: labels.get(c.runId)!,
-      ece: c.reliability.ece,
+      // On rows of one class the ECE is the mean distance from 0 (or 1): the metrics tables leave it out too.
+      ece: oneClass(c.reliability.bins) ? undefined : c.reliability.ece,
       data: points(
         c.reliability.bins.map((b) => (b.count > 0 ? b.meanPredicted : null)),
         c.reliability.bins.map((b) => (b.count > 0 ? b.observedRate : null)),
@@ -150,7 +157,9 @@ export function reliabilityChart(curves: StageCurves[], stage: CurveStage, optio
   return cartesian(
     {
       title,
-      subtitle: `ECE (10 bins): ${drawn.map((c) => `${c.name} ${formatValue(c.ece)}`).join(', ')}`,
+      subtitle:
+        `ECE (10 bins): ${drawn.map((c) => `${c.name} ${formatValue(c.ece)}`).join(', ')}` +
+        (drawn.some((c) => c.ece === undefined) ? '; —: the rows hold one class, nothing to calibrate against' : ''),
       legend: drawn.map((c) => c.name),
       xAxis: { type: 'value', name: `mean predicted ${CURVE_STAGES[stage].score}`, nameGap: 28, min: 0, max: extent },
       yAxis: { type: 'value', name: 'observed rate', nameGap: 48, min: 0, max: extent },

@@ -373,7 +373,17 @@ describe('curve charts', () => {
       expect(series(option, model).data).toEqual(filled.map((b) => [b.meanPredicted, b.observedRate]));
     }
     expect(titleOf(option).subtext).toMatch(/ECE \(10 bins\): chain 0\.\d{4}/);
+    expect(titleOf(option).subtext).not.toContain('one class');
     expectRendered(option, ['ECE (10 bins)', 'chain', 'esm2', 'esmc']);
+
+    // A part whose clicks hold no purchase: the points are drawn, the ECE (as in the metrics tables) is not.
+    const noPurchase = curves.map((c) =>
+      c.model === 'esmc' && c.stage === 'cvr'
+        ? { ...c, reliability: { ...c.reliability, bins: c.reliability.bins.map((b) => ({ ...b, observedRate: 0 })) } }
+        : c,
+    );
+    const subtext = titleOf(reliabilityChart(noPurchase, 'cvr')).subtext;
+    expect(subtext).toMatch(/chain 0\.\d{4}, .*esmc —; —: the rows hold one class, nothing to calibrate against$/);
   });
 
   it('shows the score distribution of each class as shares of the class', () => {
