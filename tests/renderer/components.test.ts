@@ -154,6 +154,10 @@ describe('MetricsTable', () => {
     expect(marks).toEqual([['esmc not checked', 'cvr_auc']]);
     expect(wrapper.find('.sig').attributes('aria-label')).toMatch(/significantly better than every other run/);
     expect(wrapper.text()).toContain('95% CI 0.7300 – 0.7700');
+    expect(wrapper.text()).toContain('* significantly better than every other run on that metric');
+    // One run is compared with nothing: no legend for a mark it cannot get.
+    const alone = mount(MetricsTable, { props: { view: { ...view, runs: view.runs.slice(0, 1) } } });
+    expect(alone.text()).not.toContain('significantly better');
   });
 
   it('says why cvr_gauc is missing when too few users have both outcomes, and keeps quiet when a run has it', () => {
