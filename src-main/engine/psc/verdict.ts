@@ -198,9 +198,11 @@ export function pscVerdict(
   );
   // Log-loss on clicks of one class ranks whoever predicts nearest 0 (or 1) first: nothing about pCVR is tested.
   const purchases = clicked.reduce((n, i) => n + (labels.purchase[i] > 0.5 ? 1 : 0), 0);
-  const oneClass = rankedBy === 'logloss' && (purchases === 0 || purchases === clicked.length);
+  const clicksOfOneClass = rankedBy === 'logloss' && (purchases === 0 || purchases === clicked.length);
   const partClicks = `${count(purchases)} purchases among ${count(clicked.length)} clicks`;
-  const unranked = oneClass ? `the ${partName} part has ${partClicks}, so pCVR cannot be tested there` : undefined;
+  const unranked = clicksOfOneClass
+    ? `the ${partName} part has ${partClicks}, so pCVR cannot be tested there`
+    : undefined;
   const learned = (e: Evidence) => e.verdict.learned === 'learned' || e.verdict.learned === 'unknown';
   const eligible = unranked ? [] : evidence.filter(learned);
   const meanMeasure = (e: Evidence) => e.measure.reduce((a, b) => a + b, 0) / Math.max(1, e.measure.length);
@@ -344,7 +346,7 @@ export function pscVerdict(
     caveats.push(`${oneClass}: the CTR stage could not be learned or tested.`);
   }
 
-  const untested = oneClass ? `pCVR cannot be tested on the ${partName} part (${partClicks})` : undefined;
+  const untested = clicksOfOneClass ? `pCVR cannot be tested on the ${partName} part (${partClicks})` : undefined;
   const headline = headlineOf(share, materiality, hurt, evidence, trusted?.verdict, tiedWithTrust, untested);
   return {
     share: { dataset: whole, part, partName, ...(difference ? { difference } : {}) },
