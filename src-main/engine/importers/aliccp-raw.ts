@@ -162,7 +162,8 @@ export const PADDLE_LINE = /^[^,:]+,[01],[01](,[0-9]+(_[0-9]+)?:[^,:]+)+$/;
 /**
  * Stages PaddleRec's Ali-CCP samples: one column per field, a field with several feasigns (210, the user
  * histories) as a bag of them in the line's order. Its readers keep the first three ids of a field and drop the
- * first entry (models-reference); every entry is kept here.
+ * first entry (the sample's README in shared/datasets); every entry is kept here. models-reference §10.1 lists
+ * this layout among Ali-CCP's preprocessed variants.
  */
 export async function stageAliCcpPaddle(
   project: Project,
