@@ -124,17 +124,17 @@ export function prChart(curves: StageCurves[], stage: CurveStage, options: Chart
   );
 }
 
-/**
- * Mean predicted probability against the observed rate per bin; empty bins (NaN, null on the wire) are
- * skipped. Each model's ECE is in the subtitle, and the axes end just past the largest value so that low
- * rates (CVR is a few percent) are not squeezed into a corner.
- */
 /** Every row the bins hold is a positive, or every one a negative. */
 const oneClass = (bins: StageCurves['reliability']['bins']) => {
   const filled = bins.filter((b) => b.count > 0);
   return filled.every((b) => b.observedRate === 0) || filled.every((b) => b.observedRate === 1);
 };
 
+/**
+ * Mean predicted probability against the observed rate per bin; empty bins (NaN, null on the wire) are
+ * skipped. Each model's ECE is in the subtitle (— on rows of one class), and the axes end just past the largest value so that low
+ * rates (CVR is a few percent) are not squeezed into a corner.
+ */
 export function reliabilityChart(curves: StageCurves[], stage: CurveStage, options: ChartOptions = {}): EChartsOption {
   const mine = curves.filter((c) => c.stage === stage);
   const labels = runLabels(mine);
