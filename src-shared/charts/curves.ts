@@ -132,8 +132,8 @@ const oneClass = (bins: StageCurves['reliability']['bins']) => {
 
 /**
  * Mean predicted probability against the observed rate per bin; empty bins (NaN, null on the wire) are
- * skipped. Each model's ECE is in the subtitle (— on rows of one class), and the axes end just past the largest value so that low
- * rates (CVR is a few percent) are not squeezed into a corner.
+ * skipped. Each model's ECE is in the subtitle (— on rows of one class), and the axes end just past the largest
+ * value so that low rates (CVR is a few percent) are not squeezed into a corner.
  */
 export function reliabilityChart(curves: StageCurves[], stage: CurveStage, options: ChartOptions = {}): EChartsOption {
   const mine = curves.filter((c) => c.stage === stage);
