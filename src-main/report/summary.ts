@@ -4,7 +4,13 @@
  */
 import type { RunDetail } from '../../src-shared/api/contract.js';
 import { formatCount, formatPercent, formatValue, isAvailable, runLabels } from '../../src-shared/charts/index.js';
-import { hasResults, type ModelVerdict, type Proportion, type PscVerdict } from '../../src-shared/types/index.js';
+import {
+  hasResults,
+  notLearnedText,
+  type ModelVerdict,
+  type Proportion,
+  type PscVerdict,
+} from '../../src-shared/types/index.js';
 import { list, points, withInterval } from './format.js';
 import { pscAnalysisOf, type ReportInput } from './input.js';
 import type { ReportLayout } from './layout.js';
@@ -99,7 +105,7 @@ function caveats(input: ReportInput, verdict: PscVerdict | undefined): string[] 
     const learning = run.learning ?? run.record?.learning;
     if (learning && learning.status !== 'learned')
       items.push(
-        `${labels.get(run.id)} ${learning.status === 'untestable' ? 'could not be tested' : 'did not learn'}: ` +
+        `${labels.get(run.id)} ${notLearnedText({ learned: learning.status })}: ` +
           `${learning.summary.replace(/^Not learned: /, '')}${learning.summary.endsWith('.') ? '' : '.'}`,
       );
   }

@@ -257,6 +257,14 @@ export interface ModelVerdict {
   sentence: string;
 }
 
+/** A model the verdict may rank: it learned, or it trained before the "did it learn?" check. */
+export const mayBeRanked = (model: Pick<ModelVerdict, 'learned'>) =>
+  model.learned === 'learned' || model.learned === 'unknown';
+
+/** Why a model that may not be ranked is not: its data could not test it, or it failed the test. */
+export const notLearnedText = (model: Pick<ModelVerdict, 'learned'>) =>
+  model.learned === 'untestable' ? 'could not be tested' : 'did not learn';
+
 /**
  * The answer to the analyst's question, in one place: how much of the purchases bypass the in-shop action, which
  * model is hurt by that and by how much, and which model to trust for pCVR. The PSC view, the Results view and the

@@ -15,6 +15,8 @@ import { formatPercent } from '../../../src-shared/charts/common.js';
 import { pscShareText } from '../../../src-shared/psc-share.js';
 import type { LearningAssessment } from '../../../src-shared/types/learning.js';
 import {
+  mayBeRanked,
+  notLearnedText,
   PSC_MATERIAL_SHARE,
   type Estimate,
   type ModelVerdict,
@@ -203,7 +205,7 @@ export function pscVerdict(
   const unranked = clicksOfOneClass
     ? `the ${partName} part has ${partClicks}, so pCVR cannot be tested there`
     : undefined;
-  const learned = (e: Evidence) => e.verdict.learned === 'learned' || e.verdict.learned === 'unknown';
+  const learned = (e: Evidence) => mayBeRanked(e.verdict);
   const eligible = unranked ? [] : evidence.filter(learned);
   const meanMeasure = (e: Evidence) => e.measure.reduce((a, b) => a + b, 0) / Math.max(1, e.measure.length);
   eligible.sort((a, b) => meanMeasure(a) - meanMeasure(b));
@@ -260,7 +262,7 @@ export function pscVerdict(
       if (!eligible.includes(e)) {
         const why = learned(e)
           ? `pCVR cannot be tested on the ${partName} part`
-          : `it ${failed(v)}${v.learned === 'untestable' ? ' here' : ''}`;
+          : `it ${notLearnedText(v)}${v.learned === 'untestable' ? ' here' : ''}`;
         sentences.push(
           `${v.model} routes purchases through the action, but ${why}: whether PSC hurts it cannot be read from this run.`,
         );
@@ -323,7 +325,7 @@ export function pscVerdict(
   const notRanked = evidence.filter((e) => !learned(e)).map((e) => e.verdict);
   for (const v of notRanked)
     sentences.push(
-      `Not ranked: ${v.model} ${failed(v)}${v.learningSummary ? ` (${v.learningSummary.replace(/^Not learned: /, '')})` : ''}; conclusions drawn from it do not hold.`,
+      `Not ranked: ${v.model} ${notLearnedText(v)}${v.learningSummary ? ` (${v.learningSummary.replace(/^Not learned: /, '')})` : ''}; conclusions drawn from it do not hold.`,
     );
 
   const caveats: string[] = [];
@@ -394,9 +396,6 @@ function headlineOf(
   return `${sentence.charAt(0).toUpperCase()}${sentence.slice(1)}.`;
 }
 
-/** What kept a model out of the ranking: its data could not test it, or it failed the test. */
-const failed = (v: ModelVerdict) => (v.learned === 'untestable' ? 'could not be tested' : 'did not learn');
-
 /** "an RMSE of 0.1057 against the true CVR, where esm2 has 0.1045", or its log-loss above the trusted model's. */
 function costText(v: ModelVerdict, rankedBy: PscVerdict['rankedBy']): string {
   const versus = v.versusTrusted!;
@@ -414,7 +413,7 @@ function modelSentence(
   unranked: string | undefined,
 ): string {
   if (v.learned === 'not-learned' || v.learned === 'untestable')
-    return `${v.model} ${failed(v)}; its numbers are not results.`;
+    return `${v.model} ${notLearnedText(v)}; its numbers are not results.`;
   const mean = `mean pCVR ${signedPoints(v.cvrBias.value)} points against the ${partName} clicks`;
   const path = v.noActionPathBias
     ? `; no-action path ${signedPoints(v.noActionPathBias.value)} points ${pointsInterval(v.noActionPathBias.ci95)}`
